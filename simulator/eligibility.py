@@ -1,0 +1,187 @@
+"""Eligibility: the fund round's area test, one verdict per area with value, threshold, margin and reason.
+
+Each rule is `metric(area, crime types) operator threshold`. The threshold is absolute, a
+multiple of the force-wide figure, a rank among the force's areas or a top percentile of
+them. Rules combine with all/any. The Home Office prospectuses' numeric benchmarks were not
+published in a form we could retrieve, so the shipped thresholds are assumptions modelled on
+the rounds' stated principle ("areas with the highest concentration of specific crime types").
+"""
+
+from __future__ import annotations
+
+import operator as op
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arrays import Labelled
+from .demand import Demand
+from .errors import RuleError
+from .schema import FundRound, Rule
+
+COMPARE = {">=": op.ge, ">": op.gt, "<=": op.le, "<": op.lt}
+SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+UNITS = {
+    "rate_per_1000": "records per 1,000 residents per year",
+    "count": "records per year",
+    "harm_days": "harm days over the horizon",
+    "harm_per_1000": "harm days per 1,000 residents",
+    "share_of_force": "% of the force's records",
+}
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One rule applied to every area."""
+
+    rule_id: str
+    rule: Rule
+    values: np.ndarray
+    thresholds: np.ndarray
+    passed: np.ndarray
+    margins: np.ndarray
+
+    @property
+    def unit(self) -> str:
+        """The unit of the rule's metric."""
+        return UNITS[self.rule.metric]
+
+    def label(self) -> str:
+        """A short name for the rule: its description, or its id."""
+        return self.rule.description or self.rule_id.replace("_", " ")
+
+    def explain(self, position: int, force_name: str) -> str:
+        """The rule's result for one area, in words."""
+        rule = self.rule
+        value, threshold = self.values[position], self.thresholds[position]
+        symbol = SYMBOL[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else "≥"
+        if rule.threshold_kind == "force_mean":
+            basis = f"{rule.threshold:g} × {force_name}"
+        elif rule.threshold_kind == "rank":
+            basis = f"top {rule.threshold:g} in {force_name}"
+        elif rule.threshold_kind == "percentile":
+            basis = f"top {rule.threshold:g} % in {force_name}"
+        else:
+            basis = "fixed"
+        verdict = "passes" if self.passed[position] else "fails"
+        return f"{self.label()} {_fmt(value)} {symbol} {_fmt(threshold)} ({basis}): {verdict}"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Every area's verdict under one fund round."""
+
+    round_id: str
+    fund_round: FundRound
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    outcomes: tuple[RuleOutcome, ...]
+    eligible: Labelled
+    reasons: tuple[str, ...]
+
+    @property
+    def eligible_codes(self) -> tuple[str, ...]:
+        """Codes of the eligible areas, in area order."""
+        return tuple(code for code, ok in zip(self.codes, self.eligible.values) if ok)
+
+
+def assess(demand: Demand, round_id: str, fund_round: FundRound) -> Eligibility:
+    """Apply the round's enabled rules to every area and combine them into verdicts."""
+    areas = demand.areas
+    rules = {key: rule for key, rule in fund_round.rules.items() if rule.enabled}
+    outcomes = tuple(_apply(demand, round_id, key, rule) for key, rule in rules.items())
+    if outcomes:
+        stack = np.array([outcome.passed for outcome in outcomes])
+        eligible = stack.all(axis=0) if fund_round.combine == "all" else stack.any(axis=0)
+    else:
+        eligible = np.ones(len(areas.codes), dtype=bool)
+    reasons = tuple(_reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_name)
+                    for position in range(len(areas.codes)))
+    return Eligibility(
+        round_id=round_id,
+        fund_round=fund_round,
+        codes=areas.codes,
+        names=areas.names,
+        outcomes=outcomes,
+        eligible=Labelled(eligible, ("area",), (areas.codes,), "eligible", "true/false"),
+        reasons=reasons,
+    )
+
+
+def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's metric per area, and the force-wide figure each area is compared with."""
+    areas = demand.areas
+    records = demand.basket_records(rule.crime_types)
+    population = areas.population.values
+    harm_days = demand.harm.take("crime_type", rule.crime_types).values.sum(axis=1)
+    parents = np.array(areas.parents)
+    force = np.zeros(len(records))
+    if rule.metric == "rate_per_1000":
+        values = records / population * 1000.0
+    elif rule.metric == "count":
+        values = records
+    elif rule.metric == "harm_days":
+        values = harm_days
+    elif rule.metric == "harm_per_1000":
+        values = harm_days / population * 1000.0
+    else:
+        values = np.zeros(len(records))
+    for parent in set(areas.parents):
+        members = parents == parent
+        if rule.metric == "rate_per_1000":
+            force[members] = records[members].sum() / population[members].sum() * 1000.0
+        elif rule.metric == "harm_per_1000":
+            force[members] = harm_days[members].sum() / population[members].sum() * 1000.0
+        elif rule.metric == "share_of_force":
+            total = records[members].sum()
+            values[members] = records[members] / total * 100.0 if total > 0 else 0.0
+            force[members] = 100.0 / members.sum()
+        else:
+            force[members] = values[members].mean()
+    return values, force
+
+
+def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutcome:
+    key = f"rounds.{round_id}.rules.{rule_id}.threshold"
+    values, force = metric_values(demand, rule)
+    parents = np.array(demand.areas.parents)
+    thresholds = np.zeros(len(values))
+    if rule.threshold_kind == "absolute":
+        thresholds[:] = rule.threshold
+    elif rule.threshold_kind == "force_mean":
+        thresholds = rule.threshold * force
+    elif rule.threshold_kind == "rank":
+        if rule.threshold < 1 or rule.threshold != int(rule.threshold):
+            raise RuleError("a rank threshold must be a whole number of areas, 1 or more", key=key, got=rule.threshold)
+        for parent in set(demand.areas.parents):
+            members = parents == parent
+            ranked = np.sort(values[members])[::-1]
+            thresholds[members] = ranked[min(int(rule.threshold), len(ranked)) - 1]
+    else:
+        if not 0 < rule.threshold <= 100:
+            raise RuleError("a percentile threshold must be above 0 and at most 100", key=key, got=rule.threshold,
+                            hint="e.g. 20 for the top 20 % of areas")
+        for parent in set(demand.areas.parents):
+            members = parents == parent
+            thresholds[members] = np.quantile(values[members], 1.0 - rule.threshold / 100.0)
+    compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
+    passed = compare(values, thresholds)
+    lower_is_better = rule.operator in ("<=", "<") and rule.threshold_kind in ("absolute", "force_mean")
+    margins = thresholds - values if lower_is_better else values - thresholds
+    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins)
+
+
+def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_name: str) -> str:
+    if not outcomes:
+        return "eligible: the round sets no area test"
+    passing = [outcome for outcome in outcomes if outcome.passed[position]]
+    failing = [outcome for outcome in outcomes if not outcome.passed[position]]
+    if eligible:
+        shown = passing if fund_round.combine == "any" else outcomes
+        return "eligible: " + "; ".join(outcome.explain(position, force_name) for outcome in shown)
+    shown = failing if fund_round.combine == "all" else outcomes
+    return "not eligible: " + "; ".join(outcome.explain(position, force_name) for outcome in shown)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"

@@ -1,0 +1,250 @@
+"""The reader of area and crime-count tables: the embedded Kent default or the user's CSVs.
+
+Two tables make the model's input. Areas: one row per area with its code, name, parent (the
+force area) and population. Crime counts: one row per area and police.uk crime type with a
+count, optionally for several periods (only the scenario's period is used; other periods'
+rows are counted in the report, never silently dropped).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .arrays import Labelled
+from .errors import DataError
+from .schema import CRIME_TYPES, DataSource
+
+EMBEDDED = "embedded:"
+
+AREA_COLUMNS = {
+    "area_code": ("area_code", "gss_code", "lsoa21_code"),
+    "area_name": ("area_name", "district", "lsoa21_name"),
+    "population": ("population", "population_census2021"),
+}
+AREA_OPTIONAL = {"parent_code": ("parent_code", "pfa_code"), "population_source": ("population_source",)}
+COUNT_COLUMNS = {
+    "area_code": ("area_code", "gss_code", "lsoa21_code"),
+    "crime_type": ("crime_type",),
+    "count": ("count",),
+}
+COUNT_OPTIONAL = {"period_start": ("period_start",), "period_end": ("period_end",), "source": ("source",)}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file read, with its hash so a run can say exactly what it used."""
+
+    role: str
+    path: str
+    sha256: str
+    rows_read: int
+    rows_used: int
+    rows_other_period: int = 0
+
+
+@dataclass(frozen=True)
+class Areas:
+    """The areas of one force with population and records by crime type over the data period."""
+
+    level: str
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    parents: tuple[str, ...]
+    population: Labelled
+    counts: Labelled
+    period_start: str
+    period_end: str
+    force_name: str
+    description: str
+    sources: tuple[SourceFile, ...]
+    population_source: str
+    count_source: str
+
+    @property
+    def period_months(self) -> int:
+        """Number of calendar months in the data period, both ends included."""
+        return months_between(self.period_start, self.period_end)
+
+    def name_of(self, code: str) -> str:
+        """The area's name for its code."""
+        return self.names[self.codes.index(code)]
+
+    def resolve(self, name_or_code: str) -> str | None:
+        """The code of an area given its code or its name (case-insensitive), or None."""
+        if name_or_code in self.codes:
+            return name_or_code
+        lowered = name_or_code.strip().lower()
+        for code, name in zip(self.codes, self.names):
+            if name.lower() == lowered:
+                return code
+        return None
+
+
+def months_between(start: str, end: str) -> int:
+    """Months from `start` to `end` inclusive, both YYYY-MM."""
+    start_year, start_month = map(int, start.split("-"))
+    end_year, end_month = map(int, end.split("-"))
+    return (end_year - start_year) * 12 + end_month - start_month + 1
+
+
+def load_areas(source: DataSource) -> Areas:
+    """Read the area table and the crime counts named by the scenario's data source."""
+    if months_between(source.period_start, source.period_end) < 1:
+        raise DataError("the data period ends before it starts", key="data.period_end",
+                        got=f"{source.period_start}..{source.period_end}")
+    area_text, area_file = _read_text(source.areas, "data.areas")
+    count_text, count_file = _read_text(source.crime_counts, "data.crime_counts")
+    codes, names, parents, population, population_source, area_rows = _parse_areas(area_text, area_file)
+    counts, rows_read, rows_used, rows_other, count_source = _parse_counts(count_text, count_file, codes, source)
+    return Areas(
+        level="district",
+        codes=codes,
+        names=names,
+        parents=parents,
+        population=Labelled(np.array(population, dtype=float), ("area",), (codes,), "population", "residents"),
+        counts=Labelled(counts, ("area", "crime_type"), (codes, CRIME_TYPES), "records", "records"),
+        period_start=source.period_start,
+        period_end=source.period_end,
+        force_name=source.force_name,
+        description=source.description,
+        sources=(
+            SourceFile("areas", area_file, _sha256(area_text), area_rows, area_rows),
+            SourceFile("crime_counts", count_file, _sha256(count_text), rows_read, rows_used, rows_other),
+        ),
+        population_source=population_source,
+        count_source=count_source,
+    )
+
+
+def _read_text(location: str, key: str) -> tuple[str, str]:
+    if location.startswith(EMBEDDED):
+        name = location[len(EMBEDDED):]
+        resource = resources.files("simulator") / "data" / name
+        if not resource.is_file():
+            shipped = sorted(item.name for item in (resources.files("simulator") / "data").iterdir() if item.name.endswith(".csv"))
+            raise DataError("names no embedded data file", key=key, got=name, expected=", ".join(shipped))
+        return resource.read_text(encoding="utf-8"), location
+    path = Path(location)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError("data file not found", file=str(path), key=key, hint="check the path; relative paths are relative to the scenario file") from None
+    except IsADirectoryError:
+        raise DataError("is a folder, not a CSV file", file=str(path), key=key) from None
+    try:
+        return raw.decode("utf-8-sig"), str(path)
+    except UnicodeDecodeError:
+        raise DataError("is not UTF-8 text", file=str(path), key=key, hint="save the CSV as UTF-8") from None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _columns(header: list[str], wanted: dict, optional: dict, file: str) -> dict[str, str]:
+    found = {}
+    for name, aliases in {**wanted, **optional}.items():
+        match = next((alias for alias in aliases if alias in header), None)
+        if match:
+            found[name] = match
+        elif name in wanted:
+            raise DataError(f"has no {name} column", file=file, line=1, got=", ".join(header[:8]),
+                            expected=" or ".join(aliases), hint="rename the column or check this is the right file")
+    return found
+
+
+def _reader(text: str, file: str) -> csv.DictReader:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise DataError("is empty", file=file, hint="the file needs a header row and data rows")
+    return reader
+
+
+def _parse_areas(text: str, file: str):
+    reader = _reader(text, file)
+    columns = _columns(list(reader.fieldnames), AREA_COLUMNS, AREA_OPTIONAL, file)
+    codes, names, parents, population, sources = [], [], [], [], set()
+    for row in reader:
+        line = reader.line_num
+        code = (row.get(columns["area_code"]) or "").strip()
+        if not code:
+            raise DataError("row has no area code", file=file, line=line, key=columns["area_code"])
+        if code in codes:
+            raise DataError("area code appears twice", file=file, line=line, key=columns["area_code"], got=code)
+        people = _number(row.get(columns["population"]), file, line, columns["population"], whole=True)
+        if people <= 0:
+            raise DataError("population must be positive", file=file, line=line, key=columns["population"], got=people)
+        codes.append(code)
+        names.append((row.get(columns["area_name"]) or code).strip())
+        parents.append((row.get(columns.get("parent_code", ""), "") or "force").strip())
+        population.append(people)
+        if "population_source" in columns and row.get(columns["population_source"]):
+            sources.add(row[columns["population_source"]].strip())
+    if not codes:
+        raise DataError("has a header but no areas", file=file, line=2)
+    return tuple(codes), tuple(names), tuple(parents), population, "; ".join(sorted(sources)), len(codes)
+
+
+def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSource):
+    reader = _reader(text, file)
+    columns = _columns(list(reader.fieldnames), COUNT_COLUMNS, COUNT_OPTIONAL, file)
+    has_period = "period_start" in columns and "period_end" in columns
+    counts = np.zeros((len(codes), len(CRIME_TYPES)))
+    seen: set[tuple[str, str]] = set()
+    periods: set[tuple[str, str]] = set()
+    sources: set[str] = set()
+    rows_read = rows_used = rows_other = 0
+    for row in reader:
+        rows_read += 1
+        line = reader.line_num
+        if has_period:
+            period = (row[columns["period_start"]].strip(), row[columns["period_end"]].strip())
+            periods.add(period)
+            if period != (source.period_start, source.period_end):
+                rows_other += 1
+                continue
+        code = (row.get(columns["area_code"]) or "").strip()
+        if code not in codes:
+            raise DataError("names an area that is not in the area table", file=file, line=line,
+                            key=columns["area_code"], got=code, hint="add the area to the area table or remove the row")
+        crime_type = (row.get(columns["crime_type"]) or "").strip()
+        if crime_type not in CRIME_TYPES:
+            raise DataError("unknown crime type", file=file, line=line, key="crime_type", got=crime_type,
+                            expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'")
+        if (code, crime_type) in seen:
+            raise DataError("area and crime type appear twice in the period", file=file, line=line,
+                            got=f"{code}, {crime_type}", hint="sum the rows or remove the duplicate")
+        seen.add((code, crime_type))
+        count = _number(row.get(columns["count"]), file, line, "count", whole=True)
+        if count < 0:
+            raise DataError("count must not be negative", file=file, line=line, key="count", got=count)
+        counts[codes.index(code), CRIME_TYPES.index(crime_type)] = count
+        if "source" in columns and row.get(columns["source"]):
+            sources.add(row[columns["source"]].strip())
+        rows_used += 1
+    if rows_used == 0:
+        available = ", ".join(f"{start}..{end}" for start, end in sorted(periods)) or "none"
+        raise DataError("has no rows for the scenario's data period", file=file, key="data.period_start",
+                        got=f"{source.period_start}..{source.period_end}", expected=f"a period in the file: {available}")
+    return counts, rows_read, rows_used, rows_other, "; ".join(sorted(sources))
+
+
+def _number(text: str | None, file: str, line: int, column: str, whole: bool = False) -> float:
+    raw = (text or "").strip().replace(",", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise DataError("is not a number", file=file, line=line, key=column, got=text,
+                        hint="write plain digits without £, % or spaces") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DataError("is not a finite number", file=file, line=line, key=column, got=text)
+    if whole and value != int(value):
+        raise DataError("must be a whole number", file=file, line=line, key=column, got=text)
+    return value

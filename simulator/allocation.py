@@ -46,7 +46,7 @@ class AllocationRequest:
     minimum_grant_gbp: float = 0.0
     match_funding_rate: float = 0.0
     match_funding_available_gbp: float | None = None
-    segments: int = 24
+    segments: int = 48
 
     @property
     def spendable_gbp(self) -> float:

@@ -58,6 +58,7 @@ class Demand:
     concentration: Concentration
     horizon_months: int
     interval: float
+    draws: int
     shocks: tuple[str, ...]
 
     @property
@@ -96,6 +97,7 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
         concentration=concentration(harm_days.sum("crime_type")),
         horizon_months=settings.horizon_months,
         interval=settings.interval,
+        draws=settings.draws,
         shocks=applied,
     )
 

@@ -79,6 +79,18 @@ class Eligibility:
     eligible: Labelled
     reasons: tuple[str, ...]
 
+    def short_reason(self, position: int) -> str:
+        """The verdict in a few words: which rules decided it."""
+        if not self.outcomes:
+            return "no area test"
+        passed = [outcome.label() for outcome in self.outcomes if outcome.passed[position]]
+        if self.eligible.values[position]:
+            return "passes " + ", ".join(passed)
+        failed = [outcome.label() for outcome in self.outcomes if not outcome.passed[position]]
+        if self.fund_round.combine == "any" or len(failed) == len(self.outcomes):
+            return "fails " + ("every rule" if len(failed) > 1 else failed[0])
+        return "fails " + ", ".join(failed)
+
     @property
     def eligible_codes(self) -> tuple[str, ...]:
         """Codes of the eligible areas, in area order."""

@@ -50,7 +50,7 @@ def spec(default: Any = dataclasses.MISSING, doc: str = "", **checks: Any) -> An
     return field(default=default, metadata=metadata)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataSource:
     """Where the area table and the crime counts come from, and which months to use."""
 
@@ -62,7 +62,7 @@ class DataSource:
     description: str = spec("police.uk street-level records (crimes and ASB), Kent Police", "what the counts are, for reports")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HarmSettings:
     """How records become harm."""
 
@@ -70,7 +70,7 @@ class HarmSettings:
     overrides: dict[str, float] = spec({}, "days of harm per record for named crime types, replacing the weight set's value", minimum=0.0, key_choices=CRIME_TYPES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemandSettings:
     """The forecast of records over the funding period."""
 
@@ -79,7 +79,7 @@ class DemandSettings:
     draws: int = spec(1000, "Monte Carlo draws of demand used to put an interval on harm averted", minimum=10, maximum=100_000)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shock:
     """A what-if change in demand: scale some areas' records of some crime types."""
 
@@ -90,7 +90,7 @@ class Shock:
     note: str = spec("", "why the shock is modelled, for reports")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """One eligibility test: `metric(area, crime types) operator threshold`."""
 
@@ -107,7 +107,7 @@ class Rule:
     enabled: bool = spec(True, "false switches the rule off without deleting it")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FundRound:
     """A Safer Streets round: its money, its limits and its area test."""
 
@@ -127,7 +127,7 @@ class FundRound:
     assumptions: str = spec("", "what this file models that the round's published terms do not state")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Intervention:
     """A crime-prevention measure with a diminishing-returns response curve."""
 
@@ -144,17 +144,17 @@ class Intervention:
     enabled: bool = spec(True, "false removes it from the catalogue for this scenario")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AllocatorSettings:
     """How the linear program is built and solved."""
 
     solver: Literal["highs", "cbc", "greedy"] = spec("highs", "`highs` (default), `cbc` (cross-check) or `greedy` (exact for budget and grant caps only)")
-    segments: int = spec(24, "linear segments approximating each response curve", minimum=2, maximum=400)
+    segments: int = spec(48, "linear segments approximating each response curve", minimum=2, maximum=400)
     minimum_grant_gbp: float = spec(0.0, "the least a funded area may receive, £ (0 = none)", minimum=0.0)
     match_funding_available_gbp: typing.Optional[float] = spec(None, "match funding the commissioner can put up, £; limits grant to this ÷ the round's match rate", minimum=0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A fully resolved scenario: everything one run needs besides the data files."""
 
@@ -251,6 +251,8 @@ _INVALID = object()
 def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, problems: list) -> Any:
     kind = typing.get_origin(hint)
     if kind in (typing.Union, types.UnionType):
+        if value is None:
+            return None
         inner = [arg for arg in typing.get_args(hint) if arg is not type(None)][0]
         return _convert(inner, value, meta, key, origin, problems)
     if dataclasses.is_dataclass(hint):

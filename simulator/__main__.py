@@ -1,0 +1,5 @@
+"""`python -m simulator` runs the safer-streets command."""
+
+from .cli import main
+
+main()

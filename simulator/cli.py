@@ -1,0 +1,184 @@
+"""The `safer-streets` command: a thin shell over the Python API.
+
+Each command parses its options, makes one call into the API and prints a short summary. A
+`SimulatorError` becomes `error: …` on stderr and exit code 2; anything else is a bug and says so.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .errors import ConfigError, SimulatorError
+
+DEFAULT_SCENARIO = Path("scenarios") / "kent-baseline.toml"
+
+
+class SimulatorGroup(click.Group):
+    """Maps the API's errors to one line and an exit code, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        debug = ctx.params.get("debug", False)
+        try:
+            return super().invoke(ctx)
+        except SimulatorError as error:
+            if debug:
+                for message in error.all_messages()[1:]:
+                    click.echo(f"also: {message}", err=True)
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:  # a bug, not bad input
+            if debug:
+                raise
+            click.echo(f"internal error: {type(error).__name__}: {error} (please report; rerun with --debug)", err=True)
+            ctx.exit(1)
+
+
+def scenario_argument(command):
+    """The optional SCENARIO argument: a .toml scenario or a run's manifest.json."""
+    return click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))(command)
+
+
+def set_option(command):
+    """Repeatable --set KEY=VALUE, typed as in a TOML file."""
+    return click.option(
+        "--set", "sets", multiple=True, metavar="KEY=VALUE",
+        help='Override a scenario key, typed as in TOML: --set budget_gbp=1_200_000 --set fund_round="safer-streets-3".',
+    )(command)
+
+
+@click.group(cls=SimulatorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks and every problem found.")
+@click.version_option(package_name="safer-streets-simulator")
+def cli(debug: bool) -> None:
+    """Safer Streets funding allocation simulator.
+
+    Turns police.uk crime records into harm (Cambridge Crime Harm Index), checks which areas pass
+    a Safer Streets round's area test, and splits a budget between eligible areas and
+    crime-prevention interventions to avert the most harm.
+    """
+
+
+@cli.command()
+@scenario_argument
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to write (default: reports/<scenario name>).")
+@set_option
+@click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the run folder.")
+def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: int | None,
+        solver: str | None, no_charts: bool, quiet: bool) -> None:
+    """Run a scenario and write its run folder.
+
+    SCENARIO is a scenario .toml file or a previous run's manifest.json; without it, the Kent
+    baseline (scenarios/kent-baseline.toml) is run. Writes manifest.json, demand.csv,
+    eligibility.csv, allocation.csv, baselines.csv, summary.json and charts/*.png.
+    """
+    from . import load_scenario, run as run_model, write_run
+
+    loaded = load_scenario(_scenario_path(scenario), _extra_sets(sets, seed, solver))
+    result = run_model(loaded)
+    folder = write_run(result, out or Path("reports") / loaded.scenario.name, charts=not no_charts)
+    if quiet:
+        click.echo(str(folder))
+        return
+    _print_run(result, folder)
+
+
+@cli.command()
+@scenario_argument
+@set_option
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the verdicts to this CSV file.")
+def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None) -> None:
+    """Show which areas pass the scenario's fund round area test, and why.
+
+    SCENARIO is a scenario .toml file or a run's manifest.json; without it, the Kent baseline.
+    """
+    from . import assess_eligibility, load_scenario
+    from .report import write_table
+    from .result import eligibility_rows
+
+    loaded = load_scenario(_scenario_path(scenario), sets)
+    demand, verdict = assess_eligibility(loaded)
+    fund_round = loaded.scenario.round
+    click.echo(f"{fund_round.name}: {'every' if fund_round.combine == 'all' else 'any'} rule must pass "
+               f"({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to {demand.areas.period_end})")
+    for position, name in enumerate(verdict.names):
+        mark = "eligible    " if verdict.eligible.values[position] else "not eligible"
+        click.echo(f"  {name:<24} {mark}  {verdict.reasons[position].split(': ', 1)[1]}")
+    click.echo(f"{len(verdict.eligible_codes)} of {len(verdict.codes)} areas eligible.")
+    if fund_round.assumptions:
+        click.echo(f"Note: {fund_round.assumptions}")
+    if csv_path:
+        write_table(csv_path, eligibility_rows(verdict))
+        click.echo(f"Wrote {csv_path}")
+
+
+def _scenario_path(scenario: Path | None) -> Path:
+    if scenario is not None:
+        return scenario
+    if not DEFAULT_SCENARIO.is_file():
+        raise ConfigError("no scenario given and the Kent baseline is not here", file=str(DEFAULT_SCENARIO),
+                          hint="run from the project folder, or name a scenario file")
+    return DEFAULT_SCENARIO
+
+
+def _extra_sets(sets: tuple[str, ...], seed: int | None, solver: str | None) -> tuple[str, ...]:
+    extra = list(sets)
+    if seed is not None:
+        extra.append(f"seed={seed}")
+    if solver is not None:
+        extra.append(f'allocation.solver="{solver}"')
+    return tuple(extra)
+
+
+def _print_run(result, folder: Path) -> None:
+    summary = result.summary()
+    click.echo(result.scenario.title)
+    click.echo(f"{result.scenario.round.name} · {result.caption.split(' · ', 1)[1]}")
+    click.echo("")
+    header = f"{'District':<22} {'Eligible':<9} {'Why':<44} {'Amount':>11} {'Harm averted':>14}"
+    click.echo(header)
+    click.echo("-" * len(header))
+    amounts, averted = result.area_amounts(), result.area_averted()
+    verdict = result.eligibility
+    order = sorted(range(len(verdict.codes)), key=lambda a: (-amounts[a], verdict.names[a]))
+    for a in order:
+        why = verdict.short_reason(a)
+        why = why if len(why) <= 44 else why[:41] + "..."
+        click.echo(f"{verdict.names[a]:<22} {'yes' if verdict.eligible.values[a] else 'no':<9} {why:<44} "
+                   f"{_pounds(amounts[a]):>11} {averted[a]:>9,.0f} days")
+    click.echo("-" * len(header))
+    low, high = summary["harm_averted_interval_days"]
+    click.echo(f"{'Total':<77}{_pounds(summary['allocated_gbp']):>11} {summary['harm_averted_days']:>9,.0f} days")
+    click.echo(f"  of a £{summary['budget_gbp']:,.0f} budget; {summary['harm_averted_interval_coverage']:.0%} interval "
+               f"{low:,.0f} to {high:,.0f} harm days; £{summary['gbp_per_harm_day_averted'] or 0:,.2f} per harm day averted")
+    click.echo("")
+    click.echo("Against simple splits (same rules, same response curves):")
+    for row in result.method_totals():
+        share = row["harm_averted_vs_optimised_pct"]
+        click.echo(f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} days"
+                   f"  {'' if share is None else f'{share:5.1f} % of optimised'}")
+    for note in summary["binding_constraints"]:
+        click.echo(f"Binding: {note}")
+    click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
+
+
+def _pounds(value: float) -> str:
+    return f"£{value:,.0f}"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="safer-streets")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

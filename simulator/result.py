@@ -1,0 +1,255 @@
+"""The outcome of one run: every stage's output plus its provenance, and the tables a report writes.
+
+Rows are rounded here for output (pennies, thousandths of a day), so that the CSV and JSON files
+are stable byte for byte; the arrays behind them keep full precision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .allocation import Allocation, AllocationRequest
+from .baselines import Baseline
+from .demand import TOP_FRACTIONS, Demand
+from .eligibility import Eligibility
+from .interventions import Curves
+from .scenario import LoadedScenario
+from .schema import CRIME_TYPES
+
+COUNT_CAVEAT = (
+    "police.uk street-level records (crimes and anti-social behaviour as published by data.police.uk): "
+    "not the ONS police recorded crime series; they include ASB, exclude fraud and come out below ONS totals"
+)
+
+
+def money(value: float) -> float:
+    """Pounds rounded to pennies for output."""
+    return round(float(value), 2) + 0.0
+
+
+def days(value: float) -> float:
+    """Harm days rounded to a thousandth for output."""
+    return round(float(value), 3) + 0.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: stage outputs, baselines and provenance."""
+
+    loaded: LoadedScenario
+    demand: Demand
+    eligibility: Eligibility
+    curves: Curves
+    request: AllocationRequest
+    allocation: Allocation
+    baselines: tuple[Baseline, ...]
+    averted_interval: tuple[float, float]
+    timings: dict
+    versions: dict
+
+    @property
+    def scenario(self):
+        """The resolved scenario."""
+        return self.loaded.scenario
+
+    @property
+    def period_label(self) -> str:
+        """The data period in words, e.g. 'Jun 2025 to May 2026'."""
+        return f"{_month(self.demand.areas.period_start)} to {_month(self.demand.areas.period_end)}"
+
+    @property
+    def caption(self) -> str:
+        """One line naming the scenario and the data, for charts."""
+        areas = self.demand.areas
+        return (f"{self.scenario.title} · {areas.force_name}, police.uk street-level records {self.period_label} · "
+                f"harm: {self.demand.weights.name}")
+
+    def area_amounts(self) -> np.ndarray:
+        """£ per area (all interventions)."""
+        return self.allocation.amounts.values.sum(axis=1)
+
+    def area_averted(self) -> np.ndarray:
+        """Harm averted per area (days)."""
+        return self.allocation.harm_averted.values.sum(axis=1)
+
+    def intervention_names(self) -> tuple[str, ...]:
+        """Display names of the interventions, in allocation order."""
+        return tuple(self.scenario.interventions[item].name for item in self.curves.interventions)
+
+    # ---------------------------------------------------------------- tables
+
+    def demand_rows(self) -> list[dict]:
+        """One row per area × crime type: records, rates, forecast, harm and share of harm."""
+        demand = self.demand
+        total = demand.harm.values.sum()
+        rows = []
+        for a, code in enumerate(demand.areas.codes):
+            for c, crime_type in enumerate(CRIME_TYPES):
+                harm_days = demand.harm.values[a, c]
+                rows.append({
+                    "area_code": code,
+                    "area_name": demand.areas.names[a],
+                    "crime_type": crime_type,
+                    "records": days(demand.records.values[a, c]),
+                    "records_per_year": days(demand.annual_records.values[a, c]),
+                    "rate_per_1000": days(demand.rate_per_1000.values[a, c]),
+                    "expected_records": days(demand.expected.values[a, c]),
+                    "expected_lower": days(demand.expected_lower.values[a, c]),
+                    "expected_upper": days(demand.expected_upper.values[a, c]),
+                    "weight_days": days(demand.weights.weights.values[c]),
+                    "harm_days": days(harm_days),
+                    "harm_per_1000": days(demand.harm_per_1000.values[a, c]),
+                    "share_of_harm": round(harm_days / total, 6) if total else 0.0,
+                })
+        return rows
+
+    def eligibility_rows(self) -> list[dict]:
+        """One row per area: verdict, reason, and each rule's value, threshold, margin and result."""
+        return eligibility_rows(self.eligibility)
+
+    def allocation_rows(self) -> list[dict]:
+        """One row per area × intervention: £ and harm averted."""
+        allocation = self.allocation
+        names = self.demand.areas.names
+        rows = []
+        for (code, intervention), amount in allocation.amounts.cells():
+            a = self.demand.areas.codes.index(code)
+            rows.append({
+                "area_code": code,
+                "area_name": names[a],
+                "intervention": intervention,
+                "amount_gbp": money(amount),
+                "harm_averted_days": days(allocation.harm_averted.get(area=code, intervention=intervention)),
+            })
+        return rows
+
+    def method_totals(self) -> list[dict]:
+        """Totals for the optimised allocation and each baseline."""
+        best = self.allocation.averted_days
+        methods = [("optimised", "linear program: the most harm averted within the round's rules",
+                    self.allocation.allocated_gbp, best, len(self.allocation.funded_codes))]
+        for baseline in self.baselines:
+            funded = int(np.count_nonzero(baseline.amounts.values.sum(axis=1) > 0.005))
+            methods.append((baseline.name, baseline.description, baseline.allocated_gbp, baseline.averted_days, funded))
+        return [{
+            "method": name,
+            "description": description,
+            "allocated_gbp": money(allocated),
+            "harm_averted_days": days(averted),
+            "gbp_per_harm_day": money(allocated / averted) if averted > 0 else None,
+            "harm_averted_vs_optimised_pct": round(100.0 * averted / best, 2) if best > 0 else None,
+            "areas_funded": funded,
+        } for name, description, allocated, averted, funded in methods]
+
+    def baseline_rows(self) -> list[dict]:
+        """One row per method × area (£ and harm averted), then a total row per method."""
+        rows = []
+        splits = [("optimised", self.allocation.amounts.values, self.allocation.harm_averted.values)]
+        splits += [(b.name, b.amounts.values, b.harm_averted.values) for b in self.baselines]
+        totals = {row["method"]: row for row in self.method_totals()}
+        for name, amounts, averted in splits:
+            for a, code in enumerate(self.demand.areas.codes):
+                rows.append({"method": name, "area_code": code, "area_name": self.demand.areas.names[a],
+                             "amount_gbp": money(amounts[a].sum()), "harm_averted_days": days(averted[a].sum())})
+            rows.append({"method": name, "area_code": "TOTAL", "area_name": "All areas",
+                         "amount_gbp": totals[name]["allocated_gbp"], "harm_averted_days": totals[name]["harm_averted_days"]})
+        return rows
+
+    def summary(self) -> dict:
+        """The run's headline figures (summary.json)."""
+        scenario, allocation, demand = self.scenario, self.allocation, self.demand
+        fund_round = scenario.round
+        names = dict(zip(demand.areas.codes, demand.areas.names))
+        averted = allocation.averted_days
+        shadow = allocation.budget_shadow_price
+        return {
+            "scenario": scenario.name,
+            "title": scenario.title,
+            "question": scenario.question,
+            "fund_round": scenario.fund_round,
+            "fund_round_name": fund_round.name,
+            "force": demand.areas.force_name,
+            "data_period": f"{demand.areas.period_start}..{demand.areas.period_end}",
+            "horizon_months": demand.horizon_months,
+            "harm_weights": demand.weights.name,
+            "budget_gbp": money(scenario.budget_gbp),
+            "allocated_gbp": money(allocation.allocated_gbp),
+            "unallocated_gbp": money(scenario.budget_gbp - allocation.allocated_gbp),
+            "harm_averted_days": days(averted),
+            "harm_averted_interval_days": [days(self.averted_interval[0]), days(self.averted_interval[1])],
+            "harm_averted_interval_coverage": demand.interval,
+            "gbp_per_harm_day_averted": money(allocation.allocated_gbp / averted) if averted > 0 else None,
+            "expected_harm_days": days(demand.harm.values.sum()),
+            "eligible_areas": len(self.eligibility.eligible_codes),
+            "eligible_area_names": [names[code] for code in self.eligibility.eligible_codes],
+            "funded_areas": [names[code] for code in allocation.funded_codes],
+            "max_grant_gbp": money(fund_round.max_grant_gbp),
+            "bids_per_commissioner": fund_round.bids_per_commissioner,
+            "match_funding_required_gbp": money(allocation.allocated_gbp * fund_round.match_funding_rate),
+            "solver": allocation.solver,
+            "status": str(allocation.status),
+            "budget_shadow_price_days_per_1000_gbp": days(shadow * 1000) if shadow is not None else None,
+            "binding_constraints": list(allocation.binding),
+            "concentration": {
+                "gini": round(demand.concentration.gini, 4),
+                **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": round(demand.concentration.top_share(f), 4)
+                   for f in TOP_FRACTIONS},
+            },
+            "baselines": {row["method"]: {k: v for k, v in row.items() if k != "method"} for row in self.method_totals()},
+            "shocks": list(demand.shocks),
+            "seed": scenario.seed,
+        }
+
+    def manifest(self) -> dict:
+        """Everything needed to repeat the run: the resolved scenario, inputs with hashes, versions."""
+        return {
+            "scenario": _plain(dataclasses.asdict(self.scenario)),
+            "scenario_files": list(self.loaded.files),
+            "overrides": [str(item) for item in self.loaded.overrides],
+            "inputs": [dataclasses.asdict(source) for source in self.demand.areas.sources],
+            "data_caveat": COUNT_CAVEAT,
+            "population_source": self.demand.areas.population_source,
+            "count_source": self.demand.areas.count_source,
+            "forecast_method": "see demand.FORECAST_METHOD",
+            "versions": self.versions,
+            "solver": self.allocation.solver,
+            "status": str(self.allocation.status),
+            "seed": self.scenario.seed,
+            "timings_seconds": {key: round(value, 4) for key, value in self.timings.items()},
+        }
+
+
+def eligibility_rows(verdict: Eligibility) -> list[dict]:
+    """One row per area: verdict, reason, and each rule's value, threshold, margin and result."""
+    rows = []
+    for a, code in enumerate(verdict.codes):
+        row = {
+            "area_code": code,
+            "area_name": verdict.names[a],
+            "eligible": "true" if verdict.eligible.values[a] else "false",
+            "reason": verdict.reasons[a],
+        }
+        for outcome in verdict.outcomes:
+            row[f"{outcome.rule_id}_value"] = days(outcome.values[a])
+            row[f"{outcome.rule_id}_threshold"] = days(outcome.thresholds[a])
+            row[f"{outcome.rule_id}_margin"] = days(outcome.margins[a])
+            row[f"{outcome.rule_id}_passed"] = "true" if outcome.passed[a] else "false"
+        rows.append(row)
+    return rows
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _month(text: str) -> str:
+    year, month = text.split("-")
+    names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{names[int(month) - 1]} {year}"

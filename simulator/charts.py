@@ -61,15 +61,15 @@ def eligibility_rules(result: RunResult):
         axes_list[0].set_axis_off()
         axes_list[0].set_title("Eligibility")
         return figure
+    order = np.lexsort((names, outcomes[0].values))
+    positions = np.arange(len(order))
     for axes, outcome in zip(axes_list, outcomes):
-        order = np.argsort(outcome.values, kind="stable")
         colours = [PASS_COLOUR if outcome.passed[i] else FAIL_COLOUR for i in order]
-        axes.barh(names[order], outcome.values[order], color=colours)
-        axes.scatter(outcome.thresholds[order], range(len(order)), marker="|", s=250, color="black", zorder=3, label="threshold")
+        axes.barh(positions, outcome.values[order], color=colours)
+        axes.scatter(outcome.thresholds[order], positions, marker="|", s=250, color="black", zorder=3, label="threshold")
         axes.set_title("\n".join(textwrap.wrap(outcome.label(), 30)), fontsize=10)
         axes.set_xlabel("\n".join(textwrap.wrap(outcome.unit, 34)))
-        if axes is not axes_list[0]:
-            axes.tick_params(labelleft=False)
+    axes_list[0].set_yticks(positions, names[order])
     axes_list[0].set_ylabel("District")
     axes_list[0].legend(loc="lower right", fontsize=8, frameon=False)
     figure.suptitle(f"{result.scenario.round.name}: area test ({'all rules' if result.scenario.round.combine == 'all' else 'any rule'} must pass)")

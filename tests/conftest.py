@@ -1,0 +1,60 @@
+"""Shared fixtures: tiny hand-checkable allocation problems and the Kent baseline, run once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.allocation import AllocationRequest, available_solvers
+from simulator.arrays import Labelled
+from simulator.interventions import Curves
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "scenarios" / "kent-baseline.toml"
+
+
+def make_request(harm, scale, reductions, eligible=None, budget=100.0, cap=1e9, max_areas=0,
+                 minimum_grant=0.0, segments=16) -> AllocationRequest:
+    """An allocation request from plain arrays: harm and scale are area × intervention."""
+    harm = np.asarray(harm, dtype=float)
+    scale = np.asarray(scale, dtype=float) * np.ones_like(harm)
+    codes = tuple(f"E0{i:07d}" for i in range(harm.shape[0]))
+    items = tuple(f"measure_{j}" for j in range(harm.shape[1]))
+    curves = Curves(
+        targeted_harm=Labelled(harm, ("area", "intervention"), (codes, items), "targeted harm", "days"),
+        scale=Labelled(scale, ("area", "intervention"), (codes, items), "cost scale", "£"),
+        max_reduction=np.asarray(reductions, dtype=float),
+    )
+    eligible = np.ones(harm.shape[0], dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
+    return AllocationRequest(curves, eligible, budget, cap, max_areas, minimum_grant, segments=segments)
+
+
+@pytest.fixture
+def three_areas() -> AllocationRequest:
+    """Three areas, two interventions; the third area is not eligible."""
+    return make_request(
+        harm=[[1000.0, 400.0], [600.0, 900.0], [5000.0, 5000.0]],
+        scale=[[50.0, 80.0], [60.0, 40.0], [50.0, 50.0]],
+        reductions=[0.3, 0.2],
+        eligible=[True, True, False],
+        budget=120.0,
+        cap=80.0,
+    )
+
+
+@pytest.fixture(params=["highs", "cbc"])
+def lp_solver(request) -> str:
+    """Each installed LP/MIP solver in turn."""
+    if request.param not in available_solvers():
+        pytest.skip(f"{request.param} is not installed")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def kent_result():
+    """The Kent baseline, run once for the whole session."""
+    from simulator import load_scenario, run
+
+    return run(load_scenario(BASELINE))

@@ -56,7 +56,7 @@ class RuleOutcome:
         value, threshold = self.values[position], self.thresholds[position]
         symbol = SYMBOL[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else "≥"
         if rule.threshold_kind == "force_mean":
-            basis = f"{rule.threshold:g} × {force_name}"
+            basis = f"{rule.threshold:g} × {force_name} average"
         elif rule.threshold_kind == "rank":
             basis = f"top {rule.threshold:g} in {force_name}"
         elif rule.threshold_kind == "percentile":

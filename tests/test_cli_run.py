@@ -1,0 +1,142 @@
+"""`safer-streets run`: exit codes, the printed summary, the run folder, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import BASELINE, REPO
+from simulator.cli import cli
+
+RUN_FILES = {"manifest.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json", "charts"}
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_run_without_scenario_runs_the_kent_baseline(runner, tmp_path, monkeypatch):
+    """From the project folder, `run` alone runs the Kent baseline and writes the whole folder."""
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "baseline"
+    result = runner.invoke(cli, ["run", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {path.name for path in out.iterdir()} == RUN_FILES
+    assert {path.name for path in (out / "charts").iterdir()} == {"allocation_by_district.png", "eligibility_rules.png", "lorenz_curve.png"}
+    assert "Medway" in result.stdout and "Against simple splits" in result.stdout
+    assert result.stderr == ""
+
+
+def test_run_summary_has_the_required_keys(runner, tmp_path):
+    """summary.json holds budget, allocated, harm averted, eligible areas, solver and status."""
+    out = tmp_path / "run"
+    result = runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("budget_gbp", "allocated_gbp", "harm_averted_days", "eligible_areas", "solver", "status"):
+        assert key in summary
+    assert summary["status"] == "optimal"
+
+
+def test_set_and_seed_are_applied_and_logged(runner, tmp_path):
+    """--set and --seed change the run and are recorded in the manifest."""
+    out = tmp_path / "run"
+    result = runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts", "--set", "budget_gbp=900000", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"]["budget_gbp"] == 900000 and manifest["seed"] == 7
+    assert "budget_gbp: 1500000 -> 900000 (from --set)" in manifest["overrides"]
+
+
+def test_rerun_from_manifest_reproduces_the_csvs(runner, tmp_path):
+    """Running a manifest.json gives byte-identical CSVs and summary."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert runner.invoke(cli, ["run", str(BASELINE), "--out", str(first), "--no-charts"]).exit_code == 0
+    result = runner.invoke(cli, ["run", str(first / "manifest.json"), "--out", str(second), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    for name in ("demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_cbc_gives_the_same_optimum(runner, tmp_path):
+    """--solver cbc reaches the HiGHS optimum on the Kent baseline."""
+    outs = {}
+    for solver in ("highs", "cbc"):
+        out = tmp_path / solver
+        result = runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts", "--solver", solver])
+        assert result.exit_code == 0, result.output
+        outs[solver] = json.loads((out / "summary.json").read_text())
+    assert outs["cbc"]["harm_averted_days"] == pytest.approx(outs["highs"]["harm_averted_days"], rel=1e-6)
+
+
+def test_existing_folder_is_replaced_whole(runner, tmp_path):
+    """A rerun into an existing folder replaces it, leaving no stray files."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    assert runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts"]).exit_code == 0
+    assert not (out / "stale.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def child(tmp_path, body):
+    return write(tmp_path, "what-if.toml", f'extends = "{BASELINE.as_posix()}"\n{body}\n')
+
+
+def bad_counts(tmp_path):
+    counts = write(tmp_path, "c.csv", "area_code,crime_type,count\nE06000035,Burglary,x\n")
+    return child(tmp_path, f'[data]\ncrime_counts = "{counts.as_posix()}"')
+
+
+BAD_CASES = {
+    "missing scenario": (lambda t: t / "missing.toml", [], "file not found"),
+    "malformed TOML": (lambda t: write(t, "bad.toml", "budget_gbp = = 1\n"), [], "is not valid TOML"),
+    "unknown key": (lambda t: child(t, "budgte_gbp = 1"), [], "budgte_gbp: unknown key"),
+    "negative budget": (lambda t: child(t, "budget_gbp = -500000"), [], "budget_gbp: is out of range"),
+    "non-numeric budget": (lambda t: BASELINE, ["--set", "budget_gbp=lots"], "budget_gbp: must be a number"),
+    "unknown district": (lambda t: child(t, '[shocks.s]\nareas = ["Kentish Town"]\nmultiplier = 2.0'), [], "shocks.s.areas: names an unknown area"),
+    "unknown crime type": (lambda t: child(t, '[shocks.s]\nareas = ["Medway"]\nmultiplier = 2.0\ncrime_types = ["Fraud"]'), [], "unknown crime type"),
+    "unknown metric": (lambda t: child(t, '[rounds.safer-streets-4.rules.asb_rate]\nmetric = "hotness"'), [], "rules.asb_rate.metric: is not one of the allowed values"),
+    "missing data file": (lambda t: child(t, '[data]\nareas = "nowhere.csv"'), [], "data file not found"),
+    "bad data row": (lambda t: bad_counts(t), [], ":2: count: is not a number"),
+    "unknown key in --set": (lambda t: BASELINE, ["--set", "allocation.slover=cbc"], "--set: allocation.slover: unknown key"),
+    "extends cycle": (lambda t: (write(t, "b.toml", 'extends = "a.toml"\n'), write(t, "a.toml", 'extends = "b.toml"\n'))[1], [], "extends makes a cycle"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_bad_input_is_one_line_exit_2_and_no_folder(runner, tmp_path, case):
+    """Every bad input: exit 2, one 'error:' line naming the place, nothing on stdout, no run folder."""
+    make, extra, expected = BAD_CASES[case]
+    scenario = make(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["run", str(scenario), "--out", str(out), *extra])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_debug_shows_the_traceback(runner, tmp_path):
+    """--debug lets the error through with its traceback."""
+    result = runner.invoke(cli, ["--debug", "run", str(tmp_path / "missing.toml")])
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_every_command_has_help(runner):
+    """Each command answers --help with its description."""
+    for command in ([], ["run"], ["eligibility"]):
+        result = runner.invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output

@@ -1,0 +1,116 @@
+"""Reading the area and crime-count tables: the embedded Kent data and users' CSVs."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.errors import DataError
+from simulator.inputs import load_areas, months_between
+from simulator.schema import DataSource
+
+AREAS = "area_code,area_name,parent_code,population\nA1,North,F1,1000\nA2,South,F1,3000\n"
+COUNTS = "area_code,crime_type,count\nA1,Burglary,10\nA2,Burglary,30\nA2,Robbery,3\n"
+
+
+def source(tmp_path, areas=AREAS, counts=COUNTS, **kwargs) -> DataSource:
+    (tmp_path / "areas.csv").write_text(areas, encoding="utf-8")
+    (tmp_path / "counts.csv").write_text(counts, encoding="utf-8")
+    return DataSource(areas=str(tmp_path / "areas.csv"), crime_counts=str(tmp_path / "counts.csv"), **kwargs)
+
+
+def test_embedded_kent_has_13_districts_and_the_published_totals():
+    """The shipped Kent tables: 13 districts, 175,719 records Jun 2025 - May 2026, Medway 279,772 residents."""
+    areas = load_areas(DataSource())
+    assert len(areas.codes) == 13
+    assert areas.counts.values.sum() == 175_719
+    assert areas.population.get(area="E06000035") == 279_772
+    assert areas.period_months == 12
+
+
+def test_embedded_kent_uses_only_the_chosen_period():
+    """The other period's 182 rows are counted as other-period rows, never mixed in."""
+    areas = load_areas(DataSource())
+    counts_file = areas.sources[1]
+    assert (counts_file.rows_read, counts_file.rows_used, counts_file.rows_other_period) == (364, 182, 182)
+
+
+def test_user_csv_counts_land_in_the_right_cells(tmp_path):
+    """Counts are placed by area code and crime type; absent cells are zero."""
+    areas = load_areas(source(tmp_path))
+    assert areas.counts.get(area="A2", crime_type="Burglary") == 30
+    assert areas.counts.get(area="A1", crime_type="Robbery") == 0
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    """A spreadsheet's UTF-8 byte-order mark does not break the header."""
+    areas = load_areas(source(tmp_path, areas="\ufeff" + AREAS))
+    assert areas.codes == ("A1", "A2")
+
+
+def test_missing_column_names_the_file_and_line(tmp_path):
+    """A counts file without a count column is refused at line 1."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,number\nA1,Burglary,1\n"))
+    assert caught.value.line == 1 and "count" in caught.value.what
+
+
+def test_unknown_crime_type_names_the_line(tmp_path):
+    """A crime type outside police.uk's 14 is refused at its line."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary,1\nA1,Fraud,2\n"))
+    assert (caught.value.line, caught.value.got) == (3, "Fraud")
+
+
+def test_unknown_area_is_refused(tmp_path):
+    """A count for an area missing from the area table is refused."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nZZ,Burglary,1\n"))
+    assert caught.value.got == "ZZ" and caught.value.line == 2
+
+
+def test_non_numeric_count_is_refused(tmp_path):
+    """A count that is not a number is refused with its line and column."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary,ten\n"))
+    assert (caught.value.line, caught.value.key) == (2, "count")
+
+
+def test_negative_population_is_refused(tmp_path):
+    """Population must be positive."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,North,-5\n"))
+    assert caught.value.key == "population"
+
+
+def test_duplicate_cell_is_refused(tmp_path):
+    """The same area and crime type twice in a period is refused rather than summed silently."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts=COUNTS + "A1,Burglary,4\n"))
+    assert caught.value.line == 5
+
+
+def test_period_with_no_rows_lists_the_periods_there(tmp_path):
+    """Asking for a period the file does not have names the periods it does have."""
+    counts = "area_code,crime_type,count,period_start,period_end\nA1,Burglary,1,2024-01,2024-12\n"
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts=counts))
+    assert "2024-01..2024-12" in caught.value.expected
+
+
+def test_missing_data_file_names_the_key(tmp_path):
+    """A data path that does not exist names the scenario key that set it."""
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(tmp_path / "none.csv")))
+    assert caught.value.key == "data.areas"
+
+
+def test_unknown_embedded_name_lists_the_shipped_files():
+    """An embedded: name that is not shipped lists the files that are."""
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas="embedded:essex.csv"))
+    assert "kent_districts.csv" in caught.value.expected
+
+
+def test_months_between_counts_both_ends():
+    """June 2025 to May 2026 is 12 months."""
+    assert months_between("2025-06", "2026-05") == 12

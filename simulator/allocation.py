@@ -47,6 +47,11 @@ class AllocationRequest:
     match_funding_rate: float = 0.0
     match_funding_available_gbp: float | None = None
     segments: int = 48
+    area_names: tuple[str, ...] = ()
+
+    def area_label(self, area: int) -> str:
+        """The area's name where known, else its code."""
+        return self.area_names[area] if self.area_names else self.curves.codes[area]
 
     @property
     def spendable_gbp(self) -> float:
@@ -99,6 +104,9 @@ def available_solvers() -> tuple[str, ...]:
     """The solver names that work on this machine."""
     found = []
     for name in SOLVERS:
+        if name == "greedy":
+            found.append(name)
+            continue
         try:
             _pulp_solver(name)
             found.append(name)
@@ -257,12 +265,13 @@ def _build(request: AllocationRequest, pulp):
     return problem, cells, widths, slopes, area_flags
 
 
-def _area_spend(cells: dict, area: int, pulp):
-    return pulp.lpSum(variable for (cell_area, _), variables in cells.items() if cell_area == area for variable in variables)
-
-
-def _funded_areas(cells: dict) -> list[int]:
-    return sorted({area for (area, _), variables in cells.items() if variables})
+def _by_area(cells: dict) -> dict[int, list]:
+    """Each area's segment variables, for the constraints written per area."""
+    grouped: dict[int, list] = {}
+    for (area, _), variables in cells.items():
+        if variables:
+            grouped.setdefault(area, []).extend(variables)
+    return dict(sorted(grouped.items()))
 
 
 def _add_funded_flags(problem, request, cells, pulp) -> dict:
@@ -270,7 +279,7 @@ def _add_funded_flags(problem, request, cells, pulp) -> dict:
     if not request.needs_binaries:
         return {}
     codes = request.curves.codes
-    return {area: problem.add_variable(f"funded_{codes[area]}", 0, 1, cat=pulp.LpBinary) for area in _funded_areas(cells)}
+    return {area: problem.add_variable(f"funded_{codes[area]}", 0, 1, cat=pulp.LpBinary) for area in _by_area(cells)}
 
 
 def _add_budget(problem, request, cells, pulp) -> None:
@@ -280,9 +289,9 @@ def _add_budget(problem, request, cells, pulp) -> None:
 
 def _add_grant_caps(problem, request, cells, area_flags, pulp) -> None:
     """Σ_i x[a,i] ≤ max grant (× z[a] when areas are switched on and off)."""
-    for area in _funded_areas(cells):
+    for area, variables in _by_area(cells).items():
         cap = request.max_grant_gbp * area_flags[area] if area_flags else request.max_grant_gbp
-        problem += _area_spend(cells, area, pulp) <= cap, f"cap_{request.curves.codes[area]}"
+        problem += pulp.lpSum(variables) <= cap, f"cap_{request.curves.codes[area]}"
 
 
 def _add_bid_limit(problem, request, area_flags, pulp) -> None:
@@ -294,8 +303,8 @@ def _add_bid_limit(problem, request, area_flags, pulp) -> None:
 def _add_minimum_grant(problem, request, cells, area_flags, pulp) -> None:
     """Σ_i x[a,i] ≥ minimum grant × z[a]."""
     if request.minimum_grant_gbp > 0:
-        for area, flag in area_flags.items():
-            problem += _area_spend(cells, area, pulp) >= request.minimum_grant_gbp * flag, f"min_{request.curves.codes[area]}"
+        for area, variables in _by_area(cells).items():
+            problem += pulp.lpSum(variables) >= request.minimum_grant_gbp * area_flags[area], f"min_{request.curves.codes[area]}"
 
 
 def _add_match_funding(problem, request, cells, pulp) -> None:
@@ -329,7 +338,7 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, shadow: float | No
         notes.append(f"budget not used up: £{request.budget_gbp - total:,.0f} left, because the grant caps of "
                      f"the eligible areas bound the spend")
     per_area = amounts.sum(axis=1)
-    capped = [request.curves.codes[area] for area in np.nonzero(per_area >= request.max_grant_gbp - slack)[0]]
+    capped = [request.area_label(area) for area in np.nonzero(per_area >= request.max_grant_gbp - slack)[0]]
     if capped:
         notes.append(f"grant cap £{request.max_grant_gbp:,.0f} reached in {len(capped)} area(s): {', '.join(capped)}")
     funded = int(np.count_nonzero(per_area > slack))

@@ -63,6 +63,7 @@ def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
         match_funding_rate=fund_round.match_funding_rate,
         match_funding_available_gbp=scenario.allocation.match_funding_available_gbp,
         segments=scenario.allocation.segments,
+        area_names=demand.areas.names,
     )
     allocation = allocate(request, scenario.allocation.solver)
     lap("allocation")

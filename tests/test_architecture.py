@@ -1,0 +1,55 @@
+"""The one-way data flow: no backward imports, and each outside library kept to its module."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from conftest import REPO
+
+ORDER = [
+    "errors", "arrays", "schema", "scenario", "inputs", "harm", "demand", "eligibility",
+    "interventions", "allocation", "baselines", "result", "pipeline", "charts", "report", "cli",
+]
+ALWAYS_ALLOWED = {"errors", "arrays"}
+OWNERS = {"pulp": {"allocation"}, "cbcbox": {"allocation"}, "matplotlib": {"charts"}, "click": {"cli"}}
+PACKAGE = REPO / "simulator"
+
+
+def imports(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                found.add(f".{node.module}" if node.module else ".")  # "." is the package's public API
+            else:
+                found.add(node.module)
+    return found
+
+
+def test_every_module_is_in_the_order():
+    """Each module of the package has a place in the data flow."""
+    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert modules == set(ORDER)
+
+
+@pytest.mark.parametrize("module", ORDER)
+def test_no_backward_import(module):
+    """A module imports only modules above it in the flow (plus errors and arrays)."""
+    allowed = set(ORDER[: ORDER.index(module)]) | ALWAYS_ALLOWED
+    for name in imports(module):
+        if name.startswith("."):
+            target = name[1:].split(".")[0]
+            assert target in allowed or target == "", f"{module} imports {target}"
+
+
+@pytest.mark.parametrize("library", list(OWNERS))
+def test_outside_library_stays_in_its_module(library):
+    """pulp only in allocation, matplotlib only in charts, click only in cli."""
+    for module in ORDER:
+        if any(name == library or name.startswith(library + ".") for name in imports(module)):
+            assert module in OWNERS[library], f"{module} imports {library}"

@@ -1,0 +1,51 @@
+"""The README's commands exist and work as written, and CI runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from simulator.cli import cli
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```bash\n(.*?)```", README, re.S)
+
+
+def test_readme_starts_with_the_two_commands():
+    """The first block installs and runs the baseline; the second installs test extras and runs pytest."""
+    run_command, test_command = BLOCKS[0].strip(), BLOCKS[1].strip()
+    assert run_command.endswith("safer-streets run")
+    assert "'.[test]'" in test_command and test_command.endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run calls exactly the README's test command."""
+    assert BLOCKS[1].strip() in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def safer_streets_lines():
+    for block in BLOCKS[2:]:
+        for line in block.splitlines():
+            if "safer-streets " in line:
+                yield line.split("#")[0].strip()
+
+
+@pytest.mark.parametrize("line", list(safer_streets_lines()))
+def test_readme_commands_parse(line):
+    """Every `safer-streets` command shown in the README exists and accepts its options."""
+    words = shlex.split(line)
+    arguments = words[words.index(next(w for w in words if w.endswith("safer-streets"))) + 1:]
+    result = CliRunner().invoke(cli, [arguments[0], "--help"])
+    assert result.exit_code == 0, result.output
+    for option in (word.split("=")[0] for word in arguments if word.startswith("--")):
+        assert option in result.output, option
+
+
+def test_readme_example_scenarios_exist():
+    """Every scenario file the README names is in scenarios/."""
+    for name in set(re.findall(r"(kent-[a-z-]+)\.toml", README)):
+        assert (REPO / "scenarios" / f"{name}.toml").is_file(), name

@@ -1,0 +1,34 @@
+"""The Kent baseline's outputs, byte for byte (regenerate with scripts/regen_goldens.py and review)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO
+from simulator.report import write_run
+
+GOLDEN = REPO / "tests" / "golden" / "kent-baseline"
+FILES = ("summary.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv")
+
+
+@pytest.fixture(scope="module")
+def baseline_folder(kent_result, tmp_path_factory):
+    return write_run(kent_result, tmp_path_factory.mktemp("golden") / "run", charts=False)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_baseline_output_matches_golden(baseline_folder, name):
+    """Each output file of the Kent baseline equals its reviewed golden copy."""
+    assert (baseline_folder / name).read_text(encoding="utf-8") == (GOLDEN / name).read_text(encoding="utf-8")
+
+
+def test_golden_summary_headlines():
+    """The reviewed headline figures: £1.5m allocated among 8 of 9 eligible districts."""
+    summary = json.loads((GOLDEN / "summary.json").read_text(encoding="utf-8"))
+    assert summary["allocated_gbp"] == 1_500_000
+    assert summary["eligible_areas"] == 9
+    assert len(summary["funded_areas"]) == 8
+    assert summary["status"] == "optimal"
+    assert summary["baselines"]["optimised"]["harm_averted_days"] > summary["baselines"]["per_harm"]["harm_averted_days"]

@@ -65,6 +65,11 @@ class AllocationRequest:
         """True when a funded/not-funded decision per area is needed (bid limit or minimum grant)."""
         return self.max_areas > 0 or self.minimum_grant_gbp > 0
 
+    def segment_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """Widths and slopes of each curve's chords over [0, the most one area can receive]."""
+        upper = max(min(self.spendable_gbp, self.max_grant_gbp), 1.0)
+        return self.curves.segments(upper, self.segments)
+
     def usable(self) -> np.ndarray:
         """Area × intervention cells that may receive money: eligible areas, harm to avert."""
         return self.eligible[:, None] & (self.curves.targeted_harm.values > 0)
@@ -122,7 +127,7 @@ def allocate(request: AllocationRequest, solver: str = "highs") -> Allocation:
         if request.needs_binaries:
             raise ConfigError("the greedy solver handles only the budget and grant caps", key="allocation.solver",
                               got="greedy", hint="use highs or cbc when the round limits bids or sets a minimum grant")
-        widths, slopes = request.curves.segments(_upper(request), request.segments)
+        widths, slopes = request.segment_grid()
         caps = np.full(len(request.eligible), request.max_grant_gbp)
         amounts = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable())
         objective = float(_pwl_value(amounts, widths, slopes))
@@ -150,10 +155,6 @@ def check_allocation(request: AllocationRequest, allocation: Allocation) -> None
         raise InternalError("an ineligible area received money")
     if request.max_areas and np.count_nonzero(per_area > slack) > request.max_areas:
         raise InternalError("more areas funded than the bid limit allows")
-
-
-def _upper(request: AllocationRequest) -> float:
-    return max(min(request.spendable_gbp, request.max_grant_gbp), 1.0)
 
 
 def _pwl_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:
@@ -241,7 +242,7 @@ def _build(request: AllocationRequest, pulp):
     """The LP/MIP over eligible cells only; one block per constraint family."""
     problem = pulp.LpProblem("safer_streets_allocation", pulp.LpMaximize)
     curves = request.curves
-    widths, slopes = curves.segments(_upper(request), request.segments)
+    widths, slopes = request.segment_grid()
     usable = request.usable()
     cells: dict[tuple[int, int], list] = {}
     objective_terms = []

@@ -75,7 +75,7 @@ def split_with_caps(weights: np.ndarray, total: float, cap: float) -> np.ndarray
 def _baseline(request: AllocationRequest, name: str, weights: np.ndarray) -> Baseline:
     curves = request.curves
     per_area = split_with_caps(weights, request.spendable_gbp, request.max_grant_gbp)
-    widths, slopes = curves.segments(max(min(request.spendable_gbp, request.max_grant_gbp), 1.0), request.segments)
+    widths, slopes = request.segment_grid()
     usable = request.usable()
     amounts = np.zeros(curves.targeted_harm.values.shape)
     for area in np.nonzero(per_area > 0)[0]:

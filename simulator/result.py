@@ -13,7 +13,7 @@ import numpy as np
 
 from .allocation import Allocation, AllocationRequest
 from .baselines import Baseline
-from .demand import TOP_FRACTIONS, Demand
+from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
 from .interventions import Curves
 from .scenario import LoadedScenario
@@ -213,7 +213,7 @@ class RunResult:
             "data_caveat": COUNT_CAVEAT,
             "population_source": self.demand.areas.population_source,
             "count_source": self.demand.areas.count_source,
-            "forecast_method": "see demand.FORECAST_METHOD",
+            "forecast_method": FORECAST_METHOD,
             "versions": self.versions,
             "solver": self.allocation.solver,
             "status": str(self.allocation.status),

@@ -40,7 +40,7 @@ def test_equal_split_gives_eligible_areas_the_same(three_areas):
 def test_no_baseline_beats_the_optimiser(request):
     """Every baseline respects the same rules, so none averts more (on the LP's own segments)."""
     optimum = allocate(request, "highs")
-    widths, slopes = request.curves.segments(max(min(request.spendable_gbp, request.max_grant_gbp), 1.0), request.segments)
+    widths, slopes = request.segment_grid()
     from simulator.allocation import _pwl_value
 
     for baseline in evaluate_baselines(request, np.ones(len(request.eligible)), request.curves.targeted_harm.values.sum(axis=1)):

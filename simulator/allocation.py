@@ -75,18 +75,11 @@ class AllocationRequest:
         return self.eligible[:, None] & (self.curves.targeted_harm.values > 0)
 
 
-@dataclass(frozen=True)
-class Allocation:
-    """£ per area × intervention, the harm it averts, and why the solution looks as it does."""
+class SplitTotals:
+    """Totals shared by every split of the money: the optimised allocation and the baselines."""
 
     amounts: Labelled
     harm_averted: Labelled
-    objective_days: float
-    status: SolveStatus
-    solver: str
-    budget_shadow_price: float | None
-    binding: tuple[str, ...]
-    solve_seconds: float
 
     @property
     def allocated_gbp(self) -> float:
@@ -97,6 +90,20 @@ class Allocation:
     def averted_days(self) -> float:
         """Total harm averted on the exact response curves (days)."""
         return float(self.harm_averted.values.sum())
+
+
+@dataclass(frozen=True)
+class Allocation(SplitTotals):
+    """£ per area × intervention, the harm it averts, and why the solution looks as it does."""
+
+    amounts: Labelled
+    harm_averted: Labelled
+    objective_days: float
+    status: SolveStatus
+    solver: str
+    budget_shadow_price: float | None
+    binding: tuple[str, ...]
+    solve_seconds: float
 
     @property
     def funded_codes(self) -> tuple[str, ...]:

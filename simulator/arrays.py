@@ -84,10 +84,3 @@ class Labelled:
         for position in np.ndindex(self.values.shape):
             yield tuple(self.coords[axis][i] for axis, i in enumerate(position)), float(self.values[position])
 
-
-def check_aligned(*arrays: Labelled) -> None:
-    """Raise InternalError unless every array shares the first one's axes and labels."""
-    first = arrays[0]
-    for other in arrays[1:]:
-        if not first.aligned_with(other):
-            raise InternalError(f"{first.name} and {other.name} are not on the same axes")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import AllocationRequest
+from .allocation import AllocationRequest, SplitTotals
 from .arrays import Labelled
 from .interventions import greedy_fill
 
@@ -25,23 +25,13 @@ BASELINES = {
 
 
 @dataclass(frozen=True)
-class Baseline:
+class Baseline(SplitTotals):
     """One simple split and the harm it would avert."""
 
     name: str
     description: str
     amounts: Labelled
     harm_averted: Labelled
-
-    @property
-    def allocated_gbp(self) -> float:
-        """Total £ given out."""
-        return float(self.amounts.values.sum())
-
-    @property
-    def averted_days(self) -> float:
-        """Total harm averted (days)."""
-        return float(self.harm_averted.values.sum())
 
 
 def evaluate_baselines(request: AllocationRequest, population: np.ndarray, basket_harm: np.ndarray) -> tuple[Baseline, ...]:

@@ -200,21 +200,6 @@ def build(cls: type, data: dict, origin: Origin = lambda key: None) -> Any:
     return value
 
 
-def field_docs(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
-    """Every key a file may set as (dotted key, type, doc), for reference documentation."""
-    rows = []
-    for item in dataclasses.fields(cls):
-        hint = typing.get_type_hints(cls)[item.name]
-        key = f"{prefix}{item.name}"
-        if dataclasses.is_dataclass(hint):
-            rows.extend(field_docs(hint, key + "."))
-        elif typing.get_origin(hint) is dict and dataclasses.is_dataclass(typing.get_args(hint)[1]):
-            rows.extend(field_docs(typing.get_args(hint)[1], key + ".<id>."))
-        else:
-            rows.append((key, _describe(hint), item.metadata.get("doc", "")))
-    return rows
-
-
 def _problem(problems: list, origin: Origin, key: str, what: str, **parts: Any) -> None:
     problems.append(ConfigError(what, file=origin(key), key=key, **parts))
 

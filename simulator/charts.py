@@ -11,10 +11,20 @@ import textwrap
 
 import numpy as np
 
+from .errors import InternalError
+from .experiments import Comparison
+from .inputs import AreaMap
 from .result import RunResult
 
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 PASS_COLOUR, FAIL_COLOUR, NEUTRAL = "#1b7837", "#b2182b", "#bdbdbd"
+SCENARIO_PALETTE = ("#4d4d4d", "#2b8cbe", "#e6550d", "#756bb1", "#31a354", "#c51b8a")
+ELIGIBILITY_CLASSES = (("eligible, funded", PASS_COLOUR), ("eligible, not funded", "#a6dba0"), ("not eligible", NEUTRAL))
+MONEY_SHOWN_GBP = 0.5
+HEX_RADIUS = 0.56
+HEX_ROW_STEP = 0.866
+MAP_LABEL_LIMIT = 40
+MAX_GRID_AREAS = 40
 
 
 def intervention_colours(result: RunResult) -> dict[str, str]:
@@ -95,19 +105,308 @@ def lorenz_curve(result: RunResult):
     return figure
 
 
-CHARTS = {
+# ---------------------------------------------------------------- maps
+
+
+def map_harm_rate(result: RunResult):
+    """The area map coloured by expected harm per 1,000 residents over the funding period."""
+    demand = result.demand
+    values = demand.harm_per_1000.values.sum(axis=1)
+    unit = "CCHI harm days" if demand.weights.name.startswith("cchi") else "harm"
+    return area_map_chart(
+        result.demand.areas.area_map, result.demand.areas.names, values, result.caption,
+        title=f"Where the harm is: {unit} per 1,000 residents, next {demand.horizon_months} months",
+        colour_scale=("YlOrRd", f"{unit} per 1,000 residents"), value_labels=[f"{value:,.0f}" for value in values],
+    )
+
+
+def map_eligibility(result: RunResult):
+    """The area map coloured by verdict: eligible and funded, eligible but unfunded, not eligible."""
+    eligible = result.eligibility.eligible.values
+    funded = result.area_amounts() > MONEY_SHOWN_GBP
+    classes = np.where(~eligible, 2, np.where(funded, 0, 1))
+    colours = [ELIGIBILITY_CLASSES[c][1] for c in classes]
+    return area_map_chart(
+        result.demand.areas.area_map, result.demand.areas.names, None, result.caption,
+        title=f"{result.scenario.round.name}: who passes the area test",
+        colours=colours, legend=[ELIGIBILITY_CLASSES[c] for c in sorted(set(classes.tolist()))],
+    )
+
+
+def map_allocation(result: RunResult):
+    """The area map coloured by £ allocated; areas that are not eligible are grey."""
+    amounts = result.area_amounts()
+    eligible = result.eligibility.eligible.values
+    labels = [_pounds(amount) if ok else "not eligible" for amount, ok in zip(amounts, eligible)]
+    return area_map_chart(
+        result.demand.areas.area_map, result.demand.areas.names, np.where(eligible, amounts, np.nan), result.caption,
+        title=f"Allocation: {_pounds(result.allocation.allocated_gbp)} of {_pounds(result.scenario.budget_gbp)}",
+        colour_scale=("Blues", "Allocation (£)"), value_labels=labels, money=True,
+    )
+
+
+def area_map_chart(area_map: AreaMap, names, values, caption: str, *, title: str, colour_scale=None, colours=None,
+             legend=None, value_labels=None, money: bool = False, centre_zero: bool = False):
+    """A map of the areas (hexagon tiles or boundaries), coloured by `values` on a scale or by given colours.
+
+    NaN values are drawn grey. With `centre_zero` the scale is diverging and symmetric about 0.
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+    from matplotlib.patches import Patch
+
+    if area_map.kind == "none":
+        raise InternalError(f"no map for these areas: {area_map.note}")
+    norm = cmap = None
+    if values is not None:
+        values = np.asarray(values, dtype=float)
+        finite = values[np.isfinite(values)]
+        cmap = colormaps[colour_scale[0]]
+        top = float(np.abs(finite).max()) if finite.size else 1.0
+        top = top or 1.0
+        norm = TwoSlopeNorm(0.0, -top, top) if centre_zero else Normalize(0.0, top)
+        colours = [cmap(norm(value)) if np.isfinite(value) else NEUTRAL for value in values]
+    tiles = area_map.kind == "tiles"
+    if tiles:
+        rows, columns = area_map.tiles[:, 0], area_map.tiles[:, 1]
+        width = max(6.4, 1.25 * (columns.max() - columns.min() + 1.5) + (1.6 if norm else 0.0))
+        height = 1.1 * (rows.max() - rows.min() + 1) + 1.6
+    else:
+        width, height = 8.0, 7.0
+    figure, axes = _figure(caption, height=height, width=width)
+    if tiles:
+        centres = _draw_tiles(axes, area_map, colours)
+    else:
+        centres = _draw_boundaries(axes, area_map, colours)
+    if tiles or len(names) <= MAP_LABEL_LIMIT:
+        for a, (x, y) in enumerate(centres):
+            ink = _ink(colours[a])
+            name = "\n".join(textwrap.wrap(names[a], 11))
+            axes.text(x, y + (0.08 if value_labels else 0), name, ha="center", va="center" if not value_labels else "bottom",
+                      fontsize=7.5 if tiles else 7, color=ink, fontweight="bold")
+            if value_labels:
+                axes.text(x, y - 0.06, value_labels[a], ha="center", va="top", fontsize=7.5 if tiles else 6.5, color=ink)
+    axes.set_axis_off()
+    axes.set_title(title)
+    if norm is not None:
+        bar = figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.7, pad=0.02)
+        bar.set_label(colour_scale[1])
+        if money:
+            bar.ax.yaxis.set_major_formatter(_pound_formatter(signed=centre_zero))
+        if any(not np.isfinite(value) for value in values):
+            legend = [("not eligible", NEUTRAL)]
+    if legend:
+        axes.legend(handles=[Patch(facecolor=colour, edgecolor="white", label=label) for label, colour in legend],
+                    loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8, frameon=False, ncols=len(legend))
+    return figure
+
+
+def _draw_tiles(axes, area_map: AreaMap, colours) -> list[tuple[float, float]]:
+    from matplotlib.patches import RegularPolygon
+
+    centres = []
+    for (row, column), colour in zip(area_map.tiles, colours):
+        x, y = column + 0.5 * (row % 2), -row * HEX_ROW_STEP
+        axes.add_patch(RegularPolygon((x, y), numVertices=6, radius=HEX_RADIUS, facecolor=colour, edgecolor="white", linewidth=2))
+        centres.append((x, y))
+    xs, ys = zip(*centres)
+    axes.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    axes.set_ylim(min(ys) - 0.65, max(ys) + 0.65)
+    axes.set_aspect("equal")
+    return centres
+
+
+def _draw_boundaries(axes, area_map: AreaMap, colours) -> list[tuple[float, float]]:
+    from matplotlib.collections import PolyCollection
+
+    polygons, faces, centres = [], [], []
+    for rings, colour in zip(area_map.rings, colours):
+        polygons += list(rings)
+        faces += [colour] * len(rings)
+        largest = max(rings, key=len)
+        centres.append((float(largest[:, 0].mean()), float(largest[:, 1].mean())))
+    axes.add_collection(PolyCollection(polygons, facecolors=faces, edgecolors="white", linewidths=0.6))
+    points = np.concatenate(polygons)
+    axes.set_xlim(points[:, 0].min(), points[:, 0].max())
+    axes.set_ylim(points[:, 1].min(), points[:, 1].max())
+    axes.set_aspect(1.0 if area_map.projected else 1.0 / np.cos(np.radians(points[:, 1].mean())))
+    return centres
+
+
+def _ink(colour) -> str:
+    from matplotlib.colors import to_rgb
+
+    red, green, blue = to_rgb(colour)
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.55 else "white"
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+def comparison_allocation(comparison: Comparison):
+    """Grouped bars: £ per area in each scenario, areas ordered by the reference's amount."""
+    amounts = comparison.amounts()
+    names = np.array(comparison.area_names)
+    shown = np.flatnonzero(amounts.max(axis=0) > MONEY_SHOWN_GBP)
+    if shown.size == 0:
+        shown = np.arange(len(names))
+    order = shown[np.lexsort((names[shown], -amounts.max(axis=0)[shown], -amounts[0, shown]))][::-1]
+    count = len(comparison.results)
+    figure, axes = _figure(comparison_caption(comparison), height=max(3.5, 0.22 * count * len(order) + 0.3 * len(order) + 1.8))
+    step = 0.8 / count
+    for s, label in enumerate(comparison.labels):
+        positions = np.arange(len(order)) + (count - 1 - s - (count - 1) / 2) * step
+        values = amounts[s, order]
+        axes.barh(positions, values, height=step * 0.92, color=scenario_colour(s), label=label)
+        if count <= 3:
+            for y, value in zip(positions, values):
+                axes.text(value + amounts.max() * 0.01, y, _pounds(value), va="center", fontsize=6.5)
+    axes.set_yticks(np.arange(len(order)), names[order])
+    axes.set_xlim(0, max(amounts.max(), 1.0) * 1.15)
+    axes.xaxis.set_major_formatter(_pound_formatter())
+    axes.set_xlabel("Allocation (£)")
+    axes.set_ylabel("District" if len(names) <= 20 else "Area")
+    hidden = len(names) - len(order)
+    axes.set_title("Allocation by district, scenario by scenario" + (f" ({hidden} areas unfunded in every scenario not shown)" if hidden else ""))
+    axes.legend(loc="lower right", fontsize=8, frameon=False)
+    return figure
+
+
+def comparison_harm_averted(comparison: Comparison):
+    """One bar per scenario: harm averted with its interval, labelled with days and £ per harm day."""
+    totals = comparison.totals_rows()
+    figure, axes = _figure(comparison_caption(comparison), height=4.8, width=max(6.4, 1.6 * len(totals) + 2.5))
+    positions = np.arange(len(totals))
+    values = np.array([row["harm_averted_days"] for row in totals])
+    low = values - np.array([row["harm_averted_low_days"] for row in totals])
+    high = np.array([row["harm_averted_high_days"] for row in totals]) - values
+    axes.bar(positions, values, color=[scenario_colour(s) for s in positions], yerr=[low, high], capsize=6,
+             error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    for x, row in zip(positions, totals):
+        per_day = row["gbp_per_harm_day_averted"]
+        axes.text(x, row["harm_averted_high_days"] * 1.02, f"{row['harm_averted_days']:,.0f} days\n"
+                  f"{_pounds(row['allocated_gbp'])} · £{per_day or 0:,.2f}/day", ha="center", va="bottom", fontsize=8)
+    axes.set_xticks(positions, ["\n".join(textwrap.wrap(label, 16)) for label in comparison.labels], fontsize=8)
+    axes.set_ylim(0, max(row["harm_averted_high_days"] for row in totals) * 1.25 or 1.0)
+    axes.yaxis.set_major_formatter(_thousands_formatter())
+    axes.set_xlabel("Scenario")
+    reference = comparison.reference.demand
+    unit = "CCHI days" if reference.weights.name.startswith("cchi") else "harm"
+    axes.set_ylabel(f"Harm averted ({unit}, next {reference.horizon_months} months)")
+    axes.set_title(f"Harm averted per scenario, with {comparison.reference.demand.interval:.0%} interval")
+    return figure
+
+
+def comparison_eligibility(comparison: Comparison):
+    """A grid of verdicts, areas × scenarios; a verdict that differs from the reference is outlined."""
+    from matplotlib.patches import Patch, Rectangle
+
+    eligible = comparison.eligible()
+    names = np.array(comparison.area_names)
+    changed = np.any(eligible != eligible[:1], axis=0)
+    order = np.lexsort((names, -np.nan_to_num(eligible[0], nan=-1), ~changed))
+    if len(order) > MAX_GRID_AREAS:
+        order = order[:MAX_GRID_AREAS]
+    count = len(comparison.results)
+    figure, axes = _figure(comparison_caption(comparison), height=0.32 * len(order) + 2.4, width=max(6.4, 2.0 + 1.7 * count))
+    for row, a in enumerate(order):
+        for s in range(count):
+            value = eligible[s, a]
+            colour = NEUTRAL if np.isnan(value) else (PASS_COLOUR if value else FAIL_COLOUR)
+            differs = s > 0 and not (np.isnan(value) and np.isnan(eligible[0, a])) and value != eligible[0, a]
+            axes.add_patch(Rectangle((s, row), 0.94, 0.86, facecolor=colour, alpha=1.0 if differs or s == 0 else 0.55,
+                                     edgecolor="black" if differs else "white", linewidth=2 if differs else 0.5))
+            text = "n/a" if np.isnan(value) else ("eligible" if value else "not eligible")
+            axes.text(s + 0.47, row + 0.43, text + (" (changed)" if differs else ""), ha="center", va="center", fontsize=7,
+                      color="white", fontweight="bold" if differs else "normal")
+    axes.set_xlim(0, count)
+    axes.set_ylim(len(order), 0)
+    axes.set_xticks(np.arange(count) + 0.47, ["\n".join(textwrap.wrap(label, 18)) for label in comparison.labels], fontsize=8)
+    axes.xaxis.tick_top()
+    axes.set_yticks(np.arange(len(order)) + 0.43, names[order], fontsize=8)
+    axes.tick_params(length=0)
+    for side in axes.spines.values():
+        side.set_visible(False)
+    axes.set_xlabel("Scenario")
+    axes.xaxis.set_label_position("top")
+    axes.set_ylabel("District" if len(names) <= 20 else "Area")
+    changes = int(changed.sum())
+    axes.set_title(f"Eligibility: {changes} {'area changes' if changes == 1 else 'areas change'} verdict against {comparison.labels[0]}")
+    axes.legend(handles=[Patch(facecolor=PASS_COLOUR, label="eligible"), Patch(facecolor=FAIL_COLOUR, label="not eligible"),
+                         Patch(facecolor="white", edgecolor="black", label="differs from the reference")],
+                loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=3, fontsize=8, frameon=False)
+    return figure
+
+
+def comparison_change_map(comparison: Comparison):
+    """The area map of the change in £ from the reference, one panel per what-if (the last shown)."""
+    amounts = comparison.amounts()
+    reference = comparison.reference
+    area_map = reference.demand.areas.area_map
+    if tuple(comparison.area_codes) != reference.demand.areas.codes:
+        raise InternalError("the change map needs every scenario to model the reference's areas")
+    change = amounts[-1] - amounts[0]
+    labels = [("±£0" if abs(value) < MONEY_SHOWN_GBP else ("+" if value > 0 else "−") + _pounds(abs(value))) for value in change]
+    return area_map_chart(area_map, comparison.area_names, change, comparison_caption(comparison),
+                           title=f"Change in allocation: {comparison.labels[-1]} against {comparison.labels[0]}",
+                           colour_scale=("RdBu", "Change in allocation (£)"), value_labels=labels, money=True, centre_zero=True)
+
+
+
+def comparison_caption(comparison: Comparison) -> str:
+    """One line naming the scenarios and their data, for comparison charts."""
+    data = sorted({result.caption.split(" · ", 1)[1] for result in comparison.results})
+    return f"Scenarios: {', '.join(comparison.labels)} · {'; '.join(data)}"
+
+
+def scenario_colour(position: int) -> str:
+    """The colour of the scenario at this position in a comparison (the reference is dark grey)."""
+    return SCENARIO_PALETTE[position % len(SCENARIO_PALETTE)]
+
+
+# ---------------------------------------------------------------- registries
+
+RUN_CHARTS = {
     "allocation_by_district": allocation_by_area,
     "eligibility_rules": eligibility_rules,
     "lorenz_curve": lorenz_curve,
 }
+RUN_MAPS = {
+    "map_harm_rate": map_harm_rate,
+    "map_eligibility": map_eligibility,
+    "map_allocation": map_allocation,
+}
+COMPARISON_CHARTS = {
+    "comparison_allocation": comparison_allocation,
+    "comparison_harm_averted": comparison_harm_averted,
+    "comparison_eligibility": comparison_eligibility,
+}
 
 
-def _figure(result: RunResult, height: float, width: float = 9.0, columns: int = 1):
+def run_charts(result: RunResult) -> dict:
+    """The charts a run draws: the maps only where the areas have a tile layout or boundaries."""
+    charts = dict(RUN_CHARTS)
+    if result.demand.areas.area_map.kind != "none":
+        charts.update(RUN_MAPS)
+    return charts
+
+
+def comparison_charts(comparison: Comparison) -> dict:
+    """The charts a comparison draws: the change map only where every run shares the reference's mapped areas."""
+    charts = dict(COMPARISON_CHARTS)
+    if comparison.reference.demand.areas.area_map.kind != "none" and tuple(comparison.area_codes) == comparison.reference.demand.areas.codes:
+        charts["comparison_change_map"] = comparison_change_map
+    return charts
+
+
+def _figure(result: RunResult | str, height: float, width: float = 9.0, columns: int = 1, share_y: bool = True):
     from matplotlib.figure import Figure
 
+    caption = result if isinstance(result, str) else result.caption
     figure = Figure(figsize=(width if columns == 1 else max(width, 3.6 * columns), height), layout="constrained")
-    axes = figure.subplots(1, columns, sharey=True) if columns > 1 else figure.subplots()
-    figure.text(0.01, 0.005, "\n".join(textwrap.wrap(result.caption, 140)), fontsize=7, color="#555555", va="bottom")
+    axes = figure.subplots(1, columns, sharey=share_y) if columns > 1 else figure.subplots()
+    figure.text(0.01, 0.005, "\n".join(textwrap.wrap(caption, int(figure.get_figwidth() * 17))), fontsize=7, color="#555555", va="bottom")
     figure.get_layout_engine().set(h_pad=0.25)
     return figure, axes
 
@@ -120,7 +419,15 @@ def _pounds(value: float) -> str:
     return f"£{value:.0f}"
 
 
-def _pound_formatter():
+def _pound_formatter(signed: bool = False):
     from matplotlib.ticker import FuncFormatter
 
+    if signed:
+        return FuncFormatter(lambda value, _: ("+" if value > 0 else "−" if value < 0 else "") + _pounds(abs(value)))
     return FuncFormatter(lambda value, _: _pounds(value))
+
+
+def _thousands_formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value:,.0f}")

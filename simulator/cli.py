@@ -71,7 +71,7 @@ def cli(debug: bool) -> None:
 @set_option
 @click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
-@click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder.")
 def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: int | None,
         solver: str | None, no_charts: bool, quiet: bool) -> None:
@@ -79,7 +79,8 @@ def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: in
 
     SCENARIO is a scenario .toml file or a previous run's manifest.json; without it, the Kent
     baseline (scenarios/kent-baseline.toml) is run. Writes manifest.json, demand.csv,
-    eligibility.csv, allocation.csv, baselines.csv, summary.json and charts/*.png.
+    eligibility.csv, allocation.csv, baselines.csv, summary.json, report.html, report.md and
+    charts/*.png.
     """
     from . import load_scenario, run as run_model, write_run
 
@@ -119,6 +120,47 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
     if csv_path:
         write_table(csv_path, eligibility_rows(verdict))
         click.echo(f"Wrote {csv_path}")
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Comparison folder to write (default: reports/compare-<first>-vs-<second>).")
+@set_option
+@click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver for every run (overrides allocation.solver).")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the comparison folder.")
+def compare(scenarios: tuple[Path, ...], out: Path | None, sets: tuple[str, ...], solver: str | None,
+            no_charts: bool, quiet: bool) -> None:
+    """Run two or more scenarios and compare each with the first.
+
+    SCENARIOS are scenario .toml files or run manifests; the first is the reference. --set applies to
+    every scenario. Writes comparison.csv (one row per area and scenario), totals.csv, summary.json,
+    report.html, report.md, charts/*.png, and each scenario's own run folder under runs/.
+    """
+    from . import compare as compare_scenarios, load_scenario, write_comparison
+
+    loaded = [load_scenario(path, _extra_sets(sets, None, solver)) for path in scenarios]
+    with click.progressbar(length=len(loaded), label="Running scenarios", file=sys.stderr,
+                           hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda name: name) as bar:
+        comparison = compare_scenarios(loaded, progress=lambda name: bar.update(1, name))
+    labels = comparison.labels
+    default = f"compare-{labels[0]}-vs-{labels[1]}" + (f"-and-{len(labels) - 2}-more" if len(labels) > 2 else "")
+    folder = write_comparison(comparison, out or Path("reports") / default, charts=not no_charts)
+    if quiet:
+        click.echo(str(folder))
+        return
+    header = f"{'Scenario':<34} {'Budget':>11} {'Allocated':>11} {'Harm averted':>14} {'£/day':>7} {'Eligible':>8} {'Funded':>6}"
+    click.echo(header)
+    click.echo("-" * len(header))
+    for row in comparison.totals_rows():
+        click.echo(f"{row['scenario'][:34]:<34} {_pounds(row['budget_gbp']):>11} {_pounds(row['allocated_gbp']):>11} "
+                   f"{row['harm_averted_days']:>9,.0f} days {row['gbp_per_harm_day_averted'] or 0:>7,.2f} "
+                   f"{row['eligible_areas']:>8} {row['funded_areas']:>6}")
+    click.echo("")
+    for line in comparison.headlines():
+        click.echo(line)
+    click.echo(f"Wrote {folder}/")
 
 
 def _scenario_path(scenario: Path | None) -> Path:

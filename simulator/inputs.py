@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -50,6 +51,22 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class AreaMap:
+    """Where each area sits on a map: hexagon tiles (row, column) or boundary rings, in area order.
+
+    `kind` is "tiles", "boundaries" or "none"; `note` says why there is no map, or what was left out.
+    Boundary rings are (x, y) arrays: longitude and latitude, or eastings and northings.
+    """
+
+    kind: str = "none"
+    tiles: np.ndarray | None = None
+    rings: tuple[tuple[np.ndarray, ...], ...] = ()
+    projected: bool = False
+    source: str = ""
+    note: str = "no tile layout or boundaries given (data.tile_layout, data.boundaries)"
+
+
+@dataclass(frozen=True)
 class Areas:
     """The areas of one force with population and records by crime type over the data period."""
 
@@ -66,6 +83,7 @@ class Areas:
     sources: tuple[SourceFile, ...]
     population_source: str
     count_source: str
+    area_map: AreaMap = field(default_factory=AreaMap)
 
     @property
     def period_months(self) -> int:
@@ -103,6 +121,7 @@ def load_areas(source: DataSource) -> Areas:
     count_text, count_file = _read_text(source.crime_counts, "data.crime_counts")
     codes, names, parents, population, population_source, area_rows = _parse_areas(area_text, area_file)
     counts, rows_read, rows_used, rows_other, count_source = _parse_counts(count_text, count_file, codes, source)
+    area_map, map_files = load_area_map(source, codes)
     return Areas(
         level="district",
         codes=codes,
@@ -117,10 +136,103 @@ def load_areas(source: DataSource) -> Areas:
         sources=(
             SourceFile("areas", area_file, _sha256(area_text), area_rows, area_rows),
             SourceFile("crime_counts", count_file, _sha256(count_text), rows_read, rows_used, rows_other),
+            *map_files,
         ),
         population_source=population_source,
         count_source=count_source,
+        area_map=area_map,
     )
+
+
+def load_area_map(source: DataSource, codes: tuple[str, ...]) -> tuple[AreaMap, tuple[SourceFile, ...]]:
+    """The map for these areas: boundaries if given, else the tile layout, else none (with the reason).
+
+    A layout or boundary file that places some areas but not all is an error (a typo is likelier
+    than a wish to leave areas off the map); one that places none of them is taken as meant for
+    other areas, and the map is left out with a note saying so.
+    """
+    if source.boundaries:
+        text, file = _read_text(source.boundaries, "data.boundaries")
+        area_map, features = _parse_boundaries(text, file, codes)
+        return area_map, (SourceFile("boundaries", file, _sha256(text), features, len(codes)),)
+    if source.tile_layout:
+        text, file = _read_text(source.tile_layout, "data.tile_layout")
+        area_map, rows = _parse_tiles(text, file, codes)
+        return area_map, (SourceFile("tile_layout", file, _sha256(text), rows, len(codes) if area_map.kind == "tiles" else 0),)
+    return AreaMap(), ()
+
+
+def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap, int]:
+    reader = _reader(text, file)
+    columns = _columns(list(reader.fieldnames), {"area_code": AREA_COLUMNS["area_code"], "row": ("row",), "column": ("column", "col")}, {}, file)
+    places: dict[str, tuple[int, int]] = {}
+    taken: dict[tuple[int, int], str] = {}
+    rows = 0
+    for row in reader:
+        rows += 1
+        line = reader.line_num
+        code = (row.get(columns["area_code"]) or "").strip()
+        place = (int(_number(row.get(columns["row"]), file, line, "row", whole=True)),
+                 int(_number(row.get(columns["column"]), file, line, "column", whole=True)))
+        if code in places:
+            raise DataError("area code appears twice", file=file, line=line, key=columns["area_code"], got=code)
+        if place in taken:
+            raise DataError("two areas share a tile", file=file, line=line, got=f"{code} and {taken[place]} at row {place[0]}, column {place[1]}",
+                            hint="give each area its own row and column")
+        places[code] = place
+        taken[place] = code
+    placed = [code for code in codes if code in places]
+    if not placed:
+        return AreaMap(source=file, note=f"the tile layout {file} places none of these areas; set data.tile_layout to a layout for them"), rows
+    missing = [code for code in codes if code not in places]
+    if missing:
+        raise DataError(f"places {len(placed)} of {len(codes)} areas", file=file, key="data.tile_layout", got=f"no tile for {', '.join(missing[:3])}"
+                        + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""), hint="add a row for each area, or set data.tile_layout = \"\"")
+    return AreaMap("tiles", tiles=np.array([places[code] for code in codes], dtype=float), source=file, note=""), rows
+
+
+def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap, int]:
+    try:
+        collection = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataError(f"is not valid GeoJSON: {error.msg}", file=file, line=error.lineno, key="data.boundaries") from None
+    features = collection.get("features") if isinstance(collection, dict) else None
+    if not isinstance(features, list) or not features:
+        raise DataError("is not a GeoJSON FeatureCollection with features", file=file, key="data.boundaries",
+                        hint="export the boundaries as GeoJSON, e.g. from the ONS Open Geography Portal")
+    wanted = set(codes)
+    best_key, best = None, 0
+    for key in {key for feature in features[:50] for key in (feature.get("properties") or {})}:
+        found = sum(1 for feature in features if str((feature.get("properties") or {}).get(key, "")).strip() in wanted)
+        if found > best or (found == best and best_key is not None and key < best_key):
+            best_key, best = key, found
+    if best_key is None or best == 0:
+        raise DataError("has no property holding these areas' codes", file=file, key="data.boundaries",
+                        got=f"e.g. no feature for {codes[0]}", hint="use boundaries for the same areas and year as the area table")
+    shapes: dict[str, tuple[np.ndarray, ...]] = {}
+    for number, feature in enumerate(features, start=1):
+        code = str((feature.get("properties") or {}).get(best_key, "")).strip()
+        if code not in wanted:
+            continue
+        geometry = feature.get("geometry") or {}
+        polygons = {"Polygon": [geometry.get("coordinates")], "MultiPolygon": geometry.get("coordinates")}.get(geometry.get("type"))
+        if not polygons or not all(isinstance(polygon, list) and polygon for polygon in polygons):
+            raise DataError("feature has no polygon geometry", file=file, key=f"features[{number - 1}]", got=f"{code}: {geometry.get('type')}",
+                            expected="Polygon or MultiPolygon")
+        try:
+            rings = tuple(np.asarray(polygon[0], dtype=float)[:, :2] for polygon in polygons)
+        except (ValueError, IndexError, TypeError):
+            raise DataError("feature has malformed coordinates", file=file, key=f"features[{number - 1}]", got=code) from None
+        shapes[code] = shapes.get(code, ()) + rings
+    missing = [code for code in codes if code not in shapes]
+    if missing:
+        raise DataError(f"has boundaries for {len(shapes)} of {len(codes)} areas", file=file, key=f"data.boundaries ({best_key})",
+                        got=f"none for {', '.join(missing[:3])}" + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
+                        hint="use boundaries for the same areas and year as the area table")
+    extent = max(float(np.abs(ring).max()) for rings in shapes.values() for ring in rings)
+    ignored = len(features) - sum(1 for feature in features if str((feature.get("properties") or {}).get(best_key, "")).strip() in wanted)
+    note = f"{ignored} features for other areas ignored" if ignored else ""
+    return AreaMap("boundaries", rings=tuple(shapes[code] for code in codes), projected=extent > 360, source=file, note=note), len(features)
 
 
 def _read_text(location: str, key: str) -> tuple[str, str]:

@@ -1,6 +1,8 @@
-"""The only writer: builds a run folder beside its target and renames it into place when complete.
+"""The only writer: builds a run or comparison folder beside its target and renames it into place when complete.
 
-    <out>/manifest.json demand.csv eligibility.csv allocation.csv baselines.csv summary.json charts/*.png
+    <run>/manifest.json demand.csv eligibility.csv allocation.csv baselines.csv summary.json
+          report.html report.md charts/*.png
+    <comparison>/comparison.csv totals.csv summary.json report.html report.md charts/*.png runs/<scenario>/
 
 On any error the half-built folder is removed and an existing folder is left as it was.
 """
@@ -8,12 +10,16 @@ On any error the half-built folder is removed and an existing folder is left as 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
+from .document import comparison_document, run_document, to_html, to_markdown
 from .errors import ConfigError
+from .experiments import Comparison
 from .result import RunResult
 
 CHART_DPI = 150
@@ -22,28 +28,77 @@ CHART_DPI = 150
 def write_run(result: RunResult, out: str | Path, charts: bool = True) -> Path:
     """Write the run folder at `out`, replacing any folder there only once everything is written."""
     target = Path(out)
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError("cannot create the output folder", file=str(parent), hint=str(error)) from None
-    if target.exists() and not target.is_dir():
-        raise ConfigError("the output path is a file, not a folder", file=str(target), hint="choose another --out")
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
-        write_table(staging / "demand.csv", result.demand_rows())
-        write_table(staging / "eligibility.csv", result.eligibility_rows())
-        write_table(staging / "allocation.csv", result.allocation_rows())
-        write_table(staging / "baselines.csv", result.baseline_rows())
-        write_json(staging / "summary.json", result.summary())
-        if charts:
-            write_charts(result, staging / "charts")
-        write_json(staging / "manifest.json", result.manifest())
-        _replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with _staged(target) as staging:
+        _write_run_files(result, staging, target.as_posix(), charts)
     return target
+
+
+def write_comparison(comparison: Comparison, out: str | Path, charts: bool = True) -> Path:
+    """Write the comparison folder at `out`, each scenario's own run folder inside it under runs/."""
+    target = Path(out)
+    with _staged(target) as staging:
+        folders = {label: f"runs/{label}" for label in comparison.labels}
+        (staging / "runs").mkdir()
+        for label, result in zip(comparison.labels, comparison.results):
+            run_folder = staging / "runs" / label
+            run_folder.mkdir()
+            _write_run_files(result, run_folder, f"{target.as_posix()}/runs/{label}", charts)
+        write_table(staging / "comparison.csv", comparison.rows())
+        write_table(staging / "totals.csv", comparison.totals_rows())
+        write_json(staging / "summary.json", comparison.summary())
+        images = {}
+        if charts:
+            from . import charts as chart_module
+
+            images = write_charts(comparison, chart_module.comparison_charts(comparison), staging / "charts")
+        _write_reports(comparison_document(comparison, folders), images, staging)
+    return target
+
+
+def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: bool) -> None:
+    """The run's files into `folder`; `folder_name` is where they will end up, for the report's rerun command."""
+    write_table(folder / "demand.csv", result.demand_rows())
+    write_table(folder / "eligibility.csv", result.eligibility_rows())
+    write_table(folder / "allocation.csv", result.allocation_rows())
+    write_table(folder / "baselines.csv", result.baseline_rows())
+    write_json(folder / "summary.json", result.summary())
+    images = {}
+    if charts:
+        from . import charts as chart_module
+
+        images = write_charts(result, chart_module.run_charts(result), folder / "charts")
+    _write_reports(run_document(result, folder_name), images, folder)
+    write_json(folder / "manifest.json", result.manifest())
+
+
+def _write_reports(document, images: dict[str, bytes], folder: Path) -> None:
+    (folder / "report.html").write_text(to_html(document, images), encoding="utf-8")
+    (folder / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
+
+
+class _staged:
+    """A temporary sibling folder that becomes `target` on success and vanishes on failure."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __enter__(self) -> Path:
+        parent = self.target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError("cannot create the output folder", file=str(parent), hint=str(error)) from None
+        if self.target.exists() and not self.target.is_dir():
+            raise ConfigError("the output path is a file, not a folder", file=str(self.target), hint="choose another --out")
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+        return self.staging
+
+    def __exit__(self, kind, error, trace) -> bool:
+        if kind is None:
+            _replace(self.staging, self.target)
+        else:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        return False
 
 
 def write_table(path: Path, rows: list[dict]) -> None:
@@ -59,14 +114,16 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_charts(result: RunResult, folder: Path) -> None:
-    """Every chart as a PNG, without timestamps or software tags so files are repeatable."""
-    from . import charts
-
+def write_charts(subject, charts: dict[str, Callable], folder: Path) -> dict[str, bytes]:
+    """Every chart as a PNG, without timestamps or software tags so files are repeatable; returns the bytes."""
     folder.mkdir()
-    for name, draw in charts.CHARTS.items():
-        figure = draw(result)
-        figure.savefig(folder / f"{name}.png", dpi=CHART_DPI, metadata={"Software": None})
+    images = {}
+    for name, draw in charts.items():
+        buffer = io.BytesIO()
+        draw(subject).savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
+        images[name] = buffer.getvalue()
+        (folder / f"{name}.png").write_bytes(images[name])
+    return images
 
 
 def _replace(staging: Path, target: Path) -> None:

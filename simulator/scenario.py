@@ -17,7 +17,7 @@ from typing import Any
 from .errors import ConfigError
 from .schema import Scenario, build
 
-PATH_KEYS = ("data.areas", "data.crime_counts")
+PATH_KEYS = ("data.areas", "data.crime_counts", "data.tile_layout", "data.boundaries")
 """Keys holding file paths, resolved against the file that sets them."""
 
 
@@ -142,7 +142,7 @@ def _read_manifest(path: Path) -> dict:
 def _resolve_path_key(data: dict, dotted: str, base: Path) -> None:
     section, _, name = dotted.partition(".")
     value = data.get(section, {}).get(name) if isinstance(data.get(section), dict) else None
-    if isinstance(value, str) and not value.startswith("embedded:") and not Path(value).is_absolute():
+    if isinstance(value, str) and value and not value.startswith("embedded:") and not Path(value).is_absolute():
         data[section][name] = str((base / value).resolve())
 
 

@@ -60,6 +60,8 @@ class DataSource:
     period_end: str = spec("2026-05", "last month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     force_name: str = spec("Kent", "name of the force area the areas belong to, for labels")
     description: str = spec("police.uk street-level records (crimes and ASB), Kent Police", "what the counts are, for reports")
+    tile_layout: str = spec("", "CSV placing each area on a hexagon grid (area code, row, column) for the tile map; `embedded:` names a shipped layout; empty for none")
+    boundaries: str = spec("", "GeoJSON of area boundaries for a real map, features matched to areas by a property holding the area code; replaces the tile map; empty for none")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,10 +8,10 @@ import pytest
 from simulator import charts
 
 
-@pytest.mark.parametrize("name", list(charts.CHARTS))
+@pytest.mark.parametrize("name", list(charts.RUN_CHARTS))
 def test_chart_has_title_labels_and_caption(kent_result, name):
     """Every chart names itself, its axes and the scenario and data period."""
-    figure = charts.CHARTS[name](kent_result)
+    figure = charts.RUN_CHARTS[name](kent_result)
     axes = figure.axes[0]
     assert axes.get_title() or figure._suptitle is not None
     assert axes.get_xlabel() and axes.get_ylabel()

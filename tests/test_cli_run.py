@@ -10,7 +10,10 @@ from click.testing import CliRunner
 from conftest import BASELINE, REPO
 from simulator.cli import cli
 
-RUN_FILES = {"manifest.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json", "charts"}
+RUN_FILES = {"manifest.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json", "charts",
+             "report.html", "report.md"}
+RUN_CHARTS = {"allocation_by_district.png", "eligibility_rules.png", "lorenz_curve.png",
+              "map_harm_rate.png", "map_eligibility.png", "map_allocation.png"}
 
 
 @pytest.fixture
@@ -25,7 +28,7 @@ def test_run_without_scenario_runs_the_kent_baseline(runner, tmp_path, monkeypat
     result = runner.invoke(cli, ["run", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert {path.name for path in out.iterdir()} == RUN_FILES
-    assert {path.name for path in (out / "charts").iterdir()} == {"allocation_by_district.png", "eligibility_rules.png", "lorenz_curve.png"}
+    assert {path.name for path in (out / "charts").iterdir()} == RUN_CHARTS
     assert "Medway" in result.stdout and "Against simple splits" in result.stdout
     assert result.stderr == ""
 
@@ -137,6 +140,6 @@ def test_debug_shows_the_traceback(runner, tmp_path):
 
 def test_every_command_has_help(runner):
     """Each command answers --help with its description."""
-    for command in ([], ["run"], ["eligibility"]):
+    for command in ([], ["run"], ["eligibility"], ["compare"]):
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output

@@ -58,3 +58,33 @@ def kent_result():
     from simulator import load_scenario, run
 
     return run(load_scenario(BASELINE))
+
+
+SCENARIOS = REPO / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def surge_result():
+    """The Maidstone violence surge what-if, run once for the whole session."""
+    from simulator import load_scenario, run
+
+    return run(load_scenario(SCENARIOS / "kent-maidstone-violence-surge.toml"))
+
+
+@pytest.fixture(scope="session")
+def surge_comparison(kent_result, surge_result):
+    """The Kent baseline against the Maidstone surge."""
+    from simulator.experiments import comparison_of
+
+    return comparison_of([kent_result, surge_result])
+
+
+def kent_squares_geojson(codes_and_tiles, offset=(0.1, 51.0), size=0.2) -> dict:
+    """A synthetic GeoJSON: one square per area at its tile position (test geometry, not real boundaries)."""
+    features = []
+    for code, (row, column) in codes_and_tiles.items():
+        x, y = offset[0] + column * size, offset[1] + (3 - row) * size * 0.6
+        ring = [[x, y], [x + size, y], [x + size, y + size * 0.6], [x, y + size * 0.6], [x, y]]
+        features.append({"type": "Feature", "properties": {"LAD24CD": code, "LAD24NM": code},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return {"type": "FeatureCollection", "features": features}

@@ -47,3 +47,118 @@ def test_lorenz_curve_ends_at_the_corners(kent_result):
     line = charts.lorenz_curve(kent_result).axes[0].lines[1]
     x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
     assert (x[0], y[0], x[-1], y[-1]) == (0, 0, 100, 100)
+
+
+# ---------------------------------------------------------------- maps
+
+
+def luminance(colour) -> float:
+    red, green, blue = colour[:3]
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def hexagons(figure):
+    from matplotlib.patches import RegularPolygon
+
+    return [patch for patch in figure.axes[0].patches if isinstance(patch, RegularPolygon)]
+
+
+@pytest.mark.parametrize("name", list(charts.RUN_MAPS))
+def test_kent_maps_draw_one_labelled_hexagon_per_district(kent_result, name):
+    """13 hexagons, every district named in full on its tile, a title and the caption."""
+    figure = charts.RUN_MAPS[name](kent_result)
+    assert len(hexagons(figure)) == 13
+    labels = " ".join(text.get_text().replace("\n", " ") for text in figure.axes[0].texts)
+    assert all(name in labels for name in kent_result.demand.areas.names)
+    assert figure.axes[0].get_title()
+    assert any("police.uk street-level records" in text.get_text() for text in figure.texts)
+
+
+def test_allocation_map_is_darkest_where_most_money_goes(kent_result):
+    """The tile of the best-funded district (Medway) is the darkest; ineligible tiles are neutral grey."""
+    from matplotlib.colors import to_rgb
+
+    figure = charts.map_allocation(kent_result)
+    tiles = hexagons(figure)
+    amounts = kent_result.area_amounts()
+    darkest = min(range(13), key=lambda a: luminance(tiles[a].get_facecolor()))
+    assert kent_result.demand.areas.names[darkest] == "Medway" and amounts[darkest] == amounts.max()
+    for a, eligible in enumerate(kent_result.eligibility.eligible.values):
+        if not eligible:
+            assert tiles[a].get_facecolor()[:3] == pytest.approx(to_rgb(charts.NEUTRAL))
+
+
+def test_eligibility_map_legend_names_the_classes(kent_result):
+    """Funded, eligible-unfunded (Sevenoaks) and not eligible each appear in the legend."""
+    legend = charts.map_eligibility(kent_result).axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["eligible, funded", "eligible, not funded", "not eligible"]
+
+
+def test_boundary_map_draws_every_area(kent_result, tmp_path):
+    """With a GeoJSON of boundaries the map draws one polygon per area instead of hexagons."""
+    import json
+
+    from conftest import BASELINE, kent_squares_geojson
+    from simulator import load_scenario, run
+
+    area_map = kent_result.demand.areas.area_map
+    places = {code: tuple(int(v) for v in place) for code, place in zip(kent_result.demand.areas.codes, area_map.tiles)}
+    (tmp_path / "kent.geojson").write_text(json.dumps(kent_squares_geojson(places)), encoding="utf-8")
+    scenario = tmp_path / "with-boundaries.toml"
+    scenario.write_text(f'extends = "{BASELINE.as_posix()}"\n[data]\nboundaries = "kent.geojson"\n', encoding="utf-8")
+    result = run(load_scenario(scenario))
+    figure = charts.map_harm_rate(result)
+    assert not hexagons(figure)
+    assert len(figure.axes[0].collections[0].get_paths()) == 13
+
+
+def test_maps_are_left_out_without_a_layout(kent_result):
+    """A run whose areas have no map draws the three charts but no map."""
+    import dataclasses
+
+    from simulator.inputs import AreaMap
+
+    areas = dataclasses.replace(kent_result.demand.areas, area_map=AreaMap())
+    result = dataclasses.replace(kent_result, demand=dataclasses.replace(kent_result.demand, areas=areas))
+    assert list(charts.run_charts(result)) == list(charts.RUN_CHARTS)
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+@pytest.mark.parametrize("name", list(charts.COMPARISON_CHARTS) + ["comparison_change_map"])
+def test_comparison_chart_has_title_and_caption(surge_comparison, name):
+    """Every comparison chart has a title and a caption naming the scenarios and the data period."""
+    figure = charts.comparison_charts(surge_comparison)[name](surge_comparison)
+    assert figure.axes[0].get_title()
+    assert any("Scenarios: kent-baseline, kent-maidstone-violence-surge" in text.get_text() for text in figure.texts)
+
+
+def test_grouped_bars_sum_to_each_scenarios_allocation(surge_comparison):
+    """The bars of each scenario colour add up to that scenario's allocation."""
+    from matplotlib.colors import to_hex
+
+    figure = charts.comparison_allocation(surge_comparison)
+    totals = {}
+    for patch in figure.axes[0].patches:
+        colour = to_hex(patch.get_facecolor())
+        totals[colour] = totals.get(colour, 0.0) + patch.get_width()
+    for s, result in enumerate(surge_comparison.results):
+        assert totals[charts.scenario_colour(s)] == pytest.approx(result.allocation.allocated_gbp)
+
+
+def test_eligibility_grid_outlines_only_changed_verdicts(surge_comparison):
+    """Dover is the only cell outlined (its verdict changed); the title counts one change."""
+    figure = charts.comparison_eligibility(surge_comparison)
+    changed = [text.get_text() for text in figure.axes[0].texts if "(changed)" in text.get_text()]
+    assert changed == ["not eligible (changed)"]
+    assert figure.axes[0].get_title().startswith("Eligibility: 1 area changes verdict")
+
+
+def test_change_map_centres_its_scale_on_zero(surge_comparison):
+    """An unchanged district's tile is the scale's middle (white); Maidstone's gain is the strongest colour."""
+    figure = charts.comparison_change_map(surge_comparison)
+    tiles = hexagons(figure)
+    names = surge_comparison.area_names
+    assert luminance(tiles[names.index("Sevenoaks")].get_facecolor()) > 0.9
+    assert min(range(13), key=lambda a: luminance(tiles[a].get_facecolor())) == names.index("Maidstone")

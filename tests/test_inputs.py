@@ -114,3 +114,108 @@ def test_unknown_embedded_name_lists_the_shipped_files():
 def test_months_between_counts_both_ends():
     """June 2025 to May 2026 is 12 months."""
     assert months_between("2025-06", "2026-05") == 12
+
+
+# ---------------------------------------------------------------- maps
+
+KENT_TILES = "embedded:kent_tiles.csv"
+
+
+def tiles(tmp_path, text) -> str:
+    path = tmp_path / "tiles.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def geojson(tmp_path, collection) -> str:
+    import json
+
+    path = tmp_path / "boundaries.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return str(path)
+
+
+def test_kent_tile_layout_places_every_district():
+    """The shipped layout gives each of the 13 districts its own hexagon; Medway sits on the top row."""
+    areas = load_areas(DataSource(tile_layout=KENT_TILES))
+    assert areas.area_map.kind == "tiles"
+    assert areas.area_map.tiles.shape == (13, 2)
+    assert tuple(areas.area_map.tiles[areas.codes.index("E06000035")]) == (0, 2)
+    assert len({tuple(place) for place in areas.area_map.tiles}) == 13
+
+
+def test_no_layout_means_no_map_with_a_reason():
+    """Without a layout or boundaries, the map is left out and the note says which keys to set."""
+    area_map = load_areas(DataSource()).area_map
+    assert area_map.kind == "none" and "data.tile_layout" in area_map.note
+
+
+def test_layout_for_other_areas_is_left_out_with_a_note(tmp_path):
+    """A layout that places none of the areas is taken as meant for other areas: no map, and a note."""
+    area_map = load_areas(source(tmp_path, tile_layout=KENT_TILES)).area_map
+    assert area_map.kind == "none" and "places none of these areas" in area_map.note
+
+
+def test_layout_missing_an_area_is_refused(tmp_path):
+    """A layout that places some areas but not all is a mistake: DataError naming the missing code."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, "area_code,row,column\nA1,0,0\n")))
+    assert caught.value.what == "places 1 of 2 areas" and "A2" in str(caught.value.got)
+
+
+def test_two_areas_on_one_tile_are_refused(tmp_path):
+    """Each area needs its own tile; the error names the line and both areas."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, "area_code,row,column\nA1,0,0\nA2,0,0\n")))
+    assert caught.value.line == 3 and "A2 and A1" in str(caught.value.got)
+
+
+def square(code, x, key="LAD24CD"):
+    ring = [[x, 51.0], [x + 0.1, 51.0], [x + 0.1, 51.1], [x, 51.1], [x, 51.0]]
+    return {"type": "Feature", "properties": {key: code, "name": f"area {code}"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def test_boundaries_are_matched_by_the_property_holding_the_codes(tmp_path):
+    """The code property is found by its values; a feature for another area is counted and ignored."""
+    collection = {"type": "FeatureCollection", "features": [square("A2", 0.2), square("A1", 0.0), square("Z9", 0.4)]}
+    areas = load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection)))
+    area_map = areas.area_map
+    assert area_map.kind == "boundaries" and not area_map.projected
+    assert area_map.rings[0][0][0, 0] == 0.0 and area_map.rings[1][0][0, 0] == 0.2
+    assert area_map.note == "1 features for other areas ignored"
+    assert areas.sources[-1].role == "boundaries" and areas.sources[-1].rows_read == 3
+
+
+def test_multipolygons_keep_every_part(tmp_path):
+    """An area in two parts (an island) keeps both rings."""
+    first, second = square("A1", 0.0), square("A1", 0.5)
+    multi = {"type": "Feature", "properties": {"code": "A1"},
+             "geometry": {"type": "MultiPolygon", "coordinates": [first["geometry"]["coordinates"], second["geometry"]["coordinates"]]}}
+    collection = {"type": "FeatureCollection", "features": [multi, square("A2", 0.2, key="code")]}
+    assert len(load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection))).area_map.rings[0]) == 2
+
+
+def test_boundaries_missing_an_area_are_refused(tmp_path):
+    """Every area needs a boundary: DataError naming the missing code."""
+    collection = {"type": "FeatureCollection", "features": [square("A1", 0.0)]}
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection)))
+    assert "A2" in str(caught.value.got)
+
+
+def test_boundaries_that_are_not_json_are_refused(tmp_path):
+    """A file that is not JSON: DataError with the line."""
+    path = tmp_path / "bad.geojson"
+    path.write_text('{"type": "FeatureCollection",\n "features": [oops]}', encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, boundaries=str(path)))
+    assert caught.value.line == 2 and "not valid GeoJSON" in caught.value.what
+
+
+def test_boundary_that_is_a_point_is_refused(tmp_path):
+    """An area drawn as a point cannot be filled: DataError naming the feature."""
+    point = {"type": "Feature", "properties": {"LAD24CD": "A1"}, "geometry": {"type": "Point", "coordinates": [0, 51]}}
+    collection = {"type": "FeatureCollection", "features": [point, square("A2", 0.2)]}
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection)))
+    assert caught.value.key == "features[0]" and "Point" in str(caught.value.got)

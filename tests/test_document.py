@@ -1,0 +1,239 @@
+"""report.html and report.md: self-contained, escaped, and holding the same figures as the CSVs."""
+
+from __future__ import annotations
+
+import csv
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import BASELINE
+from simulator import load_scenario, run
+from simulator.document import Chart, Document, Section, format_value, run_document, to_html, to_markdown
+from simulator.report import write_comparison, write_run
+
+
+class Page(HTMLParser):
+    """Collects every tag's attributes, the style text, and each table's cells by its data-source."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.styles: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self._in_style = False
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if tag == "style":
+            self._in_style = True
+        elif tag == "table":
+            self._table = attributes.get("data-source", f"table-{len(self.tables)}")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+        elif tag == "table":
+            self._table = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def number(text: str) -> float:
+    return float(text.replace("£", "").replace(",", "").replace("%", "").strip())
+
+
+@pytest.fixture(scope="module")
+def run_folder(kent_result, tmp_path_factory):
+    return write_run(kent_result, tmp_path_factory.mktemp("report") / "kent-baseline")
+
+
+@pytest.fixture(scope="module")
+def comparison_folder(surge_comparison, tmp_path_factory):
+    return write_comparison(surge_comparison, tmp_path_factory.mktemp("report") / "comparison")
+
+
+@pytest.mark.parametrize("which", ["run", "comparison"])
+def test_report_loads_nothing_from_outside(run_folder, comparison_folder, which):
+    """Every image is inline data; no script, stylesheet or font is fetched from a file or host."""
+    page = parse((run_folder if which == "run" else comparison_folder) / "report.html")
+    images = [attributes for tag, attributes in page.tags if tag == "img"]
+    assert images, "the report embeds its charts"
+    for tag, attributes in page.tags:
+        assert "src" not in attributes or attributes["src"].startswith("data:image/png;base64,"), (tag, attributes)
+        assert tag not in ("link", "script", "iframe", "object", "embed"), tag
+    style = "".join(page.styles)
+    assert "@import" not in style and "url(" not in style
+
+
+def test_report_has_each_section(run_folder):
+    """The run report answers the issue's list: question, data, harm, eligibility, allocation, baselines, assumptions."""
+    text = (run_folder / "report.html").read_text(encoding="utf-8")
+    for heading in ("The question and the data", "Where the harm is", "Who is eligible, and why", "The allocation",
+                    "Against simple splits", "Assumptions and sources", "Repeat this run"):
+        assert f"<h2>{heading}</h2>" in text
+    assert "The top 10 % of areas hold 21% of harm" in text
+
+
+def test_allocation_table_matches_allocation_csv(run_folder):
+    """Each area's £ per intervention and total in the report equal allocation.csv, to the pound."""
+    table = parse(run_folder / "report.html").tables["allocation.csv"]
+    header, body = table[0], table[1:]
+    expected: dict[str, dict[str, float]] = {}
+    names = {}
+    for row in read_csv(run_folder / "allocation.csv"):
+        expected.setdefault(row["area_name"], {})[row["intervention"]] = float(row["amount_gbp"])
+    for row in body:
+        if row[0] == "Total":
+            continue
+        by_heading = dict(zip(header, row))
+        amounts = expected[row[0]]
+        assert number(by_heading["Total"]) == pytest.approx(sum(amounts.values()), abs=0.5)
+        names[row[0]] = by_heading
+    assert set(names) == {row["area_name"] for row in read_csv(run_folder / "eligibility.csv") if row["eligible"] == "true"}
+    assert number(dict(zip(header, body[-1]))["Total"]) == pytest.approx(
+        sum(float(row["amount_gbp"]) for row in read_csv(run_folder / "allocation.csv")), abs=0.5)
+
+
+def test_eligibility_table_matches_eligibility_csv(run_folder):
+    """Verdicts and reasons in the report are eligibility.csv's, word for word."""
+    table = parse(run_folder / "report.html").tables["eligibility.csv"][1:]
+    shown = {row[0]: (row[1], row[2]) for row in table}
+    for row in read_csv(run_folder / "eligibility.csv"):
+        assert shown[row["area_name"]] == ("yes" if row["eligible"] == "true" else "no", row["reason"])
+
+
+def test_baselines_table_matches_baselines_csv(run_folder):
+    """Each method's allocated £ and harm averted equal the TOTAL rows of baselines.csv."""
+    table = parse(run_folder / "report.html").tables["baselines.csv"]
+    header = table[0]
+    shown = {row[0]: dict(zip(header, row)) for row in table[1:]}
+    for row in read_csv(run_folder / "baselines.csv"):
+        if row["area_code"] == "TOTAL":
+            assert number(shown[row["method"]]["Allocated"]) == pytest.approx(float(row["amount_gbp"]), abs=0.5)
+            assert number(shown[row["method"]]["Harm averted (days)"]) == pytest.approx(float(row["harm_averted_days"]), abs=0.5)
+
+
+def test_harm_table_matches_demand_csv(run_folder):
+    """Harm days per area in the report are demand.csv summed over crime types."""
+    table = parse(run_folder / "report.html").tables["demand.csv"]
+    header = table[0]
+    totals: dict[str, float] = {}
+    for row in read_csv(run_folder / "demand.csv"):
+        totals[row["area_name"]] = totals.get(row["area_name"], 0.0) + float(row["harm_days"])
+    for row in table[1:]:
+        assert number(dict(zip(header, row))["Harm days"]) == pytest.approx(totals[row[0]], abs=1.0)
+
+
+def test_comparison_table_matches_comparison_csv(comparison_folder):
+    """The comparison report's area table holds comparison.csv's verdicts and amounts."""
+    table = parse(comparison_folder / "report.html").tables["comparison.csv"]
+    header = table[0]
+    shown = {row[0]: dict(zip(header, row)) for row in table[1:]}
+    for row in read_csv(comparison_folder / "comparison.csv"):
+        cells = shown[row["area_name"]]
+        assert cells[f"Eligible: {row['scenario']}"] == ("yes" if row["eligible"] == "true" else "no")
+        assert number(cells[f"£: {row['scenario']}"]) == pytest.approx(float(row["amount_gbp"]), abs=0.5)
+
+
+def test_totals_table_matches_totals_csv(comparison_folder):
+    """Budget, allocated and harm averted per scenario equal totals.csv."""
+    table = parse(comparison_folder / "report.html").tables["totals.csv"]
+    header = table[0]
+    shown = {row[0]: dict(zip(header, row)) for row in table[1:]}
+    for row in read_csv(comparison_folder / "totals.csv"):
+        assert number(shown[row["scenario"]]["Harm averted (days)"]) == pytest.approx(float(row["harm_averted_days"]), abs=0.5)
+        assert number(shown[row["scenario"]]["Budget"]) == pytest.approx(float(row["budget_gbp"]), abs=0.5)
+
+
+def test_names_from_data_are_escaped(tmp_path):
+    """An area name or title holding markup is shown as text, never run as markup."""
+    from simulator.inputs import load_areas
+
+    base = load_scenario(BASELINE)
+    areas = load_areas(base.scenario.data)
+    hostile = '<script>alert("x")</script> & <b>Co</b>'
+    area_file = tmp_path / "areas.csv"
+    with open(area_file, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["area_code", "area_name", "population"])
+        for code, name in zip(areas.codes, areas.names):
+            writer.writerow([code, hostile if name == "Medway" else name, int(areas.population.get(area=code))])
+    scenario = tmp_path / "hostile.toml"
+    scenario.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "hostile"\ntitle = "A <i>title</i> & more"\n'
+                        f'[data]\nareas = "areas.csv"\n', encoding="utf-8")
+    folder = write_run(run(load_scenario(scenario)), tmp_path / "out", charts=False)
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script>" not in text and "<b>Co</b>" not in text and "<i>title</i>" not in text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in text
+    assert "A &lt;i&gt;title&lt;/i&gt; &amp; more" in text
+
+
+def test_markdown_links_charts_that_exist(run_folder):
+    """report.md shows each chart by a relative path to a file in the folder."""
+    text = (run_folder / "report.md").read_text(encoding="utf-8")
+    linked = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
+    assert len(linked) == 6
+    assert all((run_folder / path).is_file() for path in linked)
+
+
+def test_report_without_charts_says_so(kent_result):
+    """With no chart images the HTML says the charts were not drawn, and has no img tag."""
+    text = to_html(run_document(kent_result, "reports/kent-baseline"), {})
+    assert "<img" not in text and "Charts were not drawn" in text
+
+
+def test_markdown_escapes_table_pipes():
+    """A | in a cell cannot break a Markdown table."""
+    from simulator.document import Column, Table
+
+    document = Document("t", "", (Section("s", (Table("c", (Column("a", "A"),), ({"a": "x | y"},)),)),))
+    assert "x \\| y" in to_markdown(document, {})
+
+
+def test_charts_missing_from_images_are_left_out():
+    """A chart block with no image is skipped, not drawn as a broken image."""
+    document = Document("t", "", (Section("s", (Chart("absent", "the absent chart"),)),))
+    assert "the absent chart" not in to_html(document, {"other": b""})
+    assert "the absent chart" not in to_markdown(document, {})
+
+
+@pytest.mark.parametrize("value, kind, text", [
+    (1234567.891, "gbp", "£1,234,568"), (122212.4, "days", "122,212"), (12.274, "decimal", "12.27"),
+    (94.66, "pct", "94.7 %"), (0.1764, "share", "17.6 %"), (True, "flag", "yes"), ("false", "flag", "no"),
+    (None, "gbp", ""), (None, "flag", "n/a"),
+])
+def test_format_value(value, kind, text):
+    """Cells read as a planner writes them."""
+    assert format_value(value, kind) == text

@@ -48,7 +48,7 @@ def allocation_by_area(result: RunResult):
         left += values
     eligible = result.eligibility.eligible.values[order]
     for y, (total, ok) in enumerate(zip(left, eligible)):
-        label = _pounds(total) if ok else "not eligible"
+        label = (_pounds(total) if total > MONEY_SHOWN_GBP else "£0 (eligible, not funded)") if ok else "not eligible"
         axes.text(total + left.max() * 0.01, y, label, va="center", fontsize=8, color="black" if ok else FAIL_COLOUR)
     axes.set_xlim(0, max(left.max(), 1.0) * 1.18)
     axes.set_xlabel("Allocation (£)")
@@ -76,12 +76,17 @@ def eligibility_rules(result: RunResult):
     for axes, outcome in zip(axes_list, outcomes):
         colours = [PASS_COLOUR if outcome.passed[i] else FAIL_COLOUR for i in order]
         axes.barh(positions, outcome.values[order], color=colours)
-        axes.scatter(outcome.thresholds[order], positions, marker="|", s=250, color="black", zorder=3, label="threshold")
+        axes.scatter(outcome.thresholds[order], positions, marker="|", s=250, color="black", zorder=3)
         axes.set_title("\n".join(textwrap.wrap(outcome.label(), 30)), fontsize=10)
         axes.set_xlabel("\n".join(textwrap.wrap(outcome.unit, 34)))
     axes_list[0].set_yticks(positions, names[order])
     axes_list[0].set_ylabel("District")
-    axes_list[0].legend(loc="lower right", fontsize=8, frameon=False)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    figure.legend(handles=[Patch(facecolor=PASS_COLOUR, label="passes"), Patch(facecolor=FAIL_COLOUR, label="fails"),
+                           Line2D([], [], marker="|", markersize=14, linestyle="none", color="black", label="threshold")],
+                  loc="outside upper right", ncols=3, fontsize=8, frameon=False)
     figure.suptitle(f"{result.scenario.round.name}: area test ({'all rules' if result.scenario.round.combine == 'all' else 'any rule'} must pass)")
     return figure
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -91,6 +92,7 @@ class _staged:
         if self.target.exists() and not self.target.is_dir():
             raise ConfigError("the output path is a file, not a folder", file=str(self.target), hint="choose another --out")
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+        os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be
         return self.staging
 
     def __exit__(self, kind, error, trace) -> bool:
@@ -124,6 +126,12 @@ def write_charts(subject, charts: dict[str, Callable], folder: Path) -> dict[str
         images[name] = buffer.getvalue()
         (folder / f"{name}.png").write_bytes(images[name])
     return images
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replace(staging: Path, target: Path) -> None:

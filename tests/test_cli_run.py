@@ -143,3 +143,15 @@ def test_every_command_has_help(runner):
     for command in ([], ["run"], ["eligibility"], ["compare"]):
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_run_folder_is_not_left_private(runner, tmp_path):
+    """The folder gets the usual permissions for new folders, not the temporary folder's owner-only ones."""
+    import os
+    import stat
+
+    out = tmp_path / "shared"
+    assert runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts"]).exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask

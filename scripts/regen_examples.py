@@ -1,0 +1,36 @@
+"""Regenerate the example outputs in reports/examples/ that the README shows.
+
+Run from anywhere after a change to the model, the charts or the report, then review the diff:
+
+    python scripts/regen_examples.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = Path("reports") / "examples"
+WHAT_IF = "kent-maidstone-violence-surge"
+
+
+def main() -> int:
+    os.chdir(REPO)  # relative paths keep machine-specific folders out of the committed manifests
+    sys.path.insert(0, str(REPO))
+    from simulator import compare, load_scenario, run, write_comparison, write_run
+
+    baseline = load_scenario(Path("scenarios") / "kent-baseline.toml")
+    what_if = load_scenario(Path("scenarios") / f"{WHAT_IF}.toml")
+    written = [
+        write_run(run(baseline), EXAMPLES / "kent-baseline"),
+        write_comparison(compare([baseline, what_if]), EXAMPLES / f"compare-kent-baseline-vs-{WHAT_IF}"),
+    ]
+    for folder in written:
+        print(f"wrote {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

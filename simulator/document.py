@@ -20,7 +20,7 @@ from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .experiments import Comparison
 from .result import COUNT_CAVEAT, RunResult
 
-Kind = Literal["text", "gbp", "days", "decimal", "pct", "share", "flag", "code"]
+Kind = Literal["text", "gbp", "days", "decimal", "pct", "share", "flag", "code", "file"]
 
 
 @dataclass(frozen=True)
@@ -396,7 +396,7 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
             )),
             Section("The scenarios", (
                 Table("Each scenario's full report is in its own run folder", (
-                    Column("scenario", "Scenario"), Column("title", "Title"), Column("question", "Question"), Column("report", "Report", "code"),
+                    Column("scenario", "Scenario"), Column("title", "Title"), Column("question", "Question"), Column("report", "Report", "file"),
                 ), scenario_rows),
                 COUNT_CAVEAT[0].upper() + COUNT_CAVEAT[1:] + ".",
             )),
@@ -523,6 +523,8 @@ def _html_table(table: Table) -> str:
                 cells.append(f'<td class="num">{_escape(text)}</td>')
             elif column.kind == "code":
                 cells.append(f"<td><code>{_escape(text)}</code></td>")
+            elif column.kind == "file":
+                cells.append(f'<td><a href="{_escape(text)}">{_escape(text)}</a></td>')
             else:
                 cells.append(f"<td>{_linked(text)}</td>")
         body.append(f"<tr{total}>{''.join(cells)}</tr>")
@@ -573,12 +575,17 @@ def _md_block(block: Block, chart_paths: dict[str, str]) -> list[str]:
     lines.append("| " + " | ".join(_md_cell(column.title) for column in table.columns) + " |")
     lines.append("|" + "".join("---:|" if column.kind in NUMERIC else "---|" for column in table.columns))
     for row in table.rows:
-        lines.append("| " + " | ".join(_md_cell(format_value(row.get(column.key), column.kind)) for column in table.columns) + " |")
+        lines.append("| " + " | ".join(_md_link(row.get(column.key)) if column.kind == "file" else _md_cell(format_value(row.get(column.key), column.kind))
+                                       for column in table.columns) + " |")
     return lines
 
 
 def _md_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
+
+
+def _md_link(path: str) -> str:
+    return f"[{_md_cell(path)}]({path})"
 
 
 def _md_cell(text: str) -> str:

@@ -7,14 +7,28 @@
     what_if = simulator.load_scenario("scenarios/kent-budget-cut.toml")
     simulator.write_comparison(simulator.compare([simulator.load_scenario("scenarios/kent-baseline.toml"), what_if]),
                                "reports/compare-kent-baseline-vs-kent-budget-cut")
+
+Names are imported when first used, so a command that needs only part of the package (the
+police.uk importer, the eligibility check) does not pay for loading the solver and scipy.
 """
 
+from importlib import import_module
+
 from .errors import ConfigError, DataError, InfeasibleError, InternalError, RuleError, SimulatorError
-from .experiments import Comparison, compare
-from .pipeline import assess_eligibility, run
-from .report import write_comparison, write_run
-from .result import RunResult
-from .scenario import LoadedScenario, load_scenario
+
+_LAZY = {
+    "Comparison": "experiments",
+    "compare": "experiments",
+    "assess_eligibility": "pipeline",
+    "run": "pipeline",
+    "import_street_files": "policeuk",
+    "write_comparison": "report",
+    "write_import": "report",
+    "write_run": "report",
+    "RunResult": "result",
+    "LoadedScenario": "scenario",
+    "load_scenario": "scenario",
+}
 
 __all__ = [
     "Comparison",
@@ -28,8 +42,22 @@ __all__ = [
     "SimulatorError",
     "assess_eligibility",
     "compare",
+    "import_street_files",
     "load_scenario",
     "run",
     "write_comparison",
+    "write_import",
     "write_run",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -163,6 +163,55 @@ def compare(scenarios: tuple[Path, ...], out: Path | None, sets: tuple[str, ...]
     click.echo(f"Wrote {folder}/")
 
 
+@cli.group(name="import")
+def import_group() -> None:
+    """Turn downloaded crime data into a counts table a scenario can name."""
+
+
+@import_group.command(name="police-uk")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV to write (counts per LSOA, month and crime type); its report goes beside it as <name>.import.json.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the files written.")
+def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
+    """Import data.police.uk street-level crime files.
+
+    PATHS are monthly *-street.csv files, folders of month folders, or the zip archive as
+    downloaded. Rows are counted per LSOA, month and crime type, with the district taken from the
+    LSOA name and the force from "Falls within". Every row is either counted or rejected with a
+    reason (no LSOA, unknown crime type, duplicate crime ID, bad month, malformed line), and the
+    report says how many of each and where the first ones are.
+    """
+    from .policeuk import import_street_files
+    from .report import write_import
+
+    with click.progressbar(length=0, label="Reading street files", file=sys.stderr,
+                           hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda name: name) as bar:
+        counts = import_street_files(list(paths), progress=lambda name: bar.update(0, name))
+    table, report_path = write_import(counts, out)
+    if quiet:
+        click.echo(f"{table}\n{report_path}")
+        return
+    report = counts.report
+    forces = ", ".join(f"{force} ({rows:,})" for force, rows in report.forces) or "none"
+    months = (f"{report.months[0]} to {report.months[-1]} ({len(report.months)} month{'s' if len(report.months) != 1 else ''})"
+              if report.months else "none")
+    click.echo(f"Read {len(report.files)} street file{'s' if len(report.files) != 1 else ''}; months {months}; forces {forces}")
+    click.echo(f"Rows read {report.rows_read:,} = counted {report.rows_aggregated:,} + rejected {report.rows_rejected:,}; "
+               f"{report.lsoas:,} LSOAs")
+    for crime_type, rows in report.rows_by_crime_type:
+        click.echo(f"  {crime_type:<30} {rows:>10,}")
+    for reason, rows in report.rejected:
+        click.echo(f"Rejected, {reason}: {rows:,}")
+    for crime_type, rows in report.unknown_crime_types:
+        click.echo(f"  unknown crime type '{crime_type}': {rows:,}")
+    for problem in report.examples[:5]:
+        click.echo(f"  e.g. {problem.file}:{problem.line}: {problem.reason}: {problem.detail}")
+    if report.files_skipped:
+        click.echo(f"Skipped {len(report.files_skipped)} other file(s) (outcomes, stop and search, or repeats); listed in the report")
+    click.echo(f"Wrote {table} and {report_path}")
+
+
 def _scenario_path(scenario: Path | None) -> Path:
     if scenario is not None:
         return scenario

@@ -16,12 +16,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .document import comparison_document, run_document, to_html, to_markdown
 from .errors import ConfigError
-from .experiments import Comparison
-from .result import RunResult
+from .policeuk import OUTPUT_COLUMNS, StreetCounts
+
+if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs none of them
+    from .experiments import Comparison
+    from .result import RunResult
 
 CHART_DPI = 150
 
@@ -52,6 +54,8 @@ def write_comparison(comparison: Comparison, out: str | Path, charts: bool = Tru
             from . import charts as chart_module
 
             images = write_charts(comparison, chart_module.comparison_charts(comparison), staging / "charts")
+        from .document import comparison_document
+
         _write_reports(comparison_document(comparison, folders), images, staging)
     return target
 
@@ -68,11 +72,15 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
         from . import charts as chart_module
 
         images = write_charts(result, chart_module.run_charts(result), folder / "charts")
+    from .document import run_document
+
     _write_reports(run_document(result, folder_name), images, folder)
     write_json(folder / "manifest.json", result.manifest())
 
 
 def _write_reports(document, images: dict[str, bytes], folder: Path) -> None:
+    from .document import to_html, to_markdown
+
     (folder / "report.html").write_text(to_html(document, images), encoding="utf-8")
     (folder / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
 
@@ -103,11 +111,45 @@ class _staged:
         return False
 
 
-def write_table(path: Path, rows: list[dict]) -> None:
-    """A CSV with a header from the first row's keys; empty cells for missing values."""
+def write_import(counts: StreetCounts, out: str | Path) -> tuple[Path, Path]:
+    """Write the imported counts CSV and its report (`<name>.import.json`) beside it, each complete or not at all."""
+    target = Path(out)
+    report_path = target.with_name(target.stem + ".import.json")
+    if target.is_dir():
+        raise ConfigError("the output path is a folder, not a file", file=str(target), hint="name a .csv file, e.g. --out kent-2024.csv")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError("cannot create the output folder", file=str(target.parent), hint=str(error)) from None
+    staged = []
+    try:
+        for path, write in ((target, lambda p: _write_rows(p, OUTPUT_COLUMNS, counts.iter_rows())), (report_path, lambda p: write_json(p, counts.report.as_dict()))):
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            os.close(handle)
+            staged.append((Path(temporary), path))
+            write(Path(temporary))
+            os.chmod(temporary, 0o666 & ~_umask())
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    return target, report_path
+
+
+def write_table(path: Path, rows: list[dict], columns: tuple[str, ...] | None = None) -> None:
+    """A CSV with a header from `columns` or the first row's keys; empty cells for missing values."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=list(columns or (rows[0] if rows else [])), lineterminator="\n")
         writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_rows(path: Path, columns: tuple[str, ...], rows) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
         writer.writerows(rows)
 
 

@@ -1,0 +1,81 @@
+"""Benchmark: importing a generated year of a large force's police.uk street files.
+
+    .venv/bin/python benchmarks/bench_import.py [ROWS]
+
+Writes 12 monthly *-street.csv files in the real format (ROWS rows in all, 1,000,000 by default;
+about 4,800 LSOAs, the 14 crime types in police.uk proportions, ASB rows without a crime ID, 1 % of
+rows unlocated), then imports them in a fresh process and prints rows per second and the peak
+resident memory of that process. Run it with ROWS = 250000 as well: a streaming import keeps the
+same peak however many rows it reads. Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from simulator.policeuk import HEADER  # noqa: E402
+
+SHARES = {
+    "Violence and sexual offences": 0.36, "Anti-social behaviour": 0.16, "Shoplifting": 0.07, "Criminal damage and arson": 0.08,
+    "Public order": 0.08, "Other theft": 0.06, "Vehicle crime": 0.05, "Burglary": 0.04, "Drugs": 0.02, "Other crime": 0.02,
+    "Theft from the person": 0.02, "Bicycle theft": 0.02, "Robbery": 0.01, "Possession of weapons": 0.01,
+}
+CHILD = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from simulator.policeuk import import_street_files
+started = time.perf_counter()
+counts = import_street_files([{folder!r}])
+print(time.perf_counter() - started, counts.report.rows_read, counts.report.rows_aggregated, len(counts.keys))
+"""
+
+
+def generate(folder: Path, rows: int, seed: int = 7) -> None:
+    random.seed(seed)
+    districts = [f"District {chr(65 + d)}{chr(65 + e)}" for d in range(20) for e in range(3)]
+    lsoas = [(f"E0{1000000 + i:07d}", f"{districts[i % len(districts)]} {i // len(districts):03d}{'ABCD'[i % 4]}") for i in range(4800)]
+    types, weights = list(SHARES), list(SHARES.values())
+    per_month = rows // 12
+    for month in range(1, 13):
+        stamp = f"2025-{month:02d}"
+        (folder / stamp).mkdir()
+        with open(folder / stamp / f"{stamp}-bigforce-street.csv", "w", encoding="utf-8", newline="") as handle:
+            handle.write(",".join(HEADER) + "\n")
+            count = per_month + (rows - per_month * 12 if month == 12 else 0)
+            for n, crime_type in enumerate(random.choices(types, weights, k=count)):
+                code, name = random.choice(lsoas)
+                if n % 100 == 0:
+                    code = name = ""
+                crime_id = "" if crime_type == "Anti-social behaviour" else f"{month:02d}{n:062x}"
+                handle.write(f"{crime_id},{stamp},Big Force Police,Big Force Police,-0.1{n % 1000:03d},51.5{n % 997:03d},"
+                             f"On or near High Street,{code},{name},{crime_type},Under investigation,\n")
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        started = time.perf_counter()
+        generate(folder, rows)
+        size = sum(path.stat().st_size for path in folder.rglob("*.csv")) / 1e6
+        print(f"generated {rows:,} rows in 12 monthly files ({size:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        child = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), folder=str(folder))],
+                               capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        seconds, read, aggregated, cells = child.stdout.split()
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"imported {int(read):,} rows ({int(aggregated):,} counted, {int(cells):,} LSOA × month × type cells) "
+              f"in {float(seconds):.2f} s: {int(read) / float(seconds):,.0f} rows/s; peak memory {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

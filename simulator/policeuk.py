@@ -1,0 +1,404 @@
+"""Streaming importer for data.police.uk street-level crime files → counts per LSOA × month × crime type.
+
+Reads the monthly `*-street.csv` files as downloaded: single files, folders of month folders, or
+the zip archive. Rows are streamed (memory holds the aggregate, not the rows), and every row read
+is either aggregated or rejected with a reason: no LSOA (unlocated), unknown crime type,
+duplicate crime ID within a month's file, a bad month, or a malformed line. A wrong header is an
+error. District comes from the LSOA name ("Medway 001A" → Medway), the force from "Falls within".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain, compress, islice
+from operator import methodcaller
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .errors import DataError, InternalError
+from .schema import CRIME_TYPES
+
+HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+          "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
+STREET_SUFFIX = "-street.csv"
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+EXAMPLES_KEPT = 20
+OUTPUT_COLUMNS = ("lsoa21_code", "lsoa21_name", "district", "month", "crime_type", "count")
+CHUNK_ROWS = 20_000
+KEY_AREA_SHIFT, KEY_MONTH_SHIFT = 24, 8
+HAS_NEWLINE = methodcaller("__contains__", "\n")
+
+
+def AFTER_NEWLINE(piece: str) -> str:  # noqa: N802 - used like the itemgetters above
+    return piece.rpartition("\n")[2]
+
+
+
+SPLIT_FIELDS = methodcaller("split", ",")
+
+UNLOCATED = "no LSOA (unlocated)"
+UNKNOWN_TYPE = "unknown crime type"
+DUPLICATE_ID = "duplicate crime ID"
+BAD_MONTH = "bad month"
+MALFORMED = "malformed line"
+REJECTION_REASONS = (UNLOCATED, UNKNOWN_TYPE, DUPLICATE_ID, BAD_MONTH, MALFORMED)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rejected row, kept as an example: why, where and what it held."""
+
+    reason: str
+    file: str
+    line: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import read: files, months, forces, and every row either aggregated or rejected by reason."""
+
+    files: tuple[str, ...]
+    files_skipped: tuple[str, ...]
+    months: tuple[str, ...]
+    forces: tuple[tuple[str, int], ...]
+    rows_read: int
+    rows_aggregated: int
+    rows_by_crime_type: tuple[tuple[str, int], ...]
+    rejected: tuple[tuple[str, int], ...]
+    unknown_crime_types: tuple[tuple[str, int], ...]
+    examples: tuple[Problem, ...]
+    lsoas: int
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows not aggregated, all reasons."""
+        return sum(count for _, count in self.rejected)
+
+    def as_dict(self) -> dict:
+        """The report as plain JSON-ready data."""
+        return {
+            "files": list(self.files),
+            "files_skipped": list(self.files_skipped),
+            "months": list(self.months),
+            "forces": dict(self.forces),
+            "rows_read": self.rows_read,
+            "rows_aggregated": self.rows_aggregated,
+            "rows_rejected": self.rows_rejected,
+            "rejected_by_reason": dict(self.rejected),
+            "rows_by_crime_type": dict(self.rows_by_crime_type),
+            "unknown_crime_types": dict(self.unknown_crime_types),
+            "lsoas": self.lsoas,
+            "examples": [{"reason": item.reason, "file": item.file, "line": item.line, "detail": item.detail} for item in self.examples],
+            "source": "data.police.uk street-level crime files (Open Government Licence v3.0)",
+        }
+
+
+@dataclass(frozen=True)
+class StreetCounts:
+    """Counts per LSOA × month × crime type, held compactly (one int64 key and count per cell), with the report.
+
+    A cell's key packs (LSOA index, month index, crime-type index); LSOAs and months are sorted, so
+    sorted keys give the table in LSOA, month, crime-type order.
+    """
+
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    months: tuple[str, ...]
+    keys: np.ndarray
+    counts: np.ndarray
+    report: ImportReport
+
+    def iter_rows(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+        """The tidy table, row by row: LSOA code, LSOA name, district, month, crime type, count."""
+        districts = tuple(district_of(name) for name in self.names)
+        for key, count in zip(self.keys.tolist(), self.counts.tolist()):
+            area, month, crime = key >> KEY_AREA_SHIFT, (key >> KEY_MONTH_SHIFT) & 0xFFFF, key & 0xFF
+            yield self.codes[area], self.names[area], districts[area], self.months[month], CRIME_TYPES[crime], count
+
+
+def district_of(lsoa_name: str) -> str:
+    """The district an LSOA belongs to, from its name: 'Medway 001A' → 'Medway'."""
+    head, _, tail = lsoa_name.strip().rpartition(" ")
+    return head if head and re.fullmatch(r"\d{3}[A-Z]", tail) else lsoa_name.strip()
+
+
+def import_street_files(paths: list[str | Path], progress: Progress | None = None) -> StreetCounts:
+    """Stream every street file under `paths` into counts, refusing a file whose header is not police.uk's."""
+    report_progress = progress or (lambda name: None)
+    sources, skipped = _find_sources([Path(path) for path in paths])
+    if not sources:
+        raise DataError("holds no police.uk street files", file=", ".join(str(path) for path in paths),
+                        hint=f"name *{STREET_SUFFIX} files, folders of them, or the zip archive downloaded from data.police.uk")
+    tally = _Tally()
+    seen_files: set[str] = set()
+    read_files: list[str] = []
+    for label, opener in sources:
+        base = label.replace("\\", "/").rsplit("/", 1)[-1]
+        if base in seen_files:
+            skipped.append(f"{label} (the same month and force as an earlier file)")
+            continue
+        seen_files.add(base)
+        read_files.append(label)
+        report_progress(label)
+        with opener() as raw:
+            tally.read_file(raw, label)
+    return tally.finish(tuple(read_files), tuple(skipped))
+
+
+class _Tally:
+    """The running aggregate of an import.
+
+    Each chunk of rows becomes an array of packed cell keys (LSOA index, month index, crime-type
+    index), taken column-wise with C-level tools (str.split, slicing, map over dict.get), and the
+    keys of a file are reduced to unique keys and counts with numpy. Memory holds cells, not rows.
+    """
+
+    def __init__(self):
+        self.area_index: dict[str, int] = {}
+        self.names: dict[str, str] = {}
+        self.month_index: dict[str, int] = {}
+        self.crime_index = {crime: i for i, crime in enumerate(CRIME_TYPES)}
+        self.reduced: list[tuple[np.ndarray, np.ndarray]] = []
+        self.forces: Counter = Counter()
+        self.rejected: Counter = Counter()
+        self.unknown: Counter = Counter()
+        self.examples: list[Problem] = []
+        self.rows_read = 0
+
+    def reject(self, reason: str, label: str, line: int, detail: str) -> None:
+        self.rejected[reason] += 1
+        if len(self.examples) < EXAMPLES_KEPT:
+            self.examples.append(Problem(reason, label, line, detail[:120]))
+
+    def read_file(self, raw, label: str) -> None:
+        """Aggregate one file, a chunk of lines at a time.
+
+        Police.uk writes no quoted fields, so a clean chunk is split on commas in one call and its
+        columns taken by slicing (`_count_columns`); a chunk with an odd line goes row by row
+        (`_count_rows`); from the first quote on, the csv module reads the rest of the file, so
+        quoted fields are still parsed correctly.
+        """
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        keys: list[np.ndarray] = []
+        ids: set[str] = set()
+        line = 1
+        try:
+            header_line = text.readline()
+            self._check_header(next(csv.reader([header_line]), None) if header_line.strip() else None, label)
+            line = 2
+            while True:
+                lines = list(islice(text, CHUNK_ROWS))
+                if not lines:
+                    break
+                joined = "".join(lines)
+                if '"' in joined:
+                    reader = csv.reader(chain(lines, text))
+                    while chunk := list(islice(reader, CHUNK_ROWS)):
+                        keys.append(self._count_rows(chunk, line, label, ids))
+                        line += len(chunk)
+                    break
+                counted = self._count_columns(joined, len(lines), line, label, ids)
+                keys.append(counted if counted is not None else self._count_rows(list(map(SPLIT_FIELDS, lines)), line, label, ids))
+                line += len(lines)
+        except UnicodeDecodeError:
+            raise DataError("is not UTF-8 text", file=label, line=line, hint="download the file again from data.police.uk") from None
+        except csv.Error as error:
+            raise DataError(f"cannot be read as CSV ({error})", file=label, line=line) from None
+        if keys:
+            self.reduced.append(np.unique(np.concatenate(keys), return_counts=True))
+
+    @staticmethod
+    def _check_header(header: list[str] | None, label: str) -> None:
+        if header is None:
+            raise DataError("is empty", file=label, line=1, hint="download the file again")
+        if tuple(column.strip() for column in header) != HEADER:
+            wrong = next((i for i, (got, want) in enumerate(zip(header, HEADER)) if got.strip() != want), min(len(header), len(HEADER)))
+            raise DataError("does not have the police.uk street-level header", file=label, line=1,
+                            got=f"column {wrong + 1}: {header[wrong] if wrong < len(header) else '(missing)'}",
+                            expected=f"'{HEADER[wrong] if wrong < len(HEADER) else '(no more columns)'}' in {', '.join(HEADER)}",
+                            hint="use the *-street.csv files; outcomes and stop-and-search files have other headers")
+
+    def _count_columns(self, joined: str, rows: int, first_line: int, label: str, ids: set[str]) -> np.ndarray | None:
+        """Packed keys for a chunk whose every line has 12 fields, a known crime type, a good month and no
+        repeated crime ID; None (and nothing counted) if it has not, so the chunk goes row by row.
+
+        Split on every comma, the fields of row k sit at 11·k + j, except that each row's last field
+        and the next row's crime ID share one piece (joined by the newline): exactly one newline per
+        such piece proves every row has its 12 fields.
+        """
+        fields = joined.split(",")
+        if len(fields) != 11 * rows + 1 or joined.count("\n") != rows or not joined.endswith("\n"):
+            return None
+        seams = fields[11::11]
+        if not all(map(HAS_NEWLINE, seams)):
+            return None
+        months, forces, locations, codes, names, types = (fields[j::11] for j in (1, 3, 6, 7, 8, 9))
+        if not set(types) <= self.crime_index.keys() or not all(map(MONTH.match, set(months))):
+            return None
+        crime_ids = [fields[0], *map(AFTER_NEWLINE, seams[:-1])]
+        found = list(filter(None, crime_ids))
+        fresh = set(found)
+        if len(fresh) != len(found) or not ids.isdisjoint(fresh):
+            return None
+        ids |= fresh
+        self.rows_read += rows
+        if "" in codes:
+            located = list(map(bool, codes))
+            for offset in (offset for offset, ok in enumerate(located) if not ok):
+                self.reject(UNLOCATED, label, first_line + offset, locations[offset] or "no location")
+            months, forces, codes, names, types = (list(compress(column, located)) for column in (months, forces, codes, names, types))
+        return self._pack(codes, names, months, types, forces)
+
+    def _count_rows(self, chunk: list[list[str]], first_line: int, label: str, ids: set[str]) -> np.ndarray:
+        """Packed keys for a chunk taken row by row, rejecting each problem row with its reason and line."""
+        self.rows_read += len(chunk)
+        good = []
+        for offset, row in enumerate(chunk):
+            line = first_line + offset
+            if len(row) != 12:
+                self.reject(MALFORMED, label, line, f"{len(row)} fields, expected 12: {','.join(row).strip()}")
+            elif not row[7]:
+                self.reject(UNLOCATED, label, line, row[6] or "no location")
+            elif row[9] not in self.crime_index:
+                self.unknown[row[9]] += 1
+                self.reject(UNKNOWN_TYPE, label, line, row[9])
+            elif not MONTH.match(row[1]):
+                self.reject(BAD_MONTH, label, line, row[1])
+            elif row[0] and row[0] in ids:
+                self.reject(DUPLICATE_ID, label, line, row[0])
+            else:
+                if row[0]:
+                    ids.add(row[0])
+                good.append(row)
+        columns = [[row[j] for row in good] for j in (7, 8, 1, 9, 3)]
+        return self._pack(*columns)
+
+    def _pack(self, codes: list[str], names: list[str], months: list[str], types: list[str], forces: list[str]) -> np.ndarray:
+        """One int64 key per row: LSOA index << 24 | month index << 8 | crime-type index."""
+        if not codes:
+            return np.zeros(0, dtype=np.int64)
+        new_codes = set(codes) - self.area_index.keys()
+        if new_codes:
+            first_names = dict(zip(reversed(codes), reversed(names)))
+            for code in sorted(new_codes):
+                self.area_index[code] = len(self.area_index)
+                self.names[code] = first_names[code]
+        for month in set(months) - self.month_index.keys():
+            self.month_index[month] = len(self.month_index)
+        distinct_forces = set(forces)
+        if len(distinct_forces) == 1:
+            self.forces[forces[0]] += len(forces)
+        else:
+            self.forces.update(forces)
+        areas = np.fromiter(map(self.area_index.__getitem__, codes), dtype=np.int64, count=len(codes))
+        crimes = np.fromiter(map(self.crime_index.__getitem__, types), dtype=np.int64, count=len(types))
+        if len(set(months)) == 1:
+            month_part = self.month_index[months[0]] << KEY_MONTH_SHIFT
+        else:
+            month_part = np.fromiter(map(self.month_index.__getitem__, months), dtype=np.int64, count=len(months)) << KEY_MONTH_SHIFT
+        return (areas << KEY_AREA_SHIFT) | month_part | crimes
+
+    def finish(self, files: tuple[str, ...], skipped: tuple[str, ...]) -> StreetCounts:
+        codes = sorted(self.area_index)
+        months = sorted(self.month_index)
+        area_rank = np.zeros(max(len(codes), 1), dtype=np.int64)
+        for rank, code in enumerate(codes):
+            area_rank[self.area_index[code]] = rank
+        month_rank = np.zeros(max(len(months), 1), dtype=np.int64)
+        for rank, month in enumerate(months):
+            month_rank[self.month_index[month]] = rank
+        if self.reduced:
+            keys = np.concatenate([keys for keys, _ in self.reduced])
+            counts = np.concatenate([counts for _, counts in self.reduced])
+        else:
+            keys = counts = np.zeros(0, dtype=np.int64)
+        self.reduced = []
+        keys = (area_rank[keys >> KEY_AREA_SHIFT] << KEY_AREA_SHIFT) | (month_rank[(keys >> KEY_MONTH_SHIFT) & 0xFFFF] << KEY_MONTH_SHIFT) | (keys & 0xFF)
+        keys, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=counts, minlength=len(keys)).astype(np.int64)
+        by_type = np.bincount(keys & 0xFF, weights=counts, minlength=len(CRIME_TYPES)).astype(np.int64)
+        report = ImportReport(
+            files=files,
+            files_skipped=skipped,
+            months=tuple(months),
+            forces=tuple(sorted(self.forces.items())),
+            rows_read=self.rows_read,
+            rows_aggregated=int(counts.sum()),
+            rows_by_crime_type=tuple((crime, int(by_type[i])) for i, crime in enumerate(CRIME_TYPES) if by_type[i]),
+            rejected=tuple((reason, self.rejected[reason]) for reason in REJECTION_REASONS if self.rejected[reason]),
+            unknown_crime_types=tuple(sorted(self.unknown.items())),
+            examples=tuple(self.examples),
+            lsoas=len(codes),
+        )
+        if report.rows_read != report.rows_aggregated + report.rows_rejected:
+            raise InternalError(f"import lost rows: {report.rows_read} read, {report.rows_aggregated} counted, {report.rows_rejected} rejected")
+        return StreetCounts(tuple(codes), tuple(self.names[code] for code in codes), tuple(months), keys, counts, report)
+
+
+def _find_sources(paths: list[Path]) -> tuple[list[tuple[str, Callable]], list[str]]:
+    """(label, opener) for each street file under the paths, in a stable order; other files are listed as skipped."""
+    sources: list[tuple[str, Callable]] = []
+    skipped: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise DataError("not found", file=str(path), hint="name a *-street.csv file, a folder or the downloaded zip")
+        if path.is_dir():
+            for member in sorted(item for item in path.rglob("*") if item.is_file()):
+                if member.name.endswith(STREET_SUFFIX):
+                    sources.append((str(member), lambda member=member: open(member, "rb")))
+                elif member.suffix.lower() == ".zip":
+                    found, ignored = _zip_sources(member)
+                    sources += found
+                    skipped += ignored
+                elif member.suffix.lower() == ".csv":
+                    skipped.append(str(member))
+        elif zipfile.is_zipfile(path):
+            found, ignored = _zip_sources(path)
+            sources += found
+            skipped += ignored
+        else:
+            sources.append((str(path), lambda path=path: open(path, "rb")))
+    return sources, skipped
+
+
+def _zip_sources(path: Path) -> tuple[list[tuple[str, Callable]], list[str]]:
+    try:
+        archive_names = sorted(zipfile.ZipFile(path).namelist())
+    except zipfile.BadZipFile:
+        raise DataError("is not a readable zip archive", file=str(path), hint="download the archive again") from None
+    found, ignored = [], []
+    for name in archive_names:
+        if name.endswith("/"):
+            continue
+        if name.endswith(STREET_SUFFIX):
+            found.append((f"{path}:{name}", lambda name=name: _ZipMember(path, name)))
+        else:
+            ignored.append(f"{path}:{name}")
+    return found, ignored
+
+
+class _ZipMember:
+    """A zip member opened for streaming, closing the archive with it."""
+
+    def __init__(self, path: Path, name: str):
+        self.archive = zipfile.ZipFile(path)
+        self.name = name
+
+    def __enter__(self):
+        self.handle = self.archive.open(self.name)
+        return self.handle
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+        self.archive.close()
+

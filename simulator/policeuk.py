@@ -188,7 +188,12 @@ class _Tally:
         (`_count_rows`); from the first quote on, the csv module reads the rest of the file, so
         quoted fields are still parsed correctly.
         """
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+            keys = self._read_text(text, label)
+        if keys:
+            self.reduced.append(np.unique(np.concatenate(keys), return_counts=True))
+
+    def _read_text(self, text, label: str) -> list[np.ndarray]:
         keys: list[np.ndarray] = []
         ids: set[str] = set()
         line = 1
@@ -214,8 +219,7 @@ class _Tally:
             raise DataError("is not UTF-8 text", file=label, line=line, hint="download the file again from data.police.uk") from None
         except csv.Error as error:
             raise DataError(f"cannot be read as CSV ({error})", file=label, line=line) from None
-        if keys:
-            self.reduced.append(np.unique(np.concatenate(keys), return_counts=True))
+        return keys
 
     @staticmethod
     def _check_header(header: list[str] | None, label: str) -> None:
@@ -246,14 +250,14 @@ class _Tally:
         if not set(types) <= self.crime_index.keys() or not all(map(MONTH.match, set(months))):
             return None
         crime_ids = [fields[0], *map(AFTER_NEWLINE, seams[:-1])]
-        found = list(filter(None, crime_ids))
+        located = list(map(bool, codes)) if "" in codes else None
+        found = list(filter(None, compress(crime_ids, located) if located else crime_ids))
         fresh = set(found)
         if len(fresh) != len(found) or not ids.isdisjoint(fresh):
             return None
         ids |= fresh
         self.rows_read += rows
-        if "" in codes:
-            located = list(map(bool, codes))
+        if located:
             for offset in (offset for offset, ok in enumerate(located) if not ok):
                 self.reject(UNLOCATED, label, first_line + offset, locations[offset] or "no location")
             months, forces, codes, names, types = (list(compress(column, located)) for column in (months, forces, codes, names, types))

@@ -1,0 +1,54 @@
+"""`safer-streets import police-uk`: the counts file, its report, the printed summary, and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from click.testing import CliRunner
+
+from conftest import REPO
+from simulator.cli import cli
+
+SAMPLE = REPO / "tests" / "fixtures" / "policeuk_kent_street_2024-01_sample.csv"
+
+
+def test_import_writes_counts_and_report(tmp_path):
+    """Exit 0; the CSV has the tidy columns and sums to the counted rows; the report sits beside it."""
+    out = tmp_path / "kent-2024-01.csv"
+    result = CliRunner().invoke(cli, ["import", "police-uk", str(SAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["lsoa21_code", "lsoa21_name", "district", "month", "crime_type", "count"]
+    assert sum(int(row["count"]) for row in rows) == 299
+    report = json.loads((tmp_path / "kent-2024-01.import.json").read_text(encoding="utf-8"))
+    assert report["rows_read"] == 300 and report["rejected_by_reason"] == {"no LSOA (unlocated)": 1}
+    assert "Rows read 300 = counted 299 + rejected 1" in result.stdout
+    assert "Rejected, no LSOA (unlocated): 1" in result.stdout
+
+
+def test_bad_header_is_one_line_exit_2_and_no_file(tmp_path):
+    """A file that is not a street file: exit 2, one error line naming file and line, nothing written."""
+    bad = tmp_path / "2024-01-kent-outcomes.csv"
+    bad.write_text("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["import", "police-uk", str(bad), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert f"{bad}:1" in result.stderr and "police.uk street-level header" in result.stderr
+    assert result.stdout == "" and not out.exists()
+    assert [path.name for path in tmp_path.iterdir()] == [bad.name]
+
+
+def test_missing_path_is_one_line_exit_2(tmp_path):
+    """A path that does not exist: exit 2 and one line."""
+    result = CliRunner().invoke(cli, ["import", "police-uk", str(tmp_path / "nowhere.zip"), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2 and "not found" in result.stderr
+
+
+def test_import_has_help():
+    """The group and the command answer --help."""
+    for command in (["import"], ["import", "police-uk"]):
+        result = CliRunner().invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output

@@ -1,0 +1,238 @@
+"""The police.uk importer: exact counts, every problem row counted by reason, and the real file format."""
+
+from __future__ import annotations
+
+import collections
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO
+from simulator import policeuk
+from simulator.errors import DataError
+from simulator.policeuk import HEADER, district_of, import_street_files
+
+SAMPLE = REPO / "tests" / "fixtures" / "policeuk_kent_street_2024-01_sample.csv"
+
+
+def row(crime_id="", month="2024-01", code="E01016017", name="Medway 015B", crime_type="Burglary", location="On or near High Street"):
+    return [crime_id, month, "Kent Police", "Kent Police", "0.5", "51.3", location, code, name, crime_type, "Under investigation", ""]
+
+
+def write(path, rows, header=HEADER, newline="\n", bom=False, tail=""):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = newline.join(",".join(fields) for fields in [list(header), *rows]) + newline + tail
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def table(counts) -> dict:
+    return {(code, month, crime): count for code, _, _, month, crime, count in counts.iter_rows()}
+
+
+def test_counts_land_in_lsoa_month_and_type(tmp_path):
+    """Three burglaries and a robbery in two LSOAs over two months give exactly those cells."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [
+        row("a1"), row("a2"), row("a3", month="2024-02"),
+        row("b1", code="E01024000", name="Thanet 001A", crime_type="Robbery"),
+    ])
+    counts = import_street_files([path])
+    assert table(counts) == {
+        ("E01016017", "2024-01", "Burglary"): 2,
+        ("E01016017", "2024-02", "Burglary"): 1,
+        ("E01024000", "2024-01", "Robbery"): 1,
+    }
+    assert counts.report.months == ("2024-01", "2024-02")
+    assert dict(counts.report.forces) == {"Kent Police": 4}
+
+
+def test_district_comes_from_the_lsoa_name(tmp_path):
+    """The district column is the LSOA name without its code suffix."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row(name="Tonbridge and Malling 004C")])
+    assert next(import_street_files([path]).iter_rows())[2] == "Tonbridge and Malling"
+
+
+@pytest.mark.parametrize("name, district", [("Medway 001A", "Medway"), ("Folkestone and Hythe 012E", "Folkestone and Hythe"),
+                                            ("Isles of Scilly", "Isles of Scilly"), ("Bath 2024", "Bath 2024")])
+def test_district_of(name, district):
+    """Only a trailing three-digit-and-letter suffix is removed."""
+    assert district_of(name) == district
+
+
+def test_every_problem_kind_is_counted_with_its_line(tmp_path):
+    """No LSOA, unknown type, duplicate ID, bad month and a short line: each counted, none silently dropped."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [
+        row("a1"),
+        row("", code="", name="", location="No Location"),
+        row("c1", crime_type="Fraud"),
+        row("a1"),
+        row("d1", month="Jan 2024"),
+        ["e1", "2024-01", "Kent Police"],
+        row("f1"),
+    ])
+    report = import_street_files([path]).report
+    assert report.rows_read == 7 and report.rows_aggregated == 2
+    assert dict(report.rejected) == {"no LSOA (unlocated)": 1, "unknown crime type": 1, "duplicate crime ID": 1,
+                                     "bad month": 1, "malformed line": 1}
+    assert dict(report.unknown_crime_types) == {"Fraud": 1}
+    assert [(problem.reason, problem.line) for problem in report.examples] == [
+        ("no LSOA (unlocated)", 3), ("unknown crime type", 4), ("duplicate crime ID", 5), ("bad month", 6), ("malformed line", 7)]
+
+
+def test_truncated_last_line_is_a_malformed_line(tmp_path):
+    """A download cut off mid-row: the partial line is rejected as malformed with its line number."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1"), row("a2")], tail="a3,2024-01,Kent Pol")
+    report = import_street_files([path]).report
+    assert (report.rows_read, report.rows_aggregated) == (3, 2)
+    assert report.examples[0].reason == "malformed line" and report.examples[0].line == 4
+
+
+def test_bom_and_windows_line_ends_read_the_same(tmp_path):
+    """A UTF-8 byte-order mark and CRLF line ends change nothing."""
+    rows = [row("a1"), row("a2", crime_type="Drugs"), row("", code="", name="")]
+    plain = import_street_files([write(tmp_path / "a" / "2024-01-kent-street.csv", rows)])
+    windows = import_street_files([write(tmp_path / "b" / "2024-01-kent-street.csv", rows, newline="\r\n", bom=True)])
+    assert table(plain) == table(windows) and plain.report.rejected == windows.report.rejected
+
+
+def test_quoted_fields_are_parsed_as_csv(tmp_path):
+    """A quoted location holding a comma does not shift the columns."""
+    path = tmp_path / "2024-01-kent-street.csv"
+    quoted = row("q1")
+    quoted[6] = '"On or near Station Road, East"'
+    write(path, [row("a1"), quoted, row("a2", crime_type="Drugs")])
+    counts = import_street_files([path])
+    assert table(counts) == {("E01016017", "2024-01", "Burglary"): 2, ("E01016017", "2024-01", "Drugs"): 1}
+    assert counts.report.rows_rejected == 0
+
+
+def test_wrong_header_is_an_error_naming_the_column(tmp_path):
+    """An outcomes file's header is refused at line 1, naming the first column that differs."""
+    header = list(HEADER)
+    header[9] = "Outcome type"
+    with pytest.raises(DataError) as caught:
+        import_street_files([write(tmp_path / "2024-01-kent-street.csv", [row()], header=header)])
+    assert caught.value.line == 1 and "column 10: Outcome type" in str(caught.value.got)
+
+
+def test_missing_header_is_an_error(tmp_path):
+    """A file that starts with data has no header: refused."""
+    path = tmp_path / "2024-01-kent-street.csv"
+    path.write_text(",".join(row("a1")) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    assert "header" in caught.value.what
+
+
+def test_empty_file_is_an_error(tmp_path):
+    """An empty download is refused, not read as no crime."""
+    path = tmp_path / "2024-01-kent-street.csv"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="is empty"):
+        import_street_files([path])
+
+
+def test_folder_of_month_folders_reads_only_street_files(tmp_path):
+    """A download folder: street files in month folders are read; outcomes files are skipped and listed."""
+    write(tmp_path / "2024-01" / "2024-01-kent-street.csv", [row("a1"), row("a2")])
+    write(tmp_path / "2024-02" / "2024-02-kent-street.csv", [row("b1", month="2024-02")])
+    (tmp_path / "2024-02" / "2024-02-kent-outcomes.csv").write_text("Crime ID,Month\n", encoding="utf-8")
+    counts = import_street_files([tmp_path])
+    assert len(counts.report.files) == 2 and len(counts.report.files_skipped) == 1
+    assert table(counts) == {("E01016017", "2024-01", "Burglary"): 2, ("E01016017", "2024-02", "Burglary"): 1}
+
+
+def test_zip_archive_is_read_as_downloaded(tmp_path):
+    """The zip from data.police.uk (month folders inside) is read without unpacking."""
+    source = tmp_path / "files"
+    write(source / "2024-01" / "2024-01-kent-street.csv", [row("a1"), row("a2", crime_type="Robbery")])
+    write(source / "2024-02" / "2024-02-kent-street.csv", [row("b1", month="2024-02")])
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in sorted(source.rglob("*.csv")):
+            handle.write(path, path.relative_to(source).as_posix())
+        handle.writestr("2024-01/2024-01-kent-stop-and-search.csv", "Type,Date\n")
+    counts = import_street_files([archive])
+    assert counts.report.rows_read == 3 and counts.report.files_skipped == (f"{archive}:2024-01/2024-01-kent-stop-and-search.csv",)
+    assert table(counts)[("E01016017", "2024-01", "Robbery")] == 1
+
+
+def test_the_same_month_twice_is_read_once(tmp_path):
+    """A month given both loose and inside a folder is read once; the repeat is listed as skipped."""
+    first = write(tmp_path / "a" / "2024-01-kent-street.csv", [row("a1")])
+    write(tmp_path / "b" / "2024-01-kent-street.csv", [row("a1")])
+    counts = import_street_files([first, tmp_path / "b"])
+    assert counts.report.rows_read == 1 and "same month and force" in counts.report.files_skipped[0]
+
+
+def test_no_street_files_is_an_error(tmp_path):
+    """A folder without street files is refused with a hint."""
+    with pytest.raises(DataError, match="holds no police.uk street files"):
+        import_street_files([tmp_path])
+
+
+def test_chunk_boundaries_change_nothing(tmp_path, monkeypatch):
+    """Tiny chunks give the same counts and problems as one chunk, duplicates across chunks included."""
+    rows = [row(f"id{i % 7}", crime_type=("Drugs" if i % 3 else "Burglary"),
+                code=("" if i % 5 == 0 else "E01016017")) for i in range(40)]
+    path = write(tmp_path / "2024-01-kent-street.csv", rows)
+    whole = import_street_files([path])
+    monkeypatch.setattr(policeuk, "CHUNK_ROWS", 3)
+    chunked = import_street_files([path])
+    assert table(whole) == table(chunked) and whole.report.rejected == chunked.report.rejected
+    assert [(p.reason, p.line) for p in whole.report.examples] == [(p.reason, p.line) for p in chunked.report.examples]
+
+
+PROBLEMS = st.sampled_from(["ok", "ok", "ok", "unlocated", "unknown", "duplicate", "month", "short"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.tuples(PROBLEMS, st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=60), chunk=st.integers(1, 25))
+def test_every_row_is_counted_or_rejected(tmp_path_factory, kinds, chunk):
+    """Property: rows read = rows counted + rows rejected, and the counts equal a naive tally."""
+    rows, expected, seen = [], collections.Counter(), set()
+    for n, (kind, area, crime) in enumerate(kinds):
+        code, crime_type = f"E0100000{area}", ("Burglary", "Drugs", "Robbery")[crime]
+        crime_id = f"x{n}" if kind != "duplicate" or not seen else sorted(seen)[0]
+        fields = row(crime_id, code=code, name=f"Kent {area:03d}A", crime_type=crime_type)
+        if kind == "unlocated":
+            fields[7] = fields[8] = ""
+        elif kind == "unknown":
+            fields[9] = "Fraud"
+        elif kind == "month":
+            fields[1] = "2024/01"
+        elif kind == "short":
+            fields = fields[:5]
+        elif crime_id not in seen:
+            expected[(code, "2024-01", crime_type)] += 1
+        if kind in ("ok", "duplicate") and crime_id not in seen:
+            seen.add(crime_id)
+        rows.append(fields)
+    path = write(tmp_path_factory.mktemp("property") / "2024-01-kent-street.csv", rows)
+    original = policeuk.CHUNK_ROWS
+    policeuk.CHUNK_ROWS = chunk
+    try:
+        counts = import_street_files([path])
+    finally:
+        policeuk.CHUNK_ROWS = original
+    report = counts.report
+    assert report.rows_read == len(rows) == report.rows_aggregated + report.rows_rejected
+    assert table(counts) == dict(expected)
+
+
+def test_the_real_kent_sample(tmp_path):
+    """The 300 real January 2024 rows: 299 counted in 279 LSOAs, one 'No Location' row rejected."""
+    counts = import_street_files([SAMPLE])
+    report = counts.report
+    assert (report.rows_read, report.rows_aggregated, report.lsoas) == (300, 299, 279)
+    assert dict(report.rejected) == {"no LSOA (unlocated)": 1}
+    assert report.examples[0].line == 301 and report.examples[0].detail == "No Location"
+    by_type = dict(report.rows_by_crime_type)
+    assert by_type["Violence and sexual offences"] == 125 and by_type["Anti-social behaviour"] == 33 and by_type["Other theft"] == 13
+    districts = collections.Counter()
+    for _, _, district, _, _, count in counts.iter_rows():
+        districts[district] += count
+    assert districts["Medway"] == 52 and districts["Thanet"] == 24 and len(districts) == 13
+    assert dict(report.forces) == {"Kent Police": 299} and report.months == ("2024-01",)

@@ -48,10 +48,29 @@ class AllocationRequest:
     match_funding_available_gbp: float | None = None
     segments: int = 48
     area_names: tuple[str, ...] = ()
+    bid_of_area: np.ndarray | None = None
+    bid_names: tuple[str, ...] = ()
 
     def area_label(self, area: int) -> str:
         """The area's name where known, else its code."""
         return self.area_names[area] if self.area_names else self.curves.codes[area]
+
+    def bids(self) -> np.ndarray:
+        """The bid each area belongs to: its own, or its cluster's (e.g. the LSOAs of one district)."""
+        return np.arange(len(self.eligible)) if self.bid_of_area is None else np.asarray(self.bid_of_area)
+
+    @property
+    def bid_count(self) -> int:
+        """How many possible bids there are."""
+        return len(self.eligible) if self.bid_of_area is None else int(np.max(self.bid_of_area, initial=-1)) + 1
+
+    def bid_label(self, bid: int) -> str:
+        """A bid's name: its area's, or its cluster's."""
+        return self.area_label(bid) if self.bid_of_area is None else (self.bid_names[bid] if self.bid_names else f"bid {bid + 1}")
+
+    def per_bid(self, amounts: np.ndarray) -> np.ndarray:
+        """£ per bid from £ per area × intervention."""
+        return np.bincount(self.bids(), weights=amounts.sum(axis=1), minlength=self.bid_count)
 
     @property
     def spendable_gbp(self) -> float:
@@ -135,8 +154,8 @@ def allocate(request: AllocationRequest, solver: str = "highs") -> Allocation:
             raise ConfigError("the greedy solver handles only the budget and grant caps", key="allocation.solver",
                               got="greedy", hint="use highs or cbc when the round limits bids or sets a minimum grant")
         widths, slopes = request.segment_grid()
-        caps = np.full(len(request.eligible), request.max_grant_gbp)
-        amounts = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable())
+        caps = np.full(request.bid_count, request.max_grant_gbp)
+        amounts = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable(), request.bids())
         objective = float(_pwl_value(amounts, widths, slopes))
         status, shadow, binding = SolveStatus.OPTIMAL, None, _binding(request, amounts, None)
     else:
@@ -156,12 +175,13 @@ def check_allocation(request: AllocationRequest, allocation: Allocation) -> None
     if amounts.sum() > request.spendable_gbp + slack:
         raise InternalError(f"allocated {amounts.sum():.2f} over the budget {request.spendable_gbp:.2f}")
     per_area = amounts.sum(axis=1)
-    if np.any(per_area > request.max_grant_gbp + slack):
-        raise InternalError("an area exceeds the grant cap")
+    per_bid = request.per_bid(amounts)
+    if np.any(per_bid > request.max_grant_gbp + slack):
+        raise InternalError("a bid exceeds the grant cap")
     if np.any(per_area[~request.eligible] > slack):
         raise InternalError("an ineligible area received money")
-    if request.max_areas and np.count_nonzero(per_area > slack) > request.max_areas:
-        raise InternalError("more areas funded than the bid limit allows")
+    if request.max_areas and np.count_nonzero(per_bid > slack) > request.max_areas:
+        raise InternalError("more bids funded than the bid limit allows")
 
 
 def _pwl_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:
@@ -273,21 +293,25 @@ def _build(request: AllocationRequest, pulp):
     return problem, cells, widths, slopes, area_flags
 
 
-def _by_area(cells: dict) -> dict[int, list]:
-    """Each area's segment variables, for the constraints written per area."""
+def _by_bid(request: AllocationRequest, cells: dict) -> dict[int, list]:
+    """Each bid's segment variables (a bid is one area, or a cluster of areas), for the constraints written per bid."""
+    bids = request.bids()
     grouped: dict[int, list] = {}
     for (area, _), variables in cells.items():
         if variables:
-            grouped.setdefault(area, []).extend(variables)
+            grouped.setdefault(int(bids[area]), []).extend(variables)
     return dict(sorted(grouped.items()))
 
 
+def _bid_key(request: AllocationRequest, bid: int) -> str:
+    return request.curves.codes[bid] if request.bid_of_area is None else f"bid{bid}"
+
+
 def _add_funded_flags(problem, request, cells, pulp) -> dict:
-    """z[a] ∈ {0, 1}: area a is funded; created only when a bid limit or minimum grant needs it."""
+    """z[b] ∈ {0, 1}: bid b is funded; created only when a bid limit or minimum grant needs it."""
     if not request.needs_binaries:
         return {}
-    codes = request.curves.codes
-    return {area: problem.add_variable(f"funded_{codes[area]}", 0, 1, cat=pulp.LpBinary) for area in _by_area(cells)}
+    return {bid: problem.add_variable(f"funded_{_bid_key(request, bid)}", 0, 1, cat=pulp.LpBinary) for bid in _by_bid(request, cells)}
 
 
 def _add_budget(problem, request, cells, pulp) -> None:
@@ -296,23 +320,23 @@ def _add_budget(problem, request, cells, pulp) -> None:
 
 
 def _add_grant_caps(problem, request, cells, area_flags, pulp) -> None:
-    """Σ_i x[a,i] ≤ max grant (× z[a] when areas are switched on and off)."""
-    for area, variables in _by_area(cells).items():
-        cap = request.max_grant_gbp * area_flags[area] if area_flags else request.max_grant_gbp
-        problem += pulp.lpSum(variables) <= cap, f"cap_{request.curves.codes[area]}"
+    """Σ_(a in b),i x[a,i] ≤ max grant (× z[b] when bids are switched on and off)."""
+    for bid, variables in _by_bid(request, cells).items():
+        cap = request.max_grant_gbp * area_flags[bid] if area_flags else request.max_grant_gbp
+        problem += pulp.lpSum(variables) <= cap, f"cap_{_bid_key(request, bid)}"
 
 
 def _add_bid_limit(problem, request, area_flags, pulp) -> None:
-    """Σ_a z[a] ≤ bids per commissioner."""
+    """Σ_b z[b] ≤ bids per commissioner."""
     if request.max_areas > 0 and area_flags:
         problem += pulp.lpSum(area_flags.values()) <= request.max_areas, "bids"
 
 
 def _add_minimum_grant(problem, request, cells, area_flags, pulp) -> None:
-    """Σ_i x[a,i] ≥ minimum grant × z[a]."""
+    """Σ_(a in b),i x[a,i] ≥ minimum grant × z[b]."""
     if request.minimum_grant_gbp > 0:
-        for area, variables in _by_area(cells).items():
-            problem += pulp.lpSum(variables) >= request.minimum_grant_gbp * area_flags[area], f"min_{request.curves.codes[area]}"
+        for bid, variables in _by_bid(request, cells).items():
+            problem += pulp.lpSum(variables) >= request.minimum_grant_gbp * area_flags[bid], f"min_{_bid_key(request, bid)}"
 
 
 def _add_match_funding(problem, request, cells, pulp) -> None:
@@ -345,13 +369,14 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, shadow: float | No
     else:
         notes.append(f"budget not used up: £{request.budget_gbp - total:,.0f} left, because the grant caps of "
                      f"the eligible areas bound the spend")
-    per_area = amounts.sum(axis=1)
-    capped = [request.area_label(area) for area in np.nonzero(per_area >= request.max_grant_gbp - slack)[0]]
+    per_bid = request.per_bid(amounts)
+    what = "area(s)" if request.bid_of_area is None else "bid(s)"
+    capped = [request.bid_label(bid) for bid in np.nonzero(per_bid >= request.max_grant_gbp - slack)[0]]
     if capped:
-        notes.append(f"grant cap £{request.max_grant_gbp:,.0f} reached in {len(capped)} area(s): {', '.join(capped)}")
-    funded = int(np.count_nonzero(per_area > slack))
+        notes.append(f"grant cap £{request.max_grant_gbp:,.0f} reached in {len(capped)} {what}: {', '.join(capped)}")
+    funded = int(np.count_nonzero(per_bid > slack))
     if request.max_areas and funded >= request.max_areas:
-        notes.append(f"bid limit: {funded} areas funded, the most the round allows")
+        notes.append(f"bid limit: {funded} {'areas' if request.bid_of_area is None else 'bids'} funded, the most the round allows")
     excluded = int(np.count_nonzero(~request.eligible))
     if excluded:
         notes.append(f"eligibility: {excluded} ineligible area(s) receive £0")

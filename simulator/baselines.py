@@ -1,9 +1,9 @@
 """Simple splits a panel might propose instead of the optimiser, scored on the same response curves.
 
 Each baseline divides the money between eligible areas by a simple key (equal shares, residents,
-or harm in the round's crime basket), caps each area at the grant limit and passes what a cap
-cuts off to the others. Where the round limits bids, the eligible areas with the most basket
-harm are funded. Inside an area the money is split between interventions in the best way, so
+or harm in the round's crime basket), caps each bid (an area, or a cluster of areas) at the grant
+limit and passes what a cap cuts off to the others. Where the round limits bids, the eligible
+bids with the most basket harm are funded. Inside an area the money is split between interventions in the best way, so
 the comparison isolates how the money is divided between areas.
 """
 
@@ -37,10 +37,12 @@ class Baseline(SplitTotals):
 def evaluate_baselines(request: AllocationRequest, population: np.ndarray, basket_harm: np.ndarray) -> tuple[Baseline, ...]:
     """The equal, per-head and per-harm splits of the request's budget."""
     funded = request.eligible.copy()
-    if request.max_areas and funded.sum() > request.max_areas:
-        ranked = [area for area in np.argsort(-basket_harm, kind="stable") if funded[area]]
-        funded[:] = False
-        funded[ranked[: request.max_areas]] = True
+    bids = request.bids()
+    eligible_bids = np.bincount(bids, weights=funded, minlength=request.bid_count) > 0
+    if request.max_areas and eligible_bids.sum() > request.max_areas:
+        bid_harm = np.bincount(bids, weights=np.where(funded, basket_harm, 0.0), minlength=request.bid_count)
+        chosen = [bid for bid in np.argsort(-bid_harm, kind="stable") if eligible_bids[bid]][: request.max_areas]
+        funded &= np.isin(bids, chosen)
     keys = {"equal": np.ones(len(funded)), "per_head": np.asarray(population, float), "per_harm": np.asarray(basket_harm, float)}
     return tuple(_baseline(request, name, keys[name] * funded) for name in BASELINES)
 
@@ -64,7 +66,11 @@ def split_with_caps(weights: np.ndarray, total: float, cap: float) -> np.ndarray
 
 def _baseline(request: AllocationRequest, name: str, weights: np.ndarray) -> Baseline:
     curves = request.curves
-    per_area = split_with_caps(weights, request.spendable_gbp, request.max_grant_gbp)
+    bids = request.bids()
+    bid_weights = np.bincount(bids, weights=weights, minlength=request.bid_count)
+    per_bid = split_with_caps(bid_weights, request.spendable_gbp, request.max_grant_gbp)
+    share_in_bid = np.divide(weights, bid_weights[bids], out=np.zeros(len(weights)), where=bid_weights[bids] > 0)
+    per_area = per_bid[bids] * share_in_bid
     widths, slopes = request.segment_grid()
     usable = request.usable()
     amounts = np.zeros(curves.targeted_harm.values.shape)

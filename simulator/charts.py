@@ -25,6 +25,7 @@ HEX_RADIUS = 0.56
 HEX_ROW_STEP = 0.866
 MAP_LABEL_LIMIT = 40
 MAX_GRID_AREAS = 40
+MANY_AREAS = 40
 
 
 def intervention_colours(result: RunResult) -> dict[str, str]:
@@ -33,11 +34,21 @@ def intervention_colours(result: RunResult) -> dict[str, str]:
 
 
 def allocation_by_area(result: RunResult):
-    """Horizontal bars of £ per district, stacked by intervention; ineligible districts marked."""
-    figure, axes = _figure(result, height=0.42 * len(result.demand.areas.codes) + 2.2)
-    names = np.array(result.demand.areas.names)
+    """Horizontal bars of £ per area, stacked by intervention; ineligible areas marked.
+
+    With more areas than fit (small areas), only the funded ones are drawn, the best-funded
+    MANY_AREAS of them, and the title says how many are left out.
+    """
+    areas = result.demand.areas
+    names = np.array(areas.names)
     amounts = result.allocation.amounts.values
     order = np.lexsort((names, amounts.sum(axis=1)))
+    hidden = 0
+    if len(order) > MANY_AREAS:
+        funded = order[amounts.sum(axis=1)[order] > MONEY_SHOWN_GBP]
+        hidden = len(order) - len(funded[-MANY_AREAS:])
+        order = funded[-MANY_AREAS:]
+    figure, axes = _figure(result, height=0.42 * len(order) + 2.2)
     colours = intervention_colours(result)
     left = np.zeros(len(order))
     for i, item in enumerate(result.curves.interventions):
@@ -52,15 +63,18 @@ def allocation_by_area(result: RunResult):
         axes.text(total + left.max() * 0.01, y, label, va="center", fontsize=8, color="black" if ok else FAIL_COLOUR)
     axes.set_xlim(0, max(left.max(), 1.0) * 1.18)
     axes.set_xlabel("Allocation (£)")
-    axes.set_ylabel("District")
+    axes.set_ylabel(areas.level_name)
     axes.xaxis.set_major_formatter(_pound_formatter())
-    axes.set_title(f"Allocation by district: {_pounds(result.allocation.allocated_gbp)} of {_pounds(result.scenario.budget_gbp)}")
+    axes.set_title(f"Allocation by {areas.level_name if areas.level == 'lsoa' else 'district'}: {_pounds(result.allocation.allocated_gbp)} "
+                   f"of {_pounds(result.scenario.budget_gbp)}" + (f"\n(the {len(order)} best-funded areas; {hidden} others not shown)" if hidden else ""))
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     return figure
 
 
 def eligibility_rules(result: RunResult):
-    """For each rule, every district's value against its threshold, coloured pass or fail."""
+    """For each rule, every district's value against its threshold, coloured pass or fail (by district for small areas)."""
+    if len(result.demand.areas.codes) > MANY_AREAS:
+        return eligibility_by_parent(result)
     outcomes = result.eligibility.outcomes
     names = np.array(result.demand.areas.names)
     count = max(len(outcomes), 1)
@@ -91,12 +105,41 @@ def eligibility_rules(result: RunResult):
     return figure
 
 
+def eligibility_by_parent(result: RunResult):
+    """Small areas: per district, how many are eligible and funded, eligible only, or not eligible."""
+    areas = result.demand.areas
+    eligible = result.eligibility.eligible.values
+    funded = result.area_amounts() > MONEY_SHOWN_GBP
+    parents = sorted(set(areas.parents), key=lambda parent: areas.parent_name(areas.parents.index(parent)))
+    labels = [areas.parent_name(areas.parents.index(parent)) for parent in parents]
+    members = [np.array(areas.parents) == parent for parent in parents]
+    counts = np.array([[np.count_nonzero(m & eligible & funded), np.count_nonzero(m & eligible & ~funded), np.count_nonzero(m & ~eligible)]
+                       for m in members])
+    order = np.lexsort((np.array(labels), counts[:, 0] + counts[:, 1]))
+    figure, axes = _figure(result, height=0.4 * len(parents) + 2.4)
+    left = np.zeros(len(parents))
+    for column, (label, colour) in enumerate(ELIGIBILITY_CLASSES):
+        axes.barh(np.array(labels)[order], counts[order, column], left=left, color=colour, label=label)
+        left += counts[order, column]
+    for y, a in enumerate(order):
+        axes.text(left[y] + left.max() * 0.01, y, f"{counts[a, 0] + counts[a, 1]} of {counts[a].sum()} eligible", va="center", fontsize=8)
+    axes.set_xlim(0, left.max() * 1.25)
+    axes.set_xlabel(f"{areas.level_name}s")
+    axes.set_ylabel("District")
+    rules = "all rules" if result.scenario.round.combine == "all" else "any rule"
+    axes.set_title("\n".join(textwrap.wrap(f"{result.scenario.round.name}: {len(result.eligibility.eligible_codes):,} of {len(areas.codes):,} "
+                                            f"{areas.level_name}s pass the area test ({rules} must pass)", 60)))
+    axes.legend(loc="lower right", fontsize=8, frameon=False)
+    return figure
+
+
 def lorenz_curve(result: RunResult):
     """The Lorenz curve of harm across areas, with the Gini coefficient and the top-10 % share."""
     concentration = result.demand.concentration
     figure, axes = _figure(result, height=5.2, width=6.4)
     axes.plot([0, 100], [0, 100], color=NEUTRAL, linestyle="--", label="harm spread evenly")
-    axes.plot(concentration.area_share * 100, concentration.harm_share * 100, marker="o", color=PALETTE[2], label="harm across areas")
+    axes.plot(concentration.area_share * 100, concentration.harm_share * 100, marker="o" if len(concentration.ranked_codes) <= MANY_AREAS else None,
+              color=PALETTE[2], label="harm across areas")
     axes.fill_between(concentration.area_share * 100, concentration.harm_share * 100, concentration.area_share * 100, color=PALETTE[2], alpha=0.12)
     top = concentration.top_share(0.1) * 100
     axes.annotate(f"Gini {concentration.gini:.2f}\ntop 10 % of areas hold {top:.0f} % of harm",
@@ -105,7 +148,7 @@ def lorenz_curve(result: RunResult):
     axes.set_ylabel("Harm (CCHI days, cumulative %)" if result.demand.weights.name.startswith("cchi") else "Harm (cumulative %)")
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
-    axes.set_title("Concentration of harm across districts")
+    axes.set_title(f"Concentration of harm across {'LSOAs' if result.demand.areas.level == 'lsoa' else 'districts'}")
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     return figure
 

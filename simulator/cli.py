@@ -15,6 +15,7 @@ import click
 from .errors import ConfigError, SimulatorError
 
 DEFAULT_SCENARIO = Path("scenarios") / "kent-baseline.toml"
+MANY_AREAS = 40
 
 
 class SimulatorGroup(click.Group):
@@ -235,17 +236,25 @@ def _print_run(result, folder: Path) -> None:
     click.echo(result.scenario.title)
     click.echo(f"{result.scenario.round.name} · {result.caption.split(' · ', 1)[1]}")
     click.echo("")
-    header = f"{'District':<22} {'Eligible':<9} {'Why':<44} {'Amount':>11} {'Harm averted':>14}"
+    header = f"{result.demand.areas.level_name:<22} {'Eligible':<9} {'Why':<44} {'Amount':>11} {'Harm averted':>14}"
     click.echo(header)
     click.echo("-" * len(header))
     amounts, averted = result.area_amounts(), result.area_averted()
     verdict = result.eligibility
     order = sorted(range(len(verdict.codes)), key=lambda a: (-amounts[a], verdict.names[a]))
+    if len(order) > MANY_AREAS:
+        funded = [a for a in order if amounts[a] > 0.005]
+        unfunded = int(verdict.eligible.values.sum()) - len(funded)
+        order = funded[:MANY_AREAS]
+        left_out = len(funded) - len(order)
     for a in order:
         why = verdict.short_reason(a)
         why = why if len(why) <= 44 else why[:41] + "..."
         click.echo(f"{verdict.names[a]:<22} {'yes' if verdict.eligible.values[a] else 'no':<9} {why:<44} "
                    f"{_pounds(amounts[a]):>11} {averted[a]:>9,.0f} days")
+    if len(verdict.codes) > MANY_AREAS:
+        click.echo(f"  ({'and ' + str(left_out) + ' more funded areas; ' if left_out else ''}{unfunded} eligible areas unfunded, "
+                   f"{len(verdict.codes) - int(verdict.eligible.values.sum())} not eligible: see eligibility.csv and allocation.csv)")
     click.echo("-" * len(header))
     low, high = summary["harm_averted_interval_days"]
     click.echo(f"{'Total':<77}{_pounds(summary['allocated_gbp']):>11} {summary['harm_averted_days']:>9,.0f} days")

@@ -20,6 +20,10 @@ from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .experiments import Comparison
 from .result import COUNT_CAVEAT, RunResult
 
+MANY_AREAS = 40
+TOP_ROWS = 30
+MAX_LISTED = 100
+
 Kind = Literal["text", "gbp", "days", "decimal", "pct", "share", "flag", "code", "file"]
 
 
@@ -187,7 +191,12 @@ def _harm_section(result: RunResult, summary: dict) -> Section:
             "share_of_harm": float(harm[a].sum() / total) if total else 0.0,
             "largest": f"{crime_types[int(np.argmax(harm[a]))]} ({harm[a].max() / harm[a].sum():.0%})" if harm[a].sum() else "",
         })
-    table = Table(f"Harm by area, most first ({unit}, next {demand.horizon_months} months)", (
+    if len(rows) > MANY_AREAS:
+        caption = f"The {TOP_ROWS} areas with the most harm, of {len(rows):,} ({unit}, next {demand.horizon_months} months; every area is in demand.csv)"
+        rows = rows[:TOP_ROWS]
+    else:
+        caption = f"Harm by area, most first ({unit}, next {demand.horizon_months} months)"
+    table = Table(caption, (
         Column("area_name", "Area"), Column("population", "Residents", "days"), Column("records_per_year", "Records a year", "days"),
         Column("harm_days", "Harm days", "days"), Column("harm_per_1000", "Per 1,000 residents", "days"),
         Column("share_of_harm", "Share of harm", "share"), Column("largest", "Largest source of harm"),
@@ -214,16 +223,46 @@ def _eligibility_section(result: RunResult) -> Section:
         blocks.append(Bullets(tuple(rules)))
     if fund_round.assumptions:
         blocks.append(f"How this file models the round: {fund_round.assumptions}")
-    rows = tuple({"area_name": verdict.names[a], "eligible": bool(verdict.eligible.values[a]), "reason": verdict.reasons[a]}
-                 for a in np.lexsort((np.array(verdict.names), ~verdict.eligible.values)))
-    blocks += [
-        Chart("eligibility_rules", "Each area's value against the threshold, rule by rule; green passes."),
-        Chart("map_eligibility", "Which areas pass the test, and which of those the allocation funds."),
-        Table(f"Verdicts: {len(verdict.eligible_codes)} of {len(verdict.codes)} eligible", (
-            Column("area_name", "Area"), Column("eligible", "Eligible", "flag"), Column("reason", "Why"),
-        ), rows, "eligibility.csv"),
-    ]
+    order = np.lexsort((np.array(verdict.names), ~verdict.eligible.values))
+    columns = (Column("area_name", "Area"), Column("eligible", "Eligible", "flag"), Column("reason", "Why"))
+    many = len(verdict.codes) > MANY_AREAS
+    if many:
+        blocks += [Chart("eligibility_rules", "How many small areas of each district pass the test, and how many of those are funded."),
+                   _eligibility_by_parent(result)]
+        eligible_rows = [a for a in order if verdict.eligible.values[a]]
+        shown = eligible_rows[:MAX_LISTED]
+        more = f"; the first {len(shown)} shown, every area in eligibility.csv" if len(eligible_rows) > len(shown) else "; every area is in eligibility.csv"
+        blocks.append(Table(f"Eligible areas: {len(verdict.eligible_codes):,} of {len(verdict.codes):,}{more}", columns,
+                            tuple(_verdict_row(verdict, a) for a in shown), "eligibility.csv"))
+    else:
+        blocks += [
+            Chart("eligibility_rules", "Each area's value against the threshold, rule by rule; green passes."),
+            Chart("map_eligibility", "Which areas pass the test, and which of those the allocation funds."),
+            Table(f"Verdicts: {len(verdict.eligible_codes)} of {len(verdict.codes)} eligible", columns,
+                  tuple(_verdict_row(verdict, a) for a in order), "eligibility.csv"),
+        ]
     return Section("Who is eligible, and why", tuple(blocks))
+
+
+def _verdict_row(verdict, a: int) -> dict:
+    return {"area_name": verdict.names[a], "eligible": bool(verdict.eligible.values[a]), "reason": verdict.reasons[a]}
+
+
+def _eligibility_by_parent(result: RunResult) -> Table:
+    """Small areas: per district, how many there are, how many pass, how many are funded and with how much."""
+    areas = result.demand.areas
+    eligible = result.eligibility.eligible.values
+    amounts = result.area_amounts()
+    rows = []
+    for parent in sorted(set(areas.parents), key=lambda code: areas.parent_name(areas.parents.index(code))):
+        members = np.array(areas.parents) == parent
+        rows.append({"parent": areas.parent_name(areas.parents.index(parent)), "areas": int(members.sum()),
+                     "eligible": int((members & eligible).sum()), "funded": int((members & (amounts > 0.005)).sum()),
+                     "amount": float(amounts[members].sum())})
+    return Table(f"{areas.level_name}s by district", (
+        Column("parent", "District"), Column("areas", f"{areas.level_name}s", "days"), Column("eligible", "Eligible", "days"),
+        Column("funded", "Funded", "days"), Column("amount", "Allocated", "gbp"),
+    ), tuple(rows), "eligibility.csv")
 
 
 def _allocation_section(result: RunResult, summary: dict) -> Section:
@@ -234,8 +273,9 @@ def _allocation_section(result: RunResult, summary: dict) -> Section:
     averted = allocation.harm_averted.values
     spent = [i for i in range(len(interventions)) if amounts[:, i].sum() > 0.005]
     rows = []
+    many = len(result.demand.areas.codes) > MANY_AREAS
     for a in np.argsort(-amounts.sum(axis=1), kind="stable"):
-        if not result.eligibility.eligible.values[a]:
+        if not result.eligibility.eligible.values[a] or (many and amounts[a].sum() <= 0.005):
             continue
         row = {"area_name": result.demand.areas.names[a]}
         row.update({interventions[i]: float(amounts[a, i]) for i in spent})
@@ -265,7 +305,7 @@ def _allocation_section(result: RunResult, summary: dict) -> Section:
     blocks += [
         Chart("allocation_by_district", "£ per area, by intervention (colours are the same in every chart)."),
         Chart("map_allocation", "£ per area; grey areas are not eligible."),
-        Table("Allocation by area and intervention (£) and harm averted", columns, tuple(rows), "allocation.csv"),
+        Table("Allocation by area and intervention (£) and harm averted" + (" (funded areas)" if many else ""), columns, tuple(rows), "allocation.csv"),
     ]
     return Section("The allocation", tuple(blocks))
 

@@ -40,6 +40,7 @@ class RuleOutcome:
     thresholds: np.ndarray
     passed: np.ndarray
     margins: np.ndarray
+    peer_names: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -53,6 +54,7 @@ class RuleOutcome:
     def explain(self, position: int, force_name: str) -> str:
         """The rule's result for one area, in words."""
         rule = self.rule
+        force_name = self.peer_names[position] if self.peer_names else force_name
         value, threshold = self.values[position], self.thresholds[position]
         symbol = SYMBOL[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else "≥"
         if rule.threshold_kind == "force_mean":
@@ -126,7 +128,6 @@ def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     records = demand.basket_records(rule.crime_types)
     population = areas.population.values
     harm_days = demand.harm.take("crime_type", rule.crime_types).values.sum(axis=1)
-    parents = np.array(areas.parents)
     force = np.zeros(len(records))
     if rule.metric == "rate_per_1000":
         values = records / population * 1000.0
@@ -138,8 +139,7 @@ def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
         values = harm_days / population * 1000.0
     else:
         values = np.zeros(len(records))
-    for parent in set(areas.parents):
-        members = parents == parent
+    for members in peer_groups(areas, rule.within):
         if rule.metric == "rate_per_1000":
             force[members] = records[members].sum() / population[members].sum() * 1000.0
         elif rule.metric == "harm_per_1000":
@@ -153,10 +153,18 @@ def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     return values, force
 
 
+def peer_groups(areas, within: str) -> list[np.ndarray]:
+    """The areas a rule compares each area with: the whole force, or the area's parent (its district)."""
+    if within == "force":
+        return [np.ones(len(areas.codes), dtype=bool)]
+    parents = np.array(areas.parents)
+    return [parents == parent for parent in sorted(set(areas.parents))]
+
+
 def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutcome:
     key = f"rounds.{round_id}.rules.{rule_id}.threshold"
     values, force = metric_values(demand, rule)
-    parents = np.array(demand.areas.parents)
+    groups = peer_groups(demand.areas, rule.within)
     thresholds = np.zeros(len(values))
     if rule.threshold_kind == "absolute":
         thresholds[:] = rule.threshold
@@ -165,22 +173,22 @@ def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutco
     elif rule.threshold_kind == "rank":
         if rule.threshold < 1 or rule.threshold != int(rule.threshold):
             raise RuleError("a rank threshold must be a whole number of areas, 1 or more", key=key, got=rule.threshold)
-        for parent in set(demand.areas.parents):
-            members = parents == parent
+        for members in groups:
             ranked = np.sort(values[members])[::-1]
             thresholds[members] = ranked[min(int(rule.threshold), len(ranked)) - 1]
     else:
         if not 0 < rule.threshold <= 100:
             raise RuleError("a percentile threshold must be above 0 and at most 100", key=key, got=rule.threshold,
                             hint="e.g. 20 for the top 20 % of areas")
-        for parent in set(demand.areas.parents):
-            members = parents == parent
+        for members in groups:
             thresholds[members] = np.quantile(values[members], 1.0 - rule.threshold / 100.0)
     compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
     passed = compare(values, thresholds)
     lower_is_better = rule.operator in ("<=", "<") and rule.threshold_kind in ("absolute", "force_mean")
     margins = thresholds - values if lower_is_better else values - thresholds
-    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins)
+    areas = demand.areas
+    peers = tuple(areas.parent_name(a) for a in range(len(areas.codes))) if rule.within == "parent" else ()
+    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins, peers)
 
 
 def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_name: str) -> str:

@@ -25,17 +25,18 @@ from .schema import CRIME_TYPES, DataSource
 EMBEDDED = "embedded:"
 
 AREA_COLUMNS = {
-    "area_code": ("area_code", "gss_code", "lsoa21_code"),
-    "area_name": ("area_name", "district", "lsoa21_name"),
+    "area_code": ("area_code", "lsoa21_code", "gss_code"),
+    "area_name": ("area_name", "lsoa21_name", "district"),
     "population": ("population", "population_census2021"),
 }
-AREA_OPTIONAL = {"parent_code": ("parent_code", "pfa_code"), "population_source": ("population_source",)}
+AREA_OPTIONAL = {"parent_code": ("parent_code", "pfa_code", "gss_code"), "parent_name": ("parent_name", "district"),
+                 "population_source": ("population_source",)}
 COUNT_COLUMNS = {
-    "area_code": ("area_code", "gss_code", "lsoa21_code"),
+    "area_code": ("area_code", "lsoa21_code", "gss_code"),
     "crime_type": ("crime_type",),
     "count": ("count",),
 }
-COUNT_OPTIONAL = {"period_start": ("period_start",), "period_end": ("period_end",), "source": ("source",)}
+COUNT_OPTIONAL = {"period_start": ("period_start",), "period_end": ("period_end",), "month": ("month",), "source": ("source",)}
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class SourceFile:
     rows_read: int
     rows_used: int
     rows_other_period: int = 0
+    rows_other_areas: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,17 @@ class Areas:
     population_source: str
     count_source: str
     area_map: AreaMap = field(default_factory=AreaMap)
+    parent_names: tuple[str, ...] = ()
+    monthly: Labelled | None = None
+
+    @property
+    def level_name(self) -> str:
+        """What one area is, for labels: 'District' or 'LSOA'."""
+        return "LSOA" if self.level == "lsoa" else "District"
+
+    def parent_name(self, position: int) -> str:
+        """The name of an area's parent (its district at LSOA level), else its code."""
+        return self.parent_names[position] if self.parent_names else self.parents[position]
 
     @property
     def period_months(self) -> int:
@@ -119,28 +132,31 @@ def load_areas(source: DataSource) -> Areas:
                         got=f"{source.period_start}..{source.period_end}")
     area_text, area_file = _read_text(source.areas, "data.areas")
     count_text, count_file = _read_text(source.crime_counts, "data.crime_counts")
-    codes, names, parents, population, population_source, area_rows = _parse_areas(area_text, area_file)
-    counts, rows_read, rows_used, rows_other, count_source = _parse_counts(count_text, count_file, codes, source)
+    codes, names, parents, parent_names, population, population_source, area_rows = _parse_areas(area_text, area_file)
+    parsed = _parse_counts(count_text, count_file, codes, source)
     area_map, map_files = load_area_map(source, codes)
     return Areas(
-        level="district",
+        level=source.level,
         codes=codes,
         names=names,
         parents=parents,
         population=Labelled(np.array(population, dtype=float), ("area",), (codes,), "population", "residents"),
-        counts=Labelled(counts, ("area", "crime_type"), (codes, CRIME_TYPES), "records", "records"),
+        counts=Labelled(parsed.counts, ("area", "crime_type"), (codes, CRIME_TYPES), "records", "records"),
         period_start=source.period_start,
         period_end=source.period_end,
         force_name=source.force_name,
         description=source.description,
         sources=(
             SourceFile("areas", area_file, _sha256(area_text), area_rows, area_rows),
-            SourceFile("crime_counts", count_file, _sha256(count_text), rows_read, rows_used, rows_other),
+            SourceFile("crime_counts", count_file, _sha256(count_text), parsed.rows_read, parsed.rows_used, parsed.rows_other_period,
+                       parsed.rows_other_areas),
             *map_files,
         ),
         population_source=population_source,
-        count_source=count_source,
+        count_source=parsed.source,
         area_map=area_map,
+        parent_names=parent_names,
+        monthly=parsed.monthly,
     )
 
 
@@ -282,7 +298,11 @@ def _reader(text: str, file: str) -> csv.DictReader:
 def _parse_areas(text: str, file: str):
     reader = _reader(text, file)
     columns = _columns(list(reader.fieldnames), AREA_COLUMNS, AREA_OPTIONAL, file)
-    codes, names, parents, population, sources = [], [], [], [], set()
+    codes, names, parents, parent_names, population, sources = [], [], [], [], [], set()
+    if columns.get("parent_name") == columns["area_name"]:
+        del columns["parent_name"]
+    if columns.get("parent_code") == columns["area_code"]:
+        del columns["parent_code"]
     for row in reader:
         line = reader.line_num
         code = (row.get(columns["area_code"]) or "").strip()
@@ -296,56 +316,109 @@ def _parse_areas(text: str, file: str):
         codes.append(code)
         names.append((row.get(columns["area_name"]) or code).strip())
         parents.append((row.get(columns.get("parent_code", ""), "") or "force").strip())
+        parent_names.append((row.get(columns.get("parent_name", ""), "") or parents[-1]).strip())
         population.append(people)
         if "population_source" in columns and row.get(columns["population_source"]):
             sources.add(row[columns["population_source"]].strip())
     if not codes:
         raise DataError("has a header but no areas", file=file, line=2)
-    return tuple(codes), tuple(names), tuple(parents), population, "; ".join(sorted(sources)), len(codes)
+    return tuple(codes), tuple(names), tuple(parents), tuple(parent_names), population, "; ".join(sorted(sources)), len(codes)
 
 
-def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSource):
+@dataclass(frozen=True)
+class _Counts:
+    counts: np.ndarray
+    monthly: Labelled | None
+    rows_read: int
+    rows_used: int
+    rows_other_period: int
+    rows_other_areas: int
+    source: str
+
+
+def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSource) -> _Counts:
+    """Counts over the data period: rows of other periods (or months) and, where allowed, other areas are counted, not used.
+
+    A `month` column (as `safer-streets import police-uk` writes) also gives the monthly history.
+    """
     reader = _reader(text, file)
     columns = _columns(list(reader.fieldnames), COUNT_COLUMNS, COUNT_OPTIONAL, file)
     has_period = "period_start" in columns and "period_end" in columns
-    counts = np.zeros((len(codes), len(CRIME_TYPES)))
-    seen: set[tuple[str, str]] = set()
-    periods: set[tuple[str, str]] = set()
+    has_month = "month" in columns
+    months = month_range(source.period_start, source.period_end) if has_month else ()
+    month_position = {month: m for m, month in enumerate(months)}
+    area_position = {code: a for a, code in enumerate(codes)}
+    crime_position = {crime: c for c, crime in enumerate(CRIME_TYPES)}
+    monthly = np.zeros((len(codes), len(CRIME_TYPES), max(len(months), 1)))
+    seen: set[tuple[str, str, str]] = set()
+    periods: set[str] = set()
     sources: set[str] = set()
-    rows_read = rows_used = rows_other = 0
+    rows_read = rows_used = rows_other = rows_elsewhere = 0
     for row in reader:
         rows_read += 1
         line = reader.line_num
-        if has_period:
-            period = (row[columns["period_start"]].strip(), row[columns["period_end"]].strip())
+        month = ""
+        if has_month:
+            month = (row.get(columns["month"]) or "").strip()
+            periods.add(month)
+            if month not in month_position:
+                rows_other += 1
+                continue
+        elif has_period:
+            period = f"{row[columns['period_start']].strip()}..{row[columns['period_end']].strip()}"
             periods.add(period)
-            if period != (source.period_start, source.period_end):
+            if period != f"{source.period_start}..{source.period_end}":
                 rows_other += 1
                 continue
         code = (row.get(columns["area_code"]) or "").strip()
-        if code not in codes:
+        if code not in area_position:
+            if source.other_areas == "count":
+                rows_elsewhere += 1
+                continue
             raise DataError("names an area that is not in the area table", file=file, line=line,
-                            key=columns["area_code"], got=code, hint="add the area to the area table or remove the row")
+                            key=columns["area_code"], got=code,
+                            hint="add the area to the area table, remove the row, or set data.other_areas = \"count\" to count such rows and leave them out")
         crime_type = (row.get(columns["crime_type"]) or "").strip()
-        if crime_type not in CRIME_TYPES:
+        if crime_type not in crime_position:
             raise DataError("unknown crime type", file=file, line=line, key="crime_type", got=crime_type,
                             expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'")
-        if (code, crime_type) in seen:
-            raise DataError("area and crime type appear twice in the period", file=file, line=line,
-                            got=f"{code}, {crime_type}", hint="sum the rows or remove the duplicate")
-        seen.add((code, crime_type))
+        if (code, crime_type, month) in seen:
+            raise DataError("area and crime type appear twice in the period" + (" and month" if month else ""), file=file, line=line,
+                            got=f"{code}, {crime_type}" + (f", {month}" if month else ""), hint="sum the rows or remove the duplicate")
+        seen.add((code, crime_type, month))
         count = _number(row.get(columns["count"]), file, line, "count", whole=True)
         if count < 0:
             raise DataError("count must not be negative", file=file, line=line, key="count", got=count)
-        counts[codes.index(code), CRIME_TYPES.index(crime_type)] = count
+        monthly[area_position[code], crime_position[crime_type], month_position.get(month, 0)] = count
         if "source" in columns and row.get(columns["source"]):
             sources.add(row[columns["source"]].strip())
         rows_used += 1
     if rows_used == 0:
-        available = ", ".join(f"{start}..{end}" for start, end in sorted(periods)) or "none"
+        available = ", ".join(sorted(periods)) or "none"
         raise DataError("has no rows for the scenario's data period", file=file, key="data.period_start",
                         got=f"{source.period_start}..{source.period_end}", expected=f"a period in the file: {available}")
-    return counts, rows_read, rows_used, rows_other, "; ".join(sorted(sources))
+    if has_month:
+        missing = [month for month in months if month not in periods]
+        if missing:
+            raise DataError("has no rows for some months of the data period", file=file, key="data.period_start",
+                            got=", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else ""),
+                            hint="import those months, or shorten the period (data.period_start, data.period_end)")
+        history = Labelled(monthly, ("area", "crime_type", "month"), (codes, CRIME_TYPES, months), "records", "records per month")
+    else:
+        history = None
+    source_text = "; ".join(sorted(sources)) or ("data.police.uk street-level crime files (Open Government Licence v3.0), "
+                                                 "imported with safer-streets import police-uk" if has_month else "")
+    return _Counts(monthly.sum(axis=2), history, rows_read, rows_used, rows_other, rows_elsewhere, source_text)
+
+
+def month_range(start: str, end: str) -> tuple[str, ...]:
+    """Every month from `start` to `end` inclusive, as YYYY-MM."""
+    year, month = map(int, start.split("-"))
+    months = []
+    for _ in range(months_between(start, end)):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(months)
 
 
 def _number(text: str | None, file: str, line: int, column: str, whole: bool = False) -> float:

@@ -78,12 +78,14 @@ def build_curves(demand: Demand, interventions: dict[str, Intervention]) -> Curv
 
 
 def greedy_fill(widths: np.ndarray, slopes: np.ndarray, budget_gbp: float,
-                area_caps_gbp: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray:
-    """Spend the budget on the steepest segments first, within each area's cap.
+                area_caps_gbp: np.ndarray, usable: np.ndarray | None = None, cap_groups: np.ndarray | None = None) -> np.ndarray:
+    """Spend the budget on the steepest segments first, within each cap.
 
-    Exact for a budget plus per-area caps: those limits form a laminar family, over which
-    filling segments in falling slope order is optimal (a fractional knapsack per nest).
-    `usable` (area × intervention, bool) excludes cells; the result is £ per area × intervention.
+    Exact for a budget plus caps on disjoint groups of areas (each area alone, or clusters such
+    as the LSOAs of one district): those limits form a laminar family, over which filling
+    segments in falling slope order is optimal (a fractional knapsack per nest). `cap_groups`
+    gives each area's group (default: its own), `area_caps_gbp` one cap per group; `usable`
+    (area × intervention, bool) excludes cells. The result is £ per area × intervention.
     """
     areas, interventions, count = slopes.shape
     mask = np.ones((areas, interventions), dtype=bool) if usable is None else usable
@@ -92,15 +94,17 @@ def greedy_fill(widths: np.ndarray, slopes: np.ndarray, budget_gbp: float,
     amounts = np.zeros((areas, interventions))
     remaining_budget = float(budget_gbp)
     remaining_cap = np.array(area_caps_gbp, dtype=float).copy()
+    group_of = np.arange(areas) if cap_groups is None else np.asarray(cap_groups)
     flat_widths = widths.ravel()
     for position in order:
         if flat_slopes[position] <= 0.0 or remaining_budget <= 0.0:
             break
         area, intervention = divmod(int(position) // count, interventions)
-        take = min(flat_widths[position], remaining_budget, remaining_cap[area])
+        group = group_of[area]
+        take = min(flat_widths[position], remaining_budget, remaining_cap[group])
         if take <= 0.0:
             continue
         amounts[area, intervention] += take
         remaining_budget -= take
-        remaining_cap[area] -= take
+        remaining_cap[group] -= take
     return amounts

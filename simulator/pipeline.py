@@ -64,6 +64,7 @@ def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
         match_funding_available_gbp=scenario.allocation.match_funding_available_gbp,
         segments=scenario.allocation.segments,
         area_names=demand.areas.names,
+        **bid_clusters(demand.areas, scenario.allocation.bid_unit),
     )
     allocation = allocate(request, scenario.allocation.solver)
     lap("allocation")
@@ -73,6 +74,16 @@ def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
     interval = averted_interval(demand, curves, allocation.amounts.values, interventions, scenario.seed)
     lap("baselines_uncertainty")
     return RunResult(loaded, demand, eligibility, curves, request, allocation, baselines, interval, timings, versions())
+
+
+def bid_clusters(areas, bid_unit: str) -> dict:
+    """The bid each area belongs to when bids are clusters of areas in one parent (district)."""
+    if bid_unit == "area":
+        return {}
+    parents = sorted(set(areas.parents))
+    index = {parent: b for b, parent in enumerate(parents)}
+    names = {parent: areas.parent_name(a) for a, parent in enumerate(areas.parents)}
+    return {"bid_of_area": np.array([index[parent] for parent in areas.parents]), "bid_names": tuple(names[parent] for parent in parents)}
 
 
 def averted_interval(demand: Demand, curves, amounts: np.ndarray, interventions: dict, seed: int) -> tuple[float, float]:

@@ -60,6 +60,8 @@ class DataSource:
     period_end: str = spec("2026-05", "last month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     force_name: str = spec("Kent", "name of the force area the areas belong to, for labels")
     description: str = spec("police.uk street-level records (crimes and ASB), Kent Police", "what the counts are, for reports")
+    level: Literal["district", "lsoa"] = spec("district", "what one area is: `district`, or `lsoa` (small areas, with their districts as parents)")
+    other_areas: Literal["error", "count"] = spec("error", "counts for areas not in the area table: `error`, or `count` them in the manifest and leave them out (police.uk files include a force's border areas)")
     tile_layout: str = spec("", "CSV placing each area on a hexagon grid (area code, row, column) for the tile map; `embedded:` names a shipped layout; empty for none")
     boundaries: str = spec("", "GeoJSON of area boundaries for a real map, features matched to areas by a property holding the area code; replaces the tile map; empty for none")
 
@@ -105,6 +107,7 @@ class Rule:
     )
     threshold: float = spec(doc="the number the threshold kind uses", minimum=0.0)
     operator: Literal[">=", ">", "<=", "<"] = spec(">=", "how the metric is compared with the threshold (rank and percentile use >=)")
+    within: Literal["force", "parent"] = spec("force", "the peers an area is compared with for `force_mean`, `rank` and `percentile`: every area of the force, or those of its parent (the district, at LSOA level)")
     description: str = spec("", "the rule in words, for reports")
     enabled: bool = spec(True, "false switches the rule off without deleting it")
 
@@ -153,6 +156,7 @@ class AllocatorSettings:
     solver: Literal["highs", "cbc", "greedy"] = spec("highs", "`highs` (default), `cbc` (cross-check) or `greedy` (exact for budget and grant caps only)")
     segments: int = spec(48, "linear segments approximating each response curve", minimum=2, maximum=400)
     minimum_grant_gbp: float = spec(0.0, "the least a funded area may receive, £ (0 = none)", minimum=0.0)
+    bid_unit: Literal["area", "parent"] = spec("area", "what one bid is: each `area` on its own, or each `parent` (a district's cluster of LSOAs); the round's grant cap and bid limit apply per bid")
     match_funding_available_gbp: typing.Optional[float] = spec(None, "match funding the commissioner can put up, £; limits grant to this ÷ the round's match rate", minimum=0.0)
 
 

@@ -52,3 +52,23 @@ def test_import_has_help():
     for command in (["import"], ["import", "police-uk"]):
         result = CliRunner().invoke(cli, [*command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_imported_counts_run_at_lsoa_level(tmp_path):
+    """Import the real sample, name it in a scenario, and run: the run reads the month and reports small-area eligibility."""
+    counts = tmp_path / "kent-2024-01.csv"
+    assert CliRunner().invoke(cli, ["import", "police-uk", str(SAMPLE), "--out", str(counts)]).exit_code == 0
+    scenario = tmp_path / "imported.toml"
+    scenario.write_text(
+        f'extends = "{(REPO / "scenarios" / "kent-lsoa-2024.toml").as_posix()}"\nname = "imported"\n'
+        f'[data]\ncrime_counts = "kent-2024-01.csv"\nperiod_start = "2024-01"\nperiod_end = "2024-01"\nother_areas = "count"\n',
+        encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    counts_file = next(item for item in manifest["inputs"] if item["role"] == "crime_counts")
+    assert counts_file["rows_used"] == len(counts.read_text(encoding="utf-8").splitlines()) - 1
+    with open(out / "eligibility.csv", newline="", encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 1107
+    assert "LSOAs by district" in (out / "report.html").read_text(encoding="utf-8")

@@ -169,3 +169,16 @@ def test_what_if_with_set_reruns_identically_from_its_manifest(runner, tmp_path)
     assert result.exit_code == 0, result.output
     for name in ("demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_kent_lsoa_scenario_runs_end_to_end(runner, tmp_path):
+    """The shipped small-area scenario: three district bids at the £550,000 cap, 1,107 LSOA verdicts."""
+    from conftest import SCENARIOS
+
+    out = tmp_path / "lsoa"
+    result = runner.invoke(cli, ["run", str(SCENARIOS / "kent-lsoa-2024.toml"), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["allocated_gbp"] == 1_650_000 and summary["eligible_areas"] == 226
+    assert any(note.startswith("grant cap £550,000 reached in 3 bid(s)") for note in summary["binding_constraints"])
+    assert "bid limit: 3 bids funded" in " ".join(summary["binding_constraints"])

@@ -112,3 +112,20 @@ def test_kent_round_4_verdicts():
     verdict = assess(demand, "safer-streets-4", loaded.scenario.round)
     assert eligible_names(demand, verdict) == {"Canterbury", "Dartford", "Dover", "Gravesham", "Maidstone",
                                                "Medway", "Sevenoaks", "Swale", "Thanet"}
+
+
+def test_percentile_within_parent_ranks_inside_each_district():
+    """At LSOA level a 'top 20 % of the district' rule passes about a fifth of each district's LSOAs."""
+    lsoa = DataSource(level="lsoa", areas="embedded:kent_lsoa21.csv", crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
+                      period_start="2024-01", period_end="2024-04")
+    small = build_demand(load_areas(lsoa), HarmSettings(), DemandSettings())
+    rule = Rule(metric="rate_per_1000", crime_types=("Burglary",), threshold_kind="percentile", threshold=20, within="parent")
+    verdict = assess(small, "t", fund_round(rule))
+    parents = np.array(small.areas.parents)
+    for parent in set(small.areas.parents):
+        members = parents == parent
+        share = verdict.eligible.values[members].mean()
+        assert 0.18 <= share <= 0.30, (parent, share)
+    medway = small.areas.parents.index("E06000035")
+    assert verdict.outcomes[0].explain(medway, "Kent").endswith(("passes", "fails"))
+    assert "in Medway" in verdict.outcomes[0].explain(medway, "Kent")

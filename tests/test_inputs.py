@@ -219,3 +219,53 @@ def test_boundary_that_is_a_point_is_refused(tmp_path):
     with pytest.raises(DataError) as caught:
         load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection)))
     assert caught.value.key == "features[0]" and "Point" in str(caught.value.got)
+
+
+# ---------------------------------------------------------------- small areas and monthly counts
+
+LSOA_AREAS = "lsoa21_code,lsoa21_name,district,gss_code,population_census2021\nL1,Medway 001A,Medway,E06000035,1500\nL2,Dover 001A,Dover,E07000108,1800\n"
+MONTHLY = ("lsoa21_code,lsoa21_name,district,month,crime_type,count\n"
+           "L1,Medway 001A,Medway,2024-01,Burglary,2\nL1,Medway 001A,Medway,2024-02,Burglary,3\n"
+           "L2,Dover 001A,Dover,2024-02,Robbery,1\nL1,Medway 001A,Medway,2024-03,Burglary,9\n"
+           "X9,Elsewhere 001A,Elsewhere,2024-01,Drugs,4\n")
+
+
+def test_lsoa_table_takes_the_district_as_parent(tmp_path):
+    """An LSOA table: the LSOA code is the area, the district code its parent and the district's name the parent's name."""
+    areas = load_areas(source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count",
+                              period_start="2024-01", period_end="2024-02"))
+    assert areas.codes == ("L1", "L2") and areas.parents == ("E06000035", "E07000108")
+    assert areas.parent_name(1) == "Dover" and areas.level_name == "LSOA"
+
+
+def test_monthly_counts_sum_over_the_period_and_keep_the_history(tmp_path):
+    """Months in the period are summed and kept per month; later months and other areas are counted, not used."""
+    areas = load_areas(source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count",
+                              period_start="2024-01", period_end="2024-02"))
+    assert areas.counts.get(area="L1", crime_type="Burglary") == 5
+    assert areas.monthly.labels("month") == ("2024-01", "2024-02")
+    assert areas.monthly.values[0, areas.counts.labels("crime_type").index("Burglary")].tolist() == [2, 3]
+    counts_file = areas.sources[1]
+    assert (counts_file.rows_read, counts_file.rows_used, counts_file.rows_other_period, counts_file.rows_other_areas) == (5, 3, 1, 1)
+
+
+def test_other_areas_are_an_error_unless_counted(tmp_path):
+    """By default a count for an area not in the table is an error naming its line."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", period_start="2024-01", period_end="2024-02"))
+    assert caught.value.line == 6 and "other_areas" in caught.value.hint
+
+
+def test_a_month_missing_from_the_period_is_an_error(tmp_path):
+    """A period reaching past the imported months is refused, naming the missing month."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, other_areas="count", period_start="2024-01", period_end="2024-04"))
+    assert "2024-04" in str(caught.value.got)
+
+
+def test_embedded_kent_lsoas_hold_the_published_total():
+    """The shipped Jan-Apr 2024 LSOA counts: 1,107 LSOAs and 59,403 records."""
+    areas = load_areas(DataSource(level="lsoa", areas="embedded:kent_lsoa21.csv", crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
+                                  period_start="2024-01", period_end="2024-04"))
+    assert len(areas.codes) == 1107 and areas.counts.values.sum() == 59_403
+    assert len(set(areas.parents)) == 13

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -39,7 +40,13 @@ def test_readme_commands_parse(line):
     """Every `safer-streets` command shown in the README exists and accepts its options."""
     words = shlex.split(line)
     arguments = words[words.index(next(w for w in words if w.endswith("safer-streets"))) + 1:]
-    result = CliRunner().invoke(cli, [arguments[0], "--help"])
+    path, command = [], cli
+    for word in arguments:
+        if not isinstance(command, click.Group) or word not in command.commands:
+            break
+        path.append(word)
+        command = command.commands[word]
+    result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
     for option in (word.split("=")[0] for word in arguments if word.startswith("--")):
         assert option in result.output, option

@@ -25,6 +25,97 @@ FORECAST_METHOD = (
     "last period's level: annualised records × horizon ÷ 12, with a Poisson interval "
     "(annual totals only, so no trend or seasonality is fitted; Poisson understates year-to-year variation)"
 )
+MIN_TREND_MONTHS = 6
+MIN_SEASONAL_MONTHS = 24
+MAX_TREND_FACTOR = 2.0
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """How records over the horizon are forecast: the method, its months, and per crime type the
+    factor on last period's level and the dispersion (variance ÷ mean) of the counts."""
+
+    method: str
+    description: str
+    months: tuple[str, ...]
+    factors: np.ndarray
+    dispersion: np.ndarray
+
+    def as_dict(self) -> dict:
+        """The forecast for the manifest."""
+        return {
+            "method": self.method,
+            "description": self.description,
+            "months_used": list(self.months),
+            "factor_on_level": {crime: round(float(f), 4) for crime, f in zip(CRIME_TYPES, self.factors)},
+            "dispersion": {crime: round(float(d), 4) for crime, d in zip(CRIME_TYPES, self.dispersion)},
+        }
+
+
+def forecast_from_history(monthly: Labelled | None, horizon_months: int) -> Forecast:
+    """Fit each crime type's force-wide monthly counts and say how far the horizon departs from last period's level.
+
+    With MIN_TREND_MONTHS or more months: a Poisson log-linear trend, fitted by iteratively
+    reweighted least squares; with MIN_SEASONAL_MONTHS or more, month-of-year effects as well.
+    The forecast total over the horizon, divided by last period's level, scales every area's
+    level forecast for that crime type (capped at ×MAX_TREND_FACTOR either way, so a short
+    series cannot extrapolate wildly); the Pearson dispersion widens the interval where counts
+    vary more than Poisson. With fewer months, or none, last period's level stands.
+    """
+    ones = np.ones(len(CRIME_TYPES))
+    if monthly is None or monthly.values.shape[2] < MIN_TREND_MONTHS:
+        months = monthly.labels("month") if monthly is not None else ()
+        why = f" ({len(months)} months of history; a trend needs {MIN_TREND_MONTHS})" if months else ""
+        return Forecast("level", FORECAST_METHOD + why, months, ones, ones)
+    months = monthly.labels("month")
+    series = monthly.values.sum(axis=0)
+    count = series.shape[1]
+    seasonal = count >= MIN_SEASONAL_MONTHS
+    calendar = np.array([int(month[5:]) - 1 for month in months])
+    future = (calendar[-1] + 1 + np.arange(horizon_months)) % 12
+    time = np.arange(count) - (count - 1) / 2.0
+    ahead = np.arange(count, count + horizon_months) - (count - 1) / 2.0
+    design, design_ahead = _design(time, calendar, seasonal), _design(ahead, future, seasonal)
+    factors, dispersion = ones.copy(), ones.copy()
+    for c in range(len(CRIME_TYPES)):
+        counts = series[c]
+        if counts.sum() <= 0:
+            continue
+        coefficients = _poisson_fit(design, counts)
+        fitted = np.exp(design @ coefficients)
+        level = counts.sum() * horizon_months / count
+        factors[c] = np.clip(np.exp(design_ahead @ coefficients).sum() / level, 1.0 / MAX_TREND_FACTOR, MAX_TREND_FACTOR)
+        freedom = count - design.shape[1]
+        if freedom > 0:
+            dispersion[c] = max(1.0, float(((counts - fitted) ** 2 / fitted).sum() / freedom))
+    method = "trend and month of year" if seasonal else "trend"
+    description = (f"Poisson log-linear {method} fitted to each crime type's force-wide monthly records, {months[0]} to {months[-1]} "
+                   f"({count} months); the forecast over the next {horizon_months} months ÷ last period's level scales each area's "
+                   f"level (capped at ×{MAX_TREND_FACTOR:g} either way); the interval is negative binomial with the fitted dispersion")
+    return Forecast(method, description, months, factors, dispersion)
+
+
+def _design(time: np.ndarray, calendar: np.ndarray, seasonal: bool) -> np.ndarray:
+    columns = [np.ones(len(time)), time]
+    if seasonal:
+        columns += [(calendar == month).astype(float) for month in range(1, 12)]
+    return np.column_stack(columns)
+
+
+def _poisson_fit(design: np.ndarray, counts: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """Poisson regression coefficients by iteratively reweighted least squares."""
+    coefficients = np.zeros(design.shape[1])
+    coefficients[0] = np.log(max(counts.mean(), 1e-9))
+    for _ in range(iterations):
+        eta = design @ coefficients
+        mean = np.exp(eta)
+        working = eta + (counts - mean) / mean
+        weighted = design * mean[:, None]
+        updated = np.linalg.lstsq(design.T @ weighted, weighted.T @ working, rcond=None)[0]
+        if np.max(np.abs(updated - coefficients)) < 1e-10:
+            return updated
+        coefficients = updated
+    return coefficients
 
 
 @dataclass(frozen=True)
@@ -60,6 +151,7 @@ class Demand:
     interval: float
     draws: int
     shocks: tuple[str, ...]
+    forecast: Forecast | None = None
 
     @property
     def harm_by_area(self) -> Labelled:
@@ -78,10 +170,13 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
     weights = harm_weights(harm_settings)
     population = areas.population.values[:, None]
     annual = records.with_values(records.values * 12.0 / areas.period_months, name="records per year", unit="records per year")
-    expected = annual.with_values(annual.values * settings.horizon_months / 12.0, name="expected records", unit="records")
+    forecast = forecast_from_history(areas.monthly, settings.horizon_months)
+    expected = annual.with_values(annual.values * settings.horizon_months / 12.0 * forecast.factors[None, :],
+                                  name="expected records", unit="records")
     tail = (1.0 - settings.interval) / 2.0
-    lower = expected.with_values(stats.poisson.ppf(tail, expected.values), name="expected records, lower")
-    upper = expected.with_values(stats.poisson.ppf(1.0 - tail, expected.values), name="expected records, upper")
+    low, high = _interval(expected.values, forecast.dispersion, tail)
+    lower = expected.with_values(low, name="expected records, lower")
+    upper = expected.with_values(high, name="expected records, upper")
     harm_days = harm(expected, weights)
     return Demand(
         areas=areas,
@@ -99,7 +194,20 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
         interval=settings.interval,
         draws=settings.draws,
         shocks=applied,
+        forecast=forecast,
     )
+
+
+def _interval(mean: np.ndarray, dispersion: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson quantiles, or negative binomial ones (variance = dispersion × mean) where dispersion > 1."""
+    low, high = stats.poisson.ppf(tail, mean), stats.poisson.ppf(1.0 - tail, mean)
+    extra = np.broadcast_to(dispersion[None, :], mean.shape) > 1.0 + 1e-9
+    if extra.any():
+        phi = np.broadcast_to(dispersion[None, :], mean.shape)[extra]
+        size, probability = mean[extra] / (phi - 1.0), 1.0 / phi
+        low[extra] = stats.nbinom.ppf(tail, size, probability)
+        high[extra] = stats.nbinom.ppf(1.0 - tail, size, probability)
+    return np.nan_to_num(low), np.nan_to_num(high)
 
 
 def apply_shocks(areas: Areas, shocks: dict[str, Shock]) -> tuple[Labelled, tuple[str, ...]]:
@@ -142,7 +250,15 @@ def concentration(harm_by_area: Labelled) -> Concentration:
 
 
 def draw_harm(demand: Demand, draws: int, seed: int) -> np.ndarray:
-    """Seeded Poisson draws of harm over the horizon, shape (draws, area, crime type)."""
+    """Seeded draws of harm over the horizon, shape (draws, area, crime type): Poisson, or gamma-Poisson
+    (negative binomial) where the fitted dispersion exceeds 1."""
     generator = np.random.default_rng(seed)
-    counts = generator.poisson(demand.expected.values, size=(draws, *demand.expected.values.shape))
+    mean = demand.expected.values
+    dispersion = demand.forecast.dispersion if demand.forecast is not None else np.ones(mean.shape[1])
+    if np.all(dispersion <= 1.0 + 1e-9):
+        counts = generator.poisson(mean, size=(draws, *mean.shape))
+    else:
+        excess = np.broadcast_to(np.maximum(dispersion - 1.0, 1e-9)[None, :], mean.shape)
+        rates = np.where(excess > 1e-6, generator.gamma(mean / excess, excess, size=(draws, *mean.shape)), mean)
+        counts = generator.poisson(rates)
     return counts * demand.weights.weights.values[None, None, :]

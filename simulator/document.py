@@ -328,7 +328,7 @@ def _assumptions_section(result: RunResult) -> Section:
     fund_round = scenario.round
     weights = result.demand.weights
     bullets = [
-        f"Forecast: {FORECAST_METHOD}.",
+        f"Forecast: {result.demand.forecast.description if result.demand.forecast else FORECAST_METHOD}.",
         f"Harm weights: {weights.name}, in days of harm per record; the table below gives each weight's source and confidence.",
         f"Response curves: spend x in an area averts max reduction × targeted harm × (1 − e^(−x / scale)), scale = cost "
         f"per 1,000 residents × residents ÷ 1,000; the linear program follows each curve in {scenario.allocation.segments} "

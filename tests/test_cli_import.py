@@ -72,3 +72,4 @@ def test_imported_counts_run_at_lsoa_level(tmp_path):
     with open(out / "eligibility.csv", newline="", encoding="utf-8") as handle:
         assert sum(1 for _ in csv.DictReader(handle)) == 1107
     assert "LSOAs by district" in (out / "report.html").read_text(encoding="utf-8")
+    assert manifest["forecast"]["months_used"] == ["2024-01"] and manifest["forecast"]["method"] == "level"

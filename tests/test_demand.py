@@ -79,3 +79,78 @@ def test_draws_are_seeded(kent_areas):
     demand = build_demand(kent_areas, HarmSettings(), DemandSettings())
     first, again, other = (draw_harm(demand, 5, seed) for seed in (1, 1, 2))
     assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+
+# ---------------------------------------------------------------- forecasts from monthly history
+
+from simulator.demand import MAX_TREND_FACTOR, forecast_from_history  # noqa: E402
+from simulator.inputs import month_range  # noqa: E402
+from simulator.schema import CRIME_TYPES  # noqa: E402
+
+
+def history(series_by_type: dict[str, np.ndarray], start="2024-01", areas=2) -> Labelled:
+    """Monthly counts split evenly between `areas` areas."""
+    months = month_range(start, "2099-12")[: len(next(iter(series_by_type.values())))]
+    values = np.zeros((areas, len(CRIME_TYPES), len(months)))
+    for crime, series in series_by_type.items():
+        values[:, CRIME_TYPES.index(crime), :] = np.asarray(series, float) / areas
+    return Labelled(values, ("area", "crime_type", "month"), (tuple(f"A{i}" for i in range(areas)), CRIME_TYPES, months), "records", "records")
+
+
+def test_short_history_keeps_the_level():
+    """Fewer than six months: last period's level, and the reason in the description."""
+    forecast = forecast_from_history(history({"Burglary": [10, 12, 11]}), 12)
+    assert forecast.method == "level" and np.all(forecast.factors == 1.0)
+    assert "3 months of history" in forecast.description
+
+
+def test_trend_is_carried_forward():
+    """Records growing 5 % a month for a year: the next year holds 1.05^12 ≈ 1.80 times the last."""
+    growth = 1000 * 1.05 ** np.arange(12)
+    forecast = forecast_from_history(history({"Burglary": growth}), 12)
+    assert forecast.method == "trend"
+    assert forecast.factors[CRIME_TYPES.index("Burglary")] == pytest.approx(1.05 ** 12, rel=0.01)
+    assert forecast.months == month_range("2024-01", "2024-12")
+
+
+def test_flat_seasonal_series_forecasts_its_level():
+    """Two years of the same seasonal pattern, no trend: the factor is 1 and the month effects absorb the pattern."""
+    pattern = np.array([80, 85, 90, 100, 110, 130, 140, 135, 110, 100, 90, 85] * 2, float)
+    forecast = forecast_from_history(history({"Violence and sexual offences": pattern}), 12)
+    assert forecast.method == "trend and month of year"
+    assert forecast.factors[CRIME_TYPES.index("Violence and sexual offences")] == pytest.approx(1.0, abs=0.01)
+    assert forecast.dispersion[CRIME_TYPES.index("Violence and sexual offences")] == pytest.approx(1.0, abs=0.05)
+
+
+def test_runaway_growth_is_capped():
+    """A doubling each month cannot be extrapolated: the factor stops at the cap."""
+    forecast = forecast_from_history(history({"Drugs": 2.0 ** np.arange(8)}), 12)
+    assert forecast.factors[CRIME_TYPES.index("Drugs")] == MAX_TREND_FACTOR
+
+
+def test_overdispersed_counts_widen_the_interval(tmp_path):
+    """Counts that swing more than Poisson give dispersion > 1 and a wider interval than Poisson's."""
+    from simulator.demand import _interval
+
+    swings = np.array([50, 150] * 6, float)
+    forecast = forecast_from_history(history({"Robbery": swings}), 12)
+    phi = forecast.dispersion[CRIME_TYPES.index("Robbery")]
+    assert phi > 10
+    mean = np.full((1, len(CRIME_TYPES)), 100.0)
+    low, high = _interval(mean, forecast.dispersion, 0.05)
+    poisson_low, poisson_high = _interval(mean, np.ones(len(CRIME_TYPES)), 0.05)
+    robbery = CRIME_TYPES.index("Robbery")
+    assert high[0, robbery] - low[0, robbery] > 2 * (poisson_high[0, robbery] - poisson_low[0, robbery])
+
+
+def test_draws_spread_with_the_dispersion(kent_areas):
+    """With dispersion 4 the seeded draws vary about twice as widely as Poisson draws (sd × √4)."""
+    import dataclasses
+
+    from simulator.demand import Forecast
+
+    demand = build_demand(kent_areas, HarmSettings(weight_set="count"), DemandSettings())
+    spread = dataclasses.replace(demand, forecast=Forecast("trend", "test", (), np.ones(len(CRIME_TYPES)), np.full(len(CRIME_TYPES), 4.0)))
+    poisson_sd = draw_harm(demand, 2000, 1).sum(axis=2).std(axis=0)
+    wider_sd = draw_harm(spread, 2000, 1).sum(axis=2).std(axis=0)
+    assert np.median(wider_sd / poisson_sd) == pytest.approx(2.0, rel=0.1)

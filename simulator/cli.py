@@ -268,6 +268,8 @@ def _print_run(result, folder: Path) -> None:
                    f"  {'' if share is None else f'{share:5.1f} % of optimised'}")
     for note in summary["binding_constraints"]:
         click.echo(f"Binding: {note}")
+    for warning in result.warnings():
+        click.echo(f"Warning: {warning}")
     click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
 
 

@@ -153,7 +153,8 @@ def _data_section(result: RunResult) -> Section:
         f"{result.period_label} ({areas.period_months} months).",
         f"These are {COUNT_CAVEAT}.",
     ]
-    if areas.population_source:
+    blocks += [f"Warning: {warning}." for warning in result.warnings()]
+    if areas.population_source and areas.population_known:
         blocks.append(f"Population: {areas.population_source}.")
     if areas.count_source:
         blocks.append(f"Counts: {areas.count_source}.")

@@ -41,15 +41,17 @@ class RuleOutcome:
     passed: np.ndarray
     margins: np.ndarray
     peer_names: tuple[str, ...] = ()
+    measured: str = ""
 
     @property
     def unit(self) -> str:
         """The unit of the rule's metric."""
-        return UNITS[self.rule.metric]
+        return UNITS[self.measured or self.rule.metric]
 
     def label(self) -> str:
         """A short name for the rule: its description, or its id."""
-        return self.rule.description or self.rule_id.replace("_", " ")
+        label = self.rule.description or self.rule_id.replace("_", " ")
+        return label if not self.measured or self.measured == self.rule.metric else f"{label} (as {self.measured.replace('_', ' ')}: no population)"
 
     def explain(self, position: int, force_name: str) -> str:
         """The rule's result for one area, in words."""
@@ -129,28 +131,36 @@ def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     population = areas.population.values
     harm_days = demand.harm.take("crime_type", rule.crime_types).values.sum(axis=1)
     force = np.zeros(len(records))
-    if rule.metric == "rate_per_1000":
+    metric = per_population_fallback(rule.metric, areas.population_known)
+    if metric == "rate_per_1000":
         values = records / population * 1000.0
-    elif rule.metric == "count":
+    elif metric == "count":
         values = records
-    elif rule.metric == "harm_days":
+    elif metric == "harm_days":
         values = harm_days
-    elif rule.metric == "harm_per_1000":
+    elif metric == "harm_per_1000":
         values = harm_days / population * 1000.0
     else:
         values = np.zeros(len(records))
     for members in peer_groups(areas, rule.within):
-        if rule.metric == "rate_per_1000":
+        if metric == "rate_per_1000":
             force[members] = records[members].sum() / population[members].sum() * 1000.0
-        elif rule.metric == "harm_per_1000":
+        elif metric == "harm_per_1000":
             force[members] = harm_days[members].sum() / population[members].sum() * 1000.0
-        elif rule.metric == "share_of_force":
+        elif metric == "share_of_force":
             total = records[members].sum()
             values[members] = records[members] / total * 100.0 if total > 0 else 0.0
             force[members] = 100.0 / members.sum()
         else:
             force[members] = values[members].mean()
     return values, force
+
+
+def per_population_fallback(metric: str, population_known: bool) -> str:
+    """The metric actually measured: without a population, rates per 1,000 fall back to counts (and harm per 1,000 to harm)."""
+    if population_known:
+        return metric
+    return {"rate_per_1000": "count", "harm_per_1000": "harm_days"}.get(metric, metric)
 
 
 def peer_groups(areas, within: str) -> list[np.ndarray]:
@@ -188,7 +198,8 @@ def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutco
     margins = thresholds - values if lower_is_better else values - thresholds
     areas = demand.areas
     peers = tuple(areas.parent_name(a) for a in range(len(areas.codes))) if rule.within == "parent" else ()
-    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins, peers)
+    measured = per_population_fallback(rule.metric, areas.population_known)
+    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins, peers, measured)
 
 
 def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_name: str) -> str:

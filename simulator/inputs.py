@@ -23,6 +23,11 @@ from .errors import DataError
 from .schema import CRIME_TYPES, DataSource
 
 EMBEDDED = "embedded:"
+NOMINAL_LSOA_RESIDENTS = 1_671
+NOMINAL_POPULATION_NOTE = (
+    "no population table: every LSOA is given a nominal 1,671 residents (Census 2021 England and Wales usual residents "
+    "59,597,542 ÷ 35,672 LSOAs), an approximation used only for cost scales; rates per 1,000 fall back to counts"
+)
 
 AREA_COLUMNS = {
     "area_code": ("area_code", "lsoa21_code", "gss_code"),
@@ -88,6 +93,7 @@ class Areas:
     area_map: AreaMap = field(default_factory=AreaMap)
     parent_names: tuple[str, ...] = ()
     monthly: Labelled | None = None
+    population_known: bool = True
 
     @property
     def level_name(self) -> str:
@@ -130,9 +136,19 @@ def load_areas(source: DataSource) -> Areas:
     if months_between(source.period_start, source.period_end) < 1:
         raise DataError("the data period ends before it starts", key="data.period_end",
                         got=f"{source.period_start}..{source.period_end}")
-    area_text, area_file = _read_text(source.areas, "data.areas")
     count_text, count_file = _read_text(source.crime_counts, "data.crime_counts")
-    codes, names, parents, parent_names, population, population_source, area_rows = _parse_areas(area_text, area_file)
+    if source.areas:
+        area_text, area_file = _read_text(source.areas, "data.areas")
+        codes, names, parents, parent_names, population, population_source, area_rows = _parse_areas(area_text, area_file)
+        population_known = True
+    else:
+        if source.level != "lsoa":
+            raise DataError("an area table with population is needed at district level", key="data.areas", got='""',
+                            hint="name a CSV with area_code, area_name, population; only LSOAs can fall back to a nominal population")
+        area_text, area_file = "", "(from the crime counts)"
+        codes, names, parents, parent_names = _areas_from_counts(count_text, count_file)
+        population, area_rows, population_known = [NOMINAL_LSOA_RESIDENTS] * len(codes), len(codes), False
+        population_source = NOMINAL_POPULATION_NOTE
     parsed = _parse_counts(count_text, count_file, codes, source)
     area_map, map_files = load_area_map(source, codes)
     return Areas(
@@ -157,7 +173,23 @@ def load_areas(source: DataSource) -> Areas:
         area_map=area_map,
         parent_names=parent_names,
         monthly=parsed.monthly,
+        population_known=population_known,
     )
+
+
+def _areas_from_counts(text: str, file: str):
+    """Areas named by the crime counts themselves (LSOA code, name, district), for a force with no population table."""
+    reader = _reader(text, file)
+    columns = _columns(list(reader.fieldnames), {"area_code": COUNT_COLUMNS["area_code"]},
+                       {"area_name": ("area_name", "lsoa21_name"), "district": ("district", "parent_name")}, file)
+    found: dict[str, tuple[str, str]] = {}
+    for row in reader:
+        code = (row.get(columns["area_code"]) or "").strip()
+        if code and code not in found:
+            name = (row.get(columns.get("area_name", ""), "") or code).strip()
+            found[code] = (name, (row.get(columns.get("district", ""), "") or "force").strip())
+    codes = tuple(sorted(found))
+    return codes, tuple(found[code][0] for code in codes), tuple(found[code][1] for code in codes), tuple(found[code][1] for code in codes)
 
 
 def load_area_map(source: DataSource, codes: tuple[str, ...]) -> tuple[AreaMap, tuple[SourceFile, ...]]:

@@ -67,6 +67,18 @@ class RunResult:
         return (f"{self.scenario.title} · {areas.force_name}, police.uk street-level records {self.period_label} · "
                 f"harm: {self.demand.weights.name}")
 
+    def warnings(self) -> list[str]:
+        """What a reader must know about the inputs before trusting the figures."""
+        areas = self.demand.areas
+        found = []
+        if not areas.population_known:
+            found.append(areas.population_source)
+        for source in areas.sources:
+            if source.rows_other_areas:
+                found.append(f"{source.rows_other_areas:,} rows of {source.path} are for areas outside the area table "
+                             "(border areas of other forces, or areas missing from the table) and are left out")
+        return found
+
     def area_amounts(self) -> np.ndarray:
         """£ per area (all interventions)."""
         return self.allocation.amounts.values.sum(axis=1)
@@ -211,6 +223,7 @@ class RunResult:
             "overrides": [str(item) for item in self.loaded.overrides],
             "inputs": [dataclasses.asdict(source) for source in self.demand.areas.sources],
             "data_caveat": COUNT_CAVEAT,
+            "warnings": self.warnings(),
             "population_source": self.demand.areas.population_source,
             "count_source": self.demand.areas.count_source,
             "forecast_method": self.demand.forecast.description if self.demand.forecast else FORECAST_METHOD,

@@ -54,7 +54,7 @@ def spec(default: Any = dataclasses.MISSING, doc: str = "", **checks: Any) -> An
 class DataSource:
     """Where the area table and the crime counts come from, and which months to use."""
 
-    areas: str = spec("embedded:kent_districts.csv", "CSV of areas: code, name, parent, population; `embedded:` names a shipped file")
+    areas: str = spec("embedded:kent_districts.csv", "CSV of areas: code, name, parent, population; `embedded:` names a shipped file; empty (LSOA level only) takes the areas from the counts with a nominal population")
     crime_counts: str = spec("embedded:kent_crime_by_type.csv", "CSV of counts: area code, crime type, count, period; `embedded:` names a shipped file")
     period_start: str = spec("2025-06", "first month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     period_end: str = spec("2026-05", "last month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -73,3 +73,33 @@ def test_imported_counts_run_at_lsoa_level(tmp_path):
         assert sum(1 for _ in csv.DictReader(handle)) == 1107
     assert "LSOAs by district" in (out / "report.html").read_text(encoding="utf-8")
     assert manifest["forecast"]["months_used"] == ["2024-01"] and manifest["forecast"]["method"] == "level"
+
+
+def test_a_force_without_population_falls_back_to_counts(tmp_path):
+    """No area table: areas come from the counts, rates per 1,000 become counts, and the run says so."""
+    counts = tmp_path / "kent-2024-01.csv"
+    assert CliRunner().invoke(cli, ["import", "police-uk", str(SAMPLE), "--out", str(counts)]).exit_code == 0
+    scenario = tmp_path / "no-population.toml"
+    scenario.write_text(
+        f'extends = "{(REPO / "scenarios" / "kent-lsoa-2024.toml").as_posix()}"\nname = "no-population"\n'
+        f'[data]\nareas = ""\ncrime_counts = "kent-2024-01.csv"\nperiod_start = "2024-01"\nperiod_end = "2024-01"\n',
+        encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    assert "Warning: no population table" in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert any("rates per 1,000 fall back to counts" in warning for warning in manifest["warnings"])
+    with open(out / "eligibility.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 279
+    assert "(as count: no population)" in rows[0]["reason"]
+    assert "Warning: no population table" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_district_level_needs_a_population(tmp_path):
+    """Without an area table at district level the run stops with one line saying what to add."""
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(f'extends = "{(REPO / "scenarios" / "kent-baseline.toml").as_posix()}"\n[data]\nareas = ""\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(tmp_path / "o"), "--no-charts"])
+    assert result.exit_code == 2 and "an area table with population is needed at district level" in result.stderr

@@ -112,10 +112,18 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
     fund_round = loaded.scenario.round
     click.echo(f"{fund_round.name}: {'every' if fund_round.combine == 'all' else 'any'} rule must pass "
                f"({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to {demand.areas.period_end})")
-    for position, name in enumerate(verdict.names):
-        mark = "eligible    " if verdict.eligible.values[position] else "not eligible"
-        click.echo(f"  {name:<24} {mark}  {verdict.reasons[position].split(': ', 1)[1]}")
-    click.echo(f"{len(verdict.eligible_codes)} of {len(verdict.codes)} areas eligible.")
+    if len(verdict.names) > MANY_AREAS:
+        areas = demand.areas
+        for parent in sorted(set(areas.parents), key=lambda code: areas.parent_name(areas.parents.index(code))):
+            members = [a for a, code in enumerate(areas.parents) if code == parent]
+            passing = sum(1 for a in members if verdict.eligible.values[a])
+            click.echo(f"  {areas.parent_name(members[0]):<24} {passing:>5} of {len(members):>5} {areas.level_name}s eligible")
+        click.echo("  (every area's verdict and reason: --csv FILE)")
+    else:
+        for position, name in enumerate(verdict.names):
+            mark = "eligible    " if verdict.eligible.values[position] else "not eligible"
+            click.echo(f"  {name:<24} {mark}  {verdict.reasons[position].split(': ', 1)[1]}")
+    click.echo(f"{len(verdict.eligible_codes):,} of {len(verdict.codes):,} areas eligible.")
     if fund_round.assumptions:
         click.echo(f"Note: {fund_round.assumptions}")
     if csv_path:

@@ -53,6 +53,6 @@ def test_readme_commands_parse(line):
 
 
 def test_readme_example_scenarios_exist():
-    """Every scenario file the README names is in scenarios/."""
-    for name in set(re.findall(r"(kent-[a-z-]+)\.toml", README)):
-        assert (REPO / "scenarios" / f"{name}.toml").is_file(), name
+    """Every scenario or config file the README names is in scenarios/ or configs/."""
+    for name in set(re.findall(r"(kent-[a-z0-9-]+)\.toml", README)):
+        assert (REPO / "scenarios" / f"{name}.toml").is_file() or (REPO / "configs" / f"{name}.toml").is_file(), name

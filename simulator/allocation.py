@@ -287,6 +287,7 @@ def _build(request: AllocationRequest, pulp):
     area_flags = _add_funded_flags(problem, request, cells, pulp)
     _add_budget(problem, request, cells, pulp)
     _add_grant_caps(problem, request, cells, area_flags, pulp)
+    _add_segment_links(problem, request, cells, area_flags)
     _add_bid_limit(problem, request, area_flags, pulp)
     _add_minimum_grant(problem, request, cells, area_flags, pulp)
     _add_match_funding(problem, request, cells, pulp)
@@ -324,6 +325,22 @@ def _add_grant_caps(problem, request, cells, area_flags, pulp) -> None:
     for bid, variables in _by_bid(request, cells).items():
         cap = request.max_grant_gbp * area_flags[bid] if area_flags else request.max_grant_gbp
         problem += pulp.lpSum(variables) <= cap, f"cap_{_bid_key(request, bid)}"
+
+
+def _add_segment_links(problem, request, cells, area_flags) -> None:
+    """y[a,i,s] ≤ width[a,i,s] × z[b(a)]: implied by the bid's cap, but a much tighter LP relaxation.
+
+    With only Σ x ≤ cap × z, the relaxation can fund every bid a little with z ≈ x ÷ cap; linking each
+    segment to its bid's flag makes a fractional z pay for the steep first segments too, which more
+    than halves the MIP's solve time at small-area scale (benchmarks/bench_allocation.py).
+    """
+    if not area_flags:
+        return
+    bids = request.bids()
+    for (area, _), variables in cells.items():
+        flag = area_flags[int(bids[area])]
+        for variable in variables:
+            problem += variable - variable.upBound * flag <= 0
 
 
 def _add_bid_limit(problem, request, area_flags, pulp) -> None:

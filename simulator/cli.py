@@ -191,12 +191,12 @@ def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
     reason (no LSOA, unknown crime type, duplicate crime ID, bad month, malformed line), and the
     report says how many of each and where the first ones are.
     """
-    from .policeuk import import_street_files
+    from .policeuk import import_street_files, street_files
     from .report import write_import
 
-    with click.progressbar(length=0, label="Reading street files", file=sys.stderr,
+    with click.progressbar(length=max(len(street_files(list(paths))), 1), label="Reading street files", file=sys.stderr,
                            hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda name: name) as bar:
-        counts = import_street_files(list(paths), progress=lambda name: bar.update(0, name))
+        counts = import_street_files(list(paths), progress=lambda name: bar.update(1, name))
     table, report_path = write_import(counts, out)
     if quiet:
         click.echo(f"{table}\n{report_path}")

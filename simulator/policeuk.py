@@ -132,6 +132,12 @@ def district_of(lsoa_name: str) -> str:
     return head if head and re.fullmatch(r"\d{3}[A-Z]", tail) else lsoa_name.strip()
 
 
+def street_files(paths: list[str | Path]) -> list[str]:
+    """The street files an import of `paths` would read, in order (for a progress bar's length)."""
+    sources, _ = _find_sources([Path(path) for path in paths])
+    return [label for label, _ in sources]
+
+
 def import_street_files(paths: list[str | Path], progress: Progress | None = None) -> StreetCounts:
     """Stream every street file under `paths` into counts, refusing a file whose header is not police.uk's."""
     report_progress = progress or (lambda name: None)

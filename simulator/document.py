@@ -409,7 +409,10 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
     ), tuple(totals), "totals.csv")
     amounts, eligible = comparison.amounts(), comparison.eligible()
     area_rows = []
+    many = len(comparison.area_names) > MANY_AREAS
     for a, name in enumerate(comparison.area_names):
+        if many and amounts[:, a].max() <= 0.005 and np.all(np.nan_to_num(eligible[:, a], nan=-1) == np.nan_to_num(eligible[0, a], nan=-1)):
+            continue
         row = {"area_name": name}
         for s, label in enumerate(comparison.labels):
             row[f"eligible:{label}"] = None if np.isnan(eligible[s, a]) else bool(eligible[s, a])
@@ -433,7 +436,8 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
                 Chart("comparison_allocation", "£ per area in each scenario."),
                 Chart("comparison_eligibility", "Verdicts per scenario; outlined cells differ from the reference."),
                 Chart("comparison_change_map", "Where the money moved against the reference."),
-                Table("Eligibility and £ per area and scenario", tuple(area_columns), tuple(area_rows), "comparison.csv"),
+                Table("Eligibility and £ per area and scenario" + (" (areas funded in a scenario or whose verdict changes; every area is in "
+                                                                   "comparison.csv)" if many else ""), tuple(area_columns), tuple(area_rows), "comparison.csv"),
             )),
             Section("The scenarios", (
                 Table("Each scenario's full report is in its own run folder", (

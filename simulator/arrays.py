@@ -75,10 +75,6 @@ class Labelled:
         """A new array on the same axes."""
         return Labelled(np.asarray(values), self.dims, self.coords, name or self.name, unit or self.unit)
 
-    def aligned_with(self, other: "Labelled") -> bool:
-        """True when both arrays have the same axes and labels in the same order."""
-        return self.dims == other.dims and self.coords == other.coords
-
     def cells(self) -> Iterator[tuple[tuple[str, ...], float]]:
         """Every cell as (labels, value), in array order."""
         for position in np.ndindex(self.values.shape):

@@ -114,13 +114,14 @@ class Comparison:
     def rows(self) -> list[dict]:
         """comparison.csv: one row per area × scenario, with the change against the reference."""
         amounts, averted, eligible = self.amounts(), self.averted(), self.eligible()
+        positions = [{code: a for a, code in enumerate(result.demand.areas.codes)} for result in self.results]
         rows = []
         for a, code in enumerate(self.area_codes):
             for s, result in enumerate(self.results):
                 verdict = _verdict(eligible[s, a])
                 reason = ""
                 if verdict is not None:
-                    reason = result.eligibility.short_reason(result.demand.areas.codes.index(code))
+                    reason = result.eligibility.short_reason(positions[s][code])
                 change = AreaChange(self.labels[s], code, self.area_names[a], _verdict(eligible[0, a]), verdict,
                                     float(amounts[0, a]), float(amounts[s, a]))
                 rows.append({

@@ -37,11 +37,6 @@ class Curves:
         """Intervention ids, in order."""
         return self.targeted_harm.labels("intervention")
 
-    @property
-    def ceiling(self) -> np.ndarray:
-        """The most each area × intervention can avert with unlimited money (days)."""
-        return self.max_reduction[None, :] * self.targeted_harm.values
-
     def averted(self, amounts: np.ndarray, targeted_harm: np.ndarray | None = None) -> np.ndarray:
         """Harm averted (days) by spending `amounts` (£, area × intervention) on the exact curve."""
         harm = self.targeted_harm.values if targeted_harm is None else targeted_harm

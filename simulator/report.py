@@ -138,10 +138,10 @@ def write_import(counts: StreetCounts, out: str | Path) -> tuple[Path, Path]:
     return target, report_path
 
 
-def write_table(path: Path, rows: list[dict], columns: tuple[str, ...] | None = None) -> None:
-    """A CSV with a header from `columns` or the first row's keys; empty cells for missing values."""
+def write_table(path: Path, rows: list[dict]) -> None:
+    """A CSV with a header from the first row's keys; empty cells for missing values."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns or (rows[0] if rows else [])), lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 

@@ -79,7 +79,7 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
 
 
 def _write_reports(document, images: dict[str, bytes], folder: Path) -> None:
-    from .document import to_html, to_markdown
+    from .rendering import to_html, to_markdown
 
     (folder / "report.html").write_text(to_html(document, images), encoding="utf-8")
     (folder / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")

@@ -10,7 +10,7 @@ from conftest import REPO
 
 ORDER = [
     "errors", "arrays", "schema", "scenario", "inputs", "policeuk", "harm", "demand", "eligibility",
-    "interventions", "allocation", "baselines", "result", "pipeline", "experiments", "charts", "document", "report", "cli",
+    "interventions", "allocation", "baselines", "result", "pipeline", "experiments", "charts", "document", "rendering", "report", "cli",
 ]
 ALWAYS_ALLOWED = {"errors", "arrays"}
 OWNERS = {"pulp": {"allocation"}, "cbcbox": {"allocation"}, "matplotlib": {"charts"}, "click": {"cli"}}

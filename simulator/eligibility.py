@@ -124,8 +124,8 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound) -> Eligibility:
     )
 
 
-def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
-    """The rule's metric per area, and the force-wide figure each area is compared with."""
+def metric_values(demand: Demand, rule: Rule, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's metric per area, and the figure of its peer group (`groups`) each area is compared with."""
     areas = demand.areas
     records = demand.basket_records(rule.crime_types)
     population = areas.population.values
@@ -142,7 +142,7 @@ def metric_values(demand: Demand, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
         values = harm_days / population * 1000.0
     else:
         values = np.zeros(len(records))
-    for members in peer_groups(areas, rule.within):
+    for members in groups:
         if metric == "rate_per_1000":
             force[members] = records[members].sum() / population[members].sum() * 1000.0
         elif metric == "harm_per_1000":
@@ -173,8 +173,8 @@ def peer_groups(areas, within: str) -> list[np.ndarray]:
 
 def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutcome:
     key = f"rounds.{round_id}.rules.{rule_id}.threshold"
-    values, force = metric_values(demand, rule)
     groups = peer_groups(demand.areas, rule.within)
+    values, force = metric_values(demand, rule, groups)
     thresholds = np.zeros(len(values))
     if rule.threshold_kind == "absolute":
         thresholds[:] = rule.threshold

@@ -303,16 +303,16 @@ class _Tally:
             for code in sorted(new_codes):
                 self.area_index[code] = len(self.area_index)
                 self.names[code] = first_names[code]
-        for month in set(months) - self.month_index.keys():
+        distinct_months = set(months)
+        for month in distinct_months - self.month_index.keys():
             self.month_index[month] = len(self.month_index)
-        distinct_forces = set(forces)
-        if len(distinct_forces) == 1:
+        if len(set(forces)) == 1:
             self.forces[forces[0]] += len(forces)
         else:
             self.forces.update(forces)
         areas = np.fromiter(map(self.area_index.__getitem__, codes), dtype=np.int64, count=len(codes))
         crimes = np.fromiter(map(self.crime_index.__getitem__, types), dtype=np.int64, count=len(types))
-        if len(set(months)) == 1:
+        if len(distinct_months) == 1:
             month_part = self.month_index[months[0]] << KEY_MONTH_SHIFT
         else:
             month_part = np.fromiter(map(self.month_index.__getitem__, months), dtype=np.int64, count=len(months)) << KEY_MONTH_SHIFT

@@ -49,14 +49,9 @@ def write_comparison(comparison: Comparison, out: str | Path, charts: bool = Tru
         write_table(staging / "comparison.csv", comparison.rows())
         write_table(staging / "totals.csv", comparison.totals_rows())
         write_json(staging / "summary.json", comparison.summary())
-        images = {}
-        if charts:
-            from . import charts as chart_module
-
-            images = write_charts(comparison, chart_module.comparison_charts(comparison), staging / "charts")
         from .document import comparison_document
 
-        _write_reports(comparison_document(comparison, folders), images, staging)
+        _write_charts_and_reports(comparison, "comparison_charts", comparison_document(comparison, folders), staging, charts)
     return target
 
 
@@ -67,20 +62,21 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
     write_table(folder / "allocation.csv", result.allocation_rows())
     write_table(folder / "baselines.csv", result.baseline_rows())
     write_json(folder / "summary.json", result.summary())
+    from .document import run_document
+
+    _write_charts_and_reports(result, "run_charts", run_document(result, folder_name), folder, charts)
+    write_json(folder / "manifest.json", result.manifest())
+
+
+def _write_charts_and_reports(subject, chooser: str, document, folder: Path, charts: bool) -> None:
+    """charts/*.png (the set `charts.<chooser>` picks for the subject), then report.html with them inline and report.md."""
+    from .rendering import to_html, to_markdown
+
     images = {}
     if charts:
         from . import charts as chart_module
 
-        images = write_charts(result, chart_module.run_charts(result), folder / "charts")
-    from .document import run_document
-
-    _write_reports(run_document(result, folder_name), images, folder)
-    write_json(folder / "manifest.json", result.manifest())
-
-
-def _write_reports(document, images: dict[str, bytes], folder: Path) -> None:
-    from .rendering import to_html, to_markdown
-
+        images = write_charts(subject, getattr(chart_module, chooser)(subject), folder / "charts")
     (folder / "report.html").write_text(to_html(document, images), encoding="utf-8")
     (folder / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
 

@@ -54,17 +54,22 @@ def test_import_has_help():
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
-def test_imported_counts_run_at_lsoa_level(tmp_path):
-    """Import the real sample, name it in a scenario, and run: the run reads the month and reports small-area eligibility."""
+def import_and_run(tmp_path, name: str, data_line: str):
+    """Import the real sample, name it in a scenario extending the Kent LSOA one (plus one [data] line), and run it."""
     counts = tmp_path / "kent-2024-01.csv"
     assert CliRunner().invoke(cli, ["import", "police-uk", str(SAMPLE), "--out", str(counts)]).exit_code == 0
-    scenario = tmp_path / "imported.toml"
+    scenario = tmp_path / f"{name}.toml"
     scenario.write_text(
-        f'extends = "{(REPO / "scenarios" / "kent-lsoa-2024.toml").as_posix()}"\nname = "imported"\n'
-        f'[data]\ncrime_counts = "kent-2024-01.csv"\nperiod_start = "2024-01"\nperiod_end = "2024-01"\nother_areas = "count"\n',
+        f'extends = "{(REPO / "scenarios" / "kent-lsoa-2024.toml").as_posix()}"\nname = "{name}"\n'
+        f'[data]\ncrime_counts = "kent-2024-01.csv"\nperiod_start = "2024-01"\nperiod_end = "2024-01"\n{data_line}\n',
         encoding="utf-8")
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+    return counts, out, CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+
+
+def test_imported_counts_run_at_lsoa_level(tmp_path):
+    """Import the real sample, name it in a scenario, and run: the run reads the month and reports small-area eligibility."""
+    counts, out, result = import_and_run(tmp_path, "imported", 'other_areas = "count"')
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     counts_file = next(item for item in manifest["inputs"] if item["role"] == "crime_counts")
@@ -77,15 +82,7 @@ def test_imported_counts_run_at_lsoa_level(tmp_path):
 
 def test_a_force_without_population_falls_back_to_counts(tmp_path):
     """No area table: areas come from the counts, rates per 1,000 become counts, and the run says so."""
-    counts = tmp_path / "kent-2024-01.csv"
-    assert CliRunner().invoke(cli, ["import", "police-uk", str(SAMPLE), "--out", str(counts)]).exit_code == 0
-    scenario = tmp_path / "no-population.toml"
-    scenario.write_text(
-        f'extends = "{(REPO / "scenarios" / "kent-lsoa-2024.toml").as_posix()}"\nname = "no-population"\n'
-        f'[data]\nareas = ""\ncrime_counts = "kent-2024-01.csv"\nperiod_start = "2024-01"\nperiod_end = "2024-01"\n',
-        encoding="utf-8")
-    out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+    _, out, result = import_and_run(tmp_path, "no-population", 'areas = ""')
     assert result.exit_code == 0, result.output
     assert "Warning: no population table" in result.stdout
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -404,7 +404,7 @@ def comparison_change_map(comparison: Comparison):
 
 def comparison_caption(comparison: Comparison) -> str:
     """One line naming the scenarios and their data, for comparison charts."""
-    data = sorted({result.caption.split(" · ", 1)[1] for result in comparison.results})
+    data = sorted({result.data_caption for result in comparison.results})
     return f"Scenarios: {', '.join(comparison.labels)} · {'; '.join(data)}"
 
 

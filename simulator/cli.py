@@ -7,7 +7,7 @@ Each command parses its options, makes one call into the API and prints a short 
 from __future__ import annotations
 
 import sys
-import traceback
+import textwrap
 from pathlib import Path
 
 import click
@@ -15,18 +15,19 @@ import click
 from .errors import ConfigError, SimulatorError
 
 DEFAULT_SCENARIO = Path("scenarios") / "kent-baseline.toml"
-MANY_AREAS = 40
+WIDTH = 100
+"""Every line the commands print fits this many columns."""
+DEBUG = "safer_streets_debug"
 
 
 class SimulatorGroup(click.Group):
     """Maps the API's errors to one line and an exit code, in one place."""
 
     def invoke(self, ctx: click.Context):
-        debug = ctx.params.get("debug", False)
         try:
             return super().invoke(ctx)
         except SimulatorError as error:
-            if debug:
+            if ctx.meta.get(DEBUG):
                 for message in error.all_messages()[1:]:
                     click.echo(f"also: {message}", err=True)
                 raise
@@ -35,10 +36,21 @@ class SimulatorGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as error:  # a bug, not bad input
-            if debug:
+            if ctx.meta.get(DEBUG):
                 raise
             click.echo(f"internal error: {type(error).__name__}: {error} (please report; rerun with --debug)", err=True)
             ctx.exit(1)
+
+
+def _remember_debug(ctx: click.Context, param, value: bool) -> None:
+    if value:
+        ctx.meta[DEBUG] = True
+
+
+def debug_option(command):
+    """--debug, accepted before or after the command's name."""
+    return click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_remember_debug,
+                        help="Show full tracebacks and every problem found.")(command)
 
 
 def scenario_argument(command):
@@ -55,9 +67,9 @@ def set_option(command):
 
 
 @click.group(cls=SimulatorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show full tracebacks and every problem found.")
+@debug_option
 @click.version_option(package_name="safer-streets-simulator")
-def cli(debug: bool) -> None:
+def cli() -> None:
     """Safer Streets funding allocation simulator.
 
     Turns police.uk crime records into harm (Cambridge Crime Harm Index), checks which areas pass
@@ -68,26 +80,36 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @scenario_argument
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder to write (default: reports/<scenario name>).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder to write (default: reports/<scenario name>). An existing folder is replaced only if it is a "
+                   "run folder this tool wrote.")
 @set_option
 @click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
+@click.option("--accept-changed-inputs", is_flag=True,
+              help="Rerun a manifest even if an input file changed since (recorded in the new manifest).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder.")
+@debug_option
 def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: int | None,
-        solver: str | None, no_charts: bool, quiet: bool) -> None:
+        solver: str | None, no_charts: bool, accept_changed_inputs: bool, quiet: bool) -> None:
     """Run a scenario and write its run folder.
 
     SCENARIO is a scenario .toml file or a previous run's manifest.json; without it, the Kent
     baseline (scenarios/kent-baseline.toml) is run. Writes manifest.json, demand.csv,
     eligibility.csv, allocation.csv, baselines.csv, summary.json, report.html, report.md and
-    charts/*.png.
+    charts/*.png. A rerun of a manifest.json refuses input files whose SHA-256 has changed.
     """
-    from . import load_scenario, run as run_model, write_run
+    from . import load_scenario, run as run_model
+    from .report import check_output_folder, write_run
 
-    loaded = load_scenario(_scenario_path(scenario), _extra_sets(sets, seed, solver))
-    result = run_model(loaded)
-    folder = write_run(result, out or Path("reports") / loaded.scenario.name, charts=not no_charts)
+    loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver), accept_changed_inputs)
+    folder = out or Path("reports") / loaded.scenario.name
+    check_output_folder(folder)
+    with _progress(4, "Running", quiet) as bar:
+        result = run_model(loaded, progress=lambda stage: bar.update(1, stage))
+        bar.update(1, "writing the run folder")
+        folder = write_run(result, folder, charts=not no_charts)
     if quiet:
         click.echo(str(folder))
         return
@@ -97,37 +119,41 @@ def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: in
 @cli.command()
 @scenario_argument
 @set_option
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the verdicts to this CSV file.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every area's verdict, reason and rule values to this CSV file.")
+@debug_option
 def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None) -> None:
     """Show which areas pass the scenario's fund round area test, and why.
 
     SCENARIO is a scenario .toml file or a run's manifest.json; without it, the Kent baseline.
     """
     from . import assess_eligibility, load_scenario
-    from .report import write_table
-    from .result import eligibility_rows
+    from .report import write_csv_file
+    from .result import MANY_AREAS, eligibility_rows
 
     loaded = load_scenario(_scenario_path(scenario), sets)
     demand, verdict = assess_eligibility(loaded)
+    if csv_path:
+        write_csv_file(csv_path, eligibility_rows(verdict))
     fund_round = loaded.scenario.round
-    click.echo(f"{fund_round.name}: {'every' if fund_round.combine == 'all' else 'any'} rule must pass "
-               f"({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to {demand.areas.period_end})")
+    _echo(f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to "
+          f"{demand.areas.period_end}): an area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}")
+    for rule in verdict.rule_descriptions() or ("no area test: every area is eligible",):
+        _echo(f"- {rule}", indent="  ")
+    click.echo("")
     if len(verdict.names) > MANY_AREAS:
-        areas = demand.areas
-        for parent in sorted(set(areas.parents), key=lambda code: areas.parent_name(areas.parents.index(code))):
-            members = [a for a, code in enumerate(areas.parents) if code == parent]
-            passing = sum(1 for a in members if verdict.eligible.values[a])
-            click.echo(f"  {areas.parent_name(members[0]):<24} {passing:>5} of {len(members):>5} {areas.level_name}s eligible")
+        level = demand.areas.level_name
+        for tally in verdict.by_parent():
+            click.echo(f"  {_fit_name(tally.parent_name, 24):<24} {tally.eligible:>5,} of {tally.areas:>5,} {level}s eligible")
         click.echo("  (every area's verdict and reason: --csv FILE)")
     else:
         for position, name in enumerate(verdict.names):
-            mark = "eligible    " if verdict.eligible.values[position] else "not eligible"
-            click.echo(f"  {name:<24} {mark}  {verdict.reasons[position].split(': ', 1)[1]}")
+            mark = "eligible" if verdict.eligible.values[position] else "not eligible"
+            click.echo(f"  {_fit_name(name, 24):<24} {mark:<12}  {_fit(verdict.short_reason(position), WIDTH - 42)}")
     click.echo(f"{len(verdict.eligible_codes):,} of {len(verdict.codes):,} areas eligible.")
     if fund_round.assumptions:
-        click.echo(f"Note: {fund_round.assumptions}")
+        _echo(f"Note: {fund_round.assumptions}", indent="  ")
     if csv_path:
-        write_table(csv_path, eligibility_rows(verdict))
         click.echo(f"Wrote {csv_path}")
 
 
@@ -138,41 +164,47 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
 @set_option
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver for every run (overrides allocation.solver).")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
+@click.option("--accept-changed-inputs", is_flag=True,
+              help="Rerun manifests even if an input file changed since (recorded in the new manifests).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the comparison folder.")
+@debug_option
 def compare(scenarios: tuple[Path, ...], out: Path | None, sets: tuple[str, ...], solver: str | None,
-            no_charts: bool, quiet: bool) -> None:
+            no_charts: bool, accept_changed_inputs: bool, quiet: bool) -> None:
     """Run two or more scenarios and compare each with the first.
 
     SCENARIOS are scenario .toml files or run manifests; the first is the reference. --set applies to
     every scenario. Writes comparison.csv (one row per area and scenario), totals.csv, summary.json,
     report.html, report.md, charts/*.png, and each scenario's own run folder under runs/.
     """
-    from . import compare as compare_scenarios, load_scenario, write_comparison
+    from . import compare as compare_scenarios
+    from .experiments import comparison_name
+    from .report import check_output_folder, write_comparison
 
-    loaded = [load_scenario(path, _extra_sets(sets, None, solver)) for path in scenarios]
-    with click.progressbar(length=len(loaded), label="Running scenarios", file=sys.stderr,
-                           hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda name: name) as bar:
+    loaded = [_load(path, _extra_sets(sets, None, solver), accept_changed_inputs) for path in scenarios]
+    folder = out or Path("reports") / comparison_name([item.scenario.name for item in loaded])
+    check_output_folder(folder)
+    with _progress(len(loaded) + 1, "Running scenarios", quiet) as bar:
         comparison = compare_scenarios(loaded, progress=lambda name: bar.update(1, name))
-    labels = comparison.labels
-    default = f"compare-{labels[0]}-vs-{labels[1]}" + (f"-and-{len(labels) - 2}-more" if len(labels) > 2 else "")
-    folder = write_comparison(comparison, out or Path("reports") / default, charts=not no_charts)
+        folder = write_comparison(comparison, folder, charts=not no_charts)
     if quiet:
         click.echo(str(folder))
         return
-    header = f"{'Scenario':<34} {'Budget':>11} {'Allocated':>11} {'Harm averted':>14} {'£/day':>7} {'Eligible':>8} {'Funded':>6}"
+    unit = comparison.reference.demand.weights.short_unit
+    header = f"{'Scenario':<34} {'Budget':>11} {'Allocated':>11} {'Harm averted':>16} {'£ each':>7} {'Eligible':>8} {'Funded':>6}"
     click.echo(header)
     click.echo("-" * len(header))
     for row in comparison.totals_rows():
-        click.echo(f"{row['scenario'][:34]:<34} {_pounds(row['budget_gbp']):>11} {_pounds(row['allocated_gbp']):>11} "
-                   f"{row['harm_averted_days']:>9,.0f} days {row['gbp_per_harm_day_averted'] or 0:>7,.2f} "
+        click.echo(f"{_fit(row['scenario'], 34):<34} {_pounds(row['budget_gbp']):>11} {_pounds(row['allocated_gbp']):>11} "
+                   f"{row['harm_averted_days']:>8,.0f} {unit[:7]:<7} {row['gbp_per_harm_day_averted'] or 0:>7,.2f} "
                    f"{row['eligible_areas']:>8} {row['funded_areas']:>6}")
     click.echo("")
     for line in comparison.headlines():
-        click.echo(line)
+        _echo(line, indent="    " if line.startswith("  ") else "  ")
     click.echo(f"Wrote {folder}/")
 
 
 @cli.group(name="import")
+@debug_option
 def import_group() -> None:
     """Turn downloaded crime data into a counts table a scenario can name."""
 
@@ -182,6 +214,7 @@ def import_group() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV to write (counts per LSOA, month and crime type); its report goes beside it as <name>.import.json.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the files written.")
+@debug_option
 def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
     """Import data.police.uk street-level crime files.
 
@@ -191,11 +224,11 @@ def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
     reason (no LSOA, unknown crime type, duplicate crime ID, bad month, malformed line), and the
     report says how many of each and where the first ones are.
     """
-    from .policeuk import import_street_files, street_files
-    from .report import write_import
+    from .policeuk import OUTPUT_COLUMNS, import_street_files, street_files
+    from .report import check_output_file, write_import
 
-    with click.progressbar(length=max(len(street_files(list(paths))), 1), label="Reading street files", file=sys.stderr,
-                           hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda name: name) as bar:
+    check_output_file(out, OUTPUT_COLUMNS, "--out")
+    with _progress(max(len(street_files(list(paths))), 1), "Reading street files", quiet) as bar:
         counts = import_street_files(list(paths), progress=lambda name: bar.update(1, name))
     table, report_path = write_import(counts, out)
     if quiet:
@@ -205,20 +238,22 @@ def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
     forces = ", ".join(f"{force} ({rows:,})" for force, rows in report.forces) or "none"
     months = (f"{report.months[0]} to {report.months[-1]} ({len(report.months)} month{'s' if len(report.months) != 1 else ''})"
               if report.months else "none")
-    click.echo(f"Read {len(report.files)} street file{'s' if len(report.files) != 1 else ''}; months {months}; forces {forces}")
-    click.echo(f"Rows read {report.rows_read:,} = counted {report.rows_aggregated:,} + rejected {report.rows_rejected:,}; "
-               f"{report.lsoas:,} LSOAs")
+    _echo(f"Read {len(report.files)} street file{'s' if len(report.files) != 1 else ''}; months {months}; forces {forces}", "  ")
+    _echo(f"Rows read {report.rows_read:,} = counted {report.rows_aggregated:,} + rejected {report.rows_rejected:,}; "
+          f"{report.lsoas:,} LSOAs", "  ")
     for crime_type, rows in report.rows_by_crime_type:
         click.echo(f"  {crime_type:<30} {rows:>10,}")
     for reason, rows in report.rejected:
         click.echo(f"Rejected, {reason}: {rows:,}")
     for crime_type, rows in report.unknown_crime_types:
-        click.echo(f"  unknown crime type '{crime_type}': {rows:,}")
+        _echo(f"  unknown crime type '{crime_type}': {rows:,}", "    ")
     for problem in report.examples[:5]:
-        click.echo(f"  e.g. {problem.file}:{problem.line}: {problem.reason}: {problem.detail}")
+        _echo(f"  e.g. {problem.file}:{problem.line}: {problem.reason}: {problem.detail}", "    ")
     if report.files_skipped:
-        click.echo(f"Skipped {len(report.files_skipped)} other file(s) (outcomes, stop and search, or repeats); listed in the report")
-    click.echo(f"Wrote {table} and {report_path}")
+        _echo(f"Skipped {len(report.files_skipped)} other file(s) (outcomes, stop and search, or repeats); listed in the report", "  ")
+    for warning in getattr(report, "warnings", ()):
+        _echo(f"Warning: {warning}", "  ")
+    _echo(f"Wrote {table} and {report_path}", "  ")
 
 
 def _scenario_path(scenario: Path | None) -> Path:
@@ -241,44 +276,81 @@ def _extra_sets(sets: tuple[str, ...], seed: int | None, solver: str | None) -> 
 
 def _print_run(result, folder: Path) -> None:
     summary = result.summary()
-    click.echo(result.scenario.title)
-    click.echo(f"{result.scenario.round.name} · {result.caption.split(' · ', 1)[1]}")
+    unit = result.demand.weights.short_unit
+    _echo(result.scenario.title)
+    _echo(f"{result.scenario.round.name} · {result.data_caption}")
     click.echo("")
-    header = f"{result.demand.areas.level_name:<22} {'Eligible':<9} {'Why':<44} {'Amount':>11} {'Harm averted':>14}"
+    header = (f"{result.demand.areas.level_name:<24} {'Eligible':<8} {'Why':<34} {'Amount':>11} "
+              f"{'Harm averted':>{10 + len(unit[:7])}}")
     click.echo(header)
     click.echo("-" * len(header))
     amounts, averted = result.area_amounts(), result.area_averted()
     verdict = result.eligibility
+    funded = result.funded()
     order = sorted(range(len(verdict.codes)), key=lambda a: (-amounts[a], verdict.names[a]))
-    if len(order) > MANY_AREAS:
-        funded = [a for a in order if amounts[a] > 0.005]
-        unfunded = int(verdict.eligible.values.sum()) - len(funded)
-        order = funded[:MANY_AREAS]
-        left_out = len(funded) - len(order)
+    if result.many_areas:
+        from .result import MANY_AREAS
+
+        listed = [a for a in order if funded[a]]
+        order = listed[:MANY_AREAS]
     for a in order:
-        why = verdict.short_reason(a)
-        why = why if len(why) <= 44 else why[:41] + "..."
-        click.echo(f"{verdict.names[a]:<22} {'yes' if verdict.eligible.values[a] else 'no':<9} {why:<44} "
-                   f"{_pounds(amounts[a]):>11} {averted[a]:>9,.0f} days")
-    if len(verdict.codes) > MANY_AREAS:
-        click.echo(f"  ({'and ' + str(left_out) + ' more funded areas; ' if left_out else ''}{unfunded} eligible areas unfunded, "
-                   f"{len(verdict.codes) - int(verdict.eligible.values.sum())} not eligible: see eligibility.csv and allocation.csv)")
+        click.echo(f"{_fit_name(verdict.names[a], 24):<24} {'yes' if verdict.eligible.values[a] else 'no':<8} "
+                   f"{_fit(verdict.short_reason(a), 34):<34} {_pounds(amounts[a]):>11} {averted[a]:>9,.0f} {unit[:7]}")
+    if result.many_areas:
+        eligible = int(verdict.eligible.values.sum())
+        more = len(listed) - len(order)
+        _echo(f"  ({f'and {more:,} more funded areas; ' if more else ''}{eligible - len(listed):,} eligible areas unfunded, "
+              f"{len(verdict.codes) - eligible:,} not eligible: see eligibility.csv and allocation.csv)", indent="   ")
     click.echo("-" * len(header))
-    low, high = summary["harm_averted_interval_days"]
-    click.echo(f"{'Total':<77}{_pounds(summary['allocated_gbp']):>11} {summary['harm_averted_days']:>9,.0f} days")
-    click.echo(f"  of a £{summary['budget_gbp']:,.0f} budget; {summary['harm_averted_interval_coverage']:.0%} interval "
-               f"{low:,.0f} to {high:,.0f} harm days; £{summary['gbp_per_harm_day_averted'] or 0:,.2f} per harm day averted")
+    low, high = summary.harm_averted_interval_days
+    click.echo(f"{'Total':<69}{_pounds(summary.allocated_gbp):>11} {summary.harm_averted_days:>9,.0f} {unit[:7]}")
+    per = f"£{summary.gbp_per_harm_day_averted:,.2f} per {result.demand.weights.unit[:-1]} averted" if summary.gbp_per_harm_day_averted else "nothing averted"
+    _echo(f"  of a £{summary.budget_gbp:,.0f} budget; {per}", indent="  ")
+    _echo(f"  {summary.harm_averted_interval_coverage:.0%} interval {low:,.0f} to {high:,.0f} {unit}: the noise of the counts "
+          "around the forecast, allocation held fixed; not the uncertainty of effect sizes, costs or harm weights", indent="  ")
     click.echo("")
     click.echo("Against simple splits (same rules, same response curves):")
     for row in result.method_totals():
         share = row["harm_averted_vs_optimised_pct"]
-        click.echo(f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} days"
+        click.echo(f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
                    f"  {'' if share is None else f'{share:5.1f} % of optimised'}")
-    for note in summary["binding_constraints"]:
-        click.echo(f"Binding: {note}")
+    for note in summary.binding_constraints:
+        _echo(f"Binding: {note}", indent="  ")
+    for override in summary.command_line:
+        _echo(f"Changed on the command line: {override}", indent="  ")
     for warning in result.warnings():
-        click.echo(f"Warning: {warning}")
+        _echo(f"Warning: {warning}", indent="  ")
     click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
+
+
+def _load(path: Path, sets: tuple[str, ...], accept_changed_inputs: bool):
+    from . import load_scenario
+
+    if accept_changed_inputs:
+        return load_scenario(path, sets, accept_changed_inputs=True)
+    return load_scenario(path, sets)
+
+
+def _progress(length: int, label: str, quiet: bool):
+    """A progress bar on stderr, shown only on a terminal and without --quiet."""
+    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=quiet or not sys.stderr.isatty(),
+                             item_show_func=lambda stage: stage, width=20)
+
+
+def _fit(text: str, width: int) -> str:
+    """Text cut to `width` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fit_name(name: str, width: int) -> str:
+    """A name cut to `width` characters in the middle, keeping its end ('Folkestone and Hy… 014B'), so small areas stay apart."""
+    return name if len(name) <= width else name[: width - 6] + "…" + name[-5:]
+
+
+def _echo(text: str, indent: str = "") -> None:
+    """Print a line wrapped to WIDTH columns, continuation lines indented."""
+    for line in textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False) or [""]:
+        click.echo(line)
 
 
 def _pounds(value: float) -> str:

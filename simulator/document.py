@@ -7,15 +7,15 @@ with each column's kind saying how its values are formatted for reading.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Literal, Union
 
 import numpy as np
 
 from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .experiments import Comparison
-from .result import COUNT_CAVEAT, RunResult
+from .result import COUNT_CAVEAT, MANY_AREAS, RunResult, Summary
 
-MANY_AREAS = 40
 TOP_ROWS = 30
 MAX_LISTED = 100
 
@@ -112,30 +112,40 @@ def run_document(result: RunResult, folder: str) -> Document:
     )
 
 
-def _headline(result: RunResult, summary: dict) -> Section:
-    low, high = summary["harm_averted_interval_days"]
+def _headline(result: RunResult, summary: Summary) -> Section:
+    low, high = summary.harm_averted_interval_days
     areas = result.demand.areas
+    unit = result.demand.weights
     facts = Facts((
-        ("Budget", _gbp(summary["budget_gbp"])),
-        ("Allocated", _gbp(summary["allocated_gbp"])),
-        ("Harm averted", f"{summary['harm_averted_days']:,.0f} days"),
-        (f"{summary['harm_averted_interval_coverage']:.0%} interval", f"{low:,.0f} to {high:,.0f}"),
-        ("Cost per harm day averted", _gbp2(summary["gbp_per_harm_day_averted"])),
-        ("Eligible areas", f"{summary['eligible_areas']} of {len(areas.codes)}"),
-        ("Areas funded", str(len(summary["funded_areas"]))),
+        ("Budget", _gbp(summary.budget_gbp)),
+        ("Allocated", _gbp(summary.allocated_gbp)),
+        ("Harm averted", f"{summary.harm_averted_days:,.0f} {unit.short_unit}"),
+        (f"{summary.harm_averted_interval_coverage:.0%} interval", f"{low:,.0f} to {high:,.0f}"),
+        (f"Cost per {unit.unit[:-1]} averted", _gbp2(summary.gbp_per_harm_day_averted)),
+        ("Eligible areas", f"{summary.eligible_areas} of {len(areas.codes)}"),
+        ("Areas funded", str(len(summary.funded_areas))),
     ))
     fund_round = result.scenario.round
-    text = (f"Under the terms of {fund_round.name} ({fund_round.period}), {summary['eligible_areas']} of the "
+    text = (f"Under the terms of {fund_round.name} ({fund_round.period}), {summary.eligible_areas} of the "
             f"{len(areas.codes)} areas in {areas.force_name} pass the area test, and the allocation below "
-            f"spends {_gbp(summary['allocated_gbp'])} of a {_gbp(summary['budget_gbp'])} budget across "
-            f"{len(summary['funded_areas'])} of them to avert an expected {summary['harm_averted_days']:,.0f} days "
-            f"of crime harm over the next {result.demand.horizon_months} months.")
-    return Section("Summary", (facts, text))
+            f"spends {_gbp(summary.allocated_gbp)} of a {_gbp(summary.budget_gbp)} budget across "
+            f"{len(summary.funded_areas)} of them to avert an expected {summary.harm_averted_days:,.0f} {unit.unit} "
+            f"over the next {result.demand.horizon_months} months.")
+    blocks: list[Block] = [facts, text]
+    if summary.allocated_gbp <= 0 and summary.binding_constraints:
+        blocks.append(f"Nothing is allocated: {summary.binding_constraints[0]}.")
+    interval_words = (f"The {summary.harm_averted_interval_coverage:.0%} interval ({low:,.0f} to {high:,.0f}) covers only the "
+                      "year-to-year noise of the counts around the forecast, with the allocation held fixed; it does not include "
+                      "the uncertainty of the effect sizes, the cost scales or the harm weights, which is larger.")
+    blocks.append(interval_words)
+    if summary.command_line:
+        blocks.append(Bullets(tuple(f"Changed on the command line: {item}" for item in summary.command_line)))
+    return Section("Summary", tuple(blocks))
 
 
 def _data_section(result: RunResult) -> Section:
     areas = result.demand.areas
-    rows = tuple({"role": source.role.replace("_", " "), "file": source.path, "rows_read": source.rows_read,
+    rows = tuple({"role": source.role.replace("_", " "), "file": _file_name(source.path), "rows_read": source.rows_read,
                   "rows_used": source.rows_used, "rows_other_period": source.rows_other_period, "sha256": source.sha256[:12]}
                  for source in areas.sources)
     table = Table("Input files (the manifest holds the full hashes)", (
@@ -161,17 +171,15 @@ def _data_section(result: RunResult) -> Section:
     return Section("The question and the data", tuple(blocks))
 
 
-def _harm_section(result: RunResult, summary: dict) -> Section:
+def _harm_section(result: RunResult, summary: Summary) -> Section:
     demand = result.demand
-    concentration = summary["concentration"]
-    unit = "CCHI harm days" if demand.weights.name.startswith("cchi") else "harm (records)"
+    unit = "CCHI harm days" if demand.weights.unit == "harm days" else demand.weights.unit
     total = demand.harm.values.sum()
-    top = ", ".join(f"the top {int(fraction * 100)} % hold {concentration[f'top_{int(fraction * 100)}pct_of_areas_share_of_harm']:.0%}"
-                    for fraction in TOP_FRACTIONS[1:])
+    top = ", ".join(f"the top {int(fraction * 100)} % hold {summary.top_share(fraction):.0%}" for fraction in TOP_FRACTIONS[1:])
     words = (f"Over the next {demand.horizon_months} months the model expects {total:,.0f} {unit} across "
              f"{len(demand.areas.codes)} areas. The top 10 % of areas hold "
-             f"{concentration['top_10pct_of_areas_share_of_harm']:.0%} of harm"
-             + (f"; {top}" if top else "") + f". The Gini coefficient is {concentration['gini']:.2f} "
+             f"{summary.top_share(TOP_FRACTIONS[0]):.0%} of harm"
+             + (f"; {top}" if top else "") + f". The Gini coefficient is {summary.gini:.2f} "
              "(0 if every area held the same share, 1 if one area held it all).")
     harm = demand.harm.values
     records = demand.annual_records.values
@@ -194,7 +202,7 @@ def _harm_section(result: RunResult, summary: dict) -> Section:
         caption = f"Harm by area, most first ({unit}, next {demand.horizon_months} months)"
     table = Table(caption, (
         Column("area_name", "Area"), Column("population", "Residents", "days"), Column("records_per_year", "Records a year", "days"),
-        Column("harm_days", "Harm days", "days"), Column("harm_per_1000", "Per 1,000 residents", "days"),
+        Column("harm_days", "Harm" if unit != "CCHI harm days" else "Harm days", "days"), Column("harm_per_1000", "Per 1,000 residents", "days"),
         Column("share_of_harm", "Share of harm", "share"), Column("largest", "Largest source of harm"),
     ), tuple(rows), "demand.csv")
     return Section("Where the harm is", (
@@ -208,8 +216,7 @@ def _harm_section(result: RunResult, summary: dict) -> Section:
 def _eligibility_section(result: RunResult) -> Section:
     fund_round = result.scenario.round
     verdict = result.eligibility
-    rules = [f"{outcome.label()}: {outcome.rule.metric.replace('_', ' ')} of {', '.join(outcome.rule.crime_types)}, "
-             f"{_threshold_words(outcome.rule)}" for outcome in verdict.outcomes]
+    rules = list(verdict.rule_descriptions())
     blocks: list[Block] = [
         f"{fund_round.name} focused on {fund_round.focus or 'the crime types in its basket'}. "
         + (f"An area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}:" if rules
@@ -225,6 +232,7 @@ def _eligibility_section(result: RunResult) -> Section:
     if many:
         blocks += [Chart("eligibility_rules", "How many small areas of each district pass the test, and how many of those are funded."),
                    _eligibility_by_parent(result)]
+
         eligible_rows = [a for a in order if verdict.eligible.values[a]]
         shown = eligible_rows[:MAX_LISTED]
         more = f"; the first {len(shown)} shown, every area in eligibility.csv" if len(eligible_rows) > len(shown) else "; every area is in eligibility.csv"
@@ -247,31 +255,26 @@ def _verdict_row(verdict, a: int) -> dict:
 def _eligibility_by_parent(result: RunResult) -> Table:
     """Small areas: per district, how many there are, how many pass, how many are funded and with how much."""
     areas = result.demand.areas
-    eligible = result.eligibility.eligible.values
-    amounts = result.area_amounts()
-    rows = []
-    for parent in sorted(set(areas.parents), key=lambda code: areas.parent_name(areas.parents.index(code))):
-        members = np.array(areas.parents) == parent
-        rows.append({"parent": areas.parent_name(areas.parents.index(parent)), "areas": int(members.sum()),
-                     "eligible": int((members & eligible).sum()), "funded": int((members & (amounts > 0.005)).sum()),
-                     "amount": float(amounts[members].sum())})
+    rows = tuple({"parent": tally.parent_name, "areas": tally.areas, "eligible": tally.eligible, "funded": tally.funded,
+                  "amount": tally.amount_gbp} for tally in result.eligibility.by_parent(result.area_amounts(), result.funded()))
     return Table(f"{areas.level_name}s by district", (
         Column("parent", "District"), Column("areas", f"{areas.level_name}s", "days"), Column("eligible", "Eligible", "days"),
         Column("funded", "Funded", "days"), Column("amount", "Allocated", "gbp"),
-    ), tuple(rows), "eligibility.csv")
+    ), rows, "eligibility.csv")
 
 
-def _allocation_section(result: RunResult, summary: dict) -> Section:
+def _allocation_section(result: RunResult, summary: Summary) -> Section:
     allocation = result.allocation
     interventions = result.curves.interventions
     names = result.intervention_names()
     amounts = allocation.amounts.values
     averted = allocation.harm_averted.values
-    spent = [i for i in range(len(interventions)) if amounts[:, i].sum() > 0.005]
+    funded = result.funded()
+    spent = [i for i in range(len(interventions)) if np.any(amounts[funded, i] > 0)]
+    unit = result.demand.weights
     rows = []
-    many = len(result.demand.areas.codes) > MANY_AREAS
     for a in np.argsort(-amounts.sum(axis=1), kind="stable"):
-        if not result.eligibility.eligible.values[a] or (many and amounts[a].sum() <= 0.005):
+        if not result.eligibility.eligible.values[a] or (result.many_areas and not funded[a]):
             continue
         row = {"area_name": result.demand.areas.names[a]}
         row.update({interventions[i]: float(amounts[a, i]) for i in spent})
@@ -284,24 +287,27 @@ def _allocation_section(result: RunResult, summary: dict) -> Section:
                       "per_day": allocation.allocated_gbp / allocation.averted_days if allocation.averted_days > 0 else None})
     rows.append(total_row)
     columns = (Column("area_name", "Area"), *(Column(interventions[i], names[i], "gbp") for i in spent),
-               Column("total", "Total", "gbp"), Column("averted", "Harm averted (days)", "days"), Column("per_day", "£ per harm day", "decimal"))
-    shadow = summary["budget_shadow_price_days_per_1000_gbp"]
+               Column("total", "Total", "gbp"), Column("averted", f"Harm averted ({unit.short_unit})", "days"),
+               Column("per_day", f"£ per {unit.unit[:-1]}", "decimal"))
+    shadow = summary.budget_shadow_price_days_per_1000_gbp
+    bid = "bid" if result.request.bid_of_area is not None else "area"
     blocks: list[Block] = [
-        f"The linear program puts {_gbp(summary['allocated_gbp'])} where each pound averts the most harm, within the round's "
-        f"cap of {_gbp(summary['max_grant_gbp'])} per area"
-        + (f" and its limit of {summary['bids_per_commissioner']} bids" if summary["bids_per_commissioner"] else "")
-        + f". Solver: {summary['solver']} ({summary['status']}).",
+        f"The linear program puts {_gbp(summary.allocated_gbp)} where each pound averts the most harm, within the round's "
+        f"cap of {_gbp(summary.max_grant_gbp)} per {bid}"
+        + (f" and its limit of {summary.bids_per_commissioner} bids" if summary.bids_per_commissioner else "")
+        + f". Solver: {summary.solver} ({summary.status}).",
     ]
-    if shadow is not None:
-        blocks.append(f"At the margin, another £1,000 of budget would avert about {shadow:,.1f} more harm days.")
-    if summary["match_funding_required_gbp"]:
-        blocks.append(f"Match funding required by the round: {_gbp(summary['match_funding_required_gbp'])}.")
-    if summary["binding_constraints"]:
-        blocks.append(Bullets(tuple(f"Binding: {note}" for note in summary["binding_constraints"])))
+    if shadow:
+        blocks.append(f"At the margin, another £1,000 of budget would avert about {shadow:,.1f} more {unit.unit}.")
+    if summary.match_funding_required_gbp:
+        blocks.append(f"Match funding required by the round: {_gbp(summary.match_funding_required_gbp)}.")
+    if summary.binding_constraints:
+        blocks.append(Bullets(tuple(f"Binding: {note}" for note in summary.binding_constraints)))
     blocks += [
         Chart("allocation_by_district", "£ per area, by intervention (colours are the same in every chart)."),
         Chart("map_allocation", "£ per area; grey areas are not eligible."),
-        Table("Allocation by area and intervention (£) and harm averted" + (" (funded areas)" if many else ""), columns, tuple(rows), "allocation.csv"),
+        Table("Allocation by area and intervention (£) and harm averted" + (" (funded areas)" if result.many_areas else ""),
+              columns, tuple(rows), "allocation.csv"),
     ]
     return Section("The allocation", tuple(blocks))
 
@@ -309,11 +315,12 @@ def _allocation_section(result: RunResult, summary: dict) -> Section:
 def _baselines_section(result: RunResult) -> Section:
     rows = tuple(result.method_totals())
     return Section("Against simple splits", (
-        "The same money under the same rules (eligibility, grant cap, bid limit), split the simple ways a panel "
-        "might, and scored with the same response curves:",
+        "The same money under the same rules (eligibility, grant cap, bid limit, minimum grant, match funding), split the "
+        "simple ways a panel might, and scored with the same response curves:",
         Table("The optimised allocation and three simple splits", (
             Column("method", "Method"), Column("description", "How"), Column("allocated_gbp", "Allocated", "gbp"),
-            Column("harm_averted_days", "Harm averted (days)", "days"), Column("gbp_per_harm_day", "£ per harm day", "decimal"),
+            Column("harm_averted_days", f"Harm averted ({result.demand.weights.short_unit})", "days"),
+            Column("gbp_per_harm_day", f"£ per {result.demand.weights.unit[:-1]}", "decimal"),
             Column("harm_averted_vs_optimised_pct", "% of optimised", "pct"), Column("areas_funded", "Areas funded", "days"),
         ), rows, "baselines.csv"),
     ))
@@ -325,7 +332,7 @@ def _assumptions_section(result: RunResult) -> Section:
     weights = result.demand.weights
     bullets = [
         f"Forecast: {result.demand.forecast.description if result.demand.forecast else FORECAST_METHOD}.",
-        f"Harm weights: {weights.name}, in days of harm per record; the table below gives each weight's source and confidence.",
+        f"Harm weights: {weights.name}, in {weights.short_unit} per record; the table below gives each weight's source and confidence.",
         f"Response curves: spend x in an area averts max reduction × targeted harm × (1 − e^(−x / scale)), scale = cost "
         f"per 1,000 residents × residents ÷ 1,000; the linear program follows each curve in {scenario.allocation.segments} "
         f"straight segments up to the grant cap, so amounts move in steps of {_gbp(fund_round.max_grant_gbp / scenario.allocation.segments)}.",
@@ -336,7 +343,7 @@ def _assumptions_section(result: RunResult) -> Section:
             bullets.append(f"What-if '{key}': records × {shock.multiplier:g} in {', '.join(shock.areas)}"
                            + (f" for {', '.join(shock.crime_types)}" if shock.crime_types else "") + (f". {shock.note}" if shock.note else "."))
     for override in result.loaded.overrides:
-        if "--set" in str(override):
+        if override.source == "--set":
             bullets.append(f"Changed on the command line: {override}.")
     weight_rows = tuple({"crime_type": note.crime_type, "weight": note.weight_days, "confidence": note.confidence,
                          "approximation": note.approximation, "source": note.source} for note in weights.notes)
@@ -351,7 +358,7 @@ def _assumptions_section(result: RunResult) -> Section:
             Column("name", "Intervention"), Column("crime_types", "Crime types"), Column("max_reduction", "Max reduction", "pct"),
             Column("scale", "Cost scale (£ per 1,000 residents)", "gbp"), Column("confidence", "Confidence"), Column("source", "Evidence and source"),
         ), intervention_rows),
-        Table("Harm weights (days per record)", (
+        Table(f"Harm weights ({result.demand.weights.name}: {result.demand.weights.short_unit} per record)", (
             Column("crime_type", "Crime type"), Column("weight", "Days", "decimal"), Column("confidence", "Confidence"),
             Column("approximation", "Approximation", "flag"), Column("source", "Source"),
         ), weight_rows),
@@ -369,15 +376,11 @@ def _repeat_section(result: RunResult, folder: str) -> Section:
     ))
 
 
-def _threshold_words(rule) -> str:
-    symbol = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}[rule.operator]
-    if rule.threshold_kind == "absolute":
-        return f"{symbol} {rule.threshold:g}"
-    if rule.threshold_kind == "force_mean":
-        return f"{symbol} {rule.threshold:g} × the force-wide figure"
-    if rule.threshold_kind == "rank":
-        return f"among the top {rule.threshold:g} areas of the force"
-    return f"among the top {rule.threshold:g} % of areas of the force"
+def _file_name(path: str) -> str:
+    """An input as the report shows it: its file name (or `embedded:` name), never the reader's folder layout."""
+    if path.startswith("embedded:") or path.startswith("("):
+        return path
+    return PurePath(path).name
 
 
 # ---------------------------------------------------------------- a comparison
@@ -387,26 +390,27 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
     """The report of a comparison: what changed, the totals, the charts and the area table."""
     totals = comparison.totals_rows()
     reference = totals[0]
+    unit = comparison.reference.demand.weights.short_unit
     changes = comparison.changes()
     what_changed: list[Block] = []
     for row, found in zip(totals[1:], changes):
         change = row["harm_averted_change_days"]
         what_changed.append(
-            f"{row['scenario']} ({row['title']}): harm averted {reference['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} days "
+            f"{row['scenario']} ({row['title']}): harm averted {reference['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} {unit} "
             f"({'+' if change >= 0 else '−'}{abs(change):,.0f}); eligible areas {reference['eligible_areas']} → {row['eligible_areas']}; "
             f"funded {reference['funded_areas']} → {row['funded_areas']}.")
         what_changed.append(Bullets(tuple(item.describe() for item in found) or ("No area's verdict or amount changed.",)))
     total_table = Table("Totals per scenario", (
         Column("scenario", "Scenario"), Column("fund_round", "Round"), Column("budget_gbp", "Budget", "gbp"),
-        Column("allocated_gbp", "Allocated", "gbp"), Column("harm_averted_days", "Harm averted (days)", "days"),
-        Column("harm_averted_change_days", "Change (days)", "days"), Column("gbp_per_harm_day_averted", "£ per harm day", "decimal"),
+        Column("allocated_gbp", "Allocated", "gbp"), Column("harm_averted_days", f"Harm averted ({unit})", "days"),
+        Column("harm_averted_change_days", f"Change ({unit})", "days"), Column("gbp_per_harm_day_averted", "£ per harm day", "decimal"),
         Column("eligible_areas", "Eligible", "days"), Column("funded_areas", "Funded", "days"),
     ), tuple(totals), "totals.csv")
-    amounts, eligible = comparison.amounts(), comparison.eligible()
+    amounts, eligible, funded = comparison.amounts(), comparison.eligible(), comparison.funded()
     area_rows = []
     many = len(comparison.area_names) > MANY_AREAS
     for a, name in enumerate(comparison.area_names):
-        if many and amounts[:, a].max() <= 0.005 and np.all(np.nan_to_num(eligible[:, a], nan=-1) == np.nan_to_num(eligible[0, a], nan=-1)):
+        if many and not funded[:, a].any() and np.all(np.nan_to_num(eligible[:, a], nan=-1) == np.nan_to_num(eligible[0, a], nan=-1)):
             continue
         row = {"area_name": name}
         for s, label in enumerate(comparison.labels):

@@ -21,6 +21,8 @@ from .schema import FundRound, Rule
 
 COMPARE = {">=": op.ge, ">": op.gt, "<=": op.le, "<": op.lt}
 SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+PEER_NOUN = "district"
+RELATIVE_KINDS = ("force_mean", "rank", "percentile")
 UNITS = {
     "rate_per_1000": "records per 1,000 residents per year",
     "count": "records per year",
@@ -42,6 +44,8 @@ class RuleOutcome:
     margins: np.ndarray
     peer_names: tuple[str, ...] = ()
     measured: str = ""
+    no_records: np.ndarray | None = None
+    """Areas whose peer group has no records of the rule's crime types: a relative test cannot rank them, so they fail."""
 
     @property
     def unit(self) -> str:
@@ -53,10 +57,29 @@ class RuleOutcome:
         label = self.rule.description or self.rule_id.replace("_", " ")
         return label if not self.measured or self.measured == self.rule.metric else f"{label} (as {self.measured.replace('_', ' ')}: no population)"
 
+    def describe(self, force_name: str) -> str:
+        """The rule itself in words, e.g. 'ASB per 1,000: rate per 1,000 of Anti-social behaviour, ≥ 1 × the average of the
+        force (Kent)'; the one wording of a rule that reports and the terminal show."""
+        rule = self.rule
+        peers = f"of the areas of its {PEER_NOUN}" if rule.within == "parent" else f"of the areas of {force_name}"
+        symbol = SYMBOL[rule.operator]
+        if rule.threshold_kind == "absolute":
+            test = f"{symbol} {rule.threshold:g}"
+        elif rule.threshold_kind == "force_mean":
+            test = f"{symbol} {rule.threshold:g} × the figure " + ("of its district" if rule.within == "parent" else f"of {force_name} as a whole")
+        elif rule.threshold_kind == "rank":
+            test = f"among the top {rule.threshold:g} {peers}"
+        else:
+            test = f"among the top {rule.threshold:g} % {peers}"
+        measured = self.measured or rule.metric
+        return f"{self.label()}: {UNITS[measured]} of {', '.join(rule.crime_types)}, {test}"
+
     def explain(self, position: int, force_name: str) -> str:
         """The rule's result for one area, in words."""
         rule = self.rule
         force_name = self.peer_names[position] if self.peer_names else force_name
+        if self.no_records is not None and self.no_records[position]:
+            return f"{self.label()}: no records of these crime types in {force_name}, so no area stands out: fails"
         value, threshold = self.values[position], self.thresholds[position]
         symbol = SYMBOL[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else "≥"
         if rule.threshold_kind == "force_mean":
@@ -72,6 +95,17 @@ class RuleOutcome:
 
 
 @dataclass(frozen=True)
+class ParentTally:
+    """One district's small areas under the round's test (and, after a run, the allocation)."""
+
+    parent_name: str
+    areas: int
+    eligible: int
+    funded: int | None = None
+    amount_gbp: float | None = None
+
+
+@dataclass(frozen=True)
 class Eligibility:
     """Every area's verdict under one fund round."""
 
@@ -82,6 +116,28 @@ class Eligibility:
     outcomes: tuple[RuleOutcome, ...]
     eligible: Labelled
     reasons: tuple[str, ...]
+    force_name: str = ""
+    parents: tuple[str, ...] = ()
+    parent_names: tuple[str, ...] = ()
+
+    def rule_descriptions(self) -> tuple[str, ...]:
+        """Each enabled rule in words, as eligibility states it."""
+        return tuple(outcome.describe(self.force_name) for outcome in self.outcomes)
+
+    def by_parent(self, amounts: np.ndarray | None = None, funded: np.ndarray | None = None) -> tuple[ParentTally, ...]:
+        """Per district (the areas' parent), how many areas there are and pass, and where an allocation is given how
+        many are funded and with how much; districts in name order."""
+        names = dict(zip(self.parents, self.parent_names or self.parents))
+        eligible = np.asarray(self.eligible.values, dtype=bool)
+        parents = np.array(self.parents)
+        tallies = []
+        for parent in sorted(set(self.parents), key=lambda code: names[code]):
+            members = parents == parent
+            tallies.append(ParentTally(
+                names[parent], int(members.sum()), int((members & eligible).sum()),
+                None if funded is None else int((members & funded).sum()),
+                None if amounts is None else float(amounts[members].sum())))
+        return tuple(tallies)
 
     def short_reason(self, position: int) -> str:
         """The verdict in a few words: which rules decided it."""
@@ -121,6 +177,9 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound) -> Eligibility:
         outcomes=outcomes,
         eligible=Labelled(eligible, ("area",), (areas.codes,), "eligible", "true/false"),
         reasons=reasons,
+        force_name=areas.force_name,
+        parents=areas.parents,
+        parent_names=tuple(areas.parent_name(a) for a in range(len(areas.codes))),
     )
 
 
@@ -194,12 +253,20 @@ def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutco
             thresholds[members] = np.quantile(values[members], 1.0 - rule.threshold / 100.0)
     compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
     passed = compare(values, thresholds)
+    no_records = np.zeros(len(values), dtype=bool)
+    if rule.threshold_kind in RELATIVE_KINDS:
+        records = demand.basket_records(rule.crime_types)
+        for members in groups:
+            if records[members].sum() <= 0:
+                no_records[members] = True
+        passed = passed & ~no_records
     lower_is_better = rule.operator in ("<=", "<") and rule.threshold_kind in ("absolute", "force_mean")
     margins = thresholds - values if lower_is_better else values - thresholds
     areas = demand.areas
     peers = tuple(areas.parent_name(a) for a in range(len(areas.codes))) if rule.within == "parent" else ()
     measured = per_population_fallback(rule.metric, areas.population_known)
-    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins, peers, measured)
+    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins, peers, measured,
+                       no_records if no_records.any() else None)
 
 
 def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_name: str) -> str:

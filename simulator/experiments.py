@@ -82,6 +82,10 @@ class Comparison:
         """Harm averted (days) per scenario × area."""
         return self._per_area(lambda result: result.area_averted(), 0.0)
 
+    def funded(self) -> np.ndarray:
+        """Whether each scenario funds each area (False where the area is not modelled)."""
+        return self._per_area(lambda result: result.funded().astype(float), 0.0) > 0.5
+
     def eligible(self) -> np.ndarray:
         """Eligibility per scenario × area: 1 eligible, 0 not, NaN where the area is not modelled."""
         return self._per_area(lambda result: result.eligibility.eligible.values.astype(float), np.nan)
@@ -149,15 +153,15 @@ class Comparison:
                 "scenario": label,
                 "title": result.scenario.title,
                 "fund_round": result.scenario.fund_round,
-                "budget_gbp": summary["budget_gbp"],
-                "allocated_gbp": summary["allocated_gbp"],
-                "unallocated_gbp": summary["unallocated_gbp"],
-                "harm_averted_days": summary["harm_averted_days"],
-                "harm_averted_low_days": summary["harm_averted_interval_days"][0],
-                "harm_averted_high_days": summary["harm_averted_interval_days"][1],
-                "gbp_per_harm_day_averted": summary["gbp_per_harm_day_averted"],
-                "eligible_areas": summary["eligible_areas"],
-                "funded_areas": len(summary["funded_areas"]),
+                "budget_gbp": summary.budget_gbp,
+                "allocated_gbp": summary.allocated_gbp,
+                "unallocated_gbp": summary.unallocated_gbp,
+                "harm_averted_days": summary.harm_averted_days,
+                "harm_averted_low_days": summary.harm_averted_interval_days[0],
+                "harm_averted_high_days": summary.harm_averted_interval_days[1],
+                "gbp_per_harm_day_averted": summary.gbp_per_harm_day_averted,
+                "eligible_areas": summary.eligible_areas,
+                "funded_areas": len(summary.funded_areas),
                 "harm_averted_change_days": days(averted - reference),
                 "harm_averted_change_pct": round(100.0 * (averted - reference) / reference, 2) if reference > 0 else None,
             })
@@ -177,10 +181,11 @@ class Comparison:
         lines = []
         totals = self.totals_rows()
         first = totals[0]
+        unit = self.reference.demand.weights.short_unit
         for row, changes in zip(totals[1:], self.changes()):
             change = row["harm_averted_change_days"]
             lines.append(f"{row['scenario']} against {first['scenario']}: budget £{first['budget_gbp']:,.0f} → £{row['budget_gbp']:,.0f}; "
-                         f"harm averted {first['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} days "
+                         f"harm averted {first['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} {unit} "
                          f"({'+' if change >= 0 else '−'}{abs(change):,.0f}"
                          + (f", {_signed(row['harm_averted_change_pct'])} %" if row["harm_averted_change_pct"] is not None else "") + ")"
                          f"; eligible {first['eligible_areas']} → {row['eligible_areas']}, funded {first['funded_areas']} → {row['funded_areas']}")
@@ -192,11 +197,23 @@ class Comparison:
         return lines
 
 
+def _need_two(count: int) -> None:
+    if count < 2:
+        raise ConfigError("compare needs at least two scenarios", got=count,
+                          hint="name the reference first, then one or more what-ifs")
+
+
+def comparison_name(names: Sequence[str]) -> str:
+    """The default folder name for comparing these scenarios: compare-<first>-vs-<second>[-and-N-more]."""
+    _need_two(len(names))
+    labels = unique_labels(names)
+    name = f"compare-{labels[0]}-vs-{labels[1]}" + (f"-and-{len(labels) - 2}-more" if len(labels) > 2 else "")
+    return name[:150]
+
+
 def compare(scenarios: Sequence[LoadedScenario], progress: Progress | None = None) -> Comparison:
     """Run each scenario and line the runs up against the first."""
-    if len(scenarios) < 2:
-        raise ConfigError("compare needs at least two scenarios", got=len(scenarios),
-                          hint="name the reference first, then one or more what-ifs")
+    _need_two(len(scenarios))
     report = progress or (lambda message: None)
     results = []
     for loaded in scenarios:

@@ -42,6 +42,19 @@ class HarmWeights:
     weights: Labelled
     notes: tuple[WeightNote, ...]
 
+    @property
+    def unit(self) -> str:
+        """What harm is counted in, for every label: CCHI "harm days", "records" when every record weighs 1,
+        or "weighted records" for the count set with some weights overridden."""
+        if not self.name.startswith("count"):
+            return "harm days"
+        return "records" if all(note.weight_days == 1.0 for note in self.notes) else "weighted records"
+
+    @property
+    def short_unit(self) -> str:
+        """The unit after a number: "days", "records" or "weighted records"."""
+        return "days" if self.unit == "harm days" else self.unit
+
     def of(self, crime_type: str) -> float:
         """The weight of one crime type, in days per record."""
         return self.weights.get(crime_type=crime_type)

@@ -4,7 +4,11 @@
           report.html report.md charts/*.png
     <comparison>/comparison.csv totals.csv summary.json report.html report.md charts/*.png runs/<scenario>/
 
-On any error the half-built folder is removed and an existing folder is left as it was.
+It never deletes or overwrites what it did not write: an existing folder is replaced only when it
+is one of its own run or comparison folders (every entry one it writes, and a manifest or summary
+that says so), an existing CSV only when it holds the same kind of table. An output folder that
+is, or holds, an input of the run is refused. On any error the half-built folder is removed and
+an existing folder is left as it was.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .errors import ConfigError
 from .policeuk import OUTPUT_COLUMNS, StreetCounts
@@ -26,46 +30,65 @@ if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs non
     from .result import RunResult
 
 CHART_DPI = 150
+WRITER = "safer-streets-simulator"
+"""The `written_by` mark in every manifest.json and comparison summary.json: how a folder is known as the tool's own."""
+
+RUN_ENTRIES = frozenset({"manifest.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json",
+                         "report.html", "report.md", "charts"})
+COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
+LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
+LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""Cell openings a spreadsheet may run as a formula (OWASP's CSV injection list)."""
 
 
 def write_run(result: RunResult, out: str | Path, charts: bool = True) -> Path:
-    """Write the run folder at `out`, replacing any folder there only once everything is written."""
+    """Write the run folder at `out`, replacing a run folder there only once everything is written."""
     target = Path(out)
-    with _staged(target) as staging:
-        _write_run_files(result, staging, target.as_posix(), charts)
+    with _staged(target, run_inputs(result)) as staging:
+        _write_run_files(result, staging, _display(target), charts)
     return target
 
 
 def write_comparison(comparison: Comparison, out: str | Path, charts: bool = True) -> Path:
     """Write the comparison folder at `out`, each scenario's own run folder inside it under runs/."""
     target = Path(out)
-    with _staged(target) as staging:
+    inputs = tuple(path for result in comparison.results for path in run_inputs(result))
+    with _staged(target, inputs) as staging:
         folders = {label: f"runs/{label}" for label in comparison.labels}
         (staging / "runs").mkdir()
         for label, result in zip(comparison.labels, comparison.results):
             run_folder = staging / "runs" / label
             run_folder.mkdir()
-            _write_run_files(result, run_folder, f"{target.as_posix()}/runs/{label}", charts)
+            _write_run_files(result, run_folder, f"{_display(target)}/runs/{label}", charts)
         write_table(staging / "comparison.csv", comparison.rows())
         write_table(staging / "totals.csv", comparison.totals_rows())
-        write_json(staging / "summary.json", comparison.summary())
+        write_json(staging / "summary.json", {"written_by": WRITER, **comparison.summary()})
         from .document import comparison_document
 
         _write_charts_and_reports(comparison, "comparison_charts", comparison_document(comparison, folders), staging, charts)
     return target
 
 
+def run_inputs(result: RunResult) -> tuple[Path, ...]:
+    """The files a run read (scenario files and data), which no output may replace."""
+    paths = [Path(name) for name in result.loaded.files]
+    paths += [Path(source.path) for source in result.demand.areas.sources
+              if not source.path.startswith("embedded:") and not source.path.startswith("(")]
+    return tuple(paths)
+
+
 def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: bool) -> None:
-    """The run's files into `folder`; `folder_name` is where they will end up, for the report's rerun command."""
+    """The run's files into `folder`; `folder_name` is its name as the report's rerun command shows it."""
     write_table(folder / "demand.csv", result.demand_rows())
     write_table(folder / "eligibility.csv", result.eligibility_rows())
     write_table(folder / "allocation.csv", result.allocation_rows())
     write_table(folder / "baselines.csv", result.baseline_rows())
-    write_json(folder / "summary.json", result.summary())
+    write_json(folder / "summary.json", result.summary().as_dict())
     from .document import run_document
 
     _write_charts_and_reports(result, "run_charts", run_document(result, folder_name), folder, charts)
-    write_json(folder / "manifest.json", result.manifest())
+    write_json(folder / "manifest.json", {"written_by": WRITER, **result.manifest()})
 
 
 def _write_charts_and_reports(subject, chooser: str, document, folder: Path, charts: bool) -> None:
@@ -81,72 +104,228 @@ def _write_charts_and_reports(subject, chooser: str, document, folder: Path, cha
     (folder / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
 
 
+# ---------------------------------------------------------------- what may be replaced
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """What in an existing folder the tool did not write; empty for an empty folder or one of its own.
+
+    A run folder holds only the run's files, `charts/` only PNGs, and a manifest.json marked as
+    written by the tool (or, from earlier versions, with a manifest's keys); a comparison folder
+    likewise, with a marked summary.json and run folders under `runs/`.
+    """
+    entries = sorted(item.name for item in folder.iterdir())
+    if not entries:
+        return []
+    if "manifest.json" in entries:
+        return _foreign_in(folder, entries, RUN_ENTRIES, "manifest.json", LEGACY_RUN_KEYS, "")
+    if "comparison.csv" in entries:
+        found = _foreign_in(folder, entries, COMPARISON_ENTRIES, "summary.json", LEGACY_COMPARISON_KEYS, "")
+        runs = folder / "runs"
+        if not found and runs.is_dir() and not runs.is_symlink():
+            for run in sorted(runs.iterdir()):
+                inner = foreign_entries(run) if run.is_dir() and not run.is_symlink() else [""]
+                found += [f"runs/{run.name}/{name}".rstrip("/") for name in inner]
+        return found
+    return entries
+
+
+def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: str, legacy_keys: frozenset, prefix: str) -> list[str]:
+    if not _is_marked(folder / marked, legacy_keys):
+        return [f"{prefix}{name}" for name in entries]
+    found = [f"{prefix}{name}" for name in entries if name not in allowed]
+    for name in entries:
+        path = folder / name
+        if name not in allowed or name == "runs":
+            continue
+        if name == "charts":
+            if not path.is_dir() or path.is_symlink():
+                found.append(f"{prefix}{name}")
+                continue
+            found += [f"{prefix}charts/{item.name}" for item in sorted(path.iterdir())
+                      if item.suffix != ".png" or not item.is_file() or item.is_symlink()]
+        elif not path.is_file() or path.is_symlink():
+            found.append(f"{prefix}{name}")
+    return found
+
+
+def _is_marked(path: Path, legacy_keys: frozenset) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and (data.get("written_by") == WRITER or legacy_keys <= set(data))
+
+
+def check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output folder the tool may not replace: the current folder or one holding it, one
+    that is or holds an input of the run, a file, or a folder holding anything the tool did not write."""
+    resolved = target.resolve()
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise ConfigError("the output folder is the current folder or holds it", file=str(target), key="--out",
+                          hint="name a new folder for the run, e.g. --out reports/my-run")
+    for path in inputs:
+        source = Path(path).resolve()
+        if source == resolved or resolved in source.parents:
+            raise ConfigError("the output folder holds an input of this run", file=str(target), key="--out", got=source.name,
+                              hint="name a new folder for the run, e.g. --out reports/my-run")
+    if target.is_symlink():
+        raise ConfigError("the output path is a link; safer-streets writes only to a folder it can replace", file=str(target),
+                          key="--out", hint="name a new folder")
+    if target.exists() and not target.is_dir():
+        raise ConfigError("the output path is a file, not a folder", file=str(target), key="--out", hint="name a new folder")
+    if target.is_dir():
+        found = foreign_entries(target)
+        if found:
+            shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+            raise ConfigError("the output folder holds files safer-streets did not write, so it will not replace it",
+                              file=str(target), key="--out", got=shown,
+                              hint="name a new folder, or move those files out first")
+
+
 class _staged:
     """A temporary sibling folder that becomes `target` on success and vanishes on failure."""
 
-    def __init__(self, target: Path):
+    def __init__(self, target: Path, inputs: Iterable[Path] = ()):
         self.target = target
+        self.inputs = tuple(inputs)
 
     def __enter__(self) -> Path:
+        check_output_folder(self.target, self.inputs)
         parent = self.target.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
         except OSError as error:
-            raise ConfigError("cannot create the output folder", file=str(parent), hint=str(error)) from None
-        if self.target.exists() and not self.target.is_dir():
-            raise ConfigError("the output path is a file, not a folder", file=str(self.target), hint="choose another --out")
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+            raise ConfigError("cannot create the output folder", file=str(parent), key="--out",
+                              hint=error.strerror or str(error)) from None
         os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be
         return self.staging
 
     def __exit__(self, kind, error, trace) -> bool:
         if kind is None:
-            _replace(self.staging, self.target)
-        else:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            try:
+                _replace(self.staging, self.target)
+            except OSError as failure:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                raise ConfigError("cannot put the output folder in place", file=str(self.target), key="--out",
+                                  hint=failure.strerror or str(failure)) from None
+            return False
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if issubclass(kind, OSError):
+            raise ConfigError("cannot write the output folder", file=str(self.target), key="--out",
+                              hint=getattr(error, "strerror", None) or str(error)) from None
         return False
+
+
+def check_output_file(path: Path, header: Iterable[str], key: str) -> None:
+    """Refuse to replace an existing file unless it holds the same table (same header): the tool's own output."""
+    if path.is_dir():
+        raise ConfigError("the output path is a folder, not a file", file=str(path), key=key, hint="name a .csv file")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ConfigError("the output path is not a plain file", file=str(path), key=key, hint="name a new .csv file")
+    if path.exists():
+        expected = ",".join(header)
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                first = handle.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError):
+            first = None
+        if first != expected:
+            raise ConfigError("the output file exists and holds something else, so it will not be replaced", file=str(path), key=key,
+                              hint="name a new file, or move the existing one")
+
+
+def write_csv_file(path: str | Path, rows: list[dict], key: str = "--csv") -> Path:
+    """A CSV file written whole or not at all, replacing only a file with the same header."""
+    target = Path(path)
+    check_output_file(target, list(rows[0]) if rows else [], key)
+    _atomic(target, key, lambda temporary: write_table(temporary, rows))
+    return target
 
 
 def write_import(counts: StreetCounts, out: str | Path) -> tuple[Path, Path]:
     """Write the imported counts CSV and its report (`<name>.import.json`) beside it, each complete or not at all."""
     target = Path(out)
     report_path = target.with_name(target.stem + ".import.json")
-    if target.is_dir():
-        raise ConfigError("the output path is a folder, not a file", file=str(target), hint="name a .csv file, e.g. --out kent-2024.csv")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError("cannot create the output folder", file=str(target.parent), hint=str(error)) from None
+    check_output_file(target, OUTPUT_COLUMNS, "--out")
+    if report_path.exists() and not _is_import_report(report_path):
+        raise ConfigError("the import report's file exists and holds something else, so it will not be replaced",
+                          file=str(report_path), key="--out", hint="name another --out file, or move the existing one")
     staged = []
     try:
-        for path, write in ((target, lambda p: _write_rows(p, OUTPUT_COLUMNS, counts.iter_rows())), (report_path, lambda p: write_json(p, counts.report.as_dict()))):
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(handle)
-            staged.append((Path(temporary), path))
-            write(Path(temporary))
-            os.chmod(temporary, 0o666 & ~_umask())
+        for path, write in ((target, lambda p: _write_rows(p, OUTPUT_COLUMNS, counts.iter_rows())),
+                            (report_path, lambda p: write_json(p, {"written_by": WRITER, **counts.report.as_dict()}))):
+            staged.append((_stage_file(path, "--out", write), path))
         for temporary, path in staged:
             os.replace(temporary, path)
-    except BaseException:
+    except OSError as error:
+        raise ConfigError("cannot write the import", file=str(target), key="--out", hint=error.strerror or str(error)) from None
+    finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
-        raise
     return target, report_path
 
 
+def _is_import_report(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"rows_read", "rows_aggregated", "files"} <= set(data)
+
+
+def _stage_file(path: Path, key: str, write: Callable[[Path], None]) -> Path:
+    """Write a file's content beside it under a temporary name, creating missing folders; returns the temporary path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise ConfigError("cannot create the output file's folder", file=str(path.parent), key=key,
+                          hint=error.strerror or str(error)) from None
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_umask())
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def _atomic(path: Path, key: str, write: Callable[[Path], None]) -> None:
+    temporary = _stage_file(path, key, write)
+    try:
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ConfigError("cannot write the output file", file=str(path), key=key, hint=error.strerror or str(error)) from None
+
+
+# ---------------------------------------------------------------- formats
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP); numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_table(path: Path, rows: list[dict]) -> None:
-    """A CSV with a header from the first row's keys; empty cells for missing values."""
+    """A CSV with a header from the first row's keys; empty cells for missing values; formula-like text neutralised."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows(tuple(map(spreadsheet_safe, row)) for row in rows)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -166,6 +345,11 @@ def write_charts(subject, charts: dict[str, Callable], folder: Path) -> dict[str
     return images
 
 
+def _display(target: Path) -> str:
+    """The folder as a report may show it: as the user named it, or only its name if that was an absolute path."""
+    return target.name if target.is_absolute() else target.as_posix()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -177,7 +361,11 @@ def _replace(staging: Path, target: Path) -> None:
         aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
         aside.rmdir()
         target.rename(aside)
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            aside.rename(target)
+            raise
         shutil.rmtree(aside, ignore_errors=True)
     else:
         staging.rename(target)

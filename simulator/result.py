@@ -35,6 +35,71 @@ def days(value: float) -> float:
     return round(float(value), 3) + 0.0
 
 
+MANY_AREAS = 40
+"""Above this many areas, the terminal, the report's tables and the bar charts list only the funded (or eligible)
+ones and say how many more there are; every area stays in the CSVs."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A run's headline figures: what the terminal, the report, a comparison and summary.json all show."""
+
+    scenario: str
+    title: str
+    question: str
+    fund_round: str
+    fund_round_name: str
+    force: str
+    data_period: str
+    horizon_months: int
+    harm_weights: str
+    harm_unit: str
+    budget_gbp: float
+    allocated_gbp: float
+    unallocated_gbp: float
+    harm_averted_days: float
+    harm_averted_interval_days: tuple[float, float]
+    harm_averted_interval_coverage: float
+    gbp_per_harm_day_averted: float | None
+    expected_harm_days: float
+    eligible_areas: int
+    eligible_area_names: tuple[str, ...]
+    funded_areas: tuple[str, ...]
+    max_grant_gbp: float
+    bids_per_commissioner: int
+    match_funding_required_gbp: float
+    solver: str
+    status: str
+    budget_shadow_price_days_per_1000_gbp: float | None
+    binding_constraints: tuple[str, ...]
+    gini: float
+    top_shares: tuple[tuple[float, float], ...]
+    baselines: tuple[dict, ...]
+    shocks: tuple[str, ...]
+    command_line: tuple[str, ...]
+    seed: int
+
+    def top_share(self, fraction: float) -> float:
+        """Share of harm held by the top `fraction` of areas (one of TOP_FRACTIONS)."""
+        return dict(self.top_shares)[fraction]
+
+    def as_dict(self) -> dict:
+        """summary.json: the figures as plain JSON-ready data, in a stable order."""
+        data = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        for key in ("gini", "top_shares", "baselines", "command_line", "seed", "shocks"):
+            data.pop(key)
+        data["harm_averted_interval_days"] = list(self.harm_averted_interval_days)
+        for key in ("eligible_area_names", "funded_areas", "binding_constraints"):
+            data[key] = list(data[key])
+        data["concentration"] = {"gini": self.gini, **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": share
+                                                       for f, share in self.top_shares}}
+        data["baselines"] = {row["method"]: {k: v for k, v in row.items() if k != "method"} for row in self.baselines}
+        data["shocks"] = list(self.shocks)
+        data["command_line_overrides"] = list(self.command_line)
+        data["seed"] = self.seed
+        return data
+
+
 @dataclass(frozen=True)
 class RunResult:
     """A finished run: stage outputs, baselines and provenance."""
@@ -61,11 +126,15 @@ class RunResult:
         return f"{_month(self.demand.areas.period_start)} to {_month(self.demand.areas.period_end)}"
 
     @property
+    def data_caption(self) -> str:
+        """The data in a line: force, records, period and harm weights."""
+        areas = self.demand.areas
+        return f"{areas.force_name}, police.uk street-level records {self.period_label} · harm: {self.demand.weights.name}"
+
+    @property
     def caption(self) -> str:
         """One line naming the scenario and the data, for charts."""
-        areas = self.demand.areas
-        return (f"{self.scenario.title} · {areas.force_name}, police.uk street-level records {self.period_label} · "
-                f"harm: {self.demand.weights.name}")
+        return f"{self.scenario.title} · {self.data_caption}"
 
     def warnings(self) -> list[str]:
         """What a reader must know about the inputs before trusting the figures."""
@@ -78,6 +147,16 @@ class RunResult:
                 found.append(f"{source.rows_other_areas:,} rows of {source.path} are for areas outside the area table "
                              "(border areas of other forces, or areas missing from the table) and are left out")
         return found
+
+    def funded(self) -> np.ndarray:
+        """Which areas the allocation funds: the allocation's own definition, in area order."""
+        codes = set(self.allocation.funded_codes)
+        return np.array([code in codes for code in self.demand.areas.codes], dtype=bool)
+
+    @property
+    def many_areas(self) -> bool:
+        """True when there are too many areas to list them all (MANY_AREAS)."""
+        return len(self.demand.areas.codes) > MANY_AREAS
 
     def area_amounts(self) -> np.ndarray:
         """£ per area (all interventions)."""
@@ -170,50 +249,49 @@ class RunResult:
                          "amount_gbp": totals[name]["allocated_gbp"], "harm_averted_days": totals[name]["harm_averted_days"]})
         return rows
 
-    def summary(self) -> dict:
-        """The run's headline figures (summary.json)."""
+    def summary(self) -> Summary:
+        """The run's headline figures (summary.json), as one typed value."""
         scenario, allocation, demand = self.scenario, self.allocation, self.demand
         fund_round = scenario.round
         names = dict(zip(demand.areas.codes, demand.areas.names))
         averted = allocation.averted_days
         shadow = allocation.budget_shadow_price
-        return {
-            "scenario": scenario.name,
-            "title": scenario.title,
-            "question": scenario.question,
-            "fund_round": scenario.fund_round,
-            "fund_round_name": fund_round.name,
-            "force": demand.areas.force_name,
-            "data_period": f"{demand.areas.period_start}..{demand.areas.period_end}",
-            "horizon_months": demand.horizon_months,
-            "harm_weights": demand.weights.name,
-            "budget_gbp": money(scenario.budget_gbp),
-            "allocated_gbp": money(allocation.allocated_gbp),
-            "unallocated_gbp": money(scenario.budget_gbp - allocation.allocated_gbp),
-            "harm_averted_days": days(averted),
-            "harm_averted_interval_days": [days(self.averted_interval[0]), days(self.averted_interval[1])],
-            "harm_averted_interval_coverage": demand.interval,
-            "gbp_per_harm_day_averted": money(allocation.allocated_gbp / averted) if averted > 0 else None,
-            "expected_harm_days": days(demand.harm.values.sum()),
-            "eligible_areas": len(self.eligibility.eligible_codes),
-            "eligible_area_names": [names[code] for code in self.eligibility.eligible_codes],
-            "funded_areas": [names[code] for code in allocation.funded_codes],
-            "max_grant_gbp": money(fund_round.max_grant_gbp),
-            "bids_per_commissioner": fund_round.bids_per_commissioner,
-            "match_funding_required_gbp": money(allocation.allocated_gbp * fund_round.match_funding_rate),
-            "solver": allocation.solver,
-            "status": str(allocation.status),
-            "budget_shadow_price_days_per_1000_gbp": days(shadow * 1000) if shadow is not None else None,
-            "binding_constraints": list(allocation.binding),
-            "concentration": {
-                "gini": round(demand.concentration.gini, 4),
-                **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": round(demand.concentration.top_share(f), 4)
-                   for f in TOP_FRACTIONS},
-            },
-            "baselines": {row["method"]: {k: v for k, v in row.items() if k != "method"} for row in self.method_totals()},
-            "shocks": list(demand.shocks),
-            "seed": scenario.seed,
-        }
+        return Summary(
+            scenario=scenario.name,
+            title=scenario.title,
+            question=scenario.question,
+            fund_round=scenario.fund_round,
+            fund_round_name=fund_round.name,
+            force=demand.areas.force_name,
+            data_period=f"{demand.areas.period_start}..{demand.areas.period_end}",
+            horizon_months=demand.horizon_months,
+            harm_weights=demand.weights.name,
+            harm_unit=demand.weights.unit,
+            budget_gbp=money(scenario.budget_gbp),
+            allocated_gbp=money(allocation.allocated_gbp),
+            unallocated_gbp=money(scenario.budget_gbp - allocation.allocated_gbp),
+            harm_averted_days=days(averted),
+            harm_averted_interval_days=(days(self.averted_interval[0]), days(self.averted_interval[1])),
+            harm_averted_interval_coverage=demand.interval,
+            gbp_per_harm_day_averted=money(allocation.allocated_gbp / averted) if averted > 0 else None,
+            expected_harm_days=days(demand.harm.values.sum()),
+            eligible_areas=len(self.eligibility.eligible_codes),
+            eligible_area_names=tuple(names[code] for code in self.eligibility.eligible_codes),
+            funded_areas=tuple(names[code] for code in allocation.funded_codes),
+            max_grant_gbp=money(fund_round.max_grant_gbp),
+            bids_per_commissioner=fund_round.bids_per_commissioner,
+            match_funding_required_gbp=money(allocation.allocated_gbp * fund_round.match_funding_rate),
+            solver=allocation.solver,
+            status=str(allocation.status),
+            budget_shadow_price_days_per_1000_gbp=days(shadow * 1000) if shadow is not None else None,
+            binding_constraints=tuple(allocation.binding),
+            gini=round(demand.concentration.gini, 4),
+            top_shares=tuple((fraction, round(demand.concentration.top_share(fraction), 4)) for fraction in TOP_FRACTIONS),
+            baselines=tuple(self.method_totals()),
+            shocks=tuple(demand.shocks),
+            command_line=tuple(str(item) for item in getattr(self.loaded, "command_line", ())),
+            seed=scenario.seed,
+        )
 
     def manifest(self) -> dict:
         """Everything needed to repeat the run: the resolved scenario, inputs with hashes, versions."""

@@ -75,13 +75,13 @@ def test_cbc_gives_the_same_optimum(runner, tmp_path):
     assert outs["cbc"]["harm_averted_days"] == pytest.approx(outs["highs"]["harm_averted_days"], rel=1e-6)
 
 
-def test_existing_folder_is_replaced_whole(runner, tmp_path):
-    """A rerun into an existing folder replaces it, leaving no stray files."""
+def test_own_run_folder_is_replaced_whole(runner, tmp_path):
+    """A rerun into a run folder the tool wrote replaces it whole: charts from the first run do not linger."""
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    assert runner.invoke(cli, ["run", str(BASELINE), "--out", str(out)]).exit_code == 0
+    assert (out / "charts").is_dir()
     assert runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts"]).exit_code == 0
-    assert not (out / "stale.txt").exists()
+    assert not (out / "charts").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 

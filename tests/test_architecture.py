@@ -24,11 +24,18 @@ def imports(module: str) -> set[str]:
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                found.add(f".{node.module}" if node.module else ".")  # "." is the package's public API
+            if node.level and node.module:
+                found.add(f".{node.module}")
+            elif node.level:  # `from . import X`: a module of the package, or a name of its public API (".")
+                found |= {f".{alias.name}" if alias.name in ORDER else "." for alias in node.names}
             else:
                 found.add(node.module)
     return found
+
+
+def test_from_package_import_module_is_seen():
+    """`from . import charts` counts as an import of charts, so it cannot slip past the order."""
+    assert ".charts" in imports("report")
 
 
 def test_every_module_is_in_the_order():

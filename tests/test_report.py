@@ -1,0 +1,193 @@
+"""The writer: output folders it may and may not replace, atomic files, and spreadsheet-safe CSVs."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import BASELINE, REPO
+from simulator.errors import ConfigError
+from simulator.report import (WRITER, check_output_folder, foreign_entries, spreadsheet_safe, write_csv_file, write_run,
+                              write_table)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file below a folder with its SHA-256, and every folder, to show nothing changed."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        found[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+    return found
+
+
+@pytest.fixture(scope="module")
+def written(kent_result, tmp_path_factory) -> Path:
+    """A run folder the tool wrote, without charts."""
+    return write_run(kent_result, tmp_path_factory.mktemp("written") / "run", charts=False)
+
+
+def test_manifest_says_who_wrote_it(written):
+    """manifest.json carries the writer's mark that lets a later run replace the folder."""
+    assert json.loads((written / "manifest.json").read_text(encoding="utf-8"))["written_by"] == WRITER
+
+
+def test_own_run_folder_has_nothing_foreign(written):
+    """A run folder the tool wrote may be replaced."""
+    assert foreign_entries(written) == []
+
+
+def test_a_file_of_the_users_makes_the_folder_foreign(written, tmp_path):
+    """One extra file in a run folder (a planner's notes) stops it being replaced."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for path in written.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "notes.txt").write_text("mine")
+    assert foreign_entries(folder) == ["notes.txt"]
+
+
+def test_unmarked_manifest_makes_everything_foreign(tmp_path):
+    """A folder whose manifest.json someone else wrote is not the tool's, whatever its file names."""
+    (tmp_path / "manifest.json").write_text('{"project": "something else"}')
+    (tmp_path / "summary.json").write_text("{}")
+    assert foreign_entries(tmp_path) == ["manifest.json", "summary.json"]
+
+
+def test_a_non_png_in_charts_is_foreign(written, tmp_path):
+    """charts/ holds only PNGs the tool drew; anything else there belongs to someone."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes((written / "manifest.json").read_bytes())
+    (folder / "charts").mkdir()
+    (folder / "charts" / "logo.svg").write_text("<svg/>")
+    assert foreign_entries(folder) == ["charts/logo.svg"]
+
+
+def test_empty_folder_may_be_used(tmp_path):
+    """An empty folder holds nothing to lose."""
+    assert foreign_entries(tmp_path) == []
+
+
+def test_folder_of_the_users_is_refused_and_left_byte_identical(kent_result, tmp_path):
+    """--out on a folder of the user's files: a ConfigError, and every file as it was."""
+    folder = tmp_path / "mydata"
+    folder.mkdir()
+    (folder / "counts.csv").write_text("area_code,crime_type,count\n")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "notes.md").write_text("keep me")
+    before = snapshot(folder)
+    with pytest.raises(ConfigError) as caught:
+        write_run(kent_result, folder, charts=False)
+    assert caught.value.key == "--out" and "did not write" in caught.value.what
+    assert snapshot(folder) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mydata"]
+
+
+def test_folder_holding_an_input_is_refused(kent_result):
+    """An output folder that holds the scenario file is refused, even if it looked like the tool's."""
+    with pytest.raises(ConfigError) as caught:
+        check_output_folder(REPO / "scenarios", [BASELINE])
+    assert "holds an input" in caught.value.what and caught.value.got == "kent-baseline.toml"
+
+
+def test_output_equal_to_an_input_file_is_refused(tmp_path):
+    """--out naming the counts file itself is refused."""
+    counts = tmp_path / "counts.csv"
+    counts.write_text("x")
+    with pytest.raises(ConfigError, match="holds an input"):
+        check_output_folder(counts, [counts])
+
+
+def test_current_folder_is_refused(tmp_path, monkeypatch):
+    """--out . (or a folder holding the current one) is refused before any work."""
+    monkeypatch.chdir(tmp_path)
+    for out in (Path("."), tmp_path.parent):
+        with pytest.raises(ConfigError, match="current folder"):
+            check_output_folder(out)
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path):
+    """A file where the folder should go is left alone."""
+    target = tmp_path / "run"
+    target.write_text("mine")
+    with pytest.raises(ConfigError, match="is a file"):
+        check_output_folder(target)
+    assert target.read_text() == "mine"
+
+
+def test_failure_while_writing_leaves_no_staging_folder(kent_result, tmp_path, monkeypatch):
+    """An OSError half way (a full disk, say) is one ConfigError, and no temporary folder is left behind."""
+    import simulator.report as report
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "write_json", fail)
+    with pytest.raises(ConfigError) as caught:
+        write_run(kent_result, tmp_path / "run", charts=False)
+    assert "No space left on device" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_rewrite_keeps_the_old_run(kent_result, written, tmp_path, monkeypatch):
+    """When a rerun into an existing run folder fails, the earlier run is still there, byte for byte."""
+    import simulator.report as report
+
+    folder = write_run(kent_result, tmp_path / "run", charts=False)
+    before = snapshot(folder)
+    monkeypatch.setattr(report, "write_table", lambda *args: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    with pytest.raises(ConfigError):
+        write_run(kent_result, folder, charts=False)
+    assert snapshot(folder) == before
+    assert [path.name for path in tmp_path.iterdir()] == ["run"]
+
+
+def test_reports_show_no_absolute_paths(kent_result, tmp_path):
+    """report.html and report.md name input files and folders without the reader's folder layout."""
+    folder = write_run(kent_result, tmp_path / "deep" / "run", charts=False)
+    for name in ("report.html", "report.md"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert str(tmp_path) not in text and str(REPO) not in text, name
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+44 20", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_like_text_is_neutralised(text):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    assert spreadsheet_safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Medway", "", 5, -2.5, None, "a=b"])
+def test_other_cells_pass_unchanged(value):
+    """Names, numbers (negative ones too) and empty cells are written as they are."""
+    assert spreadsheet_safe(value) == value
+
+
+def test_table_neutralises_formula_names(tmp_path):
+    """An area called '=HYPERLINK(...)' reaches the CSV as text, not a formula; numbers stay numbers."""
+    path = tmp_path / "t.csv"
+    write_table(path, [{"area_name": '=HYPERLINK("http://x")', "amount_gbp": -1.5}])
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [{"area_name": '\'=HYPERLINK("http://x")', "amount_gbp": "-1.5"}]
+
+
+def test_csv_file_creates_missing_folders(tmp_path):
+    """--csv into a folder that does not exist yet creates it."""
+    path = write_csv_file(tmp_path / "new" / "sub" / "v.csv", [{"a": 1}])
+    assert path.read_text() == "a\n1\n"
+
+
+def test_csv_file_replaces_only_the_same_table(tmp_path):
+    """An existing CSV with the same header is replaced; one holding something else is refused and kept."""
+    path = tmp_path / "v.csv"
+    write_csv_file(path, [{"a": 1}])
+    write_csv_file(path, [{"a": 2}])
+    assert path.read_text() == "a\n2\n"
+    other = tmp_path / "budget.csv"
+    other.write_text("line,amount\n1,5\n")
+    with pytest.raises(ConfigError, match="holds something else"):
+        write_csv_file(other, [{"a": 1}])
+    assert other.read_text() == "line,amount\n1,5\n"

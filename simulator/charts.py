@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InternalError
 from .experiments import Comparison
 from .inputs import AreaMap
-from .result import RunResult
+from .result import MANY_AREAS, RunResult
 
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 PASS_COLOUR, FAIL_COLOUR, NEUTRAL = "#1b7837", "#b2182b", "#bdbdbd"
@@ -25,7 +25,6 @@ HEX_RADIUS = 0.56
 HEX_ROW_STEP = 0.866
 MAP_LABEL_LIMIT = 40
 MAX_GRID_AREAS = 40
-MANY_AREAS = 40
 
 
 def intervention_colours(result: RunResult) -> dict[str, str]:
@@ -42,10 +41,20 @@ def allocation_by_area(result: RunResult):
     areas = result.demand.areas
     names = np.array(areas.names)
     amounts = result.allocation.amounts.values
+    title = (f"Allocation by {areas.level_name if areas.level == 'lsoa' else 'district'}: {_pounds(result.allocation.allocated_gbp)} "
+             f"of {_pounds(result.scenario.budget_gbp)}")
+    if not result.funded().any():
+        figure, axes = _figure(result, height=2.6)
+        reason = result.allocation.binding[0] if result.allocation.binding else "no area is funded"
+        axes.text(0.5, 0.5, "\n".join(textwrap.wrap(f"{reason[0].upper()}{reason[1:]}.", 70)), ha="center", va="center",
+                  fontsize=10, transform=axes.transAxes)
+        axes.set_axis_off()
+        axes.set_title(title)
+        return figure
     order = np.lexsort((names, amounts.sum(axis=1)))
     hidden = 0
     if len(order) > MANY_AREAS:
-        funded = order[amounts.sum(axis=1)[order] > MONEY_SHOWN_GBP]
+        funded = order[result.funded()[order]]
         hidden = len(order) - len(funded[-MANY_AREAS:])
         order = funded[-MANY_AREAS:]
     figure, axes = _figure(result, height=0.42 * len(order) + 2.2)
@@ -58,15 +67,14 @@ def allocation_by_area(result: RunResult):
         axes.barh(names[order], values, left=left, color=colours[item], label=result.scenario.interventions[item].name)
         left += values
     eligible = result.eligibility.eligible.values[order]
-    for y, (total, ok) in enumerate(zip(left, eligible)):
-        label = (_pounds(total) if total > MONEY_SHOWN_GBP else "£0 (eligible, not funded)") if ok else "not eligible"
+    for y, (total, ok, funded_here) in enumerate(zip(left, eligible, result.funded()[order])):
+        label = (_pounds(total) if funded_here else "£0 (eligible, not funded)") if ok else "not eligible"
         axes.text(total + left.max() * 0.01, y, label, va="center", fontsize=8, color="black" if ok else FAIL_COLOUR)
     axes.set_xlim(0, max(left.max(), 1.0) * 1.18)
     axes.set_xlabel("Allocation (£)")
     axes.set_ylabel(areas.level_name)
     axes.xaxis.set_major_formatter(_pound_formatter())
-    axes.set_title(f"Allocation by {areas.level_name if areas.level == 'lsoa' else 'district'}: {_pounds(result.allocation.allocated_gbp)} "
-                   f"of {_pounds(result.scenario.budget_gbp)}" + (f"\n(the {len(order)} best-funded areas; {hidden} others not shown)" if hidden else ""))
+    axes.set_title(title + (f"\n(the {len(order)} best-funded areas; {hidden} others not shown)" if hidden else ""))
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     return figure
 
@@ -109,7 +117,7 @@ def eligibility_by_parent(result: RunResult):
     """Small areas: per district, how many are eligible and funded, eligible only, or not eligible."""
     areas = result.demand.areas
     eligible = result.eligibility.eligible.values
-    funded = result.area_amounts() > MONEY_SHOWN_GBP
+    funded = result.funded()
     parents = sorted(set(areas.parents), key=lambda parent: areas.parent_name(areas.parents.index(parent)))
     labels = [areas.parent_name(areas.parents.index(parent)) for parent in parents]
     members = [np.array(areas.parents) == parent for parent in parents]
@@ -171,7 +179,7 @@ def map_harm_rate(result: RunResult):
 def map_eligibility(result: RunResult):
     """The area map coloured by verdict: eligible and funded, eligible but unfunded, not eligible."""
     eligible = result.eligibility.eligible.values
-    funded = result.area_amounts() > MONEY_SHOWN_GBP
+    funded = result.funded()
     classes = np.where(~eligible, 2, np.where(funded, 0, 1))
     colours = [ELIGIBILITY_CLASSES[c][1] for c in classes]
     return area_map_chart(
@@ -296,7 +304,7 @@ def comparison_allocation(comparison: Comparison):
     """Grouped bars: £ per area in each scenario, areas ordered by the reference's amount."""
     amounts = comparison.amounts()
     names = np.array(comparison.area_names)
-    shown = np.flatnonzero(amounts.max(axis=0) > MONEY_SHOWN_GBP)
+    shown = np.flatnonzero(comparison.funded().any(axis=0))
     if shown.size == 0:
         shown = np.arange(len(names))
     order = shown[np.lexsort((names[shown], -amounts.max(axis=0)[shown], -amounts[0, shown]))][::-1]

@@ -6,6 +6,7 @@ Each command parses its options, makes one call into the API and prints a short 
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -35,6 +36,9 @@ class SimulatorGroup(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as other command-line tools do
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(0)
         except Exception as error:  # a bug, not bad input
             if ctx.meta.get(DEBUG):
                 raise

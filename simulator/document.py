@@ -133,7 +133,8 @@ def _headline(result: RunResult, summary: Summary) -> Section:
             f"over the next {result.demand.horizon_months} months.")
     blocks: list[Block] = [facts, text]
     if summary.allocated_gbp <= 0 and summary.binding_constraints:
-        blocks.append(f"Nothing is allocated: {summary.binding_constraints[0]}.")
+        reason = summary.binding_constraints[0]
+        blocks.append(f"Nothing is allocated. {reason[0].upper()}{reason[1:]}.")
     interval_words = (f"The {summary.harm_averted_interval_coverage:.0%} interval ({low:,.0f} to {high:,.0f}) covers only the "
                       "year-to-year noise of the counts around the forecast, with the allocation held fixed; it does not include "
                       "the uncertainty of the effect sizes, the cost scales or the harm weights, which is larger.")

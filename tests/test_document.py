@@ -206,3 +206,32 @@ def test_markdown_links_charts_that_exist(run_folder):
     linked = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
     assert len(linked) == 6
     assert all((run_folder / path).is_file() for path in linked)
+
+
+@pytest.fixture(scope="module")
+def lsoa_result():
+    """The Kent small-area scenario, whose second rule ranks each LSOA within its district."""
+    from conftest import SCENARIOS
+
+    return run(load_scenario(SCENARIOS / "kent-lsoa-2024.toml"))
+
+
+def test_lsoa_report_words_rules_as_eligibility_does(lsoa_result, tmp_path):
+    """The report's rule list is eligibility's own wording: 'of its district' for a rule ranked within districts."""
+    folder = write_run(lsoa_result, tmp_path / "lsoa", charts=False)
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    descriptions = lsoa_result.eligibility.rule_descriptions()
+    assert any("among the top 20 % of the areas of its district" in rule for rule in descriptions)
+    for rule in descriptions:
+        assert f"- {rule}" in text
+    assert "of areas of the force" not in text
+
+
+def test_lsoa_report_reasons_match_eligibility_csv(lsoa_result, tmp_path):
+    """Every verdict the report lists has the reason eligibility.csv gives that area."""
+    folder = write_run(lsoa_result, tmp_path / "lsoa", charts=False)
+    reasons = {row["area_name"]: row["reason"] for row in read_csv(folder / "eligibility.csv")}
+    table = parse(folder / "report.html").tables["eligibility.csv"]
+    header = table[0]
+    listed = [dict(zip(header, row)) for row in table[1:]]
+    assert listed and all(row["Why"] == reasons[row["Area"]] for row in listed)

@@ -9,9 +9,12 @@ rows are counted in the report, never silently dropped).
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import json
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -42,6 +45,18 @@ COUNT_COLUMNS = {
     "count": ("count",),
 }
 COUNT_OPTIONAL = {"period_start": ("period_start",), "period_end": ("period_end",), "month": ("month",), "source": ("source",)}
+
+# Bounds that catch typos, pasted IDs and unit slips before they reach the model. A count is the
+# records of one crime type in one area over the period: the largest force (the Metropolitan
+# Police) records about a million crimes a year of all types together, so 10 million in one row
+# is no real count. Census 2021 counted 8.8 million residents in London, the largest force area,
+# so no area in England and Wales comes near 20 million. Tile rows and columns place areas on a
+# hexagon grid the size of a page: a hexagon map of every local authority district fits in about
+# 25 × 25, and the chart grows with the grid (drawing a 50 × 50 grid already takes 800 MB).
+MAX_COUNT = 10_000_000
+MAX_POPULATION = 20_000_000
+MAX_TILE = 49
+SHOWN = 60  # characters of a bad value quoted in an error, so the message stays one readable line
 
 
 @dataclass(frozen=True)
@@ -179,14 +194,16 @@ def load_areas(source: DataSource) -> Areas:
 
 def _areas_from_counts(text: str, file: str):
     """Areas named by the crime counts themselves (LSOA code, name, district), for a force with no population table."""
-    reader = _reader(text, file)
-    columns = _columns(list(reader.fieldnames), {"area_code": COUNT_COLUMNS["area_code"]},
+    table = _Table(text, file)
+    columns = _columns(table.header, {"area_code": COUNT_COLUMNS["area_code"]},
                        {"area_name": ("area_name", "lsoa21_name"), "district": ("district", "parent_name")}, file)
     found: dict[str, tuple[str, str]] = {}
-    for row in reader:
-        code = (row.get(columns["area_code"]) or "").strip()
-        if code and code not in found:
+    names = _UniqueNames(file, columns.get("area_name", columns["area_code"]))
+    for line, row in table:
+        code = _code(row, columns["area_code"], file, line)
+        if code not in found:
             name = (row.get(columns.get("area_name", ""), "") or code).strip()
+            names.add(name, code, line)
             found[code] = (name, (row.get(columns.get("district", ""), "") or "force").strip())
     codes = tuple(sorted(found))
     return codes, tuple(found[code][0] for code in codes), tuple(found[code][1] for code in codes), tuple(found[code][1] for code in codes)
@@ -211,24 +228,29 @@ def load_area_map(source: DataSource, codes: tuple[str, ...]) -> tuple[AreaMap, 
 
 
 def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap, int]:
-    reader = _reader(text, file)
-    columns = _columns(list(reader.fieldnames), {"area_code": AREA_COLUMNS["area_code"], "row": ("row",), "column": ("column", "col")}, {}, file)
+    table = _Table(text, file)
+    columns = _columns(table.header, {"area_code": AREA_COLUMNS["area_code"], "row": ("row",), "column": ("column", "col")}, {}, file)
     places: dict[str, tuple[int, int]] = {}
     taken: dict[tuple[int, int], str] = {}
+    code_lines: dict[str, int] = {}
     rows = 0
-    for row in reader:
+    for line, row in table:
         rows += 1
-        line = reader.line_num
-        code = (row.get(columns["area_code"]) or "").strip()
-        place = (int(_number(row.get(columns["row"]), file, line, "row", whole=True)),
-                 int(_number(row.get(columns["column"]), file, line, "column", whole=True)))
+        code = _code(row, columns["area_code"], file, line)
+        place = tuple(int(_whole(row[columns[axis]], file, line, columns[axis], 0, MAX_TILE,
+                                 "tile rows and columns count hexagons from 0 at the top left")) for axis in ("row", "column"))
         if code in places:
-            raise DataError("area code appears twice", file=file, line=line, key=columns["area_code"], got=code)
+            raise DataError(f"area code appears twice, on lines {code_lines[code]} and {line}", file=file, line=line,
+                            key=columns["area_code"], got=_shown(code), hint="give each area one row")
         if place in taken:
             raise DataError("two areas share a tile", file=file, line=line, got=f"{code} and {taken[place]} at row {place[0]}, column {place[1]}",
                             hint="give each area its own row and column")
         places[code] = place
         taken[place] = code
+        code_lines[code] = line
+    if not rows:
+        raise DataError("has a header but no rows", file=file, line=2, key="data.tile_layout",
+                        hint="add a row (area code, row, column) for each area, or set data.tile_layout = \"\"")
     placed = [code for code in codes if code in places]
     if not placed:
         return AreaMap(source=file, note=f"the tile layout {file} places none of these areas; set data.tile_layout to a layout for them"), rows
@@ -240,14 +262,32 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
 
 
 def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap, int]:
+    if not text.strip():
+        raise DataError("is empty", file=file, key="data.boundaries", hint="export the boundaries again as GeoJSON")
     try:
         collection = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DataError(f"is not valid GeoJSON: {error.msg}", file=file, line=error.lineno, key="data.boundaries") from None
+        raise DataError(f"is not valid GeoJSON: {error.msg}", file=file, line=error.lineno, key="data.boundaries",
+                        hint=f"column {error.colno}; export the boundaries again as GeoJSON") from None
+    except RecursionError:
+        raise DataError("is not valid GeoJSON: it is nested deeper than any GeoJSON", file=file, key="data.boundaries",
+                        hint="export the boundaries again as GeoJSON") from None
+    except ValueError as error:  # e.g. an integer too long to convert
+        raise DataError("is not valid GeoJSON", file=file, key="data.boundaries", got=_shown(str(error)),
+                        hint="export the boundaries again as GeoJSON") from None
     features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list) or not features:
         raise DataError("is not a GeoJSON FeatureCollection with features", file=file, key="data.boundaries",
+                        got=_shown(f"a JSON {type(collection).__name__}" if not isinstance(collection, dict) else "no 'features' list"),
+                        expected='{"type": "FeatureCollection", "features": [...]}',
                         hint="export the boundaries as GeoJSON, e.g. from the ONS Open Geography Portal")
+    for number, feature in enumerate(features):
+        if not isinstance(feature, dict):
+            raise DataError("is not a GeoJSON Feature", file=file, key=f"features[{number}]", got=_shown(json.dumps(feature)),
+                            expected='{"type": "Feature", "properties": {...}, "geometry": {...}}')
+        if not isinstance(feature.get("properties") or {}, dict):
+            raise DataError("feature's properties are not a JSON object", file=file, key=f"features[{number}].properties",
+                            got=_shown(json.dumps(feature["properties"])), expected='an object such as {"LAD24CD": "E07000105"}')
     wanted = set(codes)
     best_key, best = None, 0
     for key in {key for feature in features[:50] for key in (feature.get("properties") or {})}:
@@ -262,46 +302,96 @@ def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[Are
         code = str((feature.get("properties") or {}).get(best_key, "")).strip()
         if code not in wanted:
             continue
-        geometry = feature.get("geometry") or {}
-        polygons = {"Polygon": [geometry.get("coordinates")], "MultiPolygon": geometry.get("coordinates")}.get(geometry.get("type"))
-        if not polygons or not all(isinstance(polygon, list) and polygon for polygon in polygons):
-            raise DataError("feature has no polygon geometry", file=file, key=f"features[{number - 1}]", got=f"{code}: {geometry.get('type')}",
-                            expected="Polygon or MultiPolygon")
-        try:
-            rings = tuple(np.asarray(polygon[0], dtype=float)[:, :2] for polygon in polygons)
-        except (ValueError, IndexError, TypeError):
-            raise DataError("feature has malformed coordinates", file=file, key=f"features[{number - 1}]", got=code) from None
+        geometry = feature.get("geometry")
+        geometry = geometry if isinstance(geometry, dict) else {"type": type(geometry).__name__ if geometry is not None else None}
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            raise DataError("feature has no polygon geometry", file=file, key=f"features[{number - 1}]",
+                            got=_shown(f"{code}: {geometry.get('type')}"), expected="Polygon or MultiPolygon")
+        coordinates = geometry.get("coordinates")
+        polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
+        if not isinstance(polygons, list) or not polygons or not all(isinstance(polygon, list) and polygon for polygon in polygons):
+            polygons = [None]
+        rings = tuple(_ring(polygon and polygon[0], file, f"features[{number - 1}]", code) for polygon in polygons)
         shapes[code] = shapes.get(code, ()) + rings
     missing = [code for code in codes if code not in shapes]
     if missing:
-        raise DataError(f"has boundaries for {len(shapes)} of {len(codes)} areas", file=file, key=f"data.boundaries ({best_key})",
+        raise DataError(f"has boundaries for {len(shapes)} of {len(codes)} areas", file=file, key=f"data.boundaries ({_plain(best_key)})",
                         got=f"none for {', '.join(missing[:3])}" + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
                         hint="use boundaries for the same areas and year as the area table")
     extent = max(float(np.abs(ring).max()) for rings in shapes.values() for ring in rings)
-    ignored = len(features) - sum(1 for feature in features if str((feature.get("properties") or {}).get(best_key, "")).strip() in wanted)
-    note = f"{ignored} features for other areas ignored" if ignored else ""
+    bare = sum(1 for feature in features if not feature.get("properties"))
+    ignored = len(features) - bare - sum(1 for feature in features if str((feature.get("properties") or {}).get(best_key, "")).strip() in wanted)
+    note = "; ".join(part for part in (_plural(ignored, "feature") + " for other areas ignored" if ignored else "",
+                                       _plural(bare, "feature") + " with no properties ignored" if bare else "") if part)
     return AreaMap("boundaries", rings=tuple(shapes[code] for code in codes), projected=extent > 360, source=file, note=note), len(features)
 
 
+def _ring(coordinates, file: str, key: str, code: str) -> np.ndarray:
+    """A polygon's outer ring as an (n, 2) array of finite x, y, or a DataError saying what is wrong with it."""
+    try:
+        ring = np.asarray(coordinates, dtype=float)
+    except (ValueError, TypeError):
+        ring = np.zeros((0, 0))
+    if ring.ndim != 2 or ring.shape[0] < 3 or ring.shape[1] < 2 or not np.isfinite(ring[:, :2]).all():
+        raise DataError("feature has malformed coordinates", file=file, key=key, got=_shown(f"{code}: {json.dumps(coordinates)}"),
+                        expected="a ring of at least 3 [x, y] positions, each a finite number",
+                        hint="export the boundaries again as GeoJSON")
+    return ring[:, :2]
+
+
 def _read_text(location: str, key: str) -> tuple[str, str]:
+    if not location.strip():
+        raise DataError("names no file", key=key, got=location, expected="the path of a CSV file, or embedded:<name>")
     if location.startswith(EMBEDDED):
         name = location[len(EMBEDDED):]
         resource = resources.files("simulator") / "data" / name
-        if not resource.is_file():
+        if "/" in name or "\\" in name or not resource.is_file():
             shipped = sorted(item.name for item in (resources.files("simulator") / "data").iterdir() if item.name.endswith(".csv"))
             raise DataError("names no embedded data file", key=key, got=name, expected=", ".join(shipped))
         return resource.read_text(encoding="utf-8"), location
     path = Path(location)
+    kind = "GeoJSON" if key == "data.boundaries" else "CSV"
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise DataError("data file not found", file=str(path), key=key, hint="check the path; relative paths are relative to the scenario file") from None
     except IsADirectoryError:
-        raise DataError("is a folder, not a CSV file", file=str(path), key=key) from None
+        raise DataError(f"is a folder, not a {kind} file", file=str(path), key=key, hint=f"name the {kind} file inside it") from None
+    except OSError as error:
+        raise DataError("cannot be read", file=str(path), key=key, got=error.strerror or type(error).__name__,
+                        hint="check the file's permissions, or copy it somewhere readable") from None
     try:
-        return raw.decode("utf-8-sig"), str(path)
-    except UnicodeDecodeError:
-        raise DataError("is not UTF-8 text", file=str(path), key=key, hint="save the CSV as UTF-8") from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line, column = _position(raw, error.start)
+        raise DataError("is not UTF-8 text", file=str(path), line=line, key=key, got=f"byte 0x{raw[error.start]:02x} at column {column}",
+                        hint=f"save the {kind} as UTF-8 (in Excel: Save As, CSV UTF-8)" if kind == "CSV" else "save it as UTF-8") from None
+    if "\x00" in text:
+        line, column = _position(raw, raw.index(b"\x00"))
+        raise DataError("holds NUL bytes, so it is a binary file, not text", file=str(path), line=line, key=key, got=f"NUL at column {column}",
+                        hint=f"name a {kind} file (a spreadsheet must be saved as CSV first)" if kind == "CSV" else "name a GeoJSON file")
+    return text, str(path)
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (both from 1, the column in characters) of a byte offset."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, len(raw[start:offset].decode("utf-8-sig", errors="replace")) + 1
+
+
+def _shown(value: object) -> str:
+    """A value for an error's `got` (which quotes it, escaping line breaks): at most SHOWN characters."""
+    text = str(value)
+    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."
+
+
+def _plain(value: object) -> str:
+    """A value from a file for the unquoted parts of an error: line breaks and other control characters escaped, at most SHOWN characters."""
+    return _shown("".join(char if char.isprintable() else repr(char)[1:-1] for char in str(value)))
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _sha256(text: str) -> str:
@@ -313,40 +403,105 @@ def _columns(header: list[str], wanted: dict, optional: dict, file: str) -> dict
     for name, aliases in {**wanted, **optional}.items():
         match = next((alias for alias in aliases if alias in header), None)
         if match:
+            positions = [str(i + 1) for i, column in enumerate(header) if column == match]
+            if len(positions) > 1:
+                raise DataError("the header names a column twice", file=file, line=1, key=match, got=f"columns {' and '.join(positions)}",
+                                hint="rename or delete one of them, so it is clear which one to read")
             found[name] = match
         elif name in wanted:
-            raise DataError(f"has no {name} column", file=file, line=1, got=", ".join(header[:8]),
+            raise DataError(f"has no {name} column", file=file, line=1, got=_shown(", ".join(header[:8])),
                             expected=" or ".join(aliases), hint="rename the column or check this is the right file")
     return found
 
 
-def _reader(text: str, file: str) -> csv.DictReader:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise DataError("is empty", file=file, hint="the file needs a header row and data rows")
-    return reader
+class _Table:
+    """A CSV file read row by row as (line, {column: value}), every row checked to have the header's number of fields.
+
+    Column names are stripped of spaces. A row that is blank or holds only empty fields (as
+    spreadsheets write below a table) carries no data and is passed over; any other row with more
+    or fewer fields than the header is an error, since its values could not be placed in columns.
+    The line is where the row starts.
+    """
+
+    def __init__(self, text: str, file: str):
+        self.file = file
+        self.reader = csv.reader(io.StringIO(text, newline=""))
+        header = self._next()
+        while header is not None and not any(field.strip() for field in header):
+            header = self._next()
+        if header is None:
+            raise DataError("is empty", file=file, hint="the file needs a header row and data rows")
+        self.header = [name.strip() for name in header]
+
+    def _next(self) -> list[str] | None:
+        try:
+            return next(self.reader, None)
+        except csv.Error as error:
+            raise DataError(f"cannot be read as CSV ({error})", file=self.file, line=self.reader.line_num,
+                            hint="check for an unclosed quote") from None
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        header, width = self.header, len(self.header)
+        end = self.reader.line_num
+        while (fields := self._next()) is not None:
+            start, end = end + 1, self.reader.line_num
+            if len(fields) == width:
+                if any(fields):
+                    yield start, dict(zip(header, fields))
+            elif any(field.strip() for field in fields):
+                raise DataError(f"row has {_plural(len(fields), 'field')}, the header has {width}", file=self.file, line=start,
+                                key=_plain(header[len(fields)]) if len(fields) < width else None, got=_shown(",".join(fields)),
+                                expected=f"{width} fields: {_plain(', '.join(header))}",
+                                hint="a quoted value runs across lines: check for a quote that is never closed" if any("\n" in field for field in fields)
+                                else "check for a missing or extra comma; quote a value that holds a comma")
+
+
+class _UniqueNames:
+    """Area names seen so far (case and spaces ignored), refusing a second area with the same name."""
+
+    def __init__(self, file: str, column: str):
+        self.file, self.column = file, column
+        self.lines: dict[str, int] = {}
+
+    def add(self, name: str, code: str, line: int) -> None:
+        folded = " ".join(name.split()).casefold()
+        if folded in self.lines:
+            raise DataError(f"area name appears twice, on lines {self.lines[folded]} and {line}", file=self.file, line=line,
+                            key=self.column, got=_shown(name),
+                            hint=f"give {_plain(code)} a distinct name; every table, chart and --set names an area by its name")
+        self.lines[folded] = line
+
+
+def _code(row: dict[str, str], column: str, file: str, line: int) -> str:
+    code = row[column].strip()
+    if not code:
+        raise DataError("row has no area code", file=file, line=line, key=column, got=row[column],
+                        hint="fill in the area's code (e.g. E07000105), or delete the row")
+    return code
 
 
 def _parse_areas(text: str, file: str):
-    reader = _reader(text, file)
-    columns = _columns(list(reader.fieldnames), AREA_COLUMNS, AREA_OPTIONAL, file)
+    table = _Table(text, file)
+    columns = _columns(table.header, AREA_COLUMNS, AREA_OPTIONAL, file)
     codes, names, parents, parent_names, population, sources = [], [], [], [], [], set()
     if columns.get("parent_name") == columns["area_name"]:
         del columns["parent_name"]
     if columns.get("parent_code") == columns["area_code"]:
         del columns["parent_code"]
-    for row in reader:
-        line = reader.line_num
-        code = (row.get(columns["area_code"]) or "").strip()
-        if not code:
-            raise DataError("row has no area code", file=file, line=line, key=columns["area_code"])
-        if code in codes:
-            raise DataError("area code appears twice", file=file, line=line, key=columns["area_code"], got=code)
-        people = _number(row.get(columns["population"]), file, line, columns["population"], whole=True)
-        if people <= 0:
-            raise DataError("population must be positive", file=file, line=line, key=columns["population"], got=people)
+    code_lines: dict[str, int] = {}
+    unique_names = _UniqueNames(file, columns["area_name"])
+    for line, row in table:
+        code = _code(row, columns["area_code"], file, line)
+        if code in code_lines:
+            raise DataError(f"area code appears twice, on lines {code_lines[code]} and {line}", file=file, line=line,
+                            key=columns["area_code"], got=_shown(code), hint="remove or correct one of the rows")
+        code_lines[code] = line
+        people = _whole(row[columns["population"]], file, line, columns["population"], 1, MAX_POPULATION,
+                        "population is usual residents, e.g. 132752 (no area in England and Wales has 20 million)")
+        name = (row.get(columns["area_name"]) or code).strip()
+        unique_names.add(name, code, line)
         codes.append(code)
-        names.append((row.get(columns["area_name"]) or code).strip())
+        names.append(name)
         parents.append((row.get(columns.get("parent_code", ""), "") or "force").strip())
         parent_names.append((row.get(columns.get("parent_name", ""), "") or parents[-1]).strip())
         population.append(people)
@@ -373,9 +528,13 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
 
     A `month` column (as `safer-streets import police-uk` writes) also gives the monthly history.
     """
-    reader = _reader(text, file)
-    columns = _columns(list(reader.fieldnames), COUNT_COLUMNS, COUNT_OPTIONAL, file)
+    table = _Table(text, file)
+    columns = _columns(table.header, COUNT_COLUMNS, COUNT_OPTIONAL, file)
     has_period = "period_start" in columns and "period_end" in columns
+    if ("period_start" in columns) != ("period_end" in columns):
+        given, absent = ("period_start", "period_end") if "period_start" in columns else ("period_end", "period_start")
+        raise DataError(f"has a {given} column but no {absent} column", file=file, line=1, key=given,
+                        hint="a period needs both columns (YYYY-MM); add the other, or delete this one if every row is in the data period")
     has_month = "month" in columns
     months = month_range(source.period_start, source.period_end) if has_month else ()
     month_position = {month: m for m, month in enumerate(months)}
@@ -386,9 +545,8 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
     periods: set[str] = set()
     sources: set[str] = set()
     rows_read = rows_used = rows_other = rows_elsewhere = 0
-    for row in reader:
+    for line, row in table:
         rows_read += 1
-        line = reader.line_num
         month = ""
         if has_month:
             month = (row.get(columns["month"]) or "").strip()
@@ -402,33 +560,37 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
             if period != f"{source.period_start}..{source.period_end}":
                 rows_other += 1
                 continue
-        code = (row.get(columns["area_code"]) or "").strip()
+        code = _code(row, columns["area_code"], file, line)
         if code not in area_position:
             if source.other_areas == "count":
                 rows_elsewhere += 1
                 continue
             raise DataError("names an area that is not in the area table", file=file, line=line,
-                            key=columns["area_code"], got=code,
+                            key=columns["area_code"], got=_shown(code),
                             hint="add the area to the area table, remove the row, or set data.other_areas = \"count\" to count such rows and leave them out")
         crime_type = (row.get(columns["crime_type"]) or "").strip()
         if crime_type not in crime_position:
-            raise DataError("unknown crime type", file=file, line=line, key="crime_type", got=crime_type,
-                            expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'")
+            close = difflib.get_close_matches(crime_type, CRIME_TYPES, n=1, cutoff=0.6)
+            raise DataError("unknown crime type", file=file, line=line, key="crime_type", got=_shown(crime_type),
+                            expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'",
+                            hint=f"did you mean '{close[0]}'?" if close else "spell it as police.uk does")
         if (code, crime_type, month) in seen:
             raise DataError("area and crime type appear twice in the period" + (" and month" if month else ""), file=file, line=line,
                             got=f"{code}, {crime_type}" + (f", {month}" if month else ""), hint="sum the rows or remove the duplicate")
         seen.add((code, crime_type, month))
-        count = _number(row.get(columns["count"]), file, line, "count", whole=True)
-        if count < 0:
-            raise DataError("count must not be negative", file=file, line=line, key="count", got=count)
+        count = _whole(row[columns["count"]], file, line, columns["count"], 0, MAX_COUNT,
+                       "a count is the records of one crime type in one area over the period; check for a shifted column")
         monthly[area_position[code], crime_position[crime_type], month_position.get(month, 0)] = count
         if "source" in columns and row.get(columns["source"]):
             sources.add(row[columns["source"]].strip())
         rows_used += 1
+    if rows_read == 0:
+        raise DataError("has a header but no rows", file=file, line=2, key="data.crime_counts",
+                        hint="add a row (area code, crime type, count) for each area and crime type with records")
     if rows_used == 0:
-        available = ", ".join(sorted(periods)) or "none"
+        available = (f"{min(periods)} to {max(periods)}" if has_month else ", ".join(sorted(periods))) if periods else "none"
         raise DataError("has no rows for the scenario's data period", file=file, key="data.period_start",
-                        got=f"{source.period_start}..{source.period_end}", expected=f"a period in the file: {available}")
+                        got=f"{source.period_start}..{source.period_end}", expected=f"a period in the file: {_plain(available)}")
     if has_month:
         missing = [month for month in months if month not in periods]
         if missing:
@@ -453,15 +615,21 @@ def month_range(start: str, end: str) -> tuple[str, ...]:
     return tuple(months)
 
 
-def _number(text: str | None, file: str, line: int, column: str, whole: bool = False) -> float:
-    raw = (text or "").strip().replace(",", "")
+def _whole(text: str, file: str, line: int, column: str, low: int, high: int, meaning: str) -> float:
+    """A whole number from `low` to `high` (thousands separators allowed), or a DataError naming the cell."""
+    expected = f"a whole number from {low:,} to {high:,}"
+    shown = _shown(text)
     try:
-        value = float(raw)
+        value = float(text.strip().replace(",", ""))
     except ValueError:
-        raise DataError("is not a number", file=file, line=line, key=column, got=text,
+        raise DataError("is not a number", file=file, line=line, key=column, got=shown, expected=expected,
                         hint="write plain digits without £, % or spaces") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise DataError("is not a finite number", file=file, line=line, key=column, got=text)
-    if whole and value != int(value):
-        raise DataError("must be a whole number", file=file, line=line, key=column, got=text)
+    if math.isinf(value) and text.strip().lstrip("+-").lower() not in ("inf", "infinity"):  # digits beyond a float's range
+        raise DataError("is out of range", file=file, line=line, key=column, got=shown, expected=expected, hint=meaning)
+    if not math.isfinite(value):
+        raise DataError("is not a finite number", file=file, line=line, key=column, got=shown, expected=expected, hint=meaning)
+    if value != int(value):
+        raise DataError("must be a whole number", file=file, line=line, key=column, got=shown, expected=expected, hint=meaning)
+    if not low <= value <= high:
+        raise DataError("is out of range", file=file, line=line, key=column, got=shown, expected=expected, hint=meaning)
     return value

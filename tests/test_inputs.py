@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from simulator.errors import DataError
@@ -182,7 +185,7 @@ def test_boundaries_are_matched_by_the_property_holding_the_codes(tmp_path):
     area_map = areas.area_map
     assert area_map.kind == "boundaries" and not area_map.projected
     assert area_map.rings[0][0][0, 0] == 0.0 and area_map.rings[1][0][0, 0] == 0.2
-    assert area_map.note == "1 features for other areas ignored"
+    assert area_map.note == "1 feature for other areas ignored"
     assert areas.sources[-1].role == "boundaries" and areas.sources[-1].rows_read == 3
 
 
@@ -269,3 +272,489 @@ def test_embedded_kent_lsoas_hold_the_published_total():
                                   period_start="2024-01", period_end="2024-04"))
     assert len(areas.codes) == 1107 and areas.counts.values.sum() == 59_403
     assert len(set(areas.parents)) == 13
+
+
+# ---------------------------------------------------------------- rows that do not fit the header
+
+
+def test_short_count_row_is_refused_naming_the_missing_column(tmp_path):
+    """A counts row with fewer fields than the header: one line naming file, line and the first missing column."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary\n"))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "counts.csv"), 2, "count", "A1,Burglary")
+    assert str(error) == (f"{tmp_path / 'counts.csv'}:2: count: row has 2 fields, the header has 3 (got 'A1,Burglary'; "
+                          "expected 3 fields: area_code, crime_type, count); check for a missing or extra comma; quote a value that holds a comma")
+
+
+def test_long_count_row_is_refused_not_misread(tmp_path):
+    """A thousands separator left unquoted makes an extra field: refused, never read as a count of 1."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary,1,000\n"))
+    error = caught.value
+    assert (error.line, error.key, error.got) == (2, None, "A1,Burglary,1,000")
+    assert error.what == "row has 4 fields, the header has 3"
+
+
+def test_short_area_row_is_refused(tmp_path):
+    """An area row missing its population field is refused at its line, naming the population column."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,parent_code,population\nA1,North,F1\nA2,South,F1,3000\n"))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.what) == (str(tmp_path / "areas.csv"), 2, "population", "row has 3 fields, the header has 4")
+
+
+def test_long_area_row_is_refused(tmp_path):
+    """An area row with an extra field is refused at its line."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,parent_code,population\nA1,North,F1,1000\nA2,South,F1,3000,9\n"))
+    assert (caught.value.line, caught.value.key, caught.value.got) == (3, None, "A2,South,F1,3000,9")
+
+
+def test_short_tile_row_is_refused(tmp_path):
+    """A tile layout row without its column is refused, naming the column."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, "area_code,row,column\nA1,0\nA2,0,1\n")))
+    assert (caught.value.file, caught.value.line, caught.value.key) == (str(tmp_path / "tiles.csv"), 2, "column")
+
+
+def test_long_tile_row_is_refused(tmp_path):
+    """A tile layout row with an extra field is refused."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, "area_code,row,column\nA1,0,0,9\nA2,0,1\n")))
+    assert (caught.value.line, caught.value.what) == (2, "row has 4 fields, the header has 3")
+
+
+def test_unclosed_quote_says_so(tmp_path):
+    """A quote never closed swallows the rest of the file: the error says where the row starts and why."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts='area_code,crime_type,count\nA1,"Burglary,1\nA2,Robbery,3\n'))
+    assert caught.value.line == 2 and caught.value.hint == "a quoted value runs across lines: check for a quote that is never closed"
+
+
+def test_rows_of_empty_fields_are_passed_over(tmp_path):
+    """Blank lines and the ',,' rows spreadsheets write below a table hold no data and are not rows."""
+    areas = load_areas(source(tmp_path, counts=COUNTS + ",,\n\n,\n", areas=AREAS + ",,,\n"))
+    assert areas.sources[1].rows_read == 3 and areas.codes == ("A1", "A2")
+
+
+def test_windows_line_ends_read_the_same(tmp_path):
+    """CRLF line ends change nothing."""
+    (tmp_path / "unix").mkdir()
+    plain = load_areas(source(tmp_path / "unix"))
+    windows = load_areas(source(tmp_path, areas=AREAS.replace("\n", "\r\n"), counts=COUNTS.replace("\n", "\r\n")))
+    assert (windows.codes, windows.names, windows.counts.values.tolist()) == (plain.codes, plain.names, plain.counts.values.tolist())
+
+
+def test_spaces_around_column_names_are_ignored(tmp_path):
+    """' count ' in a header is the count column."""
+    areas = load_areas(source(tmp_path, counts=" area_code , crime_type , count \nA1,Burglary,7\n"))
+    assert areas.counts.get(area="A1", crime_type="Burglary") == 7
+
+
+# ---------------------------------------------------------------- numbers within bounds
+
+
+@pytest.mark.parametrize("given, what", [
+    ("1e300", "is out of range"), ("10000001", "is out of range"), ("-1", "is out of range"),
+    ("nan", "is not a finite number"), ("inf", "is not a finite number"), ("-inf", "is not a finite number"),
+    ("2.5", "must be a whole number"), ("ten", "is not a number"), ("", "is not a number"), ("9" * 400, "is out of range"),
+])
+def test_bad_count_is_refused_with_its_bounds(tmp_path, given, what):
+    """A count must be a finite whole number from 0 to 10,000,000: anything else names the cell and the bounds."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts=f"area_code,crime_type,count\nA1,Burglary,{given}\n"))
+    error = caught.value
+    assert (error.line, error.key, error.got[:50], error.what) == (2, "count", given[:50], what)
+    assert error.expected == "a whole number from 0 to 10,000,000"
+
+
+def test_absurd_count_exact_message(tmp_path):
+    """The whole line for a count of 1e300."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary,1e300\n"))
+    assert str(caught.value) == (f"{tmp_path / 'counts.csv'}:2: count: is out of range (got '1e300'; expected a whole number from 0 to "
+                                 "10,000,000); a count is the records of one crime type in one area over the period; check for a shifted column")
+
+
+def test_counts_at_the_bounds_are_accepted(tmp_path):
+    """0 and 10,000,000 (written with separators, quoted) are both valid counts."""
+    areas = load_areas(source(tmp_path, counts='area_code,crime_type,count\nA1,Burglary,0\nA2,Burglary,"10,000,000"\n'))
+    assert areas.counts.get(area="A2", crime_type="Burglary") == 10_000_000
+
+
+@pytest.mark.parametrize("given, what", [
+    ("1e300", "is out of range"), ("20000001", "is out of range"), ("0", "is out of range"), ("-5", "is out of range"),
+    ("nan", "is not a finite number"), ("1.5", "must be a whole number"),
+])
+def test_bad_population_is_refused_with_its_bounds(tmp_path, given, what):
+    """Population must be a finite whole number from 1 to 20,000,000."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas=f"area_code,area_name,population\nA1,North,{given}\nA2,South,5\n"))
+    error = caught.value
+    assert (error.line, error.key, error.got, error.what) == (2, "population", given, what)
+    assert error.expected == "a whole number from 1 to 20,000,000"
+
+
+@pytest.mark.parametrize("given", ["50", "-1", "1e10", "2.5"])
+def test_tile_place_out_of_range_is_refused(tmp_path, given):
+    """Tile rows and columns are whole numbers from 0 to 49."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, f"area_code,row,column\nA1,0,{given}\nA2,0,1\n")))
+    error = caught.value
+    assert (error.line, error.key, error.got, error.expected) == (2, "column", given, "a whole number from 0 to 49")
+
+
+# ---------------------------------------------------------------- names, codes and headers
+
+
+def test_duplicate_area_names_are_refused_naming_both_lines(tmp_path):
+    """Two areas called Medway would make every table and chart ambiguous: refused, naming both lines."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,Medway,10\nA2,Medway,5\n"))
+    error = caught.value
+    assert (error.line, error.key, error.got) == (3, "area_name", "Medway")
+    assert str(error) == (f"{tmp_path / 'areas.csv'}:3: area_name: area name appears twice, on lines 2 and 3 (got 'Medway'); "
+                          "give A2 a distinct name; every table, chart and --set names an area by its name")
+
+
+def test_area_names_differing_only_in_case_and_spaces_are_duplicates(tmp_path):
+    """'Medway' and ' medway ' are the same name to a reader (and to --set)."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,Medway,10\nA2, medway ,5\n"))
+    assert caught.value.what == "area name appears twice, on lines 2 and 3"
+
+
+def test_duplicate_lsoa_names_are_refused(tmp_path):
+    """At LSOA level the name column is lsoa21_name, and names must be unique too."""
+    table = LSOA_AREAS + "L3,Medway 001A,Medway,E06000035,1200\n"
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas=table, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02"))
+    assert (caught.value.line, caught.value.key, caught.value.got) == (4, "lsoa21_name", "Medway 001A")
+
+
+def test_duplicate_names_in_counts_without_an_area_table_are_refused(tmp_path):
+    """Without a population table the areas come from the counts, and their names must be unique as well."""
+    (tmp_path / "counts.csv").write_text(MONTHLY.replace("L2,Dover 001A", "L2,Medway 001A"), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas="", crime_counts=str(tmp_path / "counts.csv"), level="lsoa", period_start="2024-01", period_end="2024-02"))
+    assert (caught.value.line, caught.value.key, caught.value.got) == (4, "lsoa21_name", "Medway 001A")
+
+
+def test_duplicate_area_codes_are_refused_naming_both_lines(tmp_path):
+    """The same code twice is still refused, now naming both lines."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,North,10\nA1,South,5\n"))
+    error = caught.value
+    assert (error.line, error.key, error.got, error.what) == (3, "area_code", "A1", "area code appears twice, on lines 2 and 3")
+
+
+def test_area_placed_twice_on_the_tile_layout_is_refused(tmp_path):
+    """An area with two tiles is refused, naming both lines."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, "area_code,row,column\nA1,0,0\nA2,0,1\nA1,1,1\n")))
+    assert (caught.value.line, caught.value.got, caught.value.what) == (4, "A1", "area code appears twice, on lines 2 and 4")
+
+
+@pytest.mark.parametrize("table", ["areas", "counts", "tiles"])
+def test_empty_area_code_is_refused(tmp_path, table):
+    """A row with a blank area code is refused in the area table, the counts and the tile layout alike."""
+    texts = {"areas": {"areas": "area_code,area_name,population\n ,North,10\nA2,South,5\n"},
+             "counts": {"counts": "area_code,crime_type,count\n,Burglary,10\n"},
+             "tiles": {"tile_layout": tiles(tmp_path, "area_code,row,column\n,0,0\nA1,0,1\nA2,1,1\n")}}
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, **texts[table]))
+    assert (caught.value.line, caught.value.key, caught.value.what) == (2, "area_code", "row has no area code")
+
+
+def test_empty_area_code_is_refused_even_when_other_areas_are_counted(tmp_path):
+    """data.other_areas = "count" counts rows for other areas; a blank code is a mistake, not another area."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary,1\n,Burglary,10\n", other_areas="count"))
+    assert (caught.value.line, caught.value.what) == (3, "row has no area code")
+
+
+def test_a_column_named_twice_is_refused(tmp_path):
+    """Two population columns: which one is meant is unclear, so the header is refused."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population,population\nA1,North,10,11\nA2,South,5,6\n"))
+    error = caught.value
+    assert (error.line, error.key, error.got) == (1, "population", "columns 3 and 4")
+
+
+def test_period_start_without_period_end_is_refused(tmp_path):
+    """Half a period would silently sum every period's rows: refused at the header."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count,period_start\nA1,Burglary,1,2025-06\n"))
+    assert (caught.value.line, caught.value.key, caught.value.what) == (1, "period_start", "has a period_start column but no period_end column")
+
+
+def test_counts_with_a_header_and_no_rows_are_refused(tmp_path):
+    """A counts file with only its header says so, rather than blaming the period."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\n"))
+    assert (caught.value.line, caught.value.key, caught.value.what) == (2, "data.crime_counts", "has a header but no rows")
+
+
+def test_tile_layout_with_a_header_and_no_rows_is_refused(tmp_path):
+    """A layout with no rows is a broken file, not a layout for other areas."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, "area_code,row,column\n")))
+    assert (caught.value.line, caught.value.what) == (2, "has a header but no rows")
+
+
+def test_misspelt_crime_type_gets_a_suggestion(tmp_path):
+    """'burglary' is refused with the police.uk spelling offered."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,burglary,1\n"))
+    assert caught.value.got == "burglary" and caught.value.hint == "did you mean 'Burglary'?"
+
+
+# ---------------------------------------------------------------- files that are not CSV text
+
+
+def test_file_that_is_not_utf8_names_line_and_column(tmp_path):
+    """A Latin-1 'é' is refused with the line and column of the first bad byte."""
+    (tmp_path / "areas.csv").write_text(AREAS, encoding="utf-8")
+    (tmp_path / "counts.csv").write_bytes("area_code,crime_type,count\nA1,Burglary,1\nA2,Vol é,2\n".encode("latin-1"))
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(tmp_path / "areas.csv"), crime_counts=str(tmp_path / "counts.csv")))
+    error = caught.value
+    assert (error.line, error.key, error.got, error.what) == (3, "data.crime_counts", "byte 0xe9 at column 8", "is not UTF-8 text")
+
+
+def test_utf16_file_is_refused(tmp_path):
+    """A spreadsheet's 'Unicode text' (UTF-16) is not UTF-8: refused at line 1."""
+    (tmp_path / "areas.csv").write_bytes(AREAS.encode("utf-16"))
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(tmp_path / "areas.csv")))
+    assert (caught.value.line, caught.value.got) == (1, "byte 0xff at column 1")
+
+
+def test_binary_file_with_nul_bytes_is_refused(tmp_path):
+    """A file holding NUL bytes is binary, not CSV, even where it happens to be valid UTF-8."""
+    (tmp_path / "areas.csv").write_bytes(b"area_code,area_name,population\nA1\x00\x00,North,1\n")
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(tmp_path / "areas.csv")))
+    assert (caught.value.line, caught.value.key, caught.value.got) == (2, "data.areas", "NUL at column 3")
+
+
+def test_folder_named_as_a_csv_is_refused(tmp_path):
+    """A folder where a CSV is expected: refused, naming the key."""
+    (tmp_path / "counts.csv").mkdir()
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(crime_counts=str(tmp_path / "counts.csv")))
+    assert (caught.value.file, caught.value.key, caught.value.what) == (str(tmp_path / "counts.csv"), "data.crime_counts", "is a folder, not a CSV file")
+
+
+def test_empty_path_is_refused(tmp_path):
+    """data.crime_counts = "" names no file."""
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(crime_counts=""))
+    assert (caught.value.key, caught.value.what) == ("data.crime_counts", "names no file")
+
+
+def test_path_through_a_file_is_not_found(tmp_path):
+    """A path that runs through a file (areas.csv/x.csv) is simply not found."""
+    (tmp_path / "areas.csv").write_text(AREAS, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(tmp_path / "areas.csv" / "x.csv")))
+    assert caught.value.what == "data file not found"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_file_is_refused(tmp_path):
+    """A file without read permission is refused, naming it."""
+    path = tmp_path / "areas.csv"
+    path.write_text(AREAS, encoding="utf-8")
+    path.chmod(0)
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(path)))
+    assert (caught.value.file, caught.value.what) == (str(path), "cannot be read")
+
+
+def test_embedded_name_cannot_leave_the_data_folder():
+    """embedded: names a shipped file, never a path."""
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas="embedded:../inputs.py"))
+    assert caught.value.what == "names no embedded data file"
+
+
+# ---------------------------------------------------------------- boundary files that are not what they say
+
+
+def boundary_error(tmp_path, collection=None, text=None) -> DataError:
+    path = tmp_path / "boundaries.geojson"
+    path.write_text(text if text is not None else json.dumps(collection), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, boundaries=str(path)))
+    return caught.value
+
+
+def test_boundary_file_that_is_a_json_list_is_refused(tmp_path):
+    """A bare list of features is not a FeatureCollection."""
+    error = boundary_error(tmp_path, [square("A1", 0.0), square("A2", 0.2)])
+    assert (error.key, error.got, error.what) == ("data.boundaries", "a JSON list", "is not a GeoJSON FeatureCollection with features")
+
+
+def test_feature_that_is_not_an_object_is_refused(tmp_path):
+    """A feature that is a string is refused, naming its index."""
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [square("A1", 0.0), "A2"]})
+    assert (error.key, error.got, error.what) == ("features[1]", '"A2"', "is not a GeoJSON Feature")
+
+
+def test_feature_properties_that_are_not_an_object_are_refused(tmp_path):
+    """Properties given as a list are refused, naming the feature."""
+    bad = {**square("A1", 0.0), "properties": ["A1"]}
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
+    assert (error.key, error.got) == ("features[0].properties", '["A1"]')
+
+
+def test_features_without_properties_are_counted_in_the_note(tmp_path):
+    """A feature with no properties cannot be matched: it is ignored and the map's note says so."""
+    bare = {"type": "Feature", "geometry": square("Z", 0.9)["geometry"]}
+    collection = {"type": "FeatureCollection", "features": [square("A1", 0.0), bare, square("A2", 0.2), square("Z9", 0.4)]}
+    area_map = load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection))).area_map
+    assert area_map.kind == "boundaries" and area_map.note == "1 feature for other areas ignored; 1 feature with no properties ignored"
+
+
+def test_geometry_that_is_not_an_object_is_refused(tmp_path):
+    """A geometry given as a list is no polygon."""
+    bad = {**square("A1", 0.0), "geometry": [[0, 51]]}
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
+    assert (error.key, error.got, error.what) == ("features[0]", "A1: list", "feature has no polygon geometry")
+
+
+@pytest.mark.parametrize("ring", [[[float("nan"), 51.0], [0.1, 51.0], [0.1, 51.1]], [[0.0], [0.1], [0.2]], [[0.0, 51.0], [0.1, 51.0]], None])
+def test_malformed_coordinates_are_refused(tmp_path, ring):
+    """Rings need at least three finite [x, y] positions: NaN, one-number positions, two points or null are refused."""
+    bad = square("A1", 0.0)
+    bad["geometry"]["coordinates"] = [ring] if ring is not None else None
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
+    assert (error.key, error.what) == ("features[0]", "feature has malformed coordinates") and error.got.startswith("A1: ")
+
+
+def test_empty_boundary_file_is_refused(tmp_path):
+    """An empty GeoJSON file says it is empty."""
+    error = boundary_error(tmp_path, text="")
+    assert (error.key, error.what) == ("data.boundaries", "is empty")
+
+
+def test_absurdly_nested_json_is_refused(tmp_path):
+    """JSON nested deeper than Python can read is refused, not a crash."""
+    error = boundary_error(tmp_path, text="[" * 100_000 + "]" * 100_000)
+    assert error.what == "is not valid GeoJSON: it is nested deeper than any GeoJSON"
+
+
+def test_boundary_folder_is_refused(tmp_path):
+    """A folder named as the boundaries file is refused, calling it GeoJSON."""
+    (tmp_path / "boundaries").mkdir()
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, boundaries=str(tmp_path / "boundaries")))
+    assert caught.value.what == "is a folder, not a GeoJSON file"
+
+
+# ---------------------------------------------------------------- every message is one line
+
+ONE_LINE_CASES = {
+    "short row": {"counts": "area_code,crime_type,count\nA1\n"},
+    "long row with a line break in a quoted field": {"counts": 'area_code,crime_type,count\nA1,"Bur\nglary",1,2\n'},
+    "code with a line break": {"counts": 'area_code,crime_type,count\n"A\n1",Burglary,1\n'},
+    "crime type with a line break": {"counts": 'area_code,crime_type,count\nA1,"Burg\r\nlary",1\n'},
+    "header with a line break": {"counts": 'area_code,"crime\ntype",count\nA1,Burglary,1\n'},
+    "long value": {"counts": "area_code,crime_type,count\nA1,Burglary," + "9" * 5000 + "\n"},
+    "duplicate name with a line break": {"areas": 'area_code,area_name,population\nA1,"Med\nway",1\n"A\n2","Med\nway",2\n'},
+    "period with a line break": {"counts": 'area_code,crime_type,count,period_start,period_end\nA1,Burglary,1,"20\n24",2024\n'},
+    "boundary property with a line break": {"boundaries": {"type": "FeatureCollection", "features": [
+        {**square("A1", 0.0), "properties": {"co\nde": "A1"}}]}},
+    "not UTF-8": {"counts_bytes": b"area_code,crime_type,count\n\xff\n"},
+}
+
+
+@pytest.mark.parametrize("case", list(ONE_LINE_CASES))
+def test_every_data_error_is_one_line(tmp_path, case):
+    """Whatever the file holds (line breaks, long values, bad bytes), the error is one line of readable length."""
+    spec = dict(ONE_LINE_CASES[case])
+    if "counts_bytes" in spec:
+        (tmp_path / "raw.csv").write_bytes(spec.pop("counts_bytes"))
+        data = DataSource(areas=str(source(tmp_path).areas), crime_counts=str(tmp_path / "raw.csv"))
+    elif "boundaries" in spec:
+        data = source(tmp_path, boundaries=geojson(tmp_path, spec["boundaries"]))
+    else:
+        data = source(tmp_path, **spec)
+    with pytest.raises(DataError) as caught:
+        load_areas(data)
+    text = str(caught.value)
+    assert "\n" not in text and "\r" not in text and len(text) < 400, text
+
+
+# ---------------------------------------------------------------- through the command line
+
+BAD_RUNS = {
+    "short count row": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary\n"}, "counts.csv:2: count: row has 2 fields"),
+    "long count row": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary,1,000\n"}, "counts.csv:2: row has 4 fields"),
+    "short area row": ("areas", {"areas": "area_code,area_name,population\nA1,North\nA2,South,5\n"}, "areas.csv:2: population: row has 2 fields"),
+    "long area row": ("areas", {"areas": "area_code,area_name,population\nA1,North,5,6\nA2,South,5\n"}, "areas.csv:2: row has 4 fields"),
+    "count out of range": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary,1e300\n"}, "counts.csv:2: count: is out of range"),
+    "count not finite": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary,nan\n"}, "counts.csv:2: count: is not a finite number"),
+    "population out of range": ("areas", {"areas": "area_code,area_name,population\nA1,North,1e300\nA2,South,5\n"},
+                                "areas.csv:2: population: is out of range"),
+    "duplicate area name": ("areas", {"areas": "area_code,area_name,population\nA1,Medway,10\nA2,Medway,5\n"},
+                            "areas.csv:3: area_name: area name appears twice, on lines 2 and 3"),
+    "duplicate area code": ("areas", {"areas": "area_code,area_name,population\nA1,North,10\nA1,South,5\n"},
+                            "areas.csv:3: area_code: area code appears twice, on lines 2 and 3"),
+    "empty area code": ("counts", {"counts": "area_code,crime_type,count\n,Burglary,1\n"}, "counts.csv:2: area_code: row has no area code"),
+    "column named twice": ("counts", {"counts": "area_code,crime_type,count,count\nA1,Burglary,1,2\n"}, "counts.csv:1: count: the header names a column twice"),
+    "half a period": ("counts", {"counts": "area_code,crime_type,count,period_end\nA1,Burglary,1,2026-05\n"},
+                      "counts.csv:1: period_end: has a period_end column but no period_start column"),
+    "counts header only": ("counts", {"counts": "area_code,crime_type,count\n"}, "counts.csv:2: data.crime_counts: has a header but no rows"),
+    "counts not UTF-8": ("counts", {"counts": b"area_code,crime_type,count\nA1,Burglary,\xa31\n"}, "counts.csv:2: data.crime_counts: is not UTF-8 text"),
+    "counts binary": ("counts", {"counts": b"\x00\x01\x02PK\x03\x04"}, "counts.csv:1: data.crime_counts: holds NUL bytes"),
+    "counts folder": ("counts", {"counts": None}, "counts.csv: data.crime_counts: is a folder, not a CSV file"),
+    "short tile row": ("tiles", {"tiles": "area_code,row,column\nA1,0\nA2,0,1\n"}, "tiles.csv:2: column: row has 2 fields"),
+    "tile out of range": ("tiles", {"tiles": "area_code,row,column\nA1,0,1e10\nA2,0,1\n"}, "tiles.csv:2: column: is out of range"),
+    "tiles header only": ("tiles", {"tiles": "area_code,row,column\n"}, "tiles.csv:2: data.tile_layout: has a header but no rows"),
+    "boundaries a list": ("boundaries", {"boundaries": "[]"}, "boundaries.geojson: data.boundaries: is not a GeoJSON FeatureCollection"),
+    "feature not an object": ("boundaries", {"boundaries": '{"type": "FeatureCollection", "features": [1]}'},
+                              "boundaries.geojson: features[0]: is not a GeoJSON Feature"),
+    "properties not an object": ("boundaries", {"boundaries": '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": "A1"}]}'},
+                                 "boundaries.geojson: features[0].properties: feature's properties are not a JSON object"),
+    "malformed coordinates": ("boundaries", {"boundaries": json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "A1"}, "geometry": {"type": "Polygon", "coordinates": [[[0, "x"], [1, 1], [1, 0]]]}}]})},
+        "boundaries.geojson: features[0]: feature has malformed coordinates"),
+    "boundaries nested too deep": ("boundaries", {"boundaries": "[" * 100_000}, "boundaries.geojson: data.boundaries: is not valid GeoJSON"),
+    "boundaries empty": ("boundaries", {"boundaries": ""}, "boundaries.geojson: data.boundaries: is empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RUNS))
+def test_cli_run_refuses_bad_input_in_one_line(tmp_path, case):
+    """`safer-streets run` on a bad data file: exit 2, one `error:` line naming the file, nothing on stdout, nothing written."""
+    from click.testing import CliRunner
+    from conftest import REPO
+
+    from simulator.cli import cli
+
+    _, texts, expected = BAD_RUNS[case]
+    files = {"areas": "areas.csv", "counts": "counts.csv", "tiles": "tiles.csv", "boundaries": "boundaries.geojson"}
+    contents = {"areas": AREAS, "counts": COUNTS, **texts}
+    for name, text in contents.items():
+        path = tmp_path / files[name]
+        if text is None:
+            path.mkdir()
+        elif isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+    data = {"areas": "areas", "crime_counts": "counts", "tile_layout": "tiles", "boundaries": "boundaries"}
+    lines = [f'{key} = "{tmp_path / files[name]}"' if name in contents else f'{key} = ""' for key, name in data.items()]
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(f'extends = "{REPO / "configs" / "kent.toml"}"\nname = "bad-input"\n[data]\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert f"{tmp_path}/{expected}" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "" and not out.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == before

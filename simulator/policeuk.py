@@ -4,7 +4,9 @@ Reads the monthly `*-street.csv` files as downloaded: single files, folders of m
 the zip archive. Rows are streamed (memory holds the aggregate, not the rows), and every row read
 is either aggregated or rejected with a reason: no LSOA (unlocated), unknown crime type,
 duplicate crime ID within a month's file, a bad month, or a malformed line. A wrong header is an
-error. District comes from the LSOA name ("Medway 001A" → Medway), the force from "Falls within".
+error. A file with a header and no rows is listed as empty and warned about; if every file is
+empty there is nothing to import, and that is an error. District comes from the LSOA name
+("Medway 001A" → Medway), the force from "Falls within".
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain, compress, islice
@@ -65,7 +68,10 @@ class Problem:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import read: files, months, forces, and every row either aggregated or rejected by reason."""
+    """What an import read: files, months, forces, and every row either aggregated or rejected by reason.
+
+    Files with a header and no rows are listed in `empty_files`, and `warnings` says so in words.
+    """
 
     files: tuple[str, ...]
     files_skipped: tuple[str, ...]
@@ -78,17 +84,26 @@ class ImportReport:
     unknown_crime_types: tuple[tuple[str, int], ...]
     examples: tuple[Problem, ...]
     lsoas: int
+    empty_files: tuple[str, ...] = ()
 
     @property
     def rows_rejected(self) -> int:
         """Rows not aggregated, all reasons."""
         return sum(count for _, count in self.rejected)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the person importing should know that is not an error, one complete line each."""
+        return tuple(f"{label} has a header but no rows: that month adds no records to the counts "
+                     "(download it again if it should have some)" for label in self.empty_files)
+
     def as_dict(self) -> dict:
         """The report as plain JSON-ready data."""
         return {
             "files": list(self.files),
             "files_skipped": list(self.files_skipped),
+            "empty_files": list(self.empty_files),
+            "warnings": list(self.warnings),
             "months": list(self.months),
             "forces": dict(self.forces),
             "rows_read": self.rows_read,
@@ -141,24 +156,54 @@ def street_files(paths: list[str | Path]) -> list[str]:
 def import_street_files(paths: list[str | Path], progress: Progress | None = None) -> StreetCounts:
     """Stream every street file under `paths` into counts, refusing a file whose header is not police.uk's."""
     report_progress = progress or (lambda name: None)
-    sources, skipped = _find_sources([Path(path) for path in paths])
+    given = [Path(path) for path in paths]
+    sources, skipped = _find_sources(given)
     if not sources:
+        found = skipped + _other_files(given)
         raise DataError("holds no police.uk street files", file=", ".join(str(path) for path in paths),
+                        got=f"found {_listed(found, 'other file')}" if found else "no files at all",
                         hint=f"name *{STREET_SUFFIX} files, folders of them, or the zip archive downloaded from data.police.uk")
     tally = _Tally()
     seen_files: set[str] = set()
     read_files: list[str] = []
+    empty_files: list[str] = []
     for label, opener in sources:
-        base = label.replace("\\", "/").rsplit("/", 1)[-1]
+        base = _base_name(label)
         if base in seen_files:
             skipped.append(f"{label} (the same month and force as an earlier file)")
             continue
         seen_files.add(base)
         read_files.append(label)
         report_progress(label)
-        with opener() as raw:
-            tally.read_file(raw, label)
-    return tally.finish(tuple(read_files), tuple(skipped))
+        rows_before = tally.rows_read
+        tally.read_file(opener, label)
+        if tally.rows_read == rows_before:
+            empty_files.append(label)
+    if len(empty_files) == len(read_files):
+        if len(read_files) == 1:
+            raise DataError("has a header but no rows: nothing to import", file=read_files[0], line=2,
+                            hint="download the file again from data.police.uk; a month with records has a row for each")
+        raise DataError("every street file has a header but no rows: nothing to import", file=", ".join(str(path) for path in paths),
+                        got=_listed(empty_files, "empty file"),
+                        hint="download the files again from data.police.uk; a month with records has a row for each")
+    return tally.finish(tuple(read_files), tuple(skipped), tuple(empty_files))
+
+
+def _base_name(label: str) -> str:
+    return label.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _listed(labels: list[str], noun: str) -> str:
+    """'3 other files: a.csv, b.csv, c.txt' (names only, at most three, then how many more)."""
+    names = [_base_name(label) for label in labels[:3]]
+    more = f" and {len(labels) - 3} more" if len(labels) > 3 else ""
+    return f"{len(labels)} {noun}{'' if len(labels) == 1 else 's'}: {', '.join(names)}{more}"
+
+
+def _other_files(paths: list[Path]) -> list[str]:
+    """Files in the given folders that are neither CSV nor zip (for saying what a folder held instead of street files)."""
+    return [str(item) for path in paths if path.is_dir()
+            for item in sorted(path.rglob("*")) if item.is_file() and item.suffix.lower() not in (".csv", ".zip")]
 
 
 class _Tally:
@@ -186,7 +231,7 @@ class _Tally:
         if len(self.examples) < EXAMPLES_KEPT:
             self.examples.append(Problem(reason, label, line, detail[:120]))
 
-    def read_file(self, raw, label: str) -> None:
+    def read_file(self, opener: Callable, label: str) -> None:
         """Aggregate one file, a chunk of lines at a time.
 
         Police.uk writes no quoted fields, so a clean chunk is split on commas in one call and its
@@ -194,8 +239,17 @@ class _Tally:
         (`_count_rows`); from the first quote on, the csv module reads the rest of the file, so
         quoted fields are still parsed correctly.
         """
-        with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
-            keys = self._read_text(text, label)
+        try:
+            with opener() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+                keys = self._read_text(text, label)
+        except UnicodeDecodeError:
+            line, column, byte = _first_undecodable(opener)
+            raise DataError("is not UTF-8 text", file=label, line=line, got=f"byte 0x{byte:02x} at column {column}",
+                            hint="download the file again from data.police.uk") from None
+        except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as error:
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise DataError("cannot be read", file=label, got=reason[:80],
+                            hint="check the file's permissions, or download it again if it is damaged") from None
         if keys:
             self.reduced.append(np.unique(np.concatenate(keys), return_counts=True))
 
@@ -221,10 +275,9 @@ class _Tally:
                 counted = self._count_columns(joined, len(lines), line, label, ids)
                 keys.append(counted if counted is not None else self._count_rows(list(map(SPLIT_FIELDS, lines)), line, label, ids))
                 line += len(lines)
-        except UnicodeDecodeError:
-            raise DataError("is not UTF-8 text", file=label, line=line, hint="download the file again from data.police.uk") from None
         except csv.Error as error:
-            raise DataError(f"cannot be read as CSV ({error})", file=label, line=line) from None
+            raise DataError(f"cannot be read as CSV ({error})", file=label, line=line,
+                            hint="a quote opened on or after this line may never be closed; download the file again") from None
         return keys
 
     @staticmethod
@@ -318,7 +371,7 @@ class _Tally:
             month_part = np.fromiter(map(self.month_index.__getitem__, months), dtype=np.int64, count=len(months)) << KEY_MONTH_SHIFT
         return (areas << KEY_AREA_SHIFT) | month_part | crimes
 
-    def finish(self, files: tuple[str, ...], skipped: tuple[str, ...]) -> StreetCounts:
+    def finish(self, files: tuple[str, ...], skipped: tuple[str, ...], empty: tuple[str, ...] = ()) -> StreetCounts:
         codes = sorted(self.area_index)
         months = sorted(self.month_index)
         area_rank = np.zeros(max(len(codes), 1), dtype=np.int64)
@@ -349,10 +402,22 @@ class _Tally:
             unknown_crime_types=tuple(sorted(self.unknown.items())),
             examples=tuple(self.examples),
             lsoas=len(codes),
+            empty_files=empty,
         )
         if report.rows_read != report.rows_aggregated + report.rows_rejected:
             raise InternalError(f"import lost rows: {report.rows_read} read, {report.rows_aggregated} counted, {report.rows_rejected} rejected")
         return StreetCounts(tuple(codes), tuple(self.names[code] for code in codes), tuple(months), keys, counts, report)
+
+
+def _first_undecodable(opener: Callable) -> tuple[int, int, int]:
+    """Line, column and value of the first byte that is not UTF-8 (read again line by line, only when a file fails)."""
+    with opener() as raw:
+        for number, data in enumerate(raw, start=1):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return number, len(data[:error.start].decode("utf-8-sig")) + 1, data[error.start]
+    raise InternalError("a file failed to decode as UTF-8, but every line of it decodes")
 
 
 def _find_sources(paths: list[Path]) -> tuple[list[tuple[str, Callable]], list[str]]:
@@ -363,7 +428,12 @@ def _find_sources(paths: list[Path]) -> tuple[list[tuple[str, Callable]], list[s
         if not path.exists():
             raise DataError("not found", file=str(path), hint="name a *-street.csv file, a folder or the downloaded zip")
         if path.is_dir():
-            for member in sorted(item for item in path.rglob("*") if item.is_file()):
+            try:
+                members = sorted(item for item in path.rglob("*") if item.is_file())
+            except OSError as error:
+                raise DataError("cannot be listed", file=str(error.filename or path), got=error.strerror,
+                                hint="check the folder's permissions") from None
+            for member in members:
                 if member.name.endswith(STREET_SUFFIX):
                     sources.append((str(member), lambda member=member: open(member, "rb")))
                 elif member.suffix.lower() == ".zip":
@@ -372,7 +442,7 @@ def _find_sources(paths: list[Path]) -> tuple[list[tuple[str, Callable]], list[s
                     skipped += ignored
                 elif member.suffix.lower() == ".csv":
                     skipped.append(str(member))
-        elif zipfile.is_zipfile(path):
+        elif zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":
             found, ignored = _zip_sources(path)
             sources += found
             skipped += ignored
@@ -383,18 +453,26 @@ def _find_sources(paths: list[Path]) -> tuple[list[tuple[str, Callable]], list[s
 
 def _zip_sources(path: Path) -> tuple[list[tuple[str, Callable]], list[str]]:
     try:
-        archive_names = sorted(zipfile.ZipFile(path).namelist())
-    except zipfile.BadZipFile:
-        raise DataError("is not a readable zip archive", file=str(path), hint="download the archive again") from None
+        with zipfile.ZipFile(path) as archive:
+            archive_names = sorted(archive.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        reason = getattr(error, "strerror", None) or "not a zip archive, or a damaged one"
+        raise DataError("is not a readable zip archive", file=str(path), got=reason, hint="download the archive again") from None
     found, ignored = [], []
     for name in archive_names:
         if name.endswith("/"):
             continue
+        shown = _printable(name)
         if name.endswith(STREET_SUFFIX):
-            found.append((f"{path}:{name}", lambda name=name: _ZipMember(path, name)))
+            found.append((f"{path}:{shown}", lambda name=name: _ZipMember(path, name)))
         else:
-            ignored.append(f"{path}:{name}")
+            ignored.append(f"{path}:{shown}")
     return found, ignored
+
+
+def _printable(name: str) -> str:
+    """A name from an archive for messages: line breaks and other control characters escaped."""
+    return name if name.isprintable() else "".join(char if char.isprintable() else repr(char)[1:-1] for char in name)
 
 
 class _ZipMember:
@@ -405,7 +483,12 @@ class _ZipMember:
         self.name = name
 
     def __enter__(self):
-        self.handle = self.archive.open(self.name)
+        try:
+            self.handle = self.archive.open(self.name)
+        except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as error:  # encrypted, an unknown compression, damaged
+            self.archive.close()
+            raise DataError("cannot be read from the zip archive", file=f"{self.archive.filename}:{_printable(self.name)}", got=str(error)[:80],
+                            hint="download the archive again from data.police.uk") from None
         return self.handle
 
     def __exit__(self, *exc) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import json
+import os
 import zipfile
 
 import pytest
@@ -236,3 +238,246 @@ def test_the_real_kent_sample(tmp_path):
         districts[district] += count
     assert districts["Medway"] == 52 and districts["Thanet"] == 24 and len(districts) == 13
     assert dict(report.forces) == {"Kent Police": 299} and report.months == ("2024-01",)
+
+
+# ---------------------------------------------------------------- empty files and files that cannot be read
+
+
+def test_header_only_file_is_counted_as_empty_with_a_warning(tmp_path):
+    """A month's file with a header and no rows adds nothing, and the report says so in a complete line."""
+    full = write(tmp_path / "2024-02" / "2024-02-kent-street.csv", [row("a1", month="2024-02")])
+    empty = write(tmp_path / "2024-03" / "2024-03-kent-street.csv", [])
+    report = import_street_files([tmp_path]).report
+    assert report.files == (str(full), str(empty)) and report.empty_files == (str(empty),)
+    assert report.warnings == (
+        f"{empty} has a header but no rows: that month adds no records to the counts (download it again if it should have some)",
+    )
+    assert (report.rows_read, report.rows_aggregated) == (1, 1)
+
+
+def test_empty_files_and_warnings_are_in_the_saved_report(tmp_path):
+    """The report's JSON lists the empty files and the warnings."""
+    write(tmp_path / "2024-02-kent-street.csv", [row("a1", month="2024-02")])
+    empty = write(tmp_path / "2024-03-kent-street.csv", [])
+    saved = import_street_files([tmp_path]).report.as_dict()
+    assert saved["empty_files"] == [str(empty)] and len(saved["warnings"]) == 1
+
+
+def test_no_warnings_when_every_file_has_rows(tmp_path):
+    """An ordinary import warns about nothing."""
+    assert import_street_files([SAMPLE]).report.warnings == ()
+
+
+def test_single_header_only_file_is_nothing_to_import(tmp_path):
+    """The only file given has a header but no rows: an error, not a silent import of nothing."""
+    path = write(tmp_path / "2024-03-kent-street.csv", [])
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(path), 2, None, None)
+    assert str(error) == (f"{path}:2: has a header but no rows: nothing to import; "
+                          "download the file again from data.police.uk; a month with records has a row for each")
+
+
+def test_header_only_with_bom_and_windows_line_ends_is_empty_too(tmp_path):
+    """A byte-order mark and CRLF do not make a header-only file look like data."""
+    path = write(tmp_path / "2024-03-kent-street.csv", [], newline="\r\n", bom=True)
+    with pytest.raises(DataError, match="has a header but no rows"):
+        import_street_files([path])
+
+
+def test_every_file_empty_is_nothing_to_import(tmp_path):
+    """Several files, all header-only: one error naming them."""
+    write(tmp_path / "2024-01-kent-street.csv", [])
+    write(tmp_path / "2024-02-kent-street.csv", [])
+    with pytest.raises(DataError) as caught:
+        import_street_files([tmp_path])
+    error = caught.value
+    assert (error.file, error.what) == (str(tmp_path), "every street file has a header but no rows: nothing to import")
+    assert error.got == "2 empty files: 2024-01-kent-street.csv, 2024-02-kent-street.csv"
+
+
+def test_missing_path_is_an_error_naming_it(tmp_path):
+    """A path that does not exist is named."""
+    with pytest.raises(DataError) as caught:
+        import_street_files([tmp_path / "2024-01-kent-street.csv"])
+    assert (caught.value.file, caught.value.what) == (str(tmp_path / "2024-01-kent-street.csv"), "not found")
+
+
+def test_folder_without_street_files_says_what_it_found(tmp_path):
+    """A folder of outcomes files and notes: the error lists what was there instead."""
+    (tmp_path / "2024-01-kent-outcomes.csv").write_text("Crime ID\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        import_street_files([tmp_path])
+    error = caught.value
+    assert (error.file, error.got) == (str(tmp_path), "found 2 other files: 2024-01-kent-outcomes.csv, notes.txt")
+
+
+def test_empty_folder_says_it_holds_nothing(tmp_path):
+    """An empty folder: 'no files at all'."""
+    with pytest.raises(DataError) as caught:
+        import_street_files([tmp_path])
+    assert caught.value.got == "no files at all"
+
+
+def test_file_named_zip_that_is_not_a_zip_is_refused(tmp_path):
+    """A .zip that is not a zip archive (an interrupted download) is refused as such, not read as CSV."""
+    path = tmp_path / "download.zip"
+    path.write_text("<html>Service unavailable</html>", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    assert (caught.value.file, caught.value.what) == (str(path), "is not a readable zip archive")
+
+
+def test_zip_without_street_files_lists_its_files(tmp_path):
+    """A zip holding only outcomes files: the error names them."""
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("2024-01/2024-01-kent-outcomes.csv", "Crime ID\n")
+    with pytest.raises(DataError) as caught:
+        import_street_files([archive])
+    assert (caught.value.file, caught.value.got) == (str(archive), "found 1 other file: 2024-01-kent-outcomes.csv")
+
+
+def test_damaged_zip_member_is_refused(tmp_path):
+    """A member whose bytes were damaged fails its checksum: refused, naming the member."""
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("2024-01/2024-01-kent-street.csv", ",".join(HEADER) + "\n" + ",".join(row("a1")) + "\n")
+    damaged = bytearray(archive.read_bytes())
+    damaged[damaged.index(b"a1,2024") + 4] ^= 1
+    archive.write_bytes(bytes(damaged))
+    with pytest.raises(DataError) as caught:
+        import_street_files([archive])
+    assert (caught.value.file, caught.value.what) == (f"{archive}:2024-01/2024-01-kent-street.csv", "cannot be read")
+    assert "CRC" in caught.value.got
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_file_is_refused(tmp_path):
+    """A street file without read permission is refused, naming it."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1")])
+    path.chmod(0)
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    assert (caught.value.file, caught.value.what) == (str(path), "cannot be read")
+
+
+def test_file_that_is_not_utf8_names_the_line_and_column(tmp_path, monkeypatch):
+    """A Latin-1 byte deep in the file, past the first chunk, is reported at its own line and column."""
+    monkeypatch.setattr(policeuk, "CHUNK_ROWS", 2)
+    path = write(tmp_path / "2024-01-kent-street.csv", [row(f"a{i}") for i in range(6)])
+    path.write_bytes(path.read_bytes() + ",".join(row("b1", location="On or near Café")).encode("latin-1") + b"\n")
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    error = caught.value
+    assert (error.file, error.line, error.got, error.what) == (str(path), 8, "byte 0xe9 at column 59", "is not UTF-8 text")
+
+
+def test_binary_file_is_refused(tmp_path):
+    """A binary file named like a street file is refused as not UTF-8 at its first bad byte."""
+    path = tmp_path / "2024-01-kent-street.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    assert (caught.value.line, caught.value.got) == (1, "byte 0x89 at column 1")
+
+
+def test_quote_never_closed_is_refused(tmp_path):
+    """A quote that is never closed swallows the file until the csv field limit: refused with a hint, not a crash."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1")], tail='"' + "x" * 200_000 + "\n" + ",".join(row("a2")) + "\n")
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    assert caught.value.what.startswith("cannot be read as CSV") and "never be closed" in caught.value.hint
+
+
+ONE_LINE_IMPORTS = {
+    "missing": lambda tmp: [tmp / "nowhere" / "2024-01-kent-street.csv"],
+    "empty folder": lambda tmp: [tmp],
+    "header only": lambda tmp: [write(tmp / "2024-01-kent-street.csv", [])],
+    "wrong header with a line break": lambda tmp: [write(tmp / "2024-01-kent-street.csv", [], header=['"Crime\nID"', *HEADER[1:]])],
+    "not a zip": lambda tmp: [raw_file(tmp / "x.zip", b"PK")],
+    "not UTF-8": lambda tmp: [raw_file(tmp / "2024-01-kent-street.csv", b"\xff\xfe")],
+}
+
+
+def raw_file(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", list(ONE_LINE_IMPORTS))
+def test_every_import_error_is_one_line(tmp_path, case):
+    """Each import error is one line (the longest, a wrong header, lists the twelve columns expected)."""
+    with pytest.raises(DataError) as caught:
+        import_street_files(ONE_LINE_IMPORTS[case](tmp_path))
+    text = str(caught.value)
+    assert "\n" not in text and "\r" not in text and len(text) < 600, text
+
+
+# ---------------------------------------------------------------- through the command line
+
+
+def bad_import_paths(tmp_path, case):
+    if case == "header only":
+        return [write(tmp_path / "in" / "2024-03-kent-street.csv", [])], "2024-03-kent-street.csv:2: has a header but no rows"
+    if case == "every file empty":
+        write(tmp_path / "in" / "2024-01-kent-street.csv", [])
+        write(tmp_path / "in" / "2024-02-kent-street.csv", [])
+        return [tmp_path / "in"], "in: every street file has a header but no rows"
+    if case == "not a zip":
+        path = tmp_path / "in" / "download.zip"
+        path.parent.mkdir()
+        path.write_bytes(b"<html></html>")
+        return [path], "download.zip: is not a readable zip archive"
+    if case == "zip without street files":
+        path = tmp_path / "in" / "download.zip"
+        path.parent.mkdir()
+        with zipfile.ZipFile(path, "w") as handle:
+            handle.writestr("2024-01/2024-01-kent-outcomes.csv", "Crime ID\n")
+        return [path], "download.zip: holds no police.uk street files (got 'found 1 other file: 2024-01-kent-outcomes.csv')"
+    if case == "folder without street files":
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / "readme.txt").write_text("x", encoding="utf-8")
+        return [tmp_path / "in"], "in: holds no police.uk street files (got 'found 1 other file: readme.txt')"
+    if case == "not UTF-8":
+        path = write(tmp_path / "in" / "2024-01-kent-street.csv", [row("a1")])
+        path.write_bytes(path.read_bytes() + b"\xe9\n")
+        return [path], "2024-01-kent-street.csv:3: is not UTF-8 text"
+    if case == "missing":
+        return [tmp_path / "in" / "2024-01-kent-street.csv"], "2024-01-kent-street.csv: not found"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["header only", "every file empty", "not a zip", "zip without street files",
+                                  "folder without street files", "not UTF-8", "missing"])
+def test_cli_import_refuses_bad_input_in_one_line(tmp_path, case):
+    """`safer-streets import police-uk` on bad input: exit 2, one `error:` line naming the file, nothing on stdout, no file written."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    paths, expected = bad_import_paths(tmp_path, case)
+    out = tmp_path / "out" / "counts.csv"
+    result = CliRunner().invoke(cli, ["import", "police-uk", *map(str, paths), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "" and not (tmp_path / "out").exists()
+
+
+def test_cli_import_with_an_empty_month_succeeds_and_records_the_warning(tmp_path):
+    """One empty month among others: exit 0, and the saved report carries the warning."""
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    write(tmp_path / "in" / "2024-02-kent-street.csv", [row("a1", month="2024-02")])
+    write(tmp_path / "in" / "2024-03-kent-street.csv", [])
+    out = tmp_path / "counts.csv"
+    result = CliRunner().invoke(cli, ["import", "police-uk", str(tmp_path / "in"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "counts.import.json").read_text(encoding="utf-8"))
+    assert saved["empty_files"] == [str(tmp_path / "in" / "2024-03-kent-street.csv")]
+    assert saved["warnings"][0].endswith("has a header but no rows: that month adds no records to the counts (download it again if it should have some)")

@@ -3,6 +3,10 @@
 A scenario file (TOML) is merged from its `extends` chain by `scenario.py` and then built
 into these classes by `build`, which refuses unknown keys (suggesting the closest known one),
 checks types, ranges and choices, and names the file and dotted key of every problem.
+Every number must be finite and within bounds; each field's metadata says why its upper bound
+is where it is (`why_maximum`), and a rule's threshold is checked against its kind here
+(`THRESHOLD_RANGES`) rather than when the rule is applied. A problem that several keys cause
+together is blamed on `--set` if the command line set any of them.
 """
 
 from __future__ import annotations
@@ -472,7 +476,7 @@ def _check_scenario(scenario: Scenario, origin: Origin, problems: list) -> None:
     """Cross-field checks: the round exists, named interventions exist, effects do not exceed 100 %."""
     if scenario.fund_round not in scenario.rounds:
         close = difflib.get_close_matches(scenario.fund_round, list(scenario.rounds), n=1)
-        _problem(problems, origin, "fund_round", "names no known round", got=scenario.fund_round,
+        _problem(problems, origin, "fund_round", "names no known round", file=_blame(origin, ["fund_round", "rounds"]), got=scenario.fund_round,
                  expected=", ".join(scenario.rounds) or "a [rounds.<id>] table",
                  hint=f"did you mean '{close[0]}'?" if close else "add the round's file under configs/rounds/")
         return
@@ -480,7 +484,7 @@ def _check_scenario(scenario: Scenario, origin: Origin, problems: list) -> None:
         for intervention in fund_round.interventions:
             if intervention not in scenario.interventions:
                 key = f"rounds.{round_id}.interventions"
-                _problem(problems, origin, key, "names an unknown intervention", got=intervention,
+                _problem(problems, origin, key, "names an unknown intervention", file=_blame(origin, [key, "interventions"]), got=intervention,
                          expected=", ".join(scenario.interventions))
     round_keys = ["fund_round", f"rounds.{scenario.fund_round}.interventions"]
     if not scenario.active_interventions():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -617,3 +618,20 @@ def test_bad_set_on_the_command_line_is_one_line_exit_2(assignment, expected):
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(expected) and result.stderr.count("\n") == 1, result.stderr
     assert result.stdout == ""
+
+
+def test_round_naming_a_replaced_intervention_blames_set():
+    """A round file naming an intervention that a --set catalogue no longer has is blamed on --set, not the round's file."""
+    catalogue = ('interventions={cctv={name="CCTV", crime_types=["Vehicle crime"], max_reduction=0.1, '
+                 'cost_scale_gbp_per_1000_residents=8000, evidence="e", source="s", confidence="low"}}')
+    error = refused(BASELINE, [catalogue])
+    assert (error.file, error.key, error.got) == ("--set", "rounds.safer-streets-1.interventions", "street_lighting")
+
+
+def test_run_with_set_writes_its_own_folder(tmp_path, monkeypatch):
+    """safer-streets run --set … writes reports/<derived name>/, leaving the plain scenario's folder alone."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["run", str(BASELINE), "--no-charts", "--quiet", "--set", "budget_gbp=1_200_000"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{Path('reports') / 'kent-baseline-budget_gbp-1200000'}\n"
+    assert [path.name for path in (tmp_path / "reports").iterdir()] == ["kent-baseline-budget_gbp-1200000"]

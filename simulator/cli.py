@@ -21,12 +21,27 @@ WIDTH = 100
 DEBUG = "safer_streets_debug"
 
 
+def _usage_error(error: click.UsageError) -> click.exceptions.Exit:
+    """A mistyped command or option as one line, like every other error."""
+    command = error.ctx.command_path if error.ctx else "safer-streets"
+    click.echo(f"error: {error.format_message()} (see '{command} --help')", err=True)
+    return click.exceptions.Exit(2)
+
+
 class SimulatorGroup(click.Group):
     """Maps the API's errors to one line and an exit code, in one place."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise _usage_error(error) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _usage_error(error) from None
         except SimulatorError as error:
             if ctx.meta.get(DEBUG):
                 for message in error.all_messages()[1:]:

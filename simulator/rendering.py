@@ -35,34 +35,53 @@ def format_value(value, kind: Kind) -> str:
 
 NUMERIC = {"gbp", "days", "decimal", "pct", "share"}
 URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;]")
+PROSE_CHARACTERS = 80
+TALL_RATIO = 1.4
 
 STYLE = """
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a;
-       max-width: 186mm; margin: 0 auto; padding: 8mm 0; font-size: 10.5pt; line-height: 1.45; }
+       max-width: 186mm; margin: 0 auto; padding: 8mm 3mm; font-size: 10.5pt; line-height: 1.45; }
 h1 { font-size: 19pt; margin: 0 0 2mm; }
 h2 { font-size: 14pt; margin: 8mm 0 2mm; border-bottom: 2px solid #2b8cbe; padding-bottom: 1mm; break-after: avoid; }
+h1, h2 { break-inside: avoid; }
+p, li { overflow-wrap: break-word; }
+a { overflow-wrap: anywhere; }
 .subtitle { font-size: 11.5pt; color: #444; margin: 0 0 5mm; }
-.facts { display: flex; flex-wrap: wrap; gap: 2.5mm; margin: 3mm 0; }
+.facts { display: flex; flex-wrap: wrap; gap: 2.5mm; margin: 3mm 0; break-inside: avoid; }
 .fact { border: 1px solid #c6dbef; background: #f3f8fc; border-radius: 2mm; padding: 2mm 3mm; min-width: 38mm; }
 .fact .label { font-size: 8.5pt; color: #555; }
 .fact .value { font-size: 13pt; font-weight: 600; }
 figure { margin: 4mm 0; break-inside: avoid; text-align: center; }
 figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 9pt; color: #555; }
-table { border-collapse: collapse; width: 100%; margin: 3mm 0 5mm; font-size: 8.8pt; }
-caption { text-align: left; font-weight: 600; padding-bottom: 1.5mm; caption-side: top; }
+.table-frame { margin: 3mm 0 5mm; }
+table { border-collapse: collapse; width: 100%; font-size: 8.8pt; }
+caption { text-align: left; font-weight: 600; padding-bottom: 1.5mm; caption-side: top; break-after: avoid; }
 caption .source { font-weight: normal; color: #666; }
-th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 1.6mm; vertical-align: top; text-align: left; }
-th { background: #f0f0f0; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+thead { display: table-header-group; break-after: avoid; }
+tbody tr:first-child { break-before: avoid; }
 tr { break-inside: avoid; }
+th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 1.6mm; vertical-align: top; text-align: left; overflow-wrap: break-word; }
+th { background: #f0f0f0; }
+th.num { text-align: right; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.prose { font-size: 8pt; line-height: 1.35; overflow-wrap: anywhere; }
 tr.total td { font-weight: 600; border-top: 2px solid #999; }
 code { font-family: Menlo, Consolas, monospace; font-size: 9pt; background: #f4f4f4; padding: 0.3mm 1mm; overflow-wrap: anywhere; }
-pre { background: #f4f4f4; padding: 2mm 3mm; white-space: pre-wrap; }
+td code { font-size: 8pt; }
+pre { background: #f4f4f4; padding: 2mm 3mm; white-space: pre-wrap; overflow-wrap: anywhere; }
 .note { color: #666; font-size: 9pt; }
-@media print { body { padding: 0; } a { color: inherit; } }
+@media screen { .table-frame { overflow-x: auto; } }
+@media print {
+  body { padding: 0; max-width: none; }
+  a { color: inherit; }
+  figure img { max-height: 115mm; width: auto; }
+  figure.tall { float: left; width: 100%; }
+  figure.tall img { max-height: 220mm; }
+  h2 { clear: both; }
+}
 """
 
 
@@ -103,33 +122,63 @@ def _html_block(block: Block, images: dict[str, bytes]) -> str:
     if isinstance(block, Code):
         return f"<pre><code>{_escape(block.text)}</code></pre>"
     if isinstance(block, Chart):
-        data = base64.b64encode(images[block.name]).decode("ascii")
-        return (f'<figure><img src="data:image/png;base64,{data}" alt="{_escape(block.caption)}">'
-                f"<figcaption>{_escape(block.caption)}</figcaption></figure>")
+        return _html_figure(block, images[block.name])
     return _html_table(block)
+
+
+def _html_figure(chart: Chart, image: bytes) -> str:
+    """A chart as inline PNG; one much taller than wide may take most of a printed page, others at most ~40 %."""
+    size = _png_size(image)
+    dimensions = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    tall = ' class="tall"' if size and size[1] > TALL_RATIO * size[0] else ""
+    data = base64.b64encode(image).decode("ascii")
+    return (f'<figure{tall}><img src="data:image/png;base64,{data}"{dimensions} alt="{_escape(chart.caption)}">'
+            f"<figcaption>{_escape(chart.caption)}</figcaption></figure>")
+
+
+def _png_size(image: bytes) -> tuple[int, int] | None:
+    """Width and height in pixels from a PNG's header, or None if the bytes are not a PNG."""
+    if len(image) < 24 or image[:8] != b"\x89PNG\r\n\x1a\n" or image[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
+
+
+def _column_class(table: Table, column) -> str:
+    """`num` for figures (right-aligned, never wrapped), `prose` for long text (smaller, wraps anywhere), else none."""
+    if column.kind in NUMERIC:
+        return "num"
+    if column.kind == "text" and any(len(str(row.get(column.key) or "")) > PROSE_CHARACTERS for row in table.rows):
+        return "prose"
+    return ""
 
 
 def _html_table(table: Table) -> str:
     source = f' <span class="source">({_escape(table.source)})</span>' if table.source else ""
-    head = "".join(f'<th{" class=num" if column.kind in NUMERIC else ""} scope="col">{_escape(column.title)}</th>' for column in table.columns)
+    classes = [_column_class(table, column) for column in table.columns]
+    head = "".join(f"<th{_class(css)} scope=\"col\">{_escape(column.title)}</th>" for column, css in zip(table.columns, classes))
     body = []
     for row in table.rows:
         total = ' class="total"' if row.get(table.columns[0].key) in ("Total", "TOTAL") else ""
         cells = []
-        for column in table.columns:
+        for column, css in zip(table.columns, classes):
             text = format_value(row.get(column.key), column.kind)
+            opening = f"<td{_class(css)}>"
             if column.kind in NUMERIC:
-                cells.append(f'<td class="num">{_escape(text)}</td>')
+                cells.append(f"{opening}{_escape(text)}</td>")
             elif column.kind == "code":
-                cells.append(f"<td><code>{_escape(text)}</code></td>")
+                cells.append(f"{opening}<code>{_escape(text)}</code></td>")
             elif column.kind == "file":
-                cells.append(f'<td><a href="{_escape(text)}">{_escape(text)}</a></td>')
+                cells.append(f'{opening}<a href="{_escape(text)}">{_escape(text)}</a></td>')
             else:
-                cells.append(f"<td>{_linked(text)}</td>")
+                cells.append(f"{opening}{_linked(text)}</td>")
         body.append(f"<tr{total}>{''.join(cells)}</tr>")
     attribute = f' data-source="{_escape(table.source)}"' if table.source else ""
-    return (f"<table{attribute}><caption>{_escape(table.caption)}{source}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (f'<div class="table-frame"><table{attribute}><caption>{_escape(table.caption)}{source}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _class(name: str) -> str:
+    return f' class="{name}"' if name else ""
 
 
 def _escape(text) -> str:

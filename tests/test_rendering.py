@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.document import Chart, Column, Document, Section, Table, run_document
-from simulator.rendering import format_value, to_html, to_markdown
+from simulator.rendering import PROSE_CHARACTERS, STYLE, format_value, to_html, to_markdown
 
 
 def test_report_without_charts_says_so(kent_result):
@@ -35,3 +35,56 @@ def test_charts_missing_from_images_are_left_out():
 def test_format_value(value, kind, text):
     """Cells read as a planner writes them."""
     assert format_value(value, kind) == text
+
+
+def test_tables_have_a_header_group_and_a_body():
+    """Each table's column headings sit in <thead> (repeated on every printed page) and its rows in <tbody>."""
+    document = Document("t", "", (Section("s", (Table("c", (Column("a", "A"), Column("b", "B", "gbp")), ({"a": "x", "b": 1.0},)),)),))
+    text = to_html(document, {})
+    assert '<thead><tr><th scope="col">A</th><th class="num" scope="col">B</th></tr></thead><tbody><tr>' in text
+    assert "thead { display: table-header-group;" in text
+
+
+def test_long_text_columns_are_marked_as_prose():
+    """A text column with a cell longer than PROSE_CHARACTERS gets the prose class (smaller, wraps anywhere); short ones do not."""
+    long_text = "word " * (PROSE_CHARACTERS // 5 + 1)
+    document = Document("t", "", (Section("s", (Table("c", (Column("name", "Name"), Column("note", "Note")),
+                                                       ({"name": "short", "note": long_text}, {"name": "also short", "note": "brief"})),)),))
+    text = to_html(document, {})
+    assert '<th class="prose" scope="col">Note</th>' in text
+    assert text.count('<td class="prose">') == 2 and "<td>short</td>" in text
+
+
+def test_numbers_never_wrap_but_their_headings_may():
+    """Numeric cells are right-aligned and kept on one line; numeric headings are right-aligned but free to wrap."""
+    assert "td.num { text-align: right; white-space: nowrap;" in STYLE
+    assert "th.num { text-align: right; }" in STYLE
+
+
+def test_prose_cells_are_still_escaped_and_linked():
+    """Markup in a long cell is shown as text; a web address in it becomes a link with its & escaped."""
+    hostile = '<script>alert("x")</script> ' + "see " * 30 + "https://example.org/a?b=1&c=2."
+    document = Document("t", "", (Section("s", (Table("<b>c</b>", (Column("note", "<i>Note</i>"),), ({"note": hostile},)),)),))
+    text = to_html(document, {})
+    assert "<script>" not in text and "<b>c</b>" not in text and "<i>Note</i>" not in text
+    assert '<td class="prose">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; see' in text
+    assert '<a href="https://example.org/a?b=1&amp;c=2">https://example.org/a?b=1&amp;c=2</a>.' in text
+
+
+def png_header(width: int, height: int) -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
+
+
+@pytest.mark.parametrize("width, height, tall", [(960, 720, False), (1350, 1149, False), (1350, 2850, True)])
+def test_figures_carry_their_size_and_tall_ones_are_marked(width, height, tall):
+    """A chart's pixel size is on its img; one much taller than wide is marked tall so print may give it a page."""
+    document = Document("t", "", (Section("s", (Chart("chart", "A chart"),)),))
+    text = to_html(document, {"chart": png_header(width, height)})
+    assert f'width="{width}" height="{height}"' in text
+    assert ('<figure class="tall">' in text) == tall
+
+
+def test_figure_from_bytes_that_are_not_png_has_no_size():
+    """Bytes that are not a PNG still make a figure, just without width and height."""
+    text = to_html(Document("t", "", (Section("s", (Chart("chart", "A chart"),)),)), {"chart": b"not a png"})
+    assert "<figure><img" in text and ' width="' not in text

@@ -56,6 +56,9 @@ COUNT_OPTIONAL = {"period_start": ("period_start",), "period_end": ("period_end"
 MAX_COUNT = 10_000_000
 MAX_POPULATION = 20_000_000
 MAX_TILE = 49
+# Boundary coordinates are degrees (longitude, latitude) or metres of a projected grid; British
+# National Grid and Web Mercator put Great Britain well within 10,000 km of their origins.
+MAX_COORDINATE = 10_000_000
 SHOWN = 60  # characters of a bad value quoted in an error, so the message stays one readable line
 
 
@@ -336,6 +339,10 @@ def _ring(coordinates, file: str, key: str, code: str) -> np.ndarray:
         raise DataError("feature has malformed coordinates", file=file, key=key, got=_shown(f"{code}: {json.dumps(coordinates)}"),
                         expected="a ring of at least 3 [x, y] positions, each a finite number",
                         hint="export the boundaries again as GeoJSON")
+    if np.abs(ring[:, :2]).max() > MAX_COORDINATE:
+        raise DataError("feature has coordinates out of range", file=file, key=key, got=_shown(f"{code}: {json.dumps(coordinates)}"),
+                        expected=f"longitude and latitude in degrees, or metres within {MAX_COORDINATE:,} of the grid's origin",
+                        hint="export the boundaries again as GeoJSON, in WGS84 or British National Grid")
     return ring[:, :2]
 
 

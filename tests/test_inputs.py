@@ -6,7 +6,10 @@ import json
 import os
 
 import pytest
+from click.testing import CliRunner
 
+from conftest import REPO
+from simulator.cli import cli
 from simulator.errors import DataError
 from simulator.inputs import load_areas, months_between
 from simulator.schema import DataSource
@@ -573,6 +576,20 @@ def test_unreadable_file_is_refused(tmp_path):
     assert (caught.value.file, caught.value.what) == (str(path), "cannot be read")
 
 
+def test_file_the_system_refuses_to_read_is_refused(tmp_path, monkeypatch):
+    """Permission denied (simulated, so it bites when tests run as root too): a DataError naming file and reason."""
+    path = tmp_path / "areas.csv"
+    path.write_text(AREAS, encoding="utf-8")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    with pytest.raises(DataError) as caught:
+        load_areas(DataSource(areas=str(path)))
+    assert (caught.value.file, caught.value.key, caught.value.got, caught.value.what) == (str(path), "data.areas", "Permission denied", "cannot be read")
+
+
 def test_embedded_name_cannot_leave_the_data_folder():
     """embedded: names a shipped file, never a path."""
     with pytest.raises(DataError) as caught:
@@ -632,6 +649,23 @@ def test_malformed_coordinates_are_refused(tmp_path, ring):
     bad["geometry"]["coordinates"] = [ring] if ring is not None else None
     error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
     assert (error.key, error.what) == ("features[0]", "feature has malformed coordinates") and error.got.startswith("A1: ")
+
+
+def test_absurd_coordinates_are_refused(tmp_path):
+    """A position at 1e300 is neither degrees nor metres of any grid covering England and Wales."""
+    bad = square("A1", 0.0)
+    bad["geometry"]["coordinates"][0][1] = [1e300, 51.0]
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
+    assert (error.key, error.what) == ("features[0]", "feature has coordinates out of range")
+
+
+def test_british_national_grid_coordinates_are_accepted(tmp_path):
+    """Eastings and northings in metres are read as a projected map."""
+    def metres(code, x):
+        ring = [[x, 150_000.0], [x + 5_000, 150_000.0], [x + 5_000, 155_000.0], [x, 150_000.0]]
+        return {"type": "Feature", "properties": {"code": code}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    collection = {"type": "FeatureCollection", "features": [metres("A1", 550_000.0), metres("A2", 560_000.0)]}
+    assert load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection))).area_map.projected
 
 
 def test_empty_boundary_file_is_refused(tmp_path):
@@ -722,6 +756,13 @@ BAD_RUNS = {
     "malformed coordinates": ("boundaries", {"boundaries": json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"code": "A1"}, "geometry": {"type": "Polygon", "coordinates": [[[0, "x"], [1, 1], [1, 0]]]}}]})},
         "boundaries.geojson: features[0]: feature has malformed coordinates"),
+    "coordinates out of range": ("boundaries", {"boundaries": json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "A1"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 1e300], [1, 1], [1, 0]]]}}]})},
+        "boundaries.geojson: features[0]: feature has coordinates out of range"),
+    "geometry not an object": ("boundaries", {"boundaries": '{"type": "FeatureCollection", "features": [{"properties": {"code": "A1"}, "geometry": 7}]}'},
+                               "boundaries.geojson: features[0]: feature has no polygon geometry (got 'A1: int'"),
+    "quote never closed": ("counts", {"counts": 'area_code,crime_type,count\nA1,"Burglary,1\nA2,Robbery,3\n'},
+                           "counts.csv:2: count: row has 2 fields, the header has 3"),
     "boundaries nested too deep": ("boundaries", {"boundaries": "[" * 100_000}, "boundaries.geojson: data.boundaries: is not valid GeoJSON"),
     "boundaries empty": ("boundaries", {"boundaries": ""}, "boundaries.geojson: data.boundaries: is empty"),
 }
@@ -730,11 +771,6 @@ BAD_RUNS = {
 @pytest.mark.parametrize("case", list(BAD_RUNS))
 def test_cli_run_refuses_bad_input_in_one_line(tmp_path, case):
     """`safer-streets run` on a bad data file: exit 2, one `error:` line naming the file, nothing on stdout, nothing written."""
-    from click.testing import CliRunner
-    from conftest import REPO
-
-    from simulator.cli import cli
-
     _, texts, expected = BAD_RUNS[case]
     files = {"areas": "areas.csv", "counts": "counts.csv", "tiles": "tiles.csv", "boundaries": "boundaries.geojson"}
     contents = {"areas": AREAS, "counts": COUNTS, **texts}
@@ -758,3 +794,14 @@ def test_cli_run_refuses_bad_input_in_one_line(tmp_path, case):
     assert f"{tmp_path}/{expected}" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == "" and not out.exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+def test_cli_run_refuses_an_empty_data_path_in_one_line(tmp_path):
+    """data.crime_counts = "": exit 2, one `error:` line naming the key, nothing written."""
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(f'extends = "{REPO / "configs" / "kent.toml"}"\nname = "bad-input"\n[data]\ncrime_counts = ""\n', encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: data.crime_counts: names no file (got ''; expected the path of a CSV file, or embedded:<name>)\n"
+    assert result.stdout == "" and not out.exists()

@@ -8,11 +8,13 @@ import os
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
 from simulator import policeuk
+from simulator.cli import cli
 from simulator.errors import DataError
 from simulator.policeuk import HEADER, district_of, import_street_files
 
@@ -364,6 +366,19 @@ def test_unreadable_file_is_refused(tmp_path):
     assert (caught.value.file, caught.value.what) == (str(path), "cannot be read")
 
 
+def test_file_the_system_refuses_to_open_is_refused(tmp_path, monkeypatch):
+    """Permission denied (simulated, so it bites when tests run as root too): a DataError naming file and reason."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1")])
+
+    def refuse(name, mode="r"):
+        raise PermissionError(13, "Permission denied", str(name))
+
+    monkeypatch.setattr(policeuk, "open", refuse, raising=False)
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    assert (caught.value.file, caught.value.got, caught.value.what) == (str(path), "Permission denied", "cannot be read")
+
+
 def test_file_that_is_not_utf8_names_the_line_and_column(tmp_path, monkeypatch):
     """A Latin-1 byte deep in the file, past the first chunk, is reported at its own line and column."""
     monkeypatch.setattr(policeuk, "CHUNK_ROWS", 2)
@@ -454,10 +469,6 @@ def bad_import_paths(tmp_path, case):
                                   "folder without street files", "not UTF-8", "missing"])
 def test_cli_import_refuses_bad_input_in_one_line(tmp_path, case):
     """`safer-streets import police-uk` on bad input: exit 2, one `error:` line naming the file, nothing on stdout, no file written."""
-    from click.testing import CliRunner
-
-    from simulator.cli import cli
-
     paths, expected = bad_import_paths(tmp_path, case)
     out = tmp_path / "out" / "counts.csv"
     result = CliRunner().invoke(cli, ["import", "police-uk", *map(str, paths), "--out", str(out)])
@@ -469,10 +480,6 @@ def test_cli_import_refuses_bad_input_in_one_line(tmp_path, case):
 
 def test_cli_import_with_an_empty_month_succeeds_and_records_the_warning(tmp_path):
     """One empty month among others: exit 0, and the saved report carries the warning."""
-    from click.testing import CliRunner
-
-    from simulator.cli import cli
-
     write(tmp_path / "in" / "2024-02-kent-street.csv", [row("a1", month="2024-02")])
     write(tmp_path / "in" / "2024-03-kent-street.csv", [])
     out = tmp_path / "counts.csv"

@@ -343,9 +343,8 @@ def _assumptions_section(result: RunResult) -> Section:
         if shock.enabled:
             bullets.append(f"What-if '{key}': records × {shock.multiplier:g} in {', '.join(shock.areas)}"
                            + (f" for {', '.join(shock.crime_types)}" if shock.crime_types else "") + (f". {shock.note}" if shock.note else "."))
-    for override in result.loaded.overrides:
-        if override.source == "--set":
-            bullets.append(f"Changed on the command line: {override}.")
+    for override in result.loaded.command_line:
+        bullets.append(f"Changed on the command line: {override.describe()}.")
     weight_rows = tuple({"crime_type": note.crime_type, "weight": note.weight_days, "confidence": note.confidence,
                          "approximation": note.approximation, "source": note.source} for note in weights.notes)
     active = scenario.active_interventions()

@@ -148,6 +148,10 @@ class RunResult:
                              "(border areas of other forces, or areas missing from the table) and are left out")
         return found
 
+    def inputs_read(self) -> tuple[tuple[str, str, str], ...]:
+        """(role, path, SHA-256) of every file the run read, as a rerun checks them."""
+        return tuple((source.role, source.path, source.sha256) for source in self.demand.areas.sources)
+
     def funded(self) -> np.ndarray:
         """Which areas the allocation funds: the allocation's own definition, in area order."""
         codes = set(self.allocation.funded_codes)
@@ -289,7 +293,7 @@ class RunResult:
             top_shares=tuple((fraction, round(demand.concentration.top_share(fraction), 4)) for fraction in TOP_FRACTIONS),
             baselines=tuple(self.method_totals()),
             shocks=tuple(demand.shocks),
-            command_line=tuple(str(item) for item in getattr(self.loaded, "command_line", ())),
+            command_line=tuple(item.describe() for item in self.loaded.command_line),
             seed=scenario.seed,
         )
 
@@ -299,6 +303,8 @@ class RunResult:
             "scenario": _plain(dataclasses.asdict(self.scenario)),
             "scenario_files": list(self.loaded.files),
             "overrides": [str(item) for item in self.loaded.overrides],
+            "command_line": [item.as_record() for item in self.loaded.command_line],
+            "accepted_changed_inputs": [dataclasses.asdict(item) for item in self.loaded.changed_inputs(self.inputs_read())],
             "inputs": [dataclasses.asdict(source) for source in self.demand.areas.sources],
             "data_caveat": COUNT_CAVEAT,
             "warnings": self.warnings(),

@@ -30,7 +30,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import ConfigError
 from .schema import COMMAND_LINE, Scenario, build
@@ -68,6 +68,11 @@ class Override:
     def __str__(self) -> str:
         return f"{self.key}: {self.old!r} -> {self.new!r} (from {self.source})"
 
+    def describe(self) -> str:
+        """The change in a planner's words, e.g. 'budget_gbp = 1200000 (was 1500000)'."""
+        was = "not set" if self.old is None else repr(self.old)
+        return f"{self.key} = {self.new!r} (was {was})"
+
     def as_record(self) -> dict:
         """The override as a manifest stores it (`command_line` entries), so that a rerun reads it back."""
         return {"key": self.key, "old": self.old, "new": self.new}
@@ -102,6 +107,35 @@ class LoadedScenario:
     command_line: tuple[Override, ...] = ()
     recorded_inputs: tuple[RecordedInput, ...] = ()
     accept_changed_inputs: bool = False
+
+    def changed_inputs(self, read: Iterable[tuple[str, str, str]]) -> tuple[ChangedInput, ...]:
+        """The recorded inputs whose file now reads differently; `read` gives (role, path, sha256) of each file read now."""
+        now = {role: (path, sha256) for role, path, sha256 in read}
+        return tuple(ChangedInput(item.role, item.path, item.sha256, now[item.role][1])
+                     for item in self.recorded_inputs if item.role in now and now[item.role][1] != item.sha256)
+
+    def check_inputs(self, read: Iterable[tuple[str, str, str]]) -> tuple[ChangedInput, ...]:
+        """Refuse a rerun whose inputs changed since the manifest recorded them, unless accepted; returns the accepted changes."""
+        changed = self.changed_inputs(read)
+        if changed and not self.accept_changed_inputs:
+            first = changed[0]
+            raise ConfigError(
+                f"has changed since the run recorded it, so this would not repeat that run ({first.role.replace('_', ' ')})",
+                file=first.path, key="inputs", got=f"SHA-256 {first.sha256[:12]}…, recorded {first.recorded_sha256[:12]}…",
+                hint="restore the file, rerun the scenario .toml instead, or pass --accept-changed-inputs to run with it "
+                     "(the new manifest records the change)"
+                     + (f"; {len(changed) - 1} more input(s) changed too" if len(changed) > 1 else ""))
+        return changed
+
+
+@dataclass(frozen=True)
+class ChangedInput:
+    """An input file whose bytes differ from what a run's manifest recorded."""
+
+    role: str
+    path: str
+    recorded_sha256: str
+    sha256: str
 
 
 def load_scenario(path: str | Path, sets: tuple[str, ...] | list[str] = (), *,

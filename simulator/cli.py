@@ -251,6 +251,8 @@ def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
         counts = import_street_files(list(paths), progress=lambda name: bar.update(1, name))
     table, report_path = write_import(counts, out)
     if quiet:
+        for warning in counts.report.warnings:
+            _echo(f"Warning: {warning}", "  ", err=True)
         click.echo(f"{table}\n{report_path}")
         return
     report = counts.report
@@ -270,7 +272,7 @@ def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
         _echo(f"  e.g. {problem.file}:{problem.line}: {problem.reason}: {problem.detail}", "    ")
     if report.files_skipped:
         _echo(f"Skipped {len(report.files_skipped)} other file(s) (outcomes, stop and search, or repeats); listed in the report", "  ")
-    for warning in getattr(report, "warnings", ()):
+    for warning in report.warnings:
         _echo(f"Warning: {warning}", "  ")
     _echo(f"Wrote {table} and {report_path}", "  ")
 
@@ -366,10 +368,10 @@ def _fit_name(name: str, width: int) -> str:
     return name if len(name) <= width else name[: width - 6] + "…" + name[-5:]
 
 
-def _echo(text: str, indent: str = "") -> None:
+def _echo(text: str, indent: str = "", err: bool = False) -> None:
     """Print a line wrapped to WIDTH columns, continuation lines indented."""
     for line in textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False) or [""]:
-        click.echo(line)
+        click.echo(line, err=err)
 
 
 def _pounds(value: float) -> str:

@@ -36,6 +36,7 @@ def format_value(value, kind: Kind) -> str:
 NUMERIC = {"gbp", "days", "decimal", "pct", "share"}
 URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;]")
 PROSE_CHARACTERS = 80
+SHORT_CODE_CHARACTERS = 16
 TALL_RATIO = 1.4
 
 STYLE = """
@@ -71,6 +72,8 @@ td.prose { font-size: 8pt; line-height: 1.35; overflow-wrap: anywhere; }
 tr.total td { font-weight: 600; border-top: 2px solid #999; }
 code { font-family: Menlo, Consolas, monospace; font-size: 9pt; background: #f4f4f4; padding: 0.3mm 1mm; overflow-wrap: anywhere; }
 td code { font-size: 8pt; }
+td.nowrap { white-space: nowrap; }
+td.nowrap code { overflow-wrap: normal; }
 pre { background: #f4f4f4; padding: 2mm 3mm; white-space: pre-wrap; overflow-wrap: anywhere; }
 .note { color: #666; font-size: 9pt; }
 @media screen { .table-frame { overflow-x: auto; } }
@@ -144,11 +147,15 @@ def _png_size(image: bytes) -> tuple[int, int] | None:
 
 
 def _column_class(table: Table, column) -> str:
-    """`num` for figures (right-aligned, never wrapped), `prose` for long text (smaller, wraps anywhere), else none."""
+    """`num` for figures (right-aligned, never wrapped), `prose` for long text (smaller, wraps anywhere),
+    `nowrap` for short codes such as hashes (long codes, like file paths, may break anywhere), else none."""
     if column.kind in NUMERIC:
         return "num"
-    if column.kind == "text" and any(len(str(row.get(column.key) or "")) > PROSE_CHARACTERS for row in table.rows):
+    longest = max((len(str(row.get(column.key) or "")) for row in table.rows), default=0)
+    if column.kind == "text" and longest > PROSE_CHARACTERS:
         return "prose"
+    if column.kind == "code" and longest <= SHORT_CODE_CHARACTERS:
+        return "nowrap"
     return ""
 
 

@@ -88,3 +88,11 @@ def test_figure_from_bytes_that_are_not_png_has_no_size():
     """Bytes that are not a PNG still make a figure, just without width and height."""
     text = to_html(Document("t", "", (Section("s", (Chart("chart", "A chart"),)),)), {"chart": b"not a png"})
     assert "<figure><img" in text and ' width="' not in text
+
+
+def test_short_codes_stay_on_one_line_and_long_ones_may_break():
+    """A column of short codes (hashes) is kept on one line; a column holding a long code (a file path) is not."""
+    document = Document("t", "", (Section("s", (Table("c", (Column("hash", "Hash", "code"), Column("file", "File", "code")),
+                                                       ({"hash": "774ccf2a1724", "file": "embedded:kent_lsoa_crime_2024-01_to_2024-04.csv"},)),)),))
+    text = to_html(document, {})
+    assert '<td class="nowrap"><code>774ccf2a1724</code></td><td><code>embedded:' in text

@@ -1,7 +1,9 @@
 """The report rendered: one self-contained HTML page and its Markdown twin, from a `Document`.
 
 The HTML has its styles inline and its charts as base64 PNG data, fetches nothing from anywhere,
-and prints on A4; every text that comes from data or a scenario file is escaped.
+and prints on A4 (table headings repeat on each page; long text wraps inside the page; charts scale to
+fit); every text that comes from data or a scenario file is escaped. tests/test_browser.py checks the
+layout in headless Chromium.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 1.6mm; vertical-align: to
 th { background: #f0f0f0; }
 th.num { text-align: right; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+/* Long text (evidence, sources, reasons) wraps anywhere, so a web address cannot widen its column. */
 td.prose { font-size: 8pt; line-height: 1.35; overflow-wrap: anywhere; }
 tr.total td { font-weight: 600; border-top: 2px solid #999; }
 code { font-family: Menlo, Consolas, monospace; font-size: 9pt; background: #f4f4f4; padding: 0.3mm 1mm; overflow-wrap: anywhere; }
@@ -76,10 +79,13 @@ td.nowrap { white-space: nowrap; }
 td.nowrap code { overflow-wrap: normal; }
 pre { background: #f4f4f4; padding: 2mm 3mm; white-space: pre-wrap; overflow-wrap: anywhere; }
 .note { color: #666; font-size: 9pt; }
+/* On a phone a wide table scrolls inside its frame rather than widening the page. */
 @media screen { .table-frame { overflow-x: auto; } }
 @media print {
   body { padding: 0; max-width: none; }
   a { color: inherit; }
+  /* A chart shrinks to well under half a page so it never pushes a half-empty page before it; one much taller
+     than wide needs most of a page, so it floats to the next page while the text after it fills this one. */
   figure img { max-height: 115mm; width: auto; }
   figure.tall { float: left; width: 100%; }
   figure.tall img { max-height: 220mm; }

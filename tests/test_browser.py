@@ -20,6 +20,7 @@ import pytest
 
 import simulator
 from conftest import REPO
+from simulator.rendering import TALL_RATIO
 
 CHROMIUM = shutil.which("chromium")
 POPPLER = shutil.which("pdftotext")
@@ -36,7 +37,6 @@ BOTTOM_MARGIN_MM = 14
 FOOT_MM = 30
 MIN_FILL = 0.55  # every page but the last has text at least this far down it
 MAX_FIGURE_MM = 120  # a printed chart no taller than this, unless it is much taller than wide
-TALL_RATIO = 1.4
 
 PROBE = """<script>
 window.addEventListener("load", function () {

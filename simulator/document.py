@@ -17,7 +17,7 @@ from .experiments import Comparison
 from .result import COUNT_CAVEAT, MANY_AREAS, RunResult, Summary
 
 TOP_ROWS = 30
-MAX_LISTED = 100
+MAX_LISTED = 40
 
 Kind = Literal["text", "gbp", "days", "decimal", "pct", "share", "flag", "code", "file"]
 
@@ -350,7 +350,7 @@ def _assumptions_section(result: RunResult) -> Section:
     active = scenario.active_interventions()
     intervention_rows = tuple({"name": item.name, "crime_types": ", ".join(item.crime_types), "max_reduction": item.max_reduction * 100,
                                "scale": item.cost_scale_gbp_per_1000_residents, "confidence": item.confidence,
-                               "source": f"{item.evidence} Source: {item.source}. Cost: {item.cost_source}."}
+                               "source": f"{_sentence(item.evidence)} Source: {_sentence(item.source)} Cost: {_sentence(item.cost_source)}"}
                               for item in active.values())
     return Section("Assumptions and sources", (
         Bullets(tuple(bullets)),
@@ -374,6 +374,12 @@ def _repeat_section(result: RunResult, folder: str) -> Section:
         f"Seed {result.scenario.seed}; solver {result.allocation.solver}; simulator {versions.get('safer-streets-simulator', '?')}, "
         f"PuLP {versions.get('pulp', '?')}, HiGHS {versions.get('highspy', '?')}, Python {versions.get('python', '?')}.",
     ))
+
+
+def _sentence(text: str) -> str:
+    """Text ending in a full stop, so sentences joined in one cell read as sentences."""
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
 def _file_name(path: str) -> str:

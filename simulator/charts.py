@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import InternalError
 from .experiments import Comparison
-from .inputs import AreaMap
+from .maps import AreaMap
 from .result import MANY_AREAS, RunResult
 
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")

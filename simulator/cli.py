@@ -119,7 +119,7 @@ def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: in
     eligibility.csv, allocation.csv, baselines.csv, summary.json, report.html, report.md and
     charts/*.png. A rerun of a manifest.json refuses input files whose SHA-256 has changed.
     """
-    from . import load_scenario, run as run_model
+    from . import run as run_model
     from .report import check_output_folder, write_run
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver), accept_changed_inputs)
@@ -347,9 +347,7 @@ def _print_run(result, folder: Path) -> None:
 def _load(path: Path, sets: tuple[str, ...], accept_changed_inputs: bool):
     from . import load_scenario
 
-    if accept_changed_inputs:
-        return load_scenario(path, sets, accept_changed_inputs=True)
-    return load_scenario(path, sets)
+    return load_scenario(path, sets, accept_changed_inputs=accept_changed_inputs)
 
 
 def _progress(length: int, label: str, quiet: bool):

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 
 ORDER = [
-    "errors", "arrays", "schema", "scenario", "inputs", "policeuk", "harm", "demand", "eligibility",
+    "errors", "arrays", "schema", "scenario", "datafiles", "maps", "inputs", "policeuk", "harm", "demand", "eligibility",
     "interventions", "allocation", "baselines", "result", "pipeline", "experiments", "charts", "document", "rendering", "report", "cli",
 ]
 ALWAYS_ALLOWED = {"errors", "arrays"}

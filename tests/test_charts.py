@@ -116,7 +116,7 @@ def test_maps_are_left_out_without_a_layout(kent_result):
     """A run whose areas have no map draws the three charts but no map."""
     import dataclasses
 
-    from simulator.inputs import AreaMap
+    from simulator.maps import AreaMap
 
     areas = dataclasses.replace(kent_result.demand.areas, area_map=AreaMap())
     result = dataclasses.replace(kent_result, demand=dataclasses.replace(kent_result.demand, areas=areas))

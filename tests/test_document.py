@@ -10,7 +10,6 @@ import pytest
 
 from conftest import BASELINE
 from simulator import load_scenario, run
-from simulator.document import run_document
 from simulator.report import write_comparison, write_run
 
 

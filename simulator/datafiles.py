@@ -1,0 +1,180 @@
+"""Reading data files: a shipped or user file as text, a CSV as checked rows, numbers within bounds.
+
+Shared by the area and count tables (`inputs`) and the map files (`maps`). Every problem is a
+`DataError` naming the file, line and column, with the bad value quoted short enough to keep the
+message on one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import DataError
+
+EMBEDDED = "embedded:"
+SHOWN = 60  # characters of a bad value quoted in an error, so the message stays one readable line
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file read, with its hash so a run can say exactly what it used."""
+
+    role: str
+    path: str
+    sha256: str
+    rows_read: int
+    rows_used: int
+    rows_other_period: int = 0
+    rows_other_areas: int = 0
+
+
+def read_text(location: str, key: str) -> tuple[str, str]:
+    if not location.strip():
+        raise DataError("names no file", key=key, got=location, expected="the path of a CSV file, or embedded:<name>")
+    if location.startswith(EMBEDDED):
+        name = location[len(EMBEDDED):]
+        resource = resources.files("simulator") / "data" / name
+        if "/" in name or "\\" in name or not resource.is_file():
+            shipped = sorted(item.name for item in (resources.files("simulator") / "data").iterdir() if item.name.endswith(".csv"))
+            raise DataError("names no embedded data file", key=key, got=name, expected=", ".join(shipped))
+        return resource.read_text(encoding="utf-8"), location
+    path = Path(location)
+    kind = "GeoJSON" if key == "data.boundaries" else "CSV"
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError("data file not found", file=str(path), key=key, hint="check the path; relative paths are relative to the scenario file") from None
+    except IsADirectoryError:
+        raise DataError(f"is a folder, not a {kind} file", file=str(path), key=key, hint=f"name the {kind} file inside it") from None
+    except OSError as error:
+        raise DataError("cannot be read", file=str(path), key=key, got=error.strerror or type(error).__name__,
+                        hint="check the file's permissions, or copy it somewhere readable") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line, column = position(raw, error.start)
+        raise DataError("is not UTF-8 text", file=str(path), line=line, key=key, got=f"byte 0x{raw[error.start]:02x} at column {column}",
+                        hint=f"save the {kind} as UTF-8 (in Excel: Save As, CSV UTF-8)" if kind == "CSV" else "save it as UTF-8") from None
+    if "\x00" in text:
+        line, column = position(raw, raw.index(b"\x00"))
+        raise DataError("holds NUL bytes, so it is a binary file, not text", file=str(path), line=line, key=key, got=f"NUL at column {column}",
+                        hint=f"name a {kind} file (a spreadsheet must be saved as CSV first)" if kind == "CSV" else "name a GeoJSON file")
+    return text, str(path)
+
+
+def position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (both from 1, the column in characters) of a byte offset."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, len(raw[start:offset].decode("utf-8-sig", errors="replace")) + 1
+
+
+def shown(value: object) -> str:
+    """A value for an error's `got` (which quotes it, escaping line breaks): at most SHOWN characters."""
+    text = str(value)
+    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."
+
+
+def plain(value: object) -> str:
+    """A value from a file for the unquoted parts of an error: line breaks and other control characters escaped, at most SHOWN characters."""
+    return shown("".join(char if char.isprintable() else repr(char)[1:-1] for char in str(value)))
+
+
+def plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def columns_of(header: list[str], wanted: dict, optional: dict, file: str) -> dict[str, str]:
+    found = {}
+    for name, aliases in {**wanted, **optional}.items():
+        match = next((alias for alias in aliases if alias in header), None)
+        if match:
+            positions = [str(i + 1) for i, column in enumerate(header) if column == match]
+            if len(positions) > 1:
+                raise DataError("the header names a column twice", file=file, line=1, key=match, got=f"columns {' and '.join(positions)}",
+                                hint="rename or delete one of them, so it is clear which one to read")
+            found[name] = match
+        elif name in wanted:
+            raise DataError(f"has no {name} column", file=file, line=1, got=shown(", ".join(header[:8])),
+                            expected=" or ".join(aliases), hint="rename the column or check this is the right file")
+    return found
+
+
+class Table:
+    """A CSV file read row by row as (line, {column: value}), every row checked to have the header's number of fields.
+
+    Column names are stripped of spaces. A row that is blank or holds only empty fields (as
+    spreadsheets write below a table) carries no data and is passed over; any other row with more
+    or fewer fields than the header is an error, since its values could not be placed in columns.
+    The line is where the row starts.
+    """
+
+    def __init__(self, text: str, file: str):
+        self.file = file
+        self.reader = csv.reader(io.StringIO(text, newline=""))
+        header = self._next()
+        while header is not None and not any(field.strip() for field in header):
+            header = self._next()
+        if header is None:
+            raise DataError("is empty", file=file, hint="the file needs a header row and data rows")
+        self.header = [name.strip() for name in header]
+
+    def _next(self) -> list[str] | None:
+        try:
+            return next(self.reader, None)
+        except csv.Error as error:
+            raise DataError(f"cannot be read as CSV ({error})", file=self.file, line=self.reader.line_num,
+                            hint="check for an unclosed quote") from None
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        header, width = self.header, len(self.header)
+        end = self.reader.line_num
+        while (fields := self._next()) is not None:
+            start, end = end + 1, self.reader.line_num
+            if len(fields) == width:
+                if any(fields):
+                    yield start, dict(zip(header, fields))
+            elif any(field.strip() for field in fields):
+                raise DataError(f"row has {plural(len(fields), 'field')}, the header has {width}", file=self.file, line=start,
+                                key=plain(header[len(fields)]) if len(fields) < width else None, got=shown(",".join(fields)),
+                                expected=f"{width} fields: {plain(', '.join(header))}",
+                                hint="a quoted value runs across lines: check for a quote that is never closed" if any("\n" in field for field in fields)
+                                else "check for a missing or extra comma; quote a value that holds a comma")
+
+
+def area_code(row: dict[str, str], column: str, file: str, line: int) -> str:
+    code = row[column].strip()
+    if not code:
+        raise DataError("row has no area code", file=file, line=line, key=column, got=row[column],
+                        hint="fill in the area's code (e.g. E07000105), or delete the row")
+    return code
+
+
+def whole_number(text: str, file: str, line: int, column: str, low: int, high: int, meaning: str) -> float:
+    """A whole number from `low` to `high` (thousands separators allowed), or a DataError naming the cell."""
+    expected = f"a whole number from {low:,} to {high:,}"
+    quoted = shown(text)
+    try:
+        value = float(text.strip().replace(",", ""))
+    except ValueError:
+        raise DataError("is not a number", file=file, line=line, key=column, got=quoted, expected=expected,
+                        hint="write plain digits without £, % or spaces") from None
+    if math.isinf(value) and text.strip().lstrip("+-").lower() not in ("inf", "infinity"):  # digits beyond a float's range
+        raise DataError("is out of range", file=file, line=line, key=column, got=quoted, expected=expected, hint=meaning)
+    if not math.isfinite(value):
+        raise DataError("is not a finite number", file=file, line=line, key=column, got=quoted, expected=expected, hint=meaning)
+    if value != int(value):
+        raise DataError("must be a whole number", file=file, line=line, key=column, got=quoted, expected=expected, hint=meaning)
+    if not low <= value <= high:
+        raise DataError("is out of range", file=file, line=line, key=column, got=quoted, expected=expected, hint=meaning)
+    return value

@@ -124,7 +124,7 @@ def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: in
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver), accept_changed_inputs)
     folder = out or Path("reports") / loaded.scenario.name
-    check_output_folder(folder)
+    check_output_folder(folder, map(Path, loaded.files))
     with _progress(4, "Running", quiet) as bar:
         result = run_model(loaded, progress=lambda stage: bar.update(1, stage))
         bar.update(1, "writing the run folder")
@@ -201,7 +201,7 @@ def compare(scenarios: tuple[Path, ...], out: Path | None, sets: tuple[str, ...]
 
     loaded = [_load(path, _extra_sets(sets, None, solver), accept_changed_inputs) for path in scenarios]
     folder = out or Path("reports") / comparison_name([item.scenario.name for item in loaded])
-    check_output_folder(folder)
+    check_output_folder(folder, [Path(name) for item in loaded for name in item.files])
     with _progress(len(loaded) + 1, "Running scenarios", quiet) as bar:
         comparison = compare_scenarios(loaded, progress=lambda name: bar.update(1, name))
         folder = write_comparison(comparison, folder, charts=not no_charts)

@@ -56,3 +56,32 @@ def test_readme_example_scenarios_exist():
     """Every scenario or config file the README names is in scenarios/ or configs/."""
     for name in set(re.findall(r"(kent-[a-z0-9-]+)\.toml", README)):
         assert (REPO / "scenarios" / f"{name}.toml").is_file() or (REPO / "configs" / f"{name}.toml").is_file(), name
+
+
+CONSOLE = re.findall(r"```console\n(.*?)```", README, re.S)
+
+
+def console_examples():
+    """(command, expected stderr) pairs from the README's console blocks."""
+    for block in CONSOLE:
+        command, expected = None, []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command:
+                    yield command, "\n".join(expected)
+                command, expected = line[2:], []
+            else:
+                expected.append(line)
+        if command:
+            yield command, "\n".join(expected)
+
+
+@pytest.mark.parametrize("command, expected", list(console_examples()))
+def test_readme_error_examples_are_what_the_tool_prints(command, expected, monkeypatch):
+    """Each error the README shows is printed exactly so, with exit code 2, from the project folder."""
+    monkeypatch.chdir(REPO)
+    words = shlex.split(command)
+    assert words[0] == "safer-streets"
+    result = CliRunner().invoke(cli, words[1:])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.rstrip("\n") == expected

@@ -1,23 +1,36 @@
-"""Shared fixtures: tiny hand-checkable allocation problems and the Kent baseline, run once."""
+"""Shared fixtures: tiny hand-checkable allocation problems and the Kent baseline, run once.
+
+Hypothesis runs under the "ci" profile unless HYPOTHESIS_PROFILE names another: examples are
+derived from each test's own code (derandomize) and no example database is read, so every run
+tries the same cases and a failure repeats. The "dev" profile explores new random cases
+(`HYPOTHESIS_PROFILE=dev .venv/bin/python -m pytest`) and prints the blob to reproduce one.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from simulator.allocation import AllocationRequest, available_solvers
 from simulator.arrays import Labelled
 from simulator.interventions import Curves
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "kent-baseline.toml"
 
 
 def make_request(harm, scale, reductions, eligible=None, budget=100.0, cap=1e9, max_areas=0,
-                 minimum_grant=0.0, segments=16) -> AllocationRequest:
-    """An allocation request from plain arrays: harm and scale are area × intervention."""
+                 minimum_grant=0.0, segments=16, bid_of_area=None, match_funding_rate=0.0,
+                 match_funding_available=None) -> AllocationRequest:
+    """An allocation request from plain arrays: harm and scale are area × intervention, bids optional clusters."""
     harm = np.asarray(harm, dtype=float)
     scale = np.asarray(scale, dtype=float) * np.ones_like(harm)
     codes = tuple(f"E0{i:07d}" for i in range(harm.shape[0]))
@@ -28,7 +41,12 @@ def make_request(harm, scale, reductions, eligible=None, budget=100.0, cap=1e9, 
         max_reduction=np.asarray(reductions, dtype=float),
     )
     eligible = np.ones(harm.shape[0], dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    return AllocationRequest(curves, eligible, budget, cap, max_areas, minimum_grant, segments=segments)
+    clusters = {}
+    if bid_of_area is not None:
+        bid_of_area = np.asarray(bid_of_area)
+        clusters = {"bid_of_area": bid_of_area, "bid_names": tuple(f"cluster {bid}" for bid in range(int(bid_of_area.max()) + 1))}
+    return AllocationRequest(curves, eligible, budget, cap, max_areas, minimum_grant, match_funding_rate,
+                             match_funding_available, segments=segments, **clusters)
 
 
 @pytest.fixture

@@ -1,9 +1,15 @@
-"""The allocator: a linear program (a MIP when the round limits the number of bids) built with PuLP.
+"""The allocator: a linear program (a MIP when the round limits the number of bids) built with PuLP,
+then polished on the exact response curves.
 
-Variables y[a,i,s] are £ spent on segment s of intervention i's response curve in eligible area
-a; their slopes fall along each curve, so maximising Σ slope·y fills them in order. This is the
-only module that imports PuLP. HiGHS is the default solver, CBC the cross-check, and `greedy` an
-exact sort-based method for the budget-and-caps case.
+Variables y[a,i,s] are money spent on segment s of intervention i's response curve in eligible
+area a; their slopes fall along each curve, so maximising Σ slope·y fills them in order. Inside
+the model money is counted in £1,000s (or less for small grants) and slopes are divided by the
+steepest, so the solvers' absolute tolerances act as relative ones. The chords decide which bids are
+funded; the amounts then come from water-filling the exact curves over those bids (see
+`interventions.water_fill`), so the reported harm averted is the exact optimum for the funded
+set, and the budget's shadow price is the water level. This is the only module that imports
+PuLP. HiGHS is the default solver, CBC the cross-check, and `greedy` an exact sort-based method
+for the budget-and-caps case.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,10 +25,11 @@ import numpy as np
 
 from .arrays import Labelled
 from .errors import ConfigError, InternalError
-from .interventions import Curves, greedy_fill
+from .interventions import Curves, greedy_fill, water_fill
 
 SOLVERS = ("highs", "cbc", "greedy")
 TOLERANCE_GBP = 1e-4
+MODEL_MONEY_GBP = 1000.0
 
 
 class SolveStatus(StrEnum):
@@ -84,14 +92,49 @@ class AllocationRequest:
         """True when a funded/not-funded decision per area is needed (bid limit or minimum grant)."""
         return self.max_areas > 0 or self.minimum_grant_gbp > 0
 
+    @property
+    def curve_span_gbp(self) -> float:
+        """The stretch of each curve the chords cover: the most one bid can receive (at least £1)."""
+        return max(min(self.spendable_gbp, self.max_grant_gbp), 1.0)
+
     def segment_grid(self) -> tuple[np.ndarray, np.ndarray]:
-        """Widths and slopes of each curve's chords over [0, the most one area can receive]."""
-        upper = max(min(self.spendable_gbp, self.max_grant_gbp), 1.0)
-        return self.curves.segments(upper, self.segments)
+        """Widths and slopes of each curve's chords over [0, the most one bid can receive]."""
+        return self.curves.segments(self.curve_span_gbp, self.segments)
 
     def usable(self) -> np.ndarray:
         """Area × intervention cells that may receive money: eligible areas, harm to avert."""
         return self.eligible[:, None] & (self.curves.targeted_harm.values > 0)
+
+    def fundable_bids(self) -> np.ndarray:
+        """Bids with at least one usable cell (bool per bid)."""
+        return np.bincount(self.bids(), weights=self.usable().any(axis=1), minlength=self.bid_count) > 0
+
+    @property
+    def slack_gbp(self) -> float:
+        """How far a total may stray from a limit before it counts as breaking it (£)."""
+        return TOLERANCE_GBP * max(1.0, self.budget_gbp / 1000.0)
+
+    def nothing_fundable(self) -> str | None:
+        """Why no bid can be funded, in words, or None when some bid can."""
+        if not self.eligible.any():
+            return "no area passes the round's area test, so nothing can be allocated"
+        if not self.usable().any():
+            eligible = int(np.count_nonzero(self.eligible))
+            return (f"the {eligible} eligible area(s) have no recorded harm of the crime types the enabled "
+                    f"interventions target, so nothing can be allocated")
+        if self.spendable_gbp <= 0:
+            return (f"match funding: {_gbp(self.match_funding_available_gbp)} available at {self.match_funding_rate:.0%} "
+                    f"allows no grant, so nothing can be allocated")
+        minimum = self.minimum_grant_gbp
+        if minimum > self.max_grant_gbp:
+            return (f"the minimum grant of {_gbp(minimum)} is above the grant cap of {_gbp(self.max_grant_gbp)}, "
+                    f"so no bid can be funded")
+        if minimum > self.spendable_gbp:
+            if self.spendable_gbp < self.budget_gbp:
+                return (f"the minimum grant of {_gbp(minimum)} is above the {_gbp(self.spendable_gbp)} that match funding "
+                        f"allows ({_gbp(self.match_funding_available_gbp)} at {self.match_funding_rate:.0%}), so no bid can be funded")
+            return f"the minimum grant of {_gbp(minimum)} is above the budget of {_gbp(self.budget_gbp)}, so no bid can be funded"
+        return None
 
 
 class SplitTotals:
@@ -146,30 +189,90 @@ def available_solvers() -> tuple[str, ...]:
     return tuple(found)
 
 
-def allocate(request: AllocationRequest, solver: str = "highs") -> Allocation:
-    """Solve the allocation problem and return the allocation, checked against its constraints."""
+def allocate(request: AllocationRequest, solver: str = "highs", incumbents: Sequence[np.ndarray] = ()) -> Allocation:
+    """Solve the allocation problem and return the allocation, checked against its constraints.
+
+    The chord LP/MIP (or the greedy) picks the funded bids and gives `objective_days`; the amounts
+    are then water-filled on the exact curves. Without a minimum grant, and with no more fundable
+    bids than the bid limit, every fundable bid takes part and the result is the exact optimum.
+    Otherwise the funded set is a choice the chords make, and the chord optimum's set can in
+    principle be worse on the exact curves than another: as a guard against the approximation,
+    the funded set of each `incumbents` allocation (£ per area × intervention, e.g. the
+    baselines') is polished too, and the best exact value kept.
+    """
     started = time.perf_counter()
+    _check_solver(request, solver)
+    shape = request.curves.targeted_harm.values.shape
+    if request.nothing_fundable():
+        chords, objective, funded = np.zeros(shape), 0.0, np.zeros(request.bid_count, dtype=bool)
+    elif solver == "greedy":
+        widths, slopes = request.segment_grid()
+        caps = np.full(request.bid_count, request.max_grant_gbp)
+        chords = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable(), request.bids())
+        objective, funded = float(_pwl_value(chords, widths, slopes)), request.per_bid(chords) > 0
+    else:
+        chords, objective, funded = _solve_lp(request, solver)
+    amounts, price = _polish(request, funded, incumbents)
+    shadow = None if request.nothing_fundable() else (price if request.spendable_gbp >= request.budget_gbp else 0.0)
+    binding = _binding(request, amounts, price)
+    result = _result(request, amounts, objective, SolveStatus.OPTIMAL, solver, shadow, binding, time.perf_counter() - started)
+    check_allocation(request, result)
+    return result
+
+
+def _check_solver(request: AllocationRequest, solver: str) -> None:
+    """Refuse an unknown or missing solver, and the greedy where it is not exact."""
     if solver == "greedy":
         if request.needs_binaries:
             raise ConfigError("the greedy solver handles only the budget and grant caps", key="allocation.solver",
                               got="greedy", hint="use highs or cbc when the round limits bids or sets a minimum grant")
-        widths, slopes = request.segment_grid()
-        caps = np.full(request.bid_count, request.max_grant_gbp)
-        amounts = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable(), request.bids())
-        objective = float(_pwl_value(amounts, widths, slopes))
-        status, shadow, binding = SolveStatus.OPTIMAL, None, _binding(request, amounts, None)
-    else:
-        amounts, objective, status, shadow = _solve_lp(request, solver)
-        binding = _binding(request, amounts, shadow)
-    result = _result(request, amounts, objective, status, solver, shadow, binding, time.perf_counter() - started)
-    check_allocation(request, result)
-    return result
+        return
+    _pulp_solver(solver)
+
+
+def _polish(request: AllocationRequest, funded_by_chords: np.ndarray, incumbents: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
+    """The best amounts on the exact curves over the candidate funded sets, and the water level (days per £)."""
+    best, best_value, best_price = np.zeros(request.curves.targeted_harm.values.shape), -1.0, 0.0
+    if request.nothing_fundable():
+        return best, 0.0
+    usable, bids = request.usable(), request.bids()
+    upper = min(request.max_grant_gbp, request.spendable_gbp)
+    for funded in _candidate_bid_sets(request, funded_by_chords, incumbents):
+        amounts, price = water_fill(request.curves, usable, bids, np.where(funded, request.minimum_grant_gbp, 0.0),
+                                    np.where(funded, upper, 0.0), request.spendable_gbp)
+        value = float(request.curves.averted(amounts).sum())
+        if value > best_value:
+            best, best_value, best_price = amounts, value, price
+    return best, best_price
+
+
+def _candidate_bid_sets(request: AllocationRequest, funded_by_chords: np.ndarray, incumbents: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Funded sets (bool per bid) to polish: every fundable bid when the rules allow, else the chords' and incumbents'.
+
+    The chords' set (the MIP's funded flags) is feasible by construction; an incumbent funds the
+    bids it gives any money to, and its set is kept only if the bid limit and the minimum grant
+    allow that many bids.
+    """
+    fundable = request.fundable_bids()
+    if request.minimum_grant_gbp <= 0 and (not request.max_areas or fundable.sum() <= request.max_areas):
+        return [fundable]
+    most = request.max_areas or request.bid_count
+    if request.minimum_grant_gbp > 0:
+        affordable = request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)
+        most = int(min(most, affordable))
+
+    sets = [fundable & funded_by_chords]
+    for amounts in incumbents:
+        funded = fundable & (request.per_bid(np.asarray(amounts, dtype=float)) > 0)
+        if funded.sum() <= most and not any(np.array_equal(funded, known) for known in sets):
+            sets.append(funded)
+    return sets
 
 
 def check_allocation(request: AllocationRequest, allocation: Allocation) -> None:
     """Raise InternalError if the allocation breaks a constraint it was solved under."""
     amounts = allocation.amounts.values
-    slack = TOLERANCE_GBP * max(1.0, request.budget_gbp / 1000.0)
+    slack = request.slack_gbp
     if amounts.min(initial=0.0) < -slack:
         raise InternalError("negative allocation")
     if amounts.sum() > request.spendable_gbp + slack:
@@ -182,6 +285,8 @@ def check_allocation(request: AllocationRequest, allocation: Allocation) -> None
         raise InternalError("an ineligible area received money")
     if request.max_areas and np.count_nonzero(per_bid > slack) > request.max_areas:
         raise InternalError("more bids funded than the bid limit allows")
+    if np.any((per_bid > slack) & (per_bid < request.minimum_grant_gbp - slack)):
+        raise InternalError("a funded bid receives less than the minimum grant")
 
 
 def _pwl_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:
@@ -192,7 +297,6 @@ def _pwl_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> f
 
 
 def _result(request, amounts, objective, status, solver, shadow, binding, seconds) -> Allocation:
-    amounts = np.where(np.abs(amounts) < TOLERANCE_GBP, 0.0, amounts)
     curves = request.curves
     coords = (curves.codes, curves.interventions)
     averted = curves.averted(amounts)
@@ -241,36 +345,64 @@ def _cbc_path() -> str | None:
     return path if os.access(path, os.X_OK) else None
 
 
-def _solve_lp(request: AllocationRequest, solver_name: str):
+def _solve_lp(request: AllocationRequest, solver_name: str) -> tuple[np.ndarray, float, np.ndarray]:
+    """The chord LP/MIP's amounts (£ per area × intervention), objective (days) and funded bids.
+
+    Bids are funded as the MIP's flags say, or (an LP) where they receive money. A model without
+    a variable is not sent to the solver: nothing is allocated.
+    """
     import pulp
 
-    solver = _pulp_solver(solver_name)
-    problem, cells, widths, slopes, area_flags = _build(request, pulp)
-    code = problem.solve(solver)
+    model = _build(request, pulp)
+    amounts = np.zeros(request.curves.targeted_harm.values.shape)
+    if not model.cells:
+        return amounts, 0.0, np.zeros(request.bid_count, dtype=bool)
+    code = model.problem.solve(_pulp_solver(solver_name))
     status = _status(pulp.LpStatus[code])
     if status is not SolveStatus.OPTIMAL:
         raise InternalError(f"the allocation problem should always be feasible but {solver_name} says {status}")
-    amounts = np.zeros(request.curves.targeted_harm.values.shape)
-    for (area, intervention), variables in cells.items():
-        amounts[area, intervention] = sum(max(variable.value() or 0.0, 0.0) for variable in variables)
-    objective = float(pulp.value(problem.objective) or 0.0)
-    if area_flags:
-        for flag in area_flags.values():
-            funded = 1.0 if (flag.value() or 0.0) > 0.5 else 0.0
-            flag.cat = pulp.LpContinuous
-            flag.lowBound = flag.upBound = funded
-        problem.solve(solver)
-    budget = problem.get_constraint_by_name("budget")
-    shadow = abs(budget.pi) if budget is not None and budget.pi is not None else None
-    return amounts, objective, status, shadow
+    for (area, intervention), variables in model.cells.items():
+        amounts[area, intervention] = model.money_gbp * sum(max(variable.value() or 0.0, 0.0) for variable in variables)
+    if model.flags:
+        funded = np.zeros(request.bid_count, dtype=bool)
+        funded[[bid for bid, flag in model.flags.items() if (flag.value() or 0.0) > 0.5]] = True
+    else:
+        funded = request.per_bid(amounts) > 0
+    return amounts, model.value_days * float(pulp.value(model.problem.objective) or 0.0), funded
 
 
-def _build(request: AllocationRequest, pulp):
-    """The LP/MIP over eligible cells only; one block per constraint family."""
+@dataclass(frozen=True)
+class _Model:
+    """A built PuLP problem, its variables per usable cell, its funded flags per bid, and the units it counts in."""
+
+    problem: object
+    cells: dict
+    flags: dict
+    money_gbp: float
+    value_days: float
+
+
+def _build(request: AllocationRequest, pulp) -> _Model:
+    """The LP/MIP over eligible cells with a rising chord, one block per constraint family.
+
+    Money in the model is counted in £1,000s (in units of the most one bid can receive when that
+    is less) and the objective in units of `value_days` (one unit of money at the steepest
+    slope), so objective coefficients lie in (0, 1] and the solvers' absolute tolerances (about
+    1e-7) act relative to the problem's size. In £ and days, slopes can be as small as that
+    tolerance, and HiGHS then stopped short of the optimum by up to 4e-5 of it; with a budget
+    under £1, CBC overran it by 0.2 % in £1,000s. Counting money in units of one curve's span
+    even when large (bounds near 1/segments) made CBC's bid-limit MIP several times slower at
+    small-area scale (benchmarks/bench_allocation.py).
+    """
     problem = pulp.LpProblem("safer_streets_allocation", pulp.LpMaximize)
     curves = request.curves
     widths, slopes = request.segment_grid()
     usable = request.usable()
+    money = min(MODEL_MONEY_GBP, request.curve_span_gbp)
+    steepest = float(np.max(np.where(usable[:, :, None], slopes, 0.0), initial=0.0))
+    if steepest <= 0.0:
+        return _Model(problem, {}, {}, money, 0.0)
+    value = steepest * money
     cells: dict[tuple[int, int], list] = {}
     objective_terms = []
     for area, intervention in zip(*np.nonzero(usable)):
@@ -279,19 +411,20 @@ def _build(request: AllocationRequest, pulp):
         for segment in range(request.segments):
             if slopes[area, intervention, segment] <= 0:
                 continue
-            variable = problem.add_variable(f"y_{code}_{item}_{segment}", 0, float(widths[area, intervention, segment]))
+            variable = problem.add_variable(f"y_{code}_{item}_{segment}", 0, float(widths[area, intervention, segment]) / money)
             variables.append(variable)
-            objective_terms.append((variable, float(slopes[area, intervention, segment])))
-        cells[(int(area), int(intervention))] = variables
+            objective_terms.append((variable, float(slopes[area, intervention, segment]) * money / value))
+        if variables:
+            cells[(int(area), int(intervention))] = variables
     problem += pulp.LpAffineExpression(objective_terms), "harm_averted_days"
     area_flags = _add_funded_flags(problem, request, cells, pulp)
-    _add_budget(problem, request, cells, pulp)
-    _add_grant_caps(problem, request, cells, area_flags, pulp)
+    _add_budget(problem, request, cells, money, pulp)
+    _add_grant_caps(problem, request, cells, area_flags, money, pulp)
     _add_segment_links(problem, request, cells, area_flags)
     _add_bid_limit(problem, request, area_flags, pulp)
-    _add_minimum_grant(problem, request, cells, area_flags, pulp)
-    _add_match_funding(problem, request, cells, pulp)
-    return problem, cells, widths, slopes, area_flags
+    _add_minimum_grant(problem, request, cells, area_flags, money, pulp)
+    _add_match_funding(problem, request, cells, money, pulp)
+    return _Model(problem, cells, area_flags, money, value)
 
 
 def _by_bid(request: AllocationRequest, cells: dict) -> dict[int, list]:
@@ -315,16 +448,16 @@ def _add_funded_flags(problem, request, cells, pulp) -> dict:
     return {bid: problem.add_variable(f"funded_{_bid_key(request, bid)}", 0, 1, cat=pulp.LpBinary) for bid in _by_bid(request, cells)}
 
 
-def _add_budget(problem, request, cells, pulp) -> None:
+def _add_budget(problem, request, cells, money, pulp) -> None:
     """Σ_a,i x[a,i] ≤ budget."""
-    problem += pulp.lpSum(v for variables in cells.values() for v in variables) <= request.budget_gbp, "budget"
+    problem += pulp.lpSum(v for variables in cells.values() for v in variables) <= request.budget_gbp / money, "budget"
 
 
-def _add_grant_caps(problem, request, cells, area_flags, pulp) -> None:
+def _add_grant_caps(problem, request, cells, area_flags, money, pulp) -> None:
     """Σ_(a in b),i x[a,i] ≤ max grant (× z[b] when bids are switched on and off)."""
     for bid, variables in _by_bid(request, cells).items():
-        cap = request.max_grant_gbp * area_flags[bid] if area_flags else request.max_grant_gbp
-        problem += pulp.lpSum(variables) <= cap, f"cap_{_bid_key(request, bid)}"
+        cap = request.max_grant_gbp / money
+        problem += pulp.lpSum(variables) <= (cap * area_flags[bid] if area_flags else cap), f"cap_{_bid_key(request, bid)}"
 
 
 def _add_segment_links(problem, request, cells, area_flags) -> None:
@@ -349,18 +482,18 @@ def _add_bid_limit(problem, request, area_flags, pulp) -> None:
         problem += pulp.lpSum(area_flags.values()) <= request.max_areas, "bids"
 
 
-def _add_minimum_grant(problem, request, cells, area_flags, pulp) -> None:
+def _add_minimum_grant(problem, request, cells, area_flags, money, pulp) -> None:
     """Σ_(a in b),i x[a,i] ≥ minimum grant × z[b]."""
     if request.minimum_grant_gbp > 0:
         for bid, variables in _by_bid(request, cells).items():
-            problem += pulp.lpSum(variables) >= request.minimum_grant_gbp * area_flags[bid], f"min_{_bid_key(request, bid)}"
+            problem += pulp.lpSum(variables) >= request.minimum_grant_gbp / money * area_flags[bid], f"min_{_bid_key(request, bid)}"
 
 
-def _add_match_funding(problem, request, cells, pulp) -> None:
+def _add_match_funding(problem, request, cells, money, pulp) -> None:
     """match rate × Σ x ≤ match funding available."""
     if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
         total = pulp.lpSum(v for variables in cells.values() for v in variables)
-        problem += request.match_funding_rate * total <= request.match_funding_available_gbp, "match_funding"
+        problem += request.match_funding_rate * total <= request.match_funding_available_gbp / money, "match_funding"
 
 
 def _status(text: str) -> SolveStatus:
@@ -372,29 +505,66 @@ def _status(text: str) -> SolveStatus:
     }.get(text, SolveStatus.UNDEFINED)
 
 
-def _binding(request: AllocationRequest, amounts: np.ndarray, shadow: float | None) -> tuple[str, ...]:
-    """The constraints the solution presses against, in words."""
+def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> tuple[str, ...]:
+    """The constraints the solution presses against, in words (the first says why when nothing is allocated)."""
+    excluded = int(np.count_nonzero(~request.eligible))
+    eligibility = [f"eligibility: {excluded} ineligible area(s) receive £0"] if excluded else []
+    nothing = request.nothing_fundable()
+    if nothing:
+        return (nothing, *(eligibility if request.eligible.any() else []))
     notes = []
-    slack = TOLERANCE_GBP * max(1.0, request.budget_gbp / 1000.0) + 0.01
-    total = amounts.sum()
-    if total >= request.budget_gbp - slack:
-        price = f"; each extra £1,000 would avert about {shadow * 1000:.2f} more harm days" if shadow is not None else ""
-        notes.append(f"budget: all £{request.budget_gbp:,.0f} allocated{price}")
-    elif request.spendable_gbp < request.budget_gbp and total >= request.spendable_gbp - slack:
-        notes.append(f"match funding: £{request.match_funding_available_gbp:,.0f} available at "
-                     f"{request.match_funding_rate:.0%} limits the grant to £{request.spendable_gbp:,.0f}")
-    else:
-        notes.append(f"budget not used up: £{request.budget_gbp - total:,.0f} left, because the grant caps of "
-                     f"the eligible areas bound the spend")
+    slack = request.slack_gbp + 0.01
+    total = float(amounts.sum())
     per_bid = request.per_bid(amounts)
+    funded = per_bid > slack
     what = "area(s)" if request.bid_of_area is None else "bid(s)"
+    chord = request.curve_span_gbp / request.segments
+    if request.spendable_gbp < chord:
+        notes.append(f"budget: the {_gbp(request.spendable_gbp)} to spend is less than one chord ({_gbp(chord)}) of the "
+                     f"linear program's response curves, so its objective is rough; the amounts and harm averted come "
+                     f"from the exact curves")
+    if total >= request.budget_gbp - slack:
+        notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about "
+                     f"{price * 1000:.2f} more harm days")
+    elif request.spendable_gbp < request.budget_gbp and total >= request.spendable_gbp - slack:
+        notes.append(f"match funding: {_gbp(request.match_funding_available_gbp)} available at "
+                     f"{request.match_funding_rate:.0%} limits the grant to {_gbp(request.spendable_gbp)}; each extra "
+                     f"£1,000 of grant it allowed would avert about {price * 1000:.2f} more harm days")
+    else:
+        notes.append(_unspent(request, total, per_bid, funded, slack))
     capped = [request.bid_label(bid) for bid in np.nonzero(per_bid >= request.max_grant_gbp - slack)[0]]
     if capped:
-        notes.append(f"grant cap £{request.max_grant_gbp:,.0f} reached in {len(capped)} {what}: {', '.join(capped)}")
-    funded = int(np.count_nonzero(per_bid > slack))
-    if request.max_areas and funded >= request.max_areas:
-        notes.append(f"bid limit: {funded} {'areas' if request.bid_of_area is None else 'bids'} funded, the most the round allows")
-    excluded = int(np.count_nonzero(~request.eligible))
-    if excluded:
-        notes.append(f"eligibility: {excluded} ineligible area(s) receive £0")
-    return tuple(notes)
+        notes.append(f"grant cap {_gbp(request.max_grant_gbp)} reached in {len(capped)} {what}: {', '.join(capped)}")
+    if request.minimum_grant_gbp > 0:
+        least = [request.bid_label(bid) for bid in np.nonzero(funded & (per_bid <= request.minimum_grant_gbp + slack))[0]]
+        if least:
+            notes.append(f"minimum grant {_gbp(request.minimum_grant_gbp)}: {len(least)} {what} receive exactly the minimum: {', '.join(least)}")
+    count = int(np.count_nonzero(funded))
+    if request.max_areas and count >= request.max_areas:
+        notes.append(f"bid limit: {count} {'areas' if request.bid_of_area is None else 'bids'} funded, the most the round allows")
+    return (*notes, *eligibility)
+
+
+def _unspent(request: AllocationRequest, total: float, per_bid: np.ndarray, funded: np.ndarray, slack: float) -> str:
+    """Why money is left over: which limits stop the rest being spent."""
+    left = request.spendable_gbp - total
+    words = f"budget not used up: {_gbp(request.budget_gbp - total)} left"
+    if not np.all(per_bid[funded] >= request.max_grant_gbp - slack):
+        return words
+    unfunded = request.fundable_bids() & ~funded
+    if not unfunded.any():
+        idle = int(np.count_nonzero(request.eligible & ~request.usable().any(axis=1)))
+        idle_words = f"; {idle} eligible area(s) have no harm the interventions target" if idle else ""
+        return f"{words}, because the grant caps of the eligible {'areas' if request.bid_of_area is None else 'bids'} bound the spend{idle_words}"
+    count = int(np.count_nonzero(funded))
+    if request.max_areas and count >= request.max_areas:
+        return f"{words}, because the {count} funded bid(s) are at the grant cap and the bid limit allows no more"
+    if request.minimum_grant_gbp > left + slack:
+        return (f"{words}, because the funded bid(s) are at the grant cap and the {_gbp(left)} that could still be spent "
+                f"is less than the minimum grant of {_gbp(request.minimum_grant_gbp)}")
+    return words
+
+
+def _gbp(amount: float) -> str:
+    """Pounds for a sentence: whole pounds, or pence below £100."""
+    return f"£{amount:,.0f}" if abs(amount) >= 100 or amount == round(amount) else f"£{amount:,.2f}"

@@ -1,10 +1,20 @@
 """Simple splits a panel might propose instead of the optimiser, scored on the same response curves.
 
-Each baseline divides the money between eligible areas by a simple key (equal shares, residents,
-or harm in the round's crime basket), caps each bid (an area, or a cluster of areas) at the grant
-limit and passes what a cap cuts off to the others. Where the round limits bids, the eligible
-bids with the most basket harm are funded. Inside an area the money is split between interventions in the best way, so
-the comparison isolates how the money is divided between areas.
+Each baseline divides the money that may be spent (the budget, or less where match funding limits
+the grant) between bids (an area, or a cluster of areas) by a simple key: equal shares,
+residents, or harm in the round's crime basket. Only eligible areas with harm the interventions
+target take part. Every split obeys the rules the optimiser obeys, repaired where the simple key
+would break them:
+
+- grant cap: a bid's share is capped and what the cap cuts off is passed to the others;
+- bid limit: only the bids with the most basket harm take part;
+- minimum grant: while a funded bid's share is below the minimum grant, the bid with the
+  smallest key (then the least basket harm) is dropped and its money re-shared; if the minimum
+  grant is above the grant cap or the money that may be spent, nothing can be funded.
+
+Inside a bid the money follows the key from area to area, and inside an area it is split
+between interventions in the best way on the exact curves, so the comparison isolates how the
+money is divided between bids.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import numpy as np
 
 from .allocation import AllocationRequest, SplitTotals
 from .arrays import Labelled
-from .interventions import greedy_fill
+from .interventions import water_fill
 
 BASELINES = {
     "equal": "equal shares between eligible areas",
@@ -35,16 +45,19 @@ class Baseline(SplitTotals):
 
 
 def evaluate_baselines(request: AllocationRequest, population: np.ndarray, basket_harm: np.ndarray) -> tuple[Baseline, ...]:
-    """The equal, per-head and per-harm splits of the request's budget."""
-    funded = request.eligible.copy()
+    """The equal, per-head and per-harm splits of the money the request may spend."""
     bids = request.bids()
-    eligible_bids = np.bincount(bids, weights=funded, minlength=request.bid_count) > 0
-    if request.max_areas and eligible_bids.sum() > request.max_areas:
-        bid_harm = np.bincount(bids, weights=np.where(funded, basket_harm, 0.0), minlength=request.bid_count)
-        chosen = [bid for bid in np.argsort(-bid_harm, kind="stable") if eligible_bids[bid]][: request.max_areas]
-        funded &= np.isin(bids, chosen)
-    keys = {"equal": np.ones(len(funded)), "per_head": np.asarray(population, float), "per_harm": np.asarray(basket_harm, float)}
-    return tuple(_baseline(request, name, keys[name] * funded) for name in BASELINES)
+    in_play_areas = request.usable().any(axis=1)
+    area_harm = np.where(in_play_areas, np.asarray(basket_harm, float), 0.0)
+    bid_harm = np.bincount(bids, weights=area_harm, minlength=request.bid_count)
+    candidates = request.fundable_bids()
+    limited = bool(request.max_areas) and candidates.sum() > request.max_areas
+    if limited:
+        chosen = [bid for bid in np.argsort(-bid_harm, kind="stable") if candidates[bid]][: request.max_areas]
+        candidates = np.isin(np.arange(request.bid_count), chosen)
+    in_play = in_play_areas & candidates[bids]
+    keys = {"equal": np.ones(len(in_play)), "per_head": np.asarray(population, float), "per_harm": np.asarray(basket_harm, float)}
+    return tuple(_baseline(request, name, np.where(in_play, keys[name], 0.0), bid_harm, limited) for name in BASELINES)
 
 
 def split_with_caps(weights: np.ndarray, total: float, cap: float) -> np.ndarray:
@@ -64,23 +77,49 @@ def split_with_caps(weights: np.ndarray, total: float, cap: float) -> np.ndarray
     return shares
 
 
-def _baseline(request: AllocationRequest, name: str, weights: np.ndarray) -> Baseline:
+def split_with_minimum(weights: np.ndarray, total: float, cap: float, minimum: float, tie_break: np.ndarray | None = None) -> np.ndarray:
+    """`split_with_caps`, then drop bids whose share is below `minimum` (smallest weight first) until none is.
+
+    Ties between equal weights drop the bid with the smaller `tie_break` first (then the later
+    bid). Nothing is funded when the minimum is above the cap or the total.
+    """
+    weights = np.asarray(weights, dtype=float).copy()
+    if minimum > cap or minimum > total:
+        return np.zeros(len(weights))
+    tie_break = np.zeros(len(weights)) if tie_break is None else np.asarray(tie_break, dtype=float)
+    drop_order = [bid for bid in np.lexsort((-np.arange(len(weights)), tie_break, weights)) if weights[bid] > 0]
+    for bid in drop_order:
+        shares = split_with_caps(weights, total, cap)
+        if not np.any((weights > 0) & (shares < minimum * (1 - 1e-12))):
+            return shares
+        weights[bid] = 0.0
+    return np.zeros(len(weights))
+
+
+def _describe(request: AllocationRequest, name: str, limited: bool) -> str:
+    """The baseline's rule in words, with the round's rules it was repaired to obey."""
+    words = [f"{BASELINES[name]}, capped at the grant limit with the excess passed on"]
+    if limited:
+        words.append(f"only the {request.max_areas} bids with the most basket harm (the bid limit)")
+    if request.minimum_grant_gbp > 0:
+        words.append(f"a bid whose share is below the £{request.minimum_grant_gbp:,.0f} minimum grant is dropped, "
+                     f"smallest share first, and its money re-shared")
+    return "; ".join(words)
+
+
+def _baseline(request: AllocationRequest, name: str, weights: np.ndarray, bid_harm: np.ndarray, limited: bool) -> Baseline:
     curves = request.curves
     bids = request.bids()
     bid_weights = np.bincount(bids, weights=weights, minlength=request.bid_count)
-    per_bid = split_with_caps(bid_weights, request.spendable_gbp, request.max_grant_gbp)
+    per_bid = split_with_minimum(bid_weights, request.spendable_gbp, request.max_grant_gbp, request.minimum_grant_gbp, bid_harm)
     share_in_bid = np.divide(weights, bid_weights[bids], out=np.zeros(len(weights)), where=bid_weights[bids] > 0)
     per_area = per_bid[bids] * share_in_bid
-    widths, slopes = request.segment_grid()
-    usable = request.usable()
-    amounts = np.zeros(curves.targeted_harm.values.shape)
-    for area in np.nonzero(per_area > 0)[0]:
-        amounts[area] = greedy_fill(widths[area:area + 1], slopes[area:area + 1], per_area[area],
-                                    np.array([per_area[area]]), usable[area:area + 1])[0]
+    areas = np.arange(len(per_area))
+    amounts, _ = water_fill(curves, request.usable(), areas, per_area, per_area, float(per_area.sum()))
     coords = (curves.codes, curves.interventions)
     return Baseline(
         name=name,
-        description=BASELINES[name],
+        description=_describe(request, name, limited),
         amounts=Labelled(amounts, ("area", "intervention"), coords, f"{name} split", "£"),
         harm_averted=Labelled(curves.averted(amounts), ("area", "intervention"), coords, f"{name} harm averted", "days"),
     )

@@ -1,7 +1,8 @@
-"""One run, stage by stage: inputs → harm → demand → eligibility → allocation (+ baselines) → result.
+"""One run, stage by stage: inputs → harm → demand → eligibility → baselines → allocation → result.
 
 This is the only module that knows the order of the stages; apart from what `inputs` reads it
-does no I/O.
+does no I/O. The baselines come first and never depend on the allocation: their funded bids are
+handed to the allocator as incumbents, a guard against its chord approximation.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
     report("reading inputs and building demand")
     demand, eligibility = assess_eligibility(loaded)
     lap("inputs_demand_eligibility")
-    report("allocating")
+    report("scoring baselines and allocating")
     interventions = scenario.active_interventions()
     curves = build_curves(demand, interventions)
     fund_round = scenario.round
@@ -66,13 +67,14 @@ def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
         area_names=demand.areas.names,
         **bid_clusters(demand.areas, scenario.allocation.bid_unit),
     )
-    allocation = allocate(request, scenario.allocation.solver)
-    lap("allocation")
-    report("scoring baselines and uncertainty")
     basket_harm = demand.harm.take("crime_type", fund_round.crime_basket).values.sum(axis=1)
     baselines = evaluate_baselines(request, demand.areas.population.values, basket_harm)
+    lap("baselines")
+    allocation = allocate(request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines])
+    lap("allocation")
+    report("scoring uncertainty")
     interval = averted_interval(demand, curves, allocation.amounts.values, interventions, scenario.seed)
-    lap("baselines_uncertainty")
+    lap("uncertainty")
     return RunResult(loaded, demand, eligibility, curves, request, allocation, baselines, interval, timings, versions())
 
 

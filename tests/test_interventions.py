@@ -80,10 +80,15 @@ def scipy_optimum(curves, lower, upper, budget) -> float:
     for bid in range(shape[0]):
         constraints.append({"type": "ineq", "fun": lambda x, bid=bid: x.reshape(shape)[bid].sum() - lower[bid]})
         constraints.append({"type": "ineq", "fun": lambda x, bid=bid: upper[bid] - x.reshape(shape)[bid].sum()})
+    slopes_at_zero = (curves.ceilings() / curves.scale.values).ravel()
+
+    def gradient(x):
+        return -slopes_at_zero * np.exp(-x / curves.scale.values.ravel())
+
     best = -np.inf
     starts = [np.repeat(lower / shape[1], shape[1]), np.repeat((lower + upper) / (2 * shape[1]), shape[1])]
     for start in starts:
-        found = minimize(lambda x: -curves.averted(x.reshape(shape)).sum(), start, method="SLSQP",
+        found = minimize(lambda x: -curves.averted(x.reshape(shape)).sum(), start, jac=gradient, method="SLSQP",
                          bounds=[(0.0, None)] * size, constraints=constraints, options={"ftol": 1e-12, "maxiter": 500})
         if found.success and np.all([c["fun"](found.x) >= -1e-6 for c in constraints]):
             best = max(best, -found.fun)

@@ -523,7 +523,10 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
         notes.append(f"budget: the {_gbp(request.spendable_gbp)} to spend is less than one chord ({_gbp(chord)}) of the "
                      f"linear program's response curves, so its objective is rough; the amounts and harm averted come "
                      f"from the exact curves")
-    if total >= request.budget_gbp - slack:
+    if total >= request.budget_gbp - slack and price <= 0:
+        notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
+                     f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing")
+    elif total >= request.budget_gbp - slack:
         notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about "
                      f"{price * 1000:.2f} more harm days")
     elif request.spendable_gbp < request.budget_gbp and total >= request.spendable_gbp - slack:

@@ -375,3 +375,11 @@ def test_polished_amounts_leave_the_chord_grid(three_areas):
     amounts = allocation.amounts.values[allocation.amounts.values > 0]
     assert not np.allclose(amounts / step, np.round(amounts / step))
     assert allocation.averted_days > allocation.objective_days
+
+
+def test_budget_exactly_at_the_caps_says_more_would_avert_nothing(three_areas):
+    """A budget equal to the eligible areas' caps is all spent, and the note says more budget would avert nothing."""
+    allocation = allocate(replace(three_areas, budget_gbp=160.0), "highs")
+    assert allocation.binding[0] == ("budget: all £160 allocated, exactly what the grant caps of the funded areas allow, "
+                                     "so a little more budget would avert nothing")
+    assert allocation.budget_shadow_price == 0.0

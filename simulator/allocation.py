@@ -544,7 +544,8 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
             notes.append(f"minimum grant {_gbp(request.minimum_grant_gbp)}: {len(least)} {what} receive exactly the minimum: {', '.join(least)}")
     count = int(np.count_nonzero(funded))
     if request.max_areas and count >= request.max_areas:
-        notes.append(f"bid limit: {count} {'areas' if request.bid_of_area is None else 'bids'} funded, the most the round allows")
+        noun = "area" if request.bid_of_area is None else "bid"
+        notes.append(f"bid limit: {count} {noun}{'' if count == 1 else 's'} funded, the most the round allows")
     return (*notes, *eligibility)
 
 

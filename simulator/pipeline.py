@@ -30,6 +30,7 @@ def assess_eligibility(loaded: LoadedScenario) -> tuple[Demand, Eligibility]:
     """Inputs, demand and the round's verdicts, without allocating."""
     scenario = loaded.scenario
     areas = load_areas(scenario.data)
+    loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
     demand = build_demand(areas, scenario.harm, scenario.demand, scenario.shocks)
     return demand, assess(demand, scenario.fund_round, scenario.round)
 

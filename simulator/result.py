@@ -224,7 +224,8 @@ class RunResult:
     def method_totals(self) -> list[dict]:
         """Totals for the optimised allocation and each baseline."""
         best = self.allocation.averted_days
-        methods = [("optimised", "linear program: the most harm averted within the round's rules",
+        methods = [("optimised", "the most harm averted within the round's rules: the linear program picks the funded bids, "
+                                 "and the amounts are then optimal on the exact response curves",
                     self.allocation.allocated_gbp, best, len(self.allocation.funded_codes))]
         for baseline in self.baselines:
             funded = int(np.count_nonzero(baseline.amounts.values.sum(axis=1) > 0.005))

@@ -42,8 +42,8 @@ def test_compare_writes_the_folder(compared):
 def test_compare_prints_the_districts_that_changed(compared):
     """The summary names Dover (lost eligibility) and Maidstone (more money) with amounts."""
     result, _ = compared
-    assert "Dover: lost eligibility; £46,875 → £0 (−£46,875)" in result.stdout
-    assert "Maidstone: £31,250 → £281,250 (+£250,000)" in result.stdout
+    assert "Dover: lost eligibility; £42,060 → £0 (−£42,060)" in result.stdout
+    assert "Maidstone: £37,288 → £279,847 (+£242,559)" in result.stdout
     assert result.stderr == ""
 
 

@@ -60,8 +60,10 @@ def synthetic(areas: int = 1107, interventions: int = 6, segments: int = 48, see
 def small_area_scale() -> None:
     request = synthetic()
     cells = int(request.usable().sum())
-    print(f"Synthetic small-area instance: {len(request.eligible)} areas, {int(request.eligible.sum())} eligible, "
-          f"{cells} cells × {request.segments} segments = {cells * request.segments:,} variables")
+    print(
+        f"Synthetic small-area instance: {len(request.eligible)} areas, {int(request.eligible.sum())} eligible, "
+        f"{cells} cells × {request.segments} segments = {cells * request.segments:,} variables"
+    )
     funded = request.fundable_bids()
     upper = np.where(funded, request.max_grant_gbp, 0.0)
     seconds = []
@@ -73,21 +75,22 @@ def small_area_scale() -> None:
     for solver in available_solvers():
         started = time.perf_counter()
         allocation = allocate(request, solver)
-        print(f"  {solver:<7} budget + caps:  {time.perf_counter() - started:7.2f} s   "
-              f"harm averted {allocation.averted_days:,.1f} days")
+        print(f"  {solver:<7} budget + caps:  {time.perf_counter() - started:7.2f} s   harm averted {allocation.averted_days:,.1f} days")
     limited = AllocationRequest(**{**request.__dict__, "max_areas": 3})
     for solver in [name for name in available_solvers() if name != "greedy"]:
         started = time.perf_counter()
         allocation = allocate(limited, solver)
-        print(f"  {solver:<7} with 3-bid MIP: {time.perf_counter() - started:7.2f} s   "
-              f"harm averted {allocation.averted_days:,.1f} days")
-    clusters = AllocationRequest(**{**limited.__dict__, "bid_of_area": np.arange(len(request.eligible)) % 13,
-                                    "bid_names": tuple(f"district {d}" for d in range(13))})
+        print(f"  {solver:<7} with 3-bid MIP: {time.perf_counter() - started:7.2f} s   harm averted {allocation.averted_days:,.1f} days")
+    clusters = AllocationRequest(
+        **{**limited.__dict__, "bid_of_area": np.arange(len(request.eligible)) % 13, "bid_names": tuple(f"district {d}" for d in range(13))}
+    )
     for solver in [name for name in available_solvers() if name != "greedy"]:
         started = time.perf_counter()
         allocation = allocate(clusters, solver)
-        print(f"  {solver:<7} 3 bids of 13 district clusters: {time.perf_counter() - started:7.2f} s   "
-              f"harm averted {allocation.averted_days:,.1f} days")
+        print(
+            f"  {solver:<7} 3 bids of 13 district clusters: {time.perf_counter() - started:7.2f} s   "
+            f"harm averted {allocation.averted_days:,.1f} days"
+        )
 
 
 def kent_lsoa(repeats: int = 3) -> None:
@@ -98,8 +101,10 @@ def kent_lsoa(repeats: int = 3) -> None:
         result = run(loaded)
         totals.append(time.perf_counter() - started)
         allocation.append(result.timings["allocation"])
-    print(f"Kent LSOA scenario (1,107 LSOAs, 3 district bids), median of {repeats} runs: "
-          f"{statistics.median(totals):.2f} s (allocation {statistics.median(allocation):.2f} s)")
+    print(
+        f"Kent LSOA scenario (1,107 LSOAs, 3 district bids), median of {repeats} runs: "
+        f"{statistics.median(totals):.2f} s (allocation {statistics.median(allocation):.2f} s)"
+    )
 
 
 if __name__ == "__main__":

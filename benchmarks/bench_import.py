@@ -28,9 +28,20 @@ sys.path.insert(0, str(REPO))
 from simulator.policeuk import HEADER  # noqa: E402
 
 SHARES = {
-    "Violence and sexual offences": 0.36, "Anti-social behaviour": 0.16, "Shoplifting": 0.07, "Criminal damage and arson": 0.08,
-    "Public order": 0.08, "Other theft": 0.06, "Vehicle crime": 0.05, "Burglary": 0.04, "Drugs": 0.02, "Other crime": 0.02,
-    "Theft from the person": 0.02, "Bicycle theft": 0.02, "Robbery": 0.01, "Possession of weapons": 0.01,
+    "Violence and sexual offences": 0.36,
+    "Anti-social behaviour": 0.16,
+    "Shoplifting": 0.07,
+    "Criminal damage and arson": 0.08,
+    "Public order": 0.08,
+    "Other theft": 0.06,
+    "Vehicle crime": 0.05,
+    "Burglary": 0.04,
+    "Drugs": 0.02,
+    "Other crime": 0.02,
+    "Theft from the person": 0.02,
+    "Bicycle theft": 0.02,
+    "Robbery": 0.01,
+    "Possession of weapons": 0.01,
 }
 CHILD = """
 import sys, time
@@ -61,8 +72,10 @@ def generate(folder: Path, rows: int, seed: int = 7) -> None:
                 if n % 100 == 0:
                     code = name = ""
                 crime_id = "" if crime_type == "Anti-social behaviour" else f"{number:03d}{n:061x}"
-                handle.write(f"{crime_id},{stamp},Big Force Police,Big Force Police,-0.1{n % 1000:03d},51.5{n % 997:03d},"
-                             f"On or near High Street,{code},{name},{crime_type},Under investigation,\n")
+                handle.write(
+                    f"{crime_id},{stamp},Big Force Police,Big Force Police,-0.1{n % 1000:03d},51.5{n % 997:03d},"
+                    f"On or near High Street,{code},{name},{crime_type},Under investigation,\n"
+                )
 
 
 def main() -> None:
@@ -72,13 +85,22 @@ def main() -> None:
         started = time.perf_counter()
         generate(folder, rows)
         size = sum(path.stat().st_size for path in folder.rglob("*.csv")) / 1e6
-        print(f"generated {rows:,} rows in {len(list(folder.rglob('*.csv')))} monthly files ({size:.0f} MB) in {time.perf_counter() - started:.1f} s")
-        child = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), folder=str(folder))],
-                               capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        print(
+            f"generated {rows:,} rows in {len(list(folder.rglob('*.csv')))} monthly files ({size:.0f} MB) in {time.perf_counter() - started:.1f} s"
+        )
+        child = subprocess.run(
+            [sys.executable, "-c", CHILD.format(repo=str(REPO), folder=str(folder))],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
         seconds, read, aggregated, cells = child.stdout.split()
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"imported {int(read):,} rows ({int(aggregated):,} counted, {int(cells):,} LSOA × month × type cells) "
-              f"in {float(seconds):.2f} s: {int(read) / float(seconds):,.0f} rows/s; peak memory {peak_mb:.0f} MB")
+        print(
+            f"imported {int(read):,} rows ({int(aggregated):,} counted, {int(cells):,} LSOA × month × type cells) "
+            f"in {float(seconds):.2f} s: {int(read) / float(seconds):,.0f} rows/s; peak memory {peak_mb:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

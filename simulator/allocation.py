@@ -120,19 +120,24 @@ class AllocationRequest:
             return "no area passes the round's area test, so nothing can be allocated"
         if not self.usable().any():
             eligible = int(np.count_nonzero(self.eligible))
-            return (f"the {eligible} eligible area(s) have no recorded harm of the crime types the enabled "
-                    f"interventions target, so nothing can be allocated")
+            return (
+                f"the {eligible} eligible area(s) have no recorded harm of the crime types the enabled "
+                f"interventions target, so nothing can be allocated"
+            )
         if self.spendable_gbp <= 0:
-            return (f"match funding: {_gbp(self.match_funding_available_gbp)} available at {self.match_funding_rate:.0%} "
-                    f"allows no grant, so nothing can be allocated")
+            return (
+                f"match funding: {_gbp(self.match_funding_available_gbp)} available at {self.match_funding_rate:.0%} "
+                f"allows no grant, so nothing can be allocated"
+            )
         minimum = self.minimum_grant_gbp
         if minimum > self.max_grant_gbp:
-            return (f"the minimum grant of {_gbp(minimum)} is above the grant cap of {_gbp(self.max_grant_gbp)}, "
-                    f"so no bid can be funded")
+            return f"the minimum grant of {_gbp(minimum)} is above the grant cap of {_gbp(self.max_grant_gbp)}, so no bid can be funded"
         if minimum > self.spendable_gbp:
             if self.spendable_gbp < self.budget_gbp:
-                return (f"the minimum grant of {_gbp(minimum)} is above the {_gbp(self.spendable_gbp)} that match funding "
-                        f"allows ({_gbp(self.match_funding_available_gbp)} at {self.match_funding_rate:.0%}), so no bid can be funded")
+                return (
+                    f"the minimum grant of {_gbp(minimum)} is above the {_gbp(self.spendable_gbp)} that match funding "
+                    f"allows ({_gbp(self.match_funding_available_gbp)} at {self.match_funding_rate:.0%}), so no bid can be funded"
+                )
             return f"the minimum grant of {_gbp(minimum)} is above the budget of {_gbp(self.budget_gbp)}, so no bid can be funded"
         return None
 
@@ -224,8 +229,12 @@ def _check_solver(request: AllocationRequest, solver: str) -> None:
     """Refuse an unknown or missing solver, and the greedy where it is not exact."""
     if solver == "greedy":
         if request.needs_binaries:
-            raise ConfigError("the greedy solver handles only the budget and grant caps", key="allocation.solver",
-                              got="greedy", hint="use highs or cbc when the round limits bids or sets a minimum grant")
+            raise ConfigError(
+                "the greedy solver handles only the budget and grant caps",
+                key="allocation.solver",
+                got="greedy",
+                hint="use highs or cbc when the round limits bids or sets a minimum grant",
+            )
         return
     _pulp_solver(solver)
 
@@ -238,8 +247,14 @@ def _polish(request: AllocationRequest, funded_by_chords: np.ndarray, incumbents
     usable, bids = request.usable(), request.bids()
     upper = min(request.max_grant_gbp, request.spendable_gbp)
     for funded in _candidate_bid_sets(request, funded_by_chords, incumbents):
-        amounts, price = water_fill(request.curves, usable, bids, np.where(funded, request.minimum_grant_gbp, 0.0),
-                                    np.where(funded, upper, 0.0), request.spendable_gbp)
+        amounts, price = water_fill(
+            request.curves,
+            usable,
+            bids,
+            np.where(funded, request.minimum_grant_gbp, 0.0),
+            np.where(funded, upper, 0.0),
+            request.spendable_gbp,
+        )
         value = float(request.curves.averted(amounts).sum())
         if value > best_value:
             best, best_value, best_price = amounts, value, price
@@ -318,8 +333,12 @@ def _pulp_solver(name: str):
     if name == "highs":
         solver = pulp.HiGHS(msg=False)
         if not solver.available():
-            raise ConfigError("the HiGHS solver is not installed", key="allocation.solver", got=name,
-                              hint="pip install 'pulp[highs]<4', or use --set allocation.solver=\"cbc\"")
+            raise ConfigError(
+                "the HiGHS solver is not installed",
+                key="allocation.solver",
+                got=name,
+                hint="pip install 'pulp[highs]<4', or use --set allocation.solver=\"cbc\"",
+            )
         return solver
     if name == "cbc":
         path = _cbc_path()
@@ -330,8 +349,12 @@ def _pulp_solver(name: str):
             bundled = pulp.PULP_CBC_CMD(msg=False)
         if bundled.available():
             return bundled
-        raise ConfigError("the CBC solver is not installed", key="allocation.solver", got=name,
-                          hint="pip install cbcbox, or use --set allocation.solver=\"highs\"")
+        raise ConfigError(
+            "the CBC solver is not installed",
+            key="allocation.solver",
+            got=name,
+            hint='pip install cbcbox, or use --set allocation.solver="highs"',
+        )
     raise ConfigError("unknown solver", key="allocation.solver", got=name, expected=" or ".join(SOLVERS))
 
 
@@ -520,19 +543,26 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
     what = "area(s)" if request.bid_of_area is None else "bid(s)"
     chord = request.curve_span_gbp / request.segments
     if request.spendable_gbp < chord:
-        notes.append(f"budget: the {_gbp(request.spendable_gbp)} to spend is less than one chord ({_gbp(chord)}) of the "
-                     f"linear program's response curves, so its objective is rough; the amounts and harm averted come "
-                     f"from the exact curves")
+        notes.append(
+            f"budget: the {_gbp(request.spendable_gbp)} to spend is less than one chord ({_gbp(chord)}) of the "
+            f"linear program's response curves, so its objective is rough; the amounts and harm averted come "
+            f"from the exact curves"
+        )
     if total >= request.budget_gbp - slack and price <= 0:
-        notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
-                     f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing")
+        notes.append(
+            f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
+            f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing"
+        )
     elif total >= request.budget_gbp - slack:
-        notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about "
-                     f"{price * 1000:.2f} more harm days")
+        notes.append(
+            f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about {price * 1000:.2f} more harm days"
+        )
     elif request.spendable_gbp < request.budget_gbp and total >= request.spendable_gbp - slack:
-        notes.append(f"match funding: {_gbp(request.match_funding_available_gbp)} available at "
-                     f"{request.match_funding_rate:.0%} limits the grant to {_gbp(request.spendable_gbp)}; each extra "
-                     f"£1,000 of grant it allowed would avert about {price * 1000:.2f} more harm days")
+        notes.append(
+            f"match funding: {_gbp(request.match_funding_available_gbp)} available at "
+            f"{request.match_funding_rate:.0%} limits the grant to {_gbp(request.spendable_gbp)}; each extra "
+            f"£1,000 of grant it allowed would avert about {price * 1000:.2f} more harm days"
+        )
     else:
         notes.append(_unspent(request, total, per_bid, funded, slack))
     capped = [request.bid_label(bid) for bid in np.nonzero(per_bid >= request.max_grant_gbp - slack)[0]]
@@ -541,7 +571,9 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
     if request.minimum_grant_gbp > 0:
         least = [request.bid_label(bid) for bid in np.nonzero(funded & (per_bid <= request.minimum_grant_gbp + slack))[0]]
         if least:
-            notes.append(f"minimum grant {_gbp(request.minimum_grant_gbp)}: {len(least)} {what} receive exactly the minimum: {', '.join(least)}")
+            notes.append(
+                f"minimum grant {_gbp(request.minimum_grant_gbp)}: {len(least)} {what} receive exactly the minimum: {', '.join(least)}"
+            )
     count = int(np.count_nonzero(funded))
     if request.max_areas and count >= request.max_areas:
         noun = "area" if request.bid_of_area is None else "bid"
@@ -564,8 +596,10 @@ def _unspent(request: AllocationRequest, total: float, per_bid: np.ndarray, fund
     if request.max_areas and count >= request.max_areas:
         return f"{words}, because the {count} funded bid(s) are at the grant cap and the bid limit allows no more"
     if request.minimum_grant_gbp > left + slack:
-        return (f"{words}, because the funded bid(s) are at the grant cap and the {_gbp(left)} that could still be spent "
-                f"is less than the minimum grant of {_gbp(request.minimum_grant_gbp)}")
+        return (
+            f"{words}, because the funded bid(s) are at the grant cap and the {_gbp(left)} that could still be spent "
+            f"is less than the minimum grant of {_gbp(request.minimum_grant_gbp)}"
+        )
     return words
 
 

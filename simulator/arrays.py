@@ -7,8 +7,8 @@ dataframe library.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class Labelled:
         position = tuple(self.index(dim, labels[dim]) for dim in self.dims)
         return float(self.values[position])
 
-    def take(self, dim: str, labels: tuple[str, ...] | list[str]) -> "Labelled":
+    def take(self, dim: str, labels: tuple[str, ...] | list[str]) -> Labelled:
         """The sub-array holding only `labels` along `dim`, in that order."""
         axis = self.dims.index(dim)
         positions = [self.index(dim, label) for label in labels]
@@ -59,7 +59,7 @@ class Labelled:
         coords[axis] = tuple(labels)
         return Labelled(np.take(self.values, positions, axis=axis), self.dims, tuple(coords), self.name, self.unit)
 
-    def sum(self, dim: str, name: str | None = None) -> "Labelled":
+    def sum(self, dim: str, name: str | None = None) -> Labelled:
         """Totals over one axis."""
         axis = self.dims.index(dim)
         keep = [i for i in range(len(self.dims)) if i != axis]
@@ -71,7 +71,7 @@ class Labelled:
             self.unit,
         )
 
-    def with_values(self, values: np.ndarray, name: str | None = None, unit: str | None = None) -> "Labelled":
+    def with_values(self, values: np.ndarray, name: str | None = None, unit: str | None = None) -> Labelled:
         """A new array on the same axes."""
         return Labelled(np.asarray(values), self.dims, self.coords, name or self.name, unit or self.unit)
 
@@ -79,4 +79,3 @@ class Labelled:
         """Every cell as (labels, value), in array order."""
         for position in np.ndindex(self.values.shape):
             yield tuple(self.coords[axis][i] for axis, i in enumerate(position)), float(self.values[position])
-

@@ -102,8 +102,10 @@ def _describe(request: AllocationRequest, name: str, limited: bool) -> str:
     if limited:
         words.append(f"only the {request.max_areas} bids with the most basket harm (the bid limit)")
     if request.minimum_grant_gbp > 0:
-        words.append(f"a bid whose share is below the £{request.minimum_grant_gbp:,.0f} minimum grant is dropped, "
-                     f"smallest share first, and its money re-shared")
+        words.append(
+            f"a bid whose share is below the £{request.minimum_grant_gbp:,.0f} minimum grant is dropped, "
+            f"smallest share first, and its money re-shared"
+        )
     return "; ".join(words)
 
 

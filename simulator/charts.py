@@ -41,13 +41,22 @@ def allocation_by_area(result: RunResult):
     areas = result.demand.areas
     names = np.array(areas.names)
     amounts = result.allocation.amounts.values
-    title = (f"Allocation by {areas.level_name if areas.level == 'lsoa' else 'district'}: {_pounds(result.allocation.allocated_gbp)} "
-             f"of {_pounds(result.scenario.budget_gbp)}")
+    title = (
+        f"Allocation by {areas.level_name if areas.level == 'lsoa' else 'district'}: {_pounds(result.allocation.allocated_gbp)} "
+        f"of {_pounds(result.scenario.budget_gbp)}"
+    )
     if not result.funded().any():
         figure, axes = _figure(result, height=2.6)
         reason = result.allocation.binding[0] if result.allocation.binding else "no area is funded"
-        axes.text(0.5, 0.5, "\n".join(textwrap.wrap(f"{reason[0].upper()}{reason[1:]}.", 70)), ha="center", va="center",
-                  fontsize=10, transform=axes.transAxes)
+        axes.text(
+            0.5,
+            0.5,
+            "\n".join(textwrap.wrap(f"{reason[0].upper()}{reason[1:]}.", 70)),
+            ha="center",
+            va="center",
+            fontsize=10,
+            transform=axes.transAxes,
+        )
         axes.set_axis_off()
         axes.set_title(title)
         return figure
@@ -106,10 +115,20 @@ def eligibility_rules(result: RunResult):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    figure.legend(handles=[Patch(facecolor=PASS_COLOUR, label="passes"), Patch(facecolor=FAIL_COLOUR, label="fails"),
-                           Line2D([], [], marker="|", markersize=14, linestyle="none", color="black", label="threshold")],
-                  loc="outside upper right", ncols=3, fontsize=8, frameon=False)
-    figure.suptitle(f"{result.scenario.round.name}: area test ({'all rules' if result.scenario.round.combine == 'all' else 'any rule'} must pass)")
+    figure.legend(
+        handles=[
+            Patch(facecolor=PASS_COLOUR, label="passes"),
+            Patch(facecolor=FAIL_COLOUR, label="fails"),
+            Line2D([], [], marker="|", markersize=14, linestyle="none", color="black", label="threshold"),
+        ],
+        loc="outside upper right",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
+    figure.suptitle(
+        f"{result.scenario.round.name}: area test ({'all rules' if result.scenario.round.combine == 'all' else 'any rule'} must pass)"
+    )
     return figure
 
 
@@ -121,8 +140,12 @@ def eligibility_by_parent(result: RunResult):
     parents = sorted(set(areas.parents), key=lambda parent: areas.parent_name(areas.parents.index(parent)))
     labels = [areas.parent_name(areas.parents.index(parent)) for parent in parents]
     members = [np.array(areas.parents) == parent for parent in parents]
-    counts = np.array([[np.count_nonzero(m & eligible & funded), np.count_nonzero(m & eligible & ~funded), np.count_nonzero(m & ~eligible)]
-                       for m in members])
+    counts = np.array(
+        [
+            [np.count_nonzero(m & eligible & funded), np.count_nonzero(m & eligible & ~funded), np.count_nonzero(m & ~eligible)]
+            for m in members
+        ]
+    )
     order = np.lexsort((np.array(labels), counts[:, 0] + counts[:, 1]))
     figure, axes = _figure(result, height=0.4 * len(parents) + 2.4)
     left = np.zeros(len(parents))
@@ -135,8 +158,15 @@ def eligibility_by_parent(result: RunResult):
     axes.set_xlabel(f"{areas.level_name}s")
     axes.set_ylabel("District")
     rules = "all rules" if result.scenario.round.combine == "all" else "any rule"
-    axes.set_title("\n".join(textwrap.wrap(f"{result.scenario.round.name}: {len(result.eligibility.eligible_codes):,} of {len(areas.codes):,} "
-                                            f"{areas.level_name}s pass the area test ({rules} must pass)", 60)))
+    axes.set_title(
+        "\n".join(
+            textwrap.wrap(
+                f"{result.scenario.round.name}: {len(result.eligibility.eligible_codes):,} of {len(areas.codes):,} "
+                f"{areas.level_name}s pass the area test ({rules} must pass)",
+                60,
+            )
+        )
+    )
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     return figure
 
@@ -146,12 +176,20 @@ def lorenz_curve(result: RunResult):
     concentration = result.demand.concentration
     figure, axes = _figure(result, height=5.2, width=6.4)
     axes.plot([0, 100], [0, 100], color=NEUTRAL, linestyle="--", label="harm spread evenly")
-    axes.plot(concentration.area_share * 100, concentration.harm_share * 100, marker="o" if len(concentration.ranked_codes) <= MANY_AREAS else None,
-              color=PALETTE[2], label="harm across areas")
-    axes.fill_between(concentration.area_share * 100, concentration.harm_share * 100, concentration.area_share * 100, color=PALETTE[2], alpha=0.12)
+    axes.plot(
+        concentration.area_share * 100,
+        concentration.harm_share * 100,
+        marker="o" if len(concentration.ranked_codes) <= MANY_AREAS else None,
+        color=PALETTE[2],
+        label="harm across areas",
+    )
+    axes.fill_between(
+        concentration.area_share * 100, concentration.harm_share * 100, concentration.area_share * 100, color=PALETTE[2], alpha=0.12
+    )
     top = concentration.top_share(0.1) * 100
-    axes.annotate(f"Gini {concentration.gini:.2f}\ntop 10 % of areas hold {top:.0f} % of harm",
-                  xy=(0.05, 0.78), xycoords="axes fraction", fontsize=9)
+    axes.annotate(
+        f"Gini {concentration.gini:.2f}\ntop 10 % of areas hold {top:.0f} % of harm", xy=(0.05, 0.78), xycoords="axes fraction", fontsize=9
+    )
     axes.set_xlabel("Areas, least to most harm (cumulative %)")
     axes.set_ylabel("Harm (CCHI days, cumulative %)" if result.demand.weights.name.startswith("cchi") else "Harm (cumulative %)")
     axes.set_xlim(0, 100)
@@ -170,9 +208,13 @@ def map_harm_rate(result: RunResult):
     values = demand.harm_per_1000.values.sum(axis=1)
     unit = "CCHI harm days" if demand.weights.name.startswith("cchi") else "harm"
     return area_map_chart(
-        result.demand.areas.area_map, result.demand.areas.names, values, result.caption,
+        result.demand.areas.area_map,
+        result.demand.areas.names,
+        values,
+        result.caption,
         title=f"Where the harm is: {unit} per 1,000 residents, next {demand.horizon_months} months",
-        colour_scale=("YlOrRd", f"{unit} per 1,000 residents"), value_labels=[f"{value:,.0f}" for value in values],
+        colour_scale=("YlOrRd", f"{unit} per 1,000 residents"),
+        value_labels=[f"{value:,.0f}" for value in values],
     )
 
 
@@ -183,9 +225,13 @@ def map_eligibility(result: RunResult):
     classes = np.where(~eligible, 2, np.where(funded, 0, 1))
     colours = [ELIGIBILITY_CLASSES[c][1] for c in classes]
     return area_map_chart(
-        result.demand.areas.area_map, result.demand.areas.names, None, result.caption,
+        result.demand.areas.area_map,
+        result.demand.areas.names,
+        None,
+        result.caption,
         title=f"{result.scenario.round.name}: who passes the area test",
-        colours=colours, legend=[ELIGIBILITY_CLASSES[c] for c in sorted(set(classes.tolist()))],
+        colours=colours,
+        legend=[ELIGIBILITY_CLASSES[c] for c in sorted(set(classes.tolist()))],
     )
 
 
@@ -195,14 +241,31 @@ def map_allocation(result: RunResult):
     eligible = result.eligibility.eligible.values
     labels = [_pounds(amount) if ok else "not eligible" for amount, ok in zip(amounts, eligible)]
     return area_map_chart(
-        result.demand.areas.area_map, result.demand.areas.names, np.where(eligible, amounts, np.nan), result.caption,
+        result.demand.areas.area_map,
+        result.demand.areas.names,
+        np.where(eligible, amounts, np.nan),
+        result.caption,
         title=f"Allocation: {_pounds(result.allocation.allocated_gbp)} of {_pounds(result.scenario.budget_gbp)}",
-        colour_scale=("Blues", "Allocation (£)"), value_labels=labels, money=True,
+        colour_scale=("Blues", "Allocation (£)"),
+        value_labels=labels,
+        money=True,
     )
 
 
-def area_map_chart(area_map: AreaMap, names, values, caption: str, *, title: str, colour_scale=None, colours=None,
-             legend=None, value_labels=None, money: bool = False, centre_zero: bool = False):
+def area_map_chart(
+    area_map: AreaMap,
+    names,
+    values,
+    caption: str,
+    *,
+    title: str,
+    colour_scale=None,
+    colours=None,
+    legend=None,
+    value_labels=None,
+    money: bool = False,
+    centre_zero: bool = False,
+):
     """A map of the areas (hexagon tiles or boundaries), coloured by `values` on a scale or by given colours.
 
     NaN values are drawn grey. With `centre_zero` the scale is diverging and symmetric about 0.
@@ -239,8 +302,16 @@ def area_map_chart(area_map: AreaMap, names, values, caption: str, *, title: str
         for a, (x, y) in enumerate(centres):
             ink = _ink(colours[a])
             name = "\n".join(textwrap.wrap(names[a], 11))
-            axes.text(x, y + (0.08 if value_labels else 0), name, ha="center", va="center" if not value_labels else "bottom",
-                      fontsize=7.5 if tiles else 7, color=ink, fontweight="bold")
+            axes.text(
+                x,
+                y + (0.08 if value_labels else 0),
+                name,
+                ha="center",
+                va="center" if not value_labels else "bottom",
+                fontsize=7.5 if tiles else 7,
+                color=ink,
+                fontweight="bold",
+            )
             if value_labels:
                 axes.text(x, y - 0.06, value_labels[a], ha="center", va="top", fontsize=7.5 if tiles else 6.5, color=ink)
     axes.set_axis_off()
@@ -253,8 +324,14 @@ def area_map_chart(area_map: AreaMap, names, values, caption: str, *, title: str
         if any(not np.isfinite(value) for value in values):
             legend = [("not eligible", NEUTRAL)]
     if legend:
-        axes.legend(handles=[Patch(facecolor=colour, edgecolor="white", label=label) for label, colour in legend],
-                    loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8, frameon=False, ncols=len(legend))
+        axes.legend(
+            handles=[Patch(facecolor=colour, edgecolor="white", label=label) for label, colour in legend],
+            loc="upper left",
+            bbox_to_anchor=(0.0, 0.0),
+            fontsize=8,
+            frameon=False,
+            ncols=len(legend),
+        )
     return figure
 
 
@@ -324,7 +401,9 @@ def comparison_allocation(comparison: Comparison):
     axes.set_xlabel("Allocation (£)")
     axes.set_ylabel("District" if len(names) <= 20 else "Area")
     hidden = len(names) - len(order)
-    axes.set_title("Allocation by district, scenario by scenario" + (f" ({hidden} areas unfunded in every scenario not shown)" if hidden else ""))
+    axes.set_title(
+        "Allocation by district, scenario by scenario" + (f" ({hidden} areas unfunded in every scenario not shown)" if hidden else "")
+    )
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     return figure
 
@@ -337,12 +416,24 @@ def comparison_harm_averted(comparison: Comparison):
     values = np.array([row["harm_averted_days"] for row in totals])
     low = values - np.array([row["harm_averted_low_days"] for row in totals])
     high = np.array([row["harm_averted_high_days"] for row in totals]) - values
-    axes.bar(positions, values, color=[scenario_colour(s) for s in positions], yerr=[low, high], capsize=6,
-             error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    axes.bar(
+        positions,
+        values,
+        color=[scenario_colour(s) for s in positions],
+        yerr=[low, high],
+        capsize=6,
+        error_kw={"elinewidth": 1, "ecolor": "#333333"},
+    )
     for x, row in zip(positions, totals):
         per_day = row["gbp_per_harm_day_averted"]
-        axes.text(x, row["harm_averted_high_days"] * 1.02, f"{row['harm_averted_days']:,.0f} days\n"
-                  f"{_pounds(row['allocated_gbp'])} · £{per_day or 0:,.2f}/day", ha="center", va="bottom", fontsize=8)
+        axes.text(
+            x,
+            row["harm_averted_high_days"] * 1.02,
+            f"{row['harm_averted_days']:,.0f} days\n{_pounds(row['allocated_gbp'])} · £{per_day or 0:,.2f}/day",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     axes.set_xticks(positions, ["\n".join(textwrap.wrap(label, 16)) for label in comparison.labels], fontsize=8)
     axes.set_ylim(0, max(row["harm_averted_high_days"] for row in totals) * 1.25 or 1.0)
     axes.yaxis.set_major_formatter(_thousands_formatter())
@@ -371,11 +462,28 @@ def comparison_eligibility(comparison: Comparison):
             value = eligible[s, a]
             colour = NEUTRAL if np.isnan(value) else (PASS_COLOUR if value else FAIL_COLOUR)
             differs = s > 0 and not (np.isnan(value) and np.isnan(eligible[0, a])) and value != eligible[0, a]
-            axes.add_patch(Rectangle((s, row), 0.94, 0.86, facecolor=colour, alpha=1.0 if differs or s == 0 else 0.55,
-                                     edgecolor="black" if differs else "white", linewidth=2 if differs else 0.5))
+            axes.add_patch(
+                Rectangle(
+                    (s, row),
+                    0.94,
+                    0.86,
+                    facecolor=colour,
+                    alpha=1.0 if differs or s == 0 else 0.55,
+                    edgecolor="black" if differs else "white",
+                    linewidth=2 if differs else 0.5,
+                )
+            )
             text = "n/a" if np.isnan(value) else ("eligible" if value else "not eligible")
-            axes.text(s + 0.47, row + 0.43, text + (" (changed)" if differs else ""), ha="center", va="center", fontsize=7,
-                      color="white", fontweight="bold" if differs else "normal")
+            axes.text(
+                s + 0.47,
+                row + 0.43,
+                text + (" (changed)" if differs else ""),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white",
+                fontweight="bold" if differs else "normal",
+            )
     axes.set_xlim(0, count)
     axes.set_ylim(len(order), 0)
     axes.set_xticks(np.arange(count) + 0.47, ["\n".join(textwrap.wrap(label, 18)) for label in comparison.labels], fontsize=8)
@@ -389,9 +497,18 @@ def comparison_eligibility(comparison: Comparison):
     axes.set_ylabel("District" if len(names) <= 20 else "Area")
     changes = int(changed.sum())
     axes.set_title(f"Eligibility: {changes} {'area changes' if changes == 1 else 'areas change'} verdict against {comparison.labels[0]}")
-    axes.legend(handles=[Patch(facecolor=PASS_COLOUR, label="eligible"), Patch(facecolor=FAIL_COLOUR, label="not eligible"),
-                         Patch(facecolor="white", edgecolor="black", label="differs from the reference")],
-                loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=3, fontsize=8, frameon=False)
+    axes.legend(
+        handles=[
+            Patch(facecolor=PASS_COLOUR, label="eligible"),
+            Patch(facecolor=FAIL_COLOUR, label="not eligible"),
+            Patch(facecolor="white", edgecolor="black", label="differs from the reference"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
     return figure
 
 
@@ -404,10 +521,17 @@ def comparison_change_map(comparison: Comparison):
         raise InternalError("the change map needs every scenario to model the reference's areas")
     change = amounts[-1] - amounts[0]
     labels = [("±£0" if abs(value) < MONEY_SHOWN_GBP else ("+" if value > 0 else "−") + _pounds(abs(value))) for value in change]
-    return area_map_chart(area_map, comparison.area_names, change, comparison_caption(comparison),
-                           title=f"Change in allocation: {comparison.labels[-1]} against {comparison.labels[0]}",
-                           colour_scale=("RdBu", "Change in allocation (£)"), value_labels=labels, money=True, centre_zero=True)
-
+    return area_map_chart(
+        area_map,
+        comparison.area_names,
+        change,
+        comparison_caption(comparison),
+        title=f"Change in allocation: {comparison.labels[-1]} against {comparison.labels[0]}",
+        colour_scale=("RdBu", "Change in allocation (£)"),
+        value_labels=labels,
+        money=True,
+        centre_zero=True,
+    )
 
 
 def comparison_caption(comparison: Comparison) -> str:
@@ -451,7 +575,10 @@ def run_charts(result: RunResult) -> dict:
 def comparison_charts(comparison: Comparison) -> dict:
     """The charts a comparison draws: the change map only where every run shares the reference's mapped areas."""
     charts = dict(COMPARISON_CHARTS)
-    if comparison.reference.demand.areas.area_map.kind != "none" and tuple(comparison.area_codes) == comparison.reference.demand.areas.codes:
+    if (
+        comparison.reference.demand.areas.area_map.kind != "none"
+        and tuple(comparison.area_codes) == comparison.reference.demand.areas.codes
+    ):
         charts["comparison_change_map"] = comparison_change_map
     return charts
 

@@ -68,8 +68,14 @@ def _remember_debug(ctx: click.Context, param, value: bool) -> None:
 
 def debug_option(command):
     """--debug, accepted before or after the command's name."""
-    return click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_remember_debug,
-                        help="Show full tracebacks and every problem found.")(command)
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_remember_debug,
+        help="Show full tracebacks and every problem found.",
+    )(command)
 
 
 def scenario_argument(command):
@@ -80,7 +86,10 @@ def scenario_argument(command):
 def set_option(command):
     """Repeatable --set KEY=VALUE, typed as in a TOML file."""
     return click.option(
-        "--set", "sets", multiple=True, metavar="KEY=VALUE",
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="KEY=VALUE",
         help='Override a scenario key, typed as in TOML: --set budget_gbp=1_200_000 --set fund_round="safer-streets-3".',
     )(command)
 
@@ -99,19 +108,31 @@ def cli() -> None:
 
 @cli.command()
 @scenario_argument
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Run folder to write (default: reports/<scenario name>). An existing folder is replaced only if it is a "
-                   "run folder this tool wrote.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder to write (default: reports/<scenario name>). An existing folder is replaced only if it is a "
+    "run folder this tool wrote.",
+)
 @set_option
 @click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
-@click.option("--accept-changed-inputs", is_flag=True,
-              help="Rerun a manifest even if an input file changed since (recorded in the new manifest).")
+@click.option(
+    "--accept-changed-inputs", is_flag=True, help="Rerun a manifest even if an input file changed since (recorded in the new manifest)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder.")
 @debug_option
-def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: int | None,
-        solver: str | None, no_charts: bool, accept_changed_inputs: bool, quiet: bool) -> None:
+def run(
+    scenario: Path | None,
+    out: Path | None,
+    sets: tuple[str, ...],
+    seed: int | None,
+    solver: str | None,
+    no_charts: bool,
+    accept_changed_inputs: bool,
+    quiet: bool,
+) -> None:
     """Run a scenario and write its run folder.
 
     SCENARIO is a scenario .toml file or a previous run's manifest.json; without it, the Kent
@@ -138,8 +159,12 @@ def run(scenario: Path | None, out: Path | None, sets: tuple[str, ...], seed: in
 @cli.command()
 @scenario_argument
 @set_option
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write every area's verdict, reason and rule values to this CSV file.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every area's verdict, reason and rule values to this CSV file.",
+)
 @debug_option
 def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None) -> None:
     """Show which areas pass the scenario's fund round area test, and why.
@@ -155,8 +180,10 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
     if csv_path:
         write_csv_file(csv_path, eligibility_rows(verdict))
     fund_round = loaded.scenario.round
-    _echo(f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to "
-          f"{demand.areas.period_end}): an area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}")
+    _echo(
+        f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to "
+        f"{demand.areas.period_end}): an area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}"
+    )
     for rule in verdict.rule_descriptions() or ("no area test: every area is eligible",):
         _echo(f"- {rule}", indent="  ")
     click.echo("")
@@ -178,17 +205,28 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Comparison folder to write (default: reports/compare-<first>-vs-<second>).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Comparison folder to write (default: reports/compare-<first>-vs-<second>).",
+)
 @set_option
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver for every run (overrides allocation.solver).")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
-@click.option("--accept-changed-inputs", is_flag=True,
-              help="Rerun manifests even if an input file changed since (recorded in the new manifests).")
+@click.option(
+    "--accept-changed-inputs", is_flag=True, help="Rerun manifests even if an input file changed since (recorded in the new manifests)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the comparison folder.")
 @debug_option
-def compare(scenarios: tuple[Path, ...], out: Path | None, sets: tuple[str, ...], solver: str | None,
-            no_charts: bool, accept_changed_inputs: bool, quiet: bool) -> None:
+def compare(
+    scenarios: tuple[Path, ...],
+    out: Path | None,
+    sets: tuple[str, ...],
+    solver: str | None,
+    no_charts: bool,
+    accept_changed_inputs: bool,
+    quiet: bool,
+) -> None:
     """Run two or more scenarios and compare each with the first.
 
     SCENARIOS are scenario .toml files or run manifests; the first is the reference. --set applies to
@@ -213,9 +251,11 @@ def compare(scenarios: tuple[Path, ...], out: Path | None, sets: tuple[str, ...]
     click.echo(header)
     click.echo("-" * len(header))
     for row in comparison.totals_rows():
-        click.echo(f"{_fit(row['scenario'], 34):<34} {_pounds(row['budget_gbp']):>11} {_pounds(row['allocated_gbp']):>11} "
-                   f"{row['harm_averted_days']:>8,.0f} {unit[:7]:<7} {row['gbp_per_harm_day_averted'] or 0:>7,.2f} "
-                   f"{row['eligible_areas']:>8} {row['funded_areas']:>6}")
+        click.echo(
+            f"{_fit(row['scenario'], 34):<34} {_pounds(row['budget_gbp']):>11} {_pounds(row['allocated_gbp']):>11} "
+            f"{row['harm_averted_days']:>8,.0f} {unit[:7]:<7} {row['gbp_per_harm_day_averted'] or 0:>7,.2f} "
+            f"{row['eligible_areas']:>8} {row['funded_areas']:>6}"
+        )
     click.echo("")
     for line in comparison.headlines():
         _echo(line, indent="    " if line.startswith("  ") else "  ")
@@ -230,8 +270,12 @@ def import_group() -> None:
 
 @import_group.command(name="police-uk")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV to write (counts per LSOA, month and crime type); its report goes beside it as <name>.import.json.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to write (counts per LSOA, month and crime type); its report goes beside it as <name>.import.json.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the files written.")
 @debug_option
 def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
@@ -257,11 +301,16 @@ def import_police_uk(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
         return
     report = counts.report
     forces = ", ".join(f"{force} ({rows:,})" for force, rows in report.forces) or "none"
-    months = (f"{report.months[0]} to {report.months[-1]} ({len(report.months)} month{'s' if len(report.months) != 1 else ''})"
-              if report.months else "none")
+    months = (
+        f"{report.months[0]} to {report.months[-1]} ({len(report.months)} month{'s' if len(report.months) != 1 else ''})"
+        if report.months
+        else "none"
+    )
     _echo(f"Read {len(report.files)} street file{'s' if len(report.files) != 1 else ''}; months {months}; forces {forces}", "  ")
-    _echo(f"Rows read {report.rows_read:,} = counted {report.rows_aggregated:,} + rejected {report.rows_rejected:,}; "
-          f"{report.lsoas:,} LSOAs", "  ")
+    _echo(
+        f"Rows read {report.rows_read:,} = counted {report.rows_aggregated:,} + rejected {report.rows_rejected:,}; {report.lsoas:,} LSOAs",
+        "  ",
+    )
     for crime_type, rows in report.rows_by_crime_type:
         click.echo(f"  {crime_type:<30} {rows:>10,}")
     for reason, rows in report.rejected:
@@ -281,8 +330,11 @@ def _scenario_path(scenario: Path | None) -> Path:
     if scenario is not None:
         return scenario
     if not DEFAULT_SCENARIO.is_file():
-        raise ConfigError("no scenario given and the Kent baseline is not here", file=str(DEFAULT_SCENARIO),
-                          hint="run from the project folder, or name a scenario file")
+        raise ConfigError(
+            "no scenario given and the Kent baseline is not here",
+            file=str(DEFAULT_SCENARIO),
+            hint="run from the project folder, or name a scenario file",
+        )
     return DEFAULT_SCENARIO
 
 
@@ -301,8 +353,7 @@ def _print_run(result, folder: Path) -> None:
     _echo(result.scenario.title)
     _echo(f"{result.scenario.round.name} · {result.data_caption}")
     click.echo("")
-    header = (f"{result.demand.areas.level_name:<24} {'Eligible':<8} {'Why':<34} {'Amount':>11} "
-              f"{'Harm averted':>{10 + len(unit[:7])}}")
+    header = f"{result.demand.areas.level_name:<24} {'Eligible':<8} {'Why':<34} {'Amount':>11} {'Harm averted':>{10 + len(unit[:7])}}"
     click.echo(header)
     click.echo("-" * len(header))
     amounts, averted = result.area_amounts(), result.area_averted()
@@ -315,26 +366,40 @@ def _print_run(result, folder: Path) -> None:
         listed = [a for a in order if funded[a]]
         order = listed[:MANY_AREAS]
     for a in order:
-        click.echo(f"{_fit_name(verdict.names[a], 24):<24} {'yes' if verdict.eligible.values[a] else 'no':<8} "
-                   f"{_fit(verdict.short_reason(a), 34):<34} {_pounds(amounts[a]):>11} {averted[a]:>9,.0f} {unit[:7]}")
+        click.echo(
+            f"{_fit_name(verdict.names[a], 24):<24} {'yes' if verdict.eligible.values[a] else 'no':<8} "
+            f"{_fit(verdict.short_reason(a), 34):<34} {_pounds(amounts[a]):>11} {averted[a]:>9,.0f} {unit[:7]}"
+        )
     if result.many_areas:
         eligible = int(verdict.eligible.values.sum())
         more = len(listed) - len(order)
-        _echo(f"  ({f'and {more:,} more funded areas; ' if more else ''}{eligible - len(listed):,} eligible areas unfunded, "
-              f"{len(verdict.codes) - eligible:,} not eligible: see eligibility.csv and allocation.csv)", indent="   ")
+        _echo(
+            f"  ({f'and {more:,} more funded areas; ' if more else ''}{eligible - len(listed):,} eligible areas unfunded, "
+            f"{len(verdict.codes) - eligible:,} not eligible: see eligibility.csv and allocation.csv)",
+            indent="   ",
+        )
     click.echo("-" * len(header))
     low, high = summary.harm_averted_interval_days
     click.echo(f"{'Total':<69}{_pounds(summary.allocated_gbp):>11} {summary.harm_averted_days:>9,.0f} {unit[:7]}")
-    per = f"£{summary.gbp_per_harm_day_averted:,.2f} per {result.demand.weights.unit[:-1]} averted" if summary.gbp_per_harm_day_averted else "nothing averted"
+    per = (
+        f"£{summary.gbp_per_harm_day_averted:,.2f} per {result.demand.weights.unit[:-1]} averted"
+        if summary.gbp_per_harm_day_averted
+        else "nothing averted"
+    )
     _echo(f"  of a £{summary.budget_gbp:,.0f} budget; {per}", indent="  ")
-    _echo(f"  {summary.harm_averted_interval_coverage:.0%} interval {low:,.0f} to {high:,.0f} {unit}: the noise of the counts "
-          "around the forecast, allocation held fixed; not the uncertainty of effect sizes, costs or harm weights", indent="  ")
+    _echo(
+        f"  {summary.harm_averted_interval_coverage:.0%} interval {low:,.0f} to {high:,.0f} {unit}: the noise of the counts "
+        "around the forecast, allocation held fixed; not the uncertainty of effect sizes, costs or harm weights",
+        indent="  ",
+    )
     click.echo("")
     click.echo("Against simple splits (same rules, same response curves):")
     for row in result.method_totals():
         share = row["harm_averted_vs_optimised_pct"]
-        click.echo(f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
-                   f"  {'' if share is None else f'{share:5.1f} % of optimised'}")
+        click.echo(
+            f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
+            f"  {'' if share is None else f'{share:5.1f} % of optimised'}"
+        )
     for note in summary.binding_constraints:
         _echo(f"Binding: {note}", indent="  ")
     for override in summary.command_line:
@@ -352,8 +417,9 @@ def _load(path: Path, sets: tuple[str, ...], accept_changed_inputs: bool):
 
 def _progress(length: int, label: str, quiet: bool):
     """A progress bar on stderr, shown only on a terminal and without --quiet."""
-    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=quiet or not sys.stderr.isatty(),
-                             item_show_func=lambda stage: stage, width=20)
+    return click.progressbar(
+        length=length, label=label, file=sys.stderr, hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda stage: stage, width=20
+    )
 
 
 def _fit(text: str, width: int) -> str:

@@ -39,7 +39,7 @@ def read_text(location: str, key: str) -> tuple[str, str]:
     if not location.strip():
         raise DataError("names no file", key=key, got=location, expected="the path of a CSV file, or embedded:<name>")
     if location.startswith(EMBEDDED):
-        name = location[len(EMBEDDED):]
+        name = location[len(EMBEDDED) :]
         resource = resources.files("simulator") / "data" / name
         if "/" in name or "\\" in name or not resource.is_file():
             shipped = sorted(item.name for item in (resources.files("simulator") / "data").iterdir() if item.name.endswith(".csv"))
@@ -50,22 +50,41 @@ def read_text(location: str, key: str) -> tuple[str, str]:
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        raise DataError("data file not found", file=str(path), key=key, hint="check the path; relative paths are relative to the scenario file") from None
+        raise DataError(
+            "data file not found", file=str(path), key=key, hint="check the path; relative paths are relative to the scenario file"
+        ) from None
     except IsADirectoryError:
         raise DataError(f"is a folder, not a {kind} file", file=str(path), key=key, hint=f"name the {kind} file inside it") from None
     except OSError as error:
-        raise DataError("cannot be read", file=str(path), key=key, got=error.strerror or type(error).__name__,
-                        hint="check the file's permissions, or copy it somewhere readable") from None
+        raise DataError(
+            "cannot be read",
+            file=str(path),
+            key=key,
+            got=error.strerror or type(error).__name__,
+            hint="check the file's permissions, or copy it somewhere readable",
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line, column = position(raw, error.start)
-        raise DataError("is not UTF-8 text", file=str(path), line=line, key=key, got=f"byte 0x{raw[error.start]:02x} at column {column}",
-                        hint=f"save the {kind} as UTF-8 (in Excel: Save As, CSV UTF-8)" if kind == "CSV" else "save it as UTF-8") from None
+        raise DataError(
+            "is not UTF-8 text",
+            file=str(path),
+            line=line,
+            key=key,
+            got=f"byte 0x{raw[error.start]:02x} at column {column}",
+            hint=f"save the {kind} as UTF-8 (in Excel: Save As, CSV UTF-8)" if kind == "CSV" else "save it as UTF-8",
+        ) from None
     if "\x00" in text:
         line, column = position(raw, raw.index(b"\x00"))
-        raise DataError("holds NUL bytes, so it is a binary file, not text", file=str(path), line=line, key=key, got=f"NUL at column {column}",
-                        hint=f"name a {kind} file (a spreadsheet must be saved as CSV first)" if kind == "CSV" else "name a GeoJSON file")
+        raise DataError(
+            "holds NUL bytes, so it is a binary file, not text",
+            file=str(path),
+            line=line,
+            key=key,
+            got=f"NUL at column {column}",
+            hint=f"name a {kind} file (a spreadsheet must be saved as CSV first)" if kind == "CSV" else "name a GeoJSON file",
+        )
     return text, str(path)
 
 
@@ -78,7 +97,7 @@ def position(raw: bytes, offset: int) -> tuple[int, int]:
 def shown(value: object) -> str:
     """A value for an error's `got` (which quotes it, escaping line breaks): at most SHOWN characters."""
     text = str(value)
-    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
 
 
 def plain(value: object) -> str:
@@ -101,12 +120,24 @@ def columns_of(header: list[str], wanted: dict, optional: dict, file: str) -> di
         if match:
             positions = [str(i + 1) for i, column in enumerate(header) if column == match]
             if len(positions) > 1:
-                raise DataError("the header names a column twice", file=file, line=1, key=match, got=f"columns {' and '.join(positions)}",
-                                hint="rename or delete one of them, so it is clear which one to read")
+                raise DataError(
+                    "the header names a column twice",
+                    file=file,
+                    line=1,
+                    key=match,
+                    got=f"columns {' and '.join(positions)}",
+                    hint="rename or delete one of them, so it is clear which one to read",
+                )
             found[name] = match
         elif name in wanted:
-            raise DataError(f"has no {name} column", file=file, line=1, got=shown(", ".join(header[:8])),
-                            expected=" or ".join(aliases), hint="rename the column or check this is the right file")
+            raise DataError(
+                f"has no {name} column",
+                file=file,
+                line=1,
+                got=shown(", ".join(header[:8])),
+                expected=" or ".join(aliases),
+                hint="rename the column or check this is the right file",
+            )
     return found
 
 
@@ -133,8 +164,9 @@ class Table:
         try:
             return next(self.reader, None)
         except csv.Error as error:
-            raise DataError(f"cannot be read as CSV ({error})", file=self.file, line=self.reader.line_num,
-                            hint="check for an unclosed quote") from None
+            raise DataError(
+                f"cannot be read as CSV ({error})", file=self.file, line=self.reader.line_num, hint="check for an unclosed quote"
+            ) from None
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         header, width = self.header, len(self.header)
@@ -145,18 +177,30 @@ class Table:
                 if any(fields):
                     yield start, dict(zip(header, fields))
             elif any(field.strip() for field in fields):
-                raise DataError(f"row has {plural(len(fields), 'field')}, the header has {width}", file=self.file, line=start,
-                                key=plain(header[len(fields)]) if len(fields) < width else None, got=shown(",".join(fields)),
-                                expected=f"{width} fields: {plain(', '.join(header))}",
-                                hint="a quoted value runs across lines: check for a quote that is never closed" if any("\n" in field for field in fields)
-                                else "check for a missing or extra comma; quote a value that holds a comma")
+                raise DataError(
+                    f"row has {plural(len(fields), 'field')}, the header has {width}",
+                    file=self.file,
+                    line=start,
+                    key=plain(header[len(fields)]) if len(fields) < width else None,
+                    got=shown(",".join(fields)),
+                    expected=f"{width} fields: {plain(', '.join(header))}",
+                    hint="a quoted value runs across lines: check for a quote that is never closed"
+                    if any("\n" in field for field in fields)
+                    else "check for a missing or extra comma; quote a value that holds a comma",
+                )
 
 
 def area_code(row: dict[str, str], column: str, file: str, line: int) -> str:
     code = row[column].strip()
     if not code:
-        raise DataError("row has no area code", file=file, line=line, key=column, got=row[column],
-                        hint="fill in the area's code (e.g. E07000105), or delete the row")
+        raise DataError(
+            "row has no area code",
+            file=file,
+            line=line,
+            key=column,
+            got=row[column],
+            hint="fill in the area's code (e.g. E07000105), or delete the row",
+        )
     return code
 
 
@@ -167,8 +211,15 @@ def whole_number(text: str, file: str, line: int, column: str, low: int, high: i
     try:
         value = float(text.strip().replace(",", ""))
     except ValueError:
-        raise DataError("is not a number", file=file, line=line, key=column, got=quoted, expected=expected,
-                        hint="write plain digits without £, % or spaces") from None
+        raise DataError(
+            "is not a number",
+            file=file,
+            line=line,
+            key=column,
+            got=quoted,
+            expected=expected,
+            hint="write plain digits without £, % or spaces",
+        ) from None
     if math.isinf(value) and text.strip().lstrip("+-").lower() not in ("inf", "infinity"):  # digits beyond a float's range
         raise DataError("is out of range", file=file, line=line, key=column, got=quoted, expected=expected, hint=meaning)
     if not math.isfinite(value):

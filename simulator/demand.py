@@ -66,8 +66,14 @@ def forecast_from_history(monthly: Labelled | None, horizon_months: int) -> Fore
     ones = np.ones(len(CRIME_TYPES))
     if monthly is None or monthly.values.shape[2] < MIN_TREND_MONTHS:
         months = monthly.labels("month") if monthly is not None else ()
-        why = (f" ({len(months)} months of history: a trend and month-of-year effects need {MIN_TREND_MONTHS}, "
-               "as a shorter series cannot tell a trend from the seasons)") if months else ""
+        why = (
+            (
+                f" ({len(months)} months of history: a trend and month-of-year effects need {MIN_TREND_MONTHS}, "
+                "as a shorter series cannot tell a trend from the seasons)"
+            )
+            if months
+            else ""
+        )
         return Forecast("level", FORECAST_METHOD + why, months, ones, ones)
     months = monthly.labels("month")
     series = monthly.values.sum(axis=0)
@@ -91,9 +97,11 @@ def forecast_from_history(monthly: Labelled | None, horizon_months: int) -> Fore
         if freedom > 0:
             dispersion[c] = max(1.0, float(((counts - fitted) ** 2 / fitted).sum() / freedom))
     method = "trend and month of year"
-    description = (f"Poisson log-linear {method} fitted to each crime type's force-wide monthly records, {months[0]} to {months[-1]} "
-                   f"({count} months); the forecast over the next {horizon_months} months ÷ last period's level scales each area's "
-                   f"level (capped at ×{MAX_TREND_FACTOR:g} either way); the interval is negative binomial with the fitted dispersion")
+    description = (
+        f"Poisson log-linear {method} fitted to each crime type's force-wide monthly records, {months[0]} to {months[-1]} "
+        f"({count} months); the forecast over the next {horizon_months} months ÷ last period's level scales each area's "
+        f"level (capped at ×{MAX_TREND_FACTOR:g} either way); the interval is negative binomial with the fitted dispersion"
+    )
     return Forecast(method, description, months, factors, dispersion)
 
 
@@ -165,16 +173,16 @@ class Demand:
         return self.annual_records.take("crime_type", crime_types).values.sum(axis=1)
 
 
-def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSettings,
-                 shocks: dict[str, Shock] | None = None) -> Demand:
+def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSettings, shocks: dict[str, Shock] | None = None) -> Demand:
     """Apply the scenario's shocks, forecast records over the horizon and weigh them as harm."""
     records, applied = apply_shocks(areas, shocks or {})
     weights = harm_weights(harm_settings)
     population = areas.population.values[:, None]
     annual = records.with_values(records.values * 12.0 / areas.period_months, name="records per year", unit="records per year")
     forecast = forecast_from_history(areas.monthly, settings.horizon_months)
-    expected = annual.with_values(annual.values * settings.horizon_months / 12.0 * forecast.factors[None, :],
-                                  name="expected records", unit="records")
+    expected = annual.with_values(
+        annual.values * settings.horizon_months / 12.0 * forecast.factors[None, :], name="expected records", unit="records"
+    )
     tail = (1.0 - settings.interval) / 2.0
     low, high = _interval(expected.values, forecast.dispersion, tail)
     lower = expected.with_values(low, name="expected records, lower")
@@ -184,7 +192,9 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
         areas=areas,
         records=records,
         annual_records=annual,
-        rate_per_1000=annual.with_values(annual.values / population * 1000.0, name="records per 1,000 residents per year", unit="per 1,000 per year"),
+        rate_per_1000=annual.with_values(
+            annual.values / population * 1000.0, name="records per 1,000 residents per year", unit="per 1,000 per year"
+        ),
         expected=expected,
         expected_lower=lower,
         expected_upper=upper,
@@ -224,8 +234,12 @@ def apply_shocks(areas: Areas, shocks: dict[str, Shock]) -> tuple[Labelled, tupl
             code = areas.resolve(area)
             if code is None:
                 close = difflib.get_close_matches(area, list(areas.names), n=1)
-                raise ConfigError("names an unknown area", key=f"shocks.{shock_id}.areas", got=area,
-                                  hint=f"did you mean '{close[0]}'?" if close else f"areas are: {', '.join(areas.names)}")
+                raise ConfigError(
+                    "names an unknown area",
+                    key=f"shocks.{shock_id}.areas",
+                    got=area,
+                    hint=f"did you mean '{close[0]}'?" if close else f"areas are: {', '.join(areas.names)}",
+                )
             rows.append(areas.codes.index(code))
         crime_types = shock.crime_types or CRIME_TYPES
         columns = [CRIME_TYPES.index(crime_type) for crime_type in crime_types]

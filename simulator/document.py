@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class Code:
     text: str
 
 
-Block = Union[str, Table, Chart, Facts, Bullets, Code]
+Block = str | Table | Chart | Facts | Bullets | Code
 
 
 @dataclass(frozen=True)
@@ -116,28 +116,34 @@ def _headline(result: RunResult, summary: Summary) -> Section:
     low, high = summary.harm_averted_interval_days
     areas = result.demand.areas
     unit = result.demand.weights
-    facts = Facts((
-        ("Budget", _gbp(summary.budget_gbp)),
-        ("Allocated", _gbp(summary.allocated_gbp)),
-        ("Harm averted", f"{summary.harm_averted_days:,.0f} {unit.short_unit}"),
-        (f"{summary.harm_averted_interval_coverage:.0%} interval", f"{low:,.0f} to {high:,.0f}"),
-        (f"Cost per {unit.unit[:-1]} averted", _gbp2(summary.gbp_per_harm_day_averted)),
-        ("Eligible areas", f"{summary.eligible_areas} of {len(areas.codes)}"),
-        ("Areas funded", str(len(summary.funded_areas))),
-    ))
+    facts = Facts(
+        (
+            ("Budget", _gbp(summary.budget_gbp)),
+            ("Allocated", _gbp(summary.allocated_gbp)),
+            ("Harm averted", f"{summary.harm_averted_days:,.0f} {unit.short_unit}"),
+            (f"{summary.harm_averted_interval_coverage:.0%} interval", f"{low:,.0f} to {high:,.0f}"),
+            (f"Cost per {unit.unit[:-1]} averted", _gbp2(summary.gbp_per_harm_day_averted)),
+            ("Eligible areas", f"{summary.eligible_areas} of {len(areas.codes)}"),
+            ("Areas funded", str(len(summary.funded_areas))),
+        )
+    )
     fund_round = result.scenario.round
-    text = (f"Under the terms of {fund_round.name} ({fund_round.period}), {summary.eligible_areas} of the "
-            f"{len(areas.codes)} areas in {areas.force_name} pass the area test, and the allocation below "
-            f"spends {_gbp(summary.allocated_gbp)} of a {_gbp(summary.budget_gbp)} budget across "
-            f"{len(summary.funded_areas)} of them to avert an expected {summary.harm_averted_days:,.0f} {unit.unit} "
-            f"over the next {result.demand.horizon_months} months.")
+    text = (
+        f"Under the terms of {fund_round.name} ({fund_round.period}), {summary.eligible_areas} of the "
+        f"{len(areas.codes)} areas in {areas.force_name} pass the area test, and the allocation below "
+        f"spends {_gbp(summary.allocated_gbp)} of a {_gbp(summary.budget_gbp)} budget across "
+        f"{len(summary.funded_areas)} of them to avert an expected {summary.harm_averted_days:,.0f} {unit.unit} "
+        f"over the next {result.demand.horizon_months} months."
+    )
     blocks: list[Block] = [facts, text]
     if summary.allocated_gbp <= 0 and summary.binding_constraints:
         reason = summary.binding_constraints[0]
         blocks.append(f"Nothing is allocated. {reason[0].upper()}{reason[1:]}.")
-    interval_words = (f"The {summary.harm_averted_interval_coverage:.0%} interval ({low:,.0f} to {high:,.0f}) covers only the "
-                      "year-to-year noise of the counts around the forecast, with the allocation held fixed; it does not include "
-                      "the uncertainty of the effect sizes, the cost scales or the harm weights, which is larger.")
+    interval_words = (
+        f"The {summary.harm_averted_interval_coverage:.0%} interval ({low:,.0f} to {high:,.0f}) covers only the "
+        "year-to-year noise of the counts around the forecast, with the allocation held fixed; it does not include "
+        "the uncertainty of the effect sizes, the cost scales or the harm weights, which is larger."
+    )
     blocks.append(interval_words)
     if summary.command_line:
         blocks.append(Bullets(tuple(f"Changed on the command line: {item}" for item in summary.command_line)))
@@ -146,14 +152,29 @@ def _headline(result: RunResult, summary: Summary) -> Section:
 
 def _data_section(result: RunResult) -> Section:
     areas = result.demand.areas
-    rows = tuple({"role": source.role.replace("_", " "), "file": _file_name(source.path), "rows_read": source.rows_read,
-                  "rows_used": source.rows_used, "rows_other_period": source.rows_other_period, "sha256": source.sha256[:12]}
-                 for source in areas.sources)
-    table = Table("Input files (the manifest holds the full hashes)", (
-        Column("role", "Input"), Column("file", "File", "code"), Column("rows_read", "Rows read", "days"),
-        Column("rows_used", "Rows used", "days"), Column("rows_other_period", "Rows for other periods", "days"),
-        Column("sha256", "SHA-256 (first 12)", "code"),
-    ), rows)
+    rows = tuple(
+        {
+            "role": source.role.replace("_", " "),
+            "file": _file_name(source.path),
+            "rows_read": source.rows_read,
+            "rows_used": source.rows_used,
+            "rows_other_period": source.rows_other_period,
+            "sha256": source.sha256[:12],
+        }
+        for source in areas.sources
+    )
+    table = Table(
+        "Input files (the manifest holds the full hashes)",
+        (
+            Column("role", "Input"),
+            Column("file", "File", "code"),
+            Column("rows_read", "Rows read", "days"),
+            Column("rows_used", "Rows used", "days"),
+            Column("rows_other_period", "Rows for other periods", "days"),
+            Column("sha256", "SHA-256 (first 12)", "code"),
+        ),
+        rows,
+    )
     blocks: list[Block] = [
         f"{areas.force_name}: {len(areas.codes)} areas. Records: {areas.description}, "
         f"{result.period_label} ({areas.period_months} months).",
@@ -177,41 +198,58 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
     unit = "CCHI harm days" if demand.weights.unit == "harm days" else demand.weights.unit
     total = demand.harm.values.sum()
     top = ", ".join(f"the top {int(fraction * 100)} % hold {summary.top_share(fraction):.0%}" for fraction in TOP_FRACTIONS[1:])
-    words = (f"Over the next {demand.horizon_months} months the model expects {total:,.0f} {unit} across "
-             f"{len(demand.areas.codes)} areas. The top 10 % of areas hold "
-             f"{summary.top_share(TOP_FRACTIONS[0]):.0%} of harm"
-             + (f"; {top}" if top else "") + f". The Gini coefficient is {summary.gini:.2f} "
-             "(0 if every area held the same share, 1 if one area held it all).")
+    words = (
+        f"Over the next {demand.horizon_months} months the model expects {total:,.0f} {unit} across "
+        f"{len(demand.areas.codes)} areas. The top 10 % of areas hold "
+        f"{summary.top_share(TOP_FRACTIONS[0]):.0%} of harm"
+        + (f"; {top}" if top else "")
+        + f". The Gini coefficient is {summary.gini:.2f} "
+        "(0 if every area held the same share, 1 if one area held it all)."
+    )
     harm = demand.harm.values
     records = demand.annual_records.values
     crime_types = demand.harm.labels("crime_type")
     rows = []
     for a in np.argsort(-harm.sum(axis=1), kind="stable"):
-        rows.append({
-            "area_name": demand.areas.names[a],
-            "population": float(demand.areas.population.values[a]),
-            "records_per_year": float(records[a].sum()),
-            "harm_days": float(harm[a].sum()),
-            "harm_per_1000": float(demand.harm_per_1000.values[a].sum()),
-            "share_of_harm": float(harm[a].sum() / total) if total else 0.0,
-            "largest": f"{crime_types[int(np.argmax(harm[a]))]} ({harm[a].max() / harm[a].sum():.0%})" if harm[a].sum() else "",
-        })
+        rows.append(
+            {
+                "area_name": demand.areas.names[a],
+                "population": float(demand.areas.population.values[a]),
+                "records_per_year": float(records[a].sum()),
+                "harm_days": float(harm[a].sum()),
+                "harm_per_1000": float(demand.harm_per_1000.values[a].sum()),
+                "share_of_harm": float(harm[a].sum() / total) if total else 0.0,
+                "largest": f"{crime_types[int(np.argmax(harm[a]))]} ({harm[a].max() / harm[a].sum():.0%})" if harm[a].sum() else "",
+            }
+        )
     if len(rows) > MANY_AREAS:
         caption = f"The {TOP_ROWS} areas with the most harm, of {len(rows):,} ({unit}, next {demand.horizon_months} months; every area is in demand.csv)"
         rows = rows[:TOP_ROWS]
     else:
         caption = f"Harm by area, most first ({unit}, next {demand.horizon_months} months)"
-    table = Table(caption, (
-        Column("area_name", "Area"), Column("population", "Residents", "days"), Column("records_per_year", "Records a year", "days"),
-        Column("harm_days", "Harm" if unit != "CCHI harm days" else "Harm days", "days"), Column("harm_per_1000", "Per 1,000 residents", "days"),
-        Column("share_of_harm", "Share of harm", "share"), Column("largest", "Largest source of harm"),
-    ), tuple(rows), "demand.csv")
-    return Section("Where the harm is", (
-        words,
-        Chart("lorenz_curve", "How unevenly harm falls: the further the curve bows below the diagonal, the more concentrated."),
-        Chart("map_harm_rate", "Expected harm per 1,000 residents."),
-        table,
-    ))
+    table = Table(
+        caption,
+        (
+            Column("area_name", "Area"),
+            Column("population", "Residents", "days"),
+            Column("records_per_year", "Records a year", "days"),
+            Column("harm_days", "Harm" if unit != "CCHI harm days" else "Harm days", "days"),
+            Column("harm_per_1000", "Per 1,000 residents", "days"),
+            Column("share_of_harm", "Share of harm", "share"),
+            Column("largest", "Largest source of harm"),
+        ),
+        tuple(rows),
+        "demand.csv",
+    )
+    return Section(
+        "Where the harm is",
+        (
+            words,
+            Chart("lorenz_curve", "How unevenly harm falls: the further the curve bows below the diagonal, the more concentrated."),
+            Chart("map_harm_rate", "Expected harm per 1,000 residents."),
+            table,
+        ),
+    )
 
 
 def _eligibility_section(result: RunResult) -> Section:
@@ -220,8 +258,11 @@ def _eligibility_section(result: RunResult) -> Section:
     rules = list(verdict.rule_descriptions())
     blocks: list[Block] = [
         f"{fund_round.name} focused on {fund_round.focus or 'the crime types in its basket'}. "
-        + (f"An area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}:" if rules
-           else "The round sets no area test, so every area is eligible."),
+        + (
+            f"An area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}:"
+            if rules
+            else "The round sets no area test, so every area is eligible."
+        ),
     ]
     if rules:
         blocks.append(Bullets(tuple(rules)))
@@ -231,20 +272,36 @@ def _eligibility_section(result: RunResult) -> Section:
     columns = (Column("area_name", "Area"), Column("eligible", "Eligible", "flag"), Column("reason", "Why"))
     many = len(verdict.codes) > MANY_AREAS
     if many:
-        blocks += [Chart("eligibility_rules", "How many small areas of each district pass the test, and how many of those are funded."),
-                   _eligibility_by_parent(result)]
+        blocks += [
+            Chart("eligibility_rules", "How many small areas of each district pass the test, and how many of those are funded."),
+            _eligibility_by_parent(result),
+        ]
 
         eligible_rows = [a for a in order if verdict.eligible.values[a]]
         shown = eligible_rows[:MAX_LISTED]
-        more = f"; the first {len(shown)} shown, every area in eligibility.csv" if len(eligible_rows) > len(shown) else "; every area is in eligibility.csv"
-        blocks.append(Table(f"Eligible areas: {len(verdict.eligible_codes):,} of {len(verdict.codes):,}{more}", columns,
-                            tuple(_verdict_row(verdict, a) for a in shown), "eligibility.csv"))
+        more = (
+            f"; the first {len(shown)} shown, every area in eligibility.csv"
+            if len(eligible_rows) > len(shown)
+            else "; every area is in eligibility.csv"
+        )
+        blocks.append(
+            Table(
+                f"Eligible areas: {len(verdict.eligible_codes):,} of {len(verdict.codes):,}{more}",
+                columns,
+                tuple(_verdict_row(verdict, a) for a in shown),
+                "eligibility.csv",
+            )
+        )
     else:
         blocks += [
             Chart("eligibility_rules", "Each area's value against the threshold, rule by rule; green passes."),
             Chart("map_eligibility", "Which areas pass the test, and which of those the allocation funds."),
-            Table(f"Verdicts: {len(verdict.eligible_codes)} of {len(verdict.codes)} eligible", columns,
-                  tuple(_verdict_row(verdict, a) for a in order), "eligibility.csv"),
+            Table(
+                f"Verdicts: {len(verdict.eligible_codes)} of {len(verdict.codes)} eligible",
+                columns,
+                tuple(_verdict_row(verdict, a) for a in order),
+                "eligibility.csv",
+            ),
         ]
     return Section("Who is eligible, and why", tuple(blocks))
 
@@ -256,12 +313,22 @@ def _verdict_row(verdict, a: int) -> dict:
 def _eligibility_by_parent(result: RunResult) -> Table:
     """Small areas: per district, how many there are, how many pass, how many are funded and with how much."""
     areas = result.demand.areas
-    rows = tuple({"parent": tally.parent_name, "areas": tally.areas, "eligible": tally.eligible, "funded": tally.funded,
-                  "amount": tally.amount_gbp} for tally in result.eligibility.by_parent(result.area_amounts(), result.funded()))
-    return Table(f"{areas.level_name}s by district", (
-        Column("parent", "District"), Column("areas", f"{areas.level_name}s", "days"), Column("eligible", "Eligible", "days"),
-        Column("funded", "Funded", "days"), Column("amount", "Allocated", "gbp"),
-    ), rows, "eligibility.csv")
+    rows = tuple(
+        {"parent": tally.parent_name, "areas": tally.areas, "eligible": tally.eligible, "funded": tally.funded, "amount": tally.amount_gbp}
+        for tally in result.eligibility.by_parent(result.area_amounts(), result.funded())
+    )
+    return Table(
+        f"{areas.level_name}s by district",
+        (
+            Column("parent", "District"),
+            Column("areas", f"{areas.level_name}s", "days"),
+            Column("eligible", "Eligible", "days"),
+            Column("funded", "Funded", "days"),
+            Column("amount", "Allocated", "gbp"),
+        ),
+        rows,
+        "eligibility.csv",
+    )
 
 
 def _allocation_section(result: RunResult, summary: Summary) -> Section:
@@ -284,12 +351,21 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
         rows.append(row)
     total_row = {"area_name": "Total"}
     total_row.update({interventions[i]: float(amounts[:, i].sum()) for i in spent})
-    total_row.update({"total": allocation.allocated_gbp, "averted": allocation.averted_days,
-                      "per_day": allocation.allocated_gbp / allocation.averted_days if allocation.averted_days > 0 else None})
+    total_row.update(
+        {
+            "total": allocation.allocated_gbp,
+            "averted": allocation.averted_days,
+            "per_day": allocation.allocated_gbp / allocation.averted_days if allocation.averted_days > 0 else None,
+        }
+    )
     rows.append(total_row)
-    columns = (Column("area_name", "Area"), *(Column(interventions[i], names[i], "gbp") for i in spent),
-               Column("total", "Total", "gbp"), Column("averted", f"Harm averted ({unit.short_unit})", "days"),
-               Column("per_day", f"£ per {unit.unit[:-1]}", "decimal"))
+    columns = (
+        Column("area_name", "Area"),
+        *(Column(interventions[i], names[i], "gbp") for i in spent),
+        Column("total", "Total", "gbp"),
+        Column("averted", f"Harm averted ({unit.short_unit})", "days"),
+        Column("per_day", f"£ per {unit.unit[:-1]}", "decimal"),
+    )
     shadow = summary.budget_shadow_price_days_per_1000_gbp
     bid = "bid" if result.request.bid_of_area is not None else "area"
     blocks: list[Block] = [
@@ -307,24 +383,39 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
     blocks += [
         Chart("allocation_by_district", "£ per area, by intervention (colours are the same in every chart)."),
         Chart("map_allocation", "£ per area; grey areas are not eligible."),
-        Table("Allocation by area and intervention (£) and harm averted" + (" (funded areas)" if result.many_areas else ""),
-              columns, tuple(rows), "allocation.csv"),
+        Table(
+            "Allocation by area and intervention (£) and harm averted" + (" (funded areas)" if result.many_areas else ""),
+            columns,
+            tuple(rows),
+            "allocation.csv",
+        ),
     ]
     return Section("The allocation", tuple(blocks))
 
 
 def _baselines_section(result: RunResult) -> Section:
     rows = tuple(result.method_totals())
-    return Section("Against simple splits", (
-        "The same money under the same rules (eligibility, grant cap, bid limit, minimum grant, match funding), split the "
-        "simple ways a panel might, and scored with the same response curves:",
-        Table("The optimised allocation and three simple splits", (
-            Column("method", "Method"), Column("description", "How"), Column("allocated_gbp", "Allocated", "gbp"),
-            Column("harm_averted_days", f"Harm averted ({result.demand.weights.short_unit})", "days"),
-            Column("gbp_per_harm_day", f"£ per {result.demand.weights.unit[:-1]}", "decimal"),
-            Column("harm_averted_vs_optimised_pct", "% of optimised", "pct"), Column("areas_funded", "Areas funded", "days"),
-        ), rows, "baselines.csv"),
-    ))
+    return Section(
+        "Against simple splits",
+        (
+            "The same money under the same rules (eligibility, grant cap, bid limit, minimum grant, match funding), split the "
+            "simple ways a panel might, and scored with the same response curves:",
+            Table(
+                "The optimised allocation and three simple splits",
+                (
+                    Column("method", "Method"),
+                    Column("description", "How"),
+                    Column("allocated_gbp", "Allocated", "gbp"),
+                    Column("harm_averted_days", f"Harm averted ({result.demand.weights.short_unit})", "days"),
+                    Column("gbp_per_harm_day", f"£ per {result.demand.weights.unit[:-1]}", "decimal"),
+                    Column("harm_averted_vs_optimised_pct", "% of optimised", "pct"),
+                    Column("areas_funded", "Areas funded", "days"),
+                ),
+                rows,
+                "baselines.csv",
+            ),
+        ),
+    )
 
 
 def _assumptions_section(result: RunResult) -> Section:
@@ -341,39 +432,78 @@ def _assumptions_section(result: RunResult) -> Section:
     ]
     for key, shock in scenario.shocks.items():
         if shock.enabled:
-            bullets.append(f"What-if '{key}': records × {shock.multiplier:g} in {', '.join(shock.areas)}"
-                           + (f" for {', '.join(shock.crime_types)}" if shock.crime_types else "") + (f". {shock.note}" if shock.note else "."))
+            bullets.append(
+                f"What-if '{key}': records × {shock.multiplier:g} in {', '.join(shock.areas)}"
+                + (f" for {', '.join(shock.crime_types)}" if shock.crime_types else "")
+                + (f". {shock.note}" if shock.note else ".")
+            )
     for override in result.loaded.command_line:
         bullets.append(f"Changed on the command line: {override.describe()}.")
-    weight_rows = tuple({"crime_type": note.crime_type, "weight": note.weight_days, "confidence": note.confidence,
-                         "approximation": note.approximation, "source": note.source} for note in weights.notes)
+    weight_rows = tuple(
+        {
+            "crime_type": note.crime_type,
+            "weight": note.weight_days,
+            "confidence": note.confidence,
+            "approximation": note.approximation,
+            "source": note.source,
+        }
+        for note in weights.notes
+    )
     active = scenario.active_interventions()
-    intervention_rows = tuple({"name": item.name, "crime_types": ", ".join(item.crime_types), "max_reduction": item.max_reduction * 100,
-                               "scale": item.cost_scale_gbp_per_1000_residents, "confidence": item.confidence,
-                               "source": f"{_sentence(item.evidence)} Source: {_sentence(item.source)} Cost: {_sentence(item.cost_source)}"}
-                              for item in active.values())
-    return Section("Assumptions and sources", (
-        Bullets(tuple(bullets)),
-        Table("Interventions this round funds", (
-            Column("name", "Intervention"), Column("crime_types", "Crime types"), Column("max_reduction", "Max reduction", "pct"),
-            Column("scale", "Cost scale (£ per 1,000 residents)", "gbp"), Column("confidence", "Confidence"), Column("source", "Evidence and source"),
-        ), intervention_rows),
-        Table(f"Harm weights ({result.demand.weights.name}: {result.demand.weights.short_unit} per record)", (
-            Column("crime_type", "Crime type"), Column("weight", "Days", "decimal"), Column("confidence", "Confidence"),
-            Column("approximation", "Approximation", "flag"), Column("source", "Source"),
-        ), weight_rows),
-    ))
+    intervention_rows = tuple(
+        {
+            "name": item.name,
+            "crime_types": ", ".join(item.crime_types),
+            "max_reduction": item.max_reduction * 100,
+            "scale": item.cost_scale_gbp_per_1000_residents,
+            "confidence": item.confidence,
+            "source": f"{_sentence(item.evidence)} Source: {_sentence(item.source)} Cost: {_sentence(item.cost_source)}",
+        }
+        for item in active.values()
+    )
+    return Section(
+        "Assumptions and sources",
+        (
+            Bullets(tuple(bullets)),
+            Table(
+                "Interventions this round funds",
+                (
+                    Column("name", "Intervention"),
+                    Column("crime_types", "Crime types"),
+                    Column("max_reduction", "Max reduction", "pct"),
+                    Column("scale", "Cost scale (£ per 1,000 residents)", "gbp"),
+                    Column("confidence", "Confidence"),
+                    Column("source", "Evidence and source"),
+                ),
+                intervention_rows,
+            ),
+            Table(
+                f"Harm weights ({result.demand.weights.name}: {result.demand.weights.short_unit} per record)",
+                (
+                    Column("crime_type", "Crime type"),
+                    Column("weight", "Days", "decimal"),
+                    Column("confidence", "Confidence"),
+                    Column("approximation", "Approximation", "flag"),
+                    Column("source", "Source"),
+                ),
+                weight_rows,
+            ),
+        ),
+    )
 
 
 def _repeat_section(result: RunResult, folder: str) -> Section:
     versions = result.versions
-    return Section("Repeat this run", (
-        "Everything the run used is in manifest.json (the resolved scenario, input hashes, versions); running it again "
-        "gives the same CSV files:",
-        Code(f"safer-streets run {folder}/manifest.json --out {folder}-repeat"),
-        f"Seed {result.scenario.seed}; solver {result.allocation.solver}; simulator {versions.get('safer-streets-simulator', '?')}, "
-        f"PuLP {versions.get('pulp', '?')}, HiGHS {versions.get('highspy', '?')}, Python {versions.get('python', '?')}.",
-    ))
+    return Section(
+        "Repeat this run",
+        (
+            "Everything the run used is in manifest.json (the resolved scenario, input hashes, versions); running it again "
+            "gives the same CSV files:",
+            Code(f"safer-streets run {folder}/manifest.json --out {folder}-repeat"),
+            f"Seed {result.scenario.seed}; solver {result.allocation.solver}; simulator {versions.get('safer-streets-simulator', '?')}, "
+            f"PuLP {versions.get('pulp', '?')}, HiGHS {versions.get('highspy', '?')}, Python {versions.get('python', '?')}.",
+        ),
+    )
 
 
 def _sentence(text: str) -> str:
@@ -404,14 +534,25 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
         what_changed.append(
             f"{row['scenario']} ({row['title']}): harm averted {reference['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} {unit} "
             f"({'+' if change >= 0 else '−'}{abs(change):,.0f}); eligible areas {reference['eligible_areas']} → {row['eligible_areas']}; "
-            f"funded {reference['funded_areas']} → {row['funded_areas']}.")
+            f"funded {reference['funded_areas']} → {row['funded_areas']}."
+        )
         what_changed.append(Bullets(tuple(item.describe() for item in found) or ("No area's verdict or amount changed.",)))
-    total_table = Table("Totals per scenario", (
-        Column("scenario", "Scenario"), Column("fund_round", "Round"), Column("budget_gbp", "Budget", "gbp"),
-        Column("allocated_gbp", "Allocated", "gbp"), Column("harm_averted_days", f"Harm averted ({unit})", "days"),
-        Column("harm_averted_change_days", f"Change ({unit})", "days"), Column("gbp_per_harm_day_averted", "£ per harm day", "decimal"),
-        Column("eligible_areas", "Eligible", "days"), Column("funded_areas", "Funded", "days"),
-    ), tuple(totals), "totals.csv")
+    total_table = Table(
+        "Totals per scenario",
+        (
+            Column("scenario", "Scenario"),
+            Column("fund_round", "Round"),
+            Column("budget_gbp", "Budget", "gbp"),
+            Column("allocated_gbp", "Allocated", "gbp"),
+            Column("harm_averted_days", f"Harm averted ({unit})", "days"),
+            Column("harm_averted_change_days", f"Change ({unit})", "days"),
+            Column("gbp_per_harm_day_averted", "£ per harm day", "decimal"),
+            Column("eligible_areas", "Eligible", "days"),
+            Column("funded_areas", "Funded", "days"),
+        ),
+        tuple(totals),
+        "totals.csv",
+    )
     amounts, eligible, funded = comparison.amounts(), comparison.eligible(), comparison.funded()
     area_rows = []
     many = len(comparison.area_names) > MANY_AREAS
@@ -426,30 +567,58 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
     area_columns = [Column("area_name", "Area")]
     for label in comparison.labels:
         area_columns += [Column(f"eligible:{label}", f"Eligible: {label}", "flag"), Column(f"amount:{label}", f"£: {label}", "gbp")]
-    scenario_rows = tuple({"scenario": label, "title": result.scenario.title, "question": result.scenario.question,
-                           "report": f"{run_folders[label]}/report.html"} for label, result in zip(comparison.labels, comparison.results))
+    scenario_rows = tuple(
+        {
+            "scenario": label,
+            "title": result.scenario.title,
+            "question": result.scenario.question,
+            "report": f"{run_folders[label]}/report.html",
+        }
+        for label, result in zip(comparison.labels, comparison.results)
+    )
     return Document(
         title=f"Comparison: {' vs '.join(comparison.labels)}",
         subtitle=" / ".join(result.scenario.question or result.scenario.title for result in comparison.results[1:]),
         sections=(
             Section("What changed", (f"Each what-if is measured against the first scenario, {comparison.labels[0]}.", *what_changed)),
-            Section("Totals", (
-                total_table,
-                Chart("comparison_harm_averted", "Harm averted per scenario; whiskers show the interval from uncertain demand."),
-            )),
-            Section("Area by area", (
-                Chart("comparison_allocation", "£ per area in each scenario."),
-                Chart("comparison_eligibility", "Verdicts per scenario; outlined cells differ from the reference."),
-                Chart("comparison_change_map", "Where the money moved against the reference."),
-                Table("Eligibility and £ per area and scenario" + (" (areas funded in a scenario or whose verdict changes; every area is in "
-                                                                   "comparison.csv)" if many else ""), tuple(area_columns), tuple(area_rows), "comparison.csv"),
-            )),
-            Section("The scenarios", (
-                Table("Each scenario's full report is in its own run folder", (
-                    Column("scenario", "Scenario"), Column("title", "Title"), Column("question", "Question"), Column("report", "Report", "file"),
-                ), scenario_rows),
-                COUNT_CAVEAT[0].upper() + COUNT_CAVEAT[1:] + ".",
-            )),
+            Section(
+                "Totals",
+                (
+                    total_table,
+                    Chart("comparison_harm_averted", "Harm averted per scenario; whiskers show the interval from uncertain demand."),
+                ),
+            ),
+            Section(
+                "Area by area",
+                (
+                    Chart("comparison_allocation", "£ per area in each scenario."),
+                    Chart("comparison_eligibility", "Verdicts per scenario; outlined cells differ from the reference."),
+                    Chart("comparison_change_map", "Where the money moved against the reference."),
+                    Table(
+                        "Eligibility and £ per area and scenario"
+                        + (" (areas funded in a scenario or whose verdict changes; every area is in comparison.csv)" if many else ""),
+                        tuple(area_columns),
+                        tuple(area_rows),
+                        "comparison.csv",
+                    ),
+                ),
+            ),
+            Section(
+                "The scenarios",
+                (
+                    Table(
+                        "Each scenario's full report is in its own run folder",
+                        (
+                            Column("scenario", "Scenario"),
+                            Column("title", "Title"),
+                            Column("question", "Question"),
+                            Column("report", "Report", "file"),
+                        ),
+                        scenario_rows,
+                    ),
+                    COUNT_CAVEAT[0].upper() + COUNT_CAVEAT[1:] + ".",
+                ),
+            ),
         ),
     )
 

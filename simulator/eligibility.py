@@ -55,7 +55,11 @@ class RuleOutcome:
     def label(self) -> str:
         """A short name for the rule: its description, or its id."""
         label = self.rule.description or self.rule_id.replace("_", " ")
-        return label if not self.measured or self.measured == self.rule.metric else f"{label} (as {self.measured.replace('_', ' ')}: no population)"
+        return (
+            label
+            if not self.measured or self.measured == self.rule.metric
+            else f"{label} (as {self.measured.replace('_', ' ')}: no population)"
+        )
 
     def describe(self, force_name: str) -> str:
         """The rule itself in words, e.g. 'ASB per 1,000: rate per 1,000 of Anti-social behaviour, ≥ 1 × the average of the
@@ -66,7 +70,9 @@ class RuleOutcome:
         if rule.threshold_kind == "absolute":
             test = f"{symbol} {rule.threshold:g}"
         elif rule.threshold_kind == "force_mean":
-            test = f"{symbol} {rule.threshold:g} × the figure " + ("of its district" if rule.within == "parent" else f"of {force_name} as a whole")
+            test = f"{symbol} {rule.threshold:g} × the figure " + (
+                "of its district" if rule.within == "parent" else f"of {force_name} as a whole"
+            )
         elif rule.threshold_kind == "rank":
             test = f"among the top {rule.threshold:g} {peers}"
         else:
@@ -133,10 +139,15 @@ class Eligibility:
         tallies = []
         for parent in sorted(set(self.parents), key=lambda code: names[code]):
             members = parents == parent
-            tallies.append(ParentTally(
-                names[parent], int(members.sum()), int((members & eligible).sum()),
-                None if funded is None else int((members & funded).sum()),
-                None if amounts is None else float(amounts[members].sum())))
+            tallies.append(
+                ParentTally(
+                    names[parent],
+                    int(members.sum()),
+                    int((members & eligible).sum()),
+                    None if funded is None else int((members & funded).sum()),
+                    None if amounts is None else float(amounts[members].sum()),
+                )
+            )
         return tuple(tallies)
 
     def short_reason(self, position: int) -> str:
@@ -167,8 +178,9 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound) -> Eligibility:
         eligible = stack.all(axis=0) if fund_round.combine == "all" else stack.any(axis=0)
     else:
         eligible = np.ones(len(areas.codes), dtype=bool)
-    reasons = tuple(_reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_name)
-                    for position in range(len(areas.codes)))
+    reasons = tuple(
+        _reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_name) for position in range(len(areas.codes))
+    )
     return Eligibility(
         round_id=round_id,
         fund_round=fund_round,
@@ -247,8 +259,12 @@ def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutco
             thresholds[members] = ranked[min(int(rule.threshold), len(ranked)) - 1]
     else:
         if not 0 < rule.threshold <= 100:
-            raise RuleError("a percentile threshold must be above 0 and at most 100", key=key, got=rule.threshold,
-                            hint="e.g. 20 for the top 20 % of areas")
+            raise RuleError(
+                "a percentile threshold must be above 0 and at most 100",
+                key=key,
+                got=rule.threshold,
+                hint="e.g. 20 for the top 20 % of areas",
+            )
         for members in groups:
             thresholds[members] = np.quantile(values[members], 1.0 - rule.threshold / 100.0)
     compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
@@ -265,8 +281,17 @@ def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutco
     areas = demand.areas
     peers = tuple(areas.parent_name(a) for a in range(len(areas.codes))) if rule.within == "parent" else ()
     measured = per_population_fallback(rule.metric, areas.population_known)
-    return RuleOutcome(rule_id, rule, values, thresholds, np.asarray(passed, dtype=bool), margins, peers, measured,
-                       no_records if no_records.any() else None)
+    return RuleOutcome(
+        rule_id,
+        rule,
+        values,
+        thresholds,
+        np.asarray(passed, dtype=bool),
+        margins,
+        peers,
+        measured,
+        no_records if no_records.any() else None,
+    )
 
 
 def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_name: str) -> str:

@@ -21,7 +21,7 @@ class SimulatorError(Exception):
         got: object = None,
         expected: str | None = None,
         hint: str | None = None,
-        more: tuple["SimulatorError", ...] = (),
+        more: tuple[SimulatorError, ...] = (),
     ):
         self.what = what
         self.file = file
@@ -68,7 +68,7 @@ class SimulatorError(Exception):
         return [self.message()] + [other.message() for other in self.more]
 
     @classmethod
-    def collected(cls, problems: list["SimulatorError"]) -> "SimulatorError":
+    def collected(cls, problems: list[SimulatorError]) -> SimulatorError:
         """The first problem, carrying the rest, so one line reports all of them."""
         first = problems[0]
         first.more = tuple(problems[1:])

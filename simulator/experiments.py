@@ -7,8 +7,8 @@ how the totals moved.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class AreaChange:
 
     @property
     def eligibility_change(self) -> str:
-        """"gained", "lost", or "" when the verdict did not change."""
+        """ "gained", "lost", or "" when the verdict did not change."""
         if self.was_eligible is None or self.is_eligible is None or self.was_eligible == self.is_eligible:
             return ""
         return "gained" if self.is_eligible else "lost"
@@ -107,9 +107,20 @@ class Comparison:
         for s in range(1, len(self.results)):
             changed = []
             for a, code in enumerate(self.area_codes):
-                change = AreaChange(self.labels[s], code, self.area_names[a], _verdict(eligible[0, a]), _verdict(eligible[s, a]),
-                                    float(amounts[0, a]), float(amounts[s, a]))
-                if change.eligibility_change or change.is_eligible != change.was_eligible or abs(change.amount_change_gbp) >= MONEY_TOLERANCE_GBP:
+                change = AreaChange(
+                    self.labels[s],
+                    code,
+                    self.area_names[a],
+                    _verdict(eligible[0, a]),
+                    _verdict(eligible[s, a]),
+                    float(amounts[0, a]),
+                    float(amounts[s, a]),
+                )
+                if (
+                    change.eligibility_change
+                    or change.is_eligible != change.was_eligible
+                    or abs(change.amount_change_gbp) >= MONEY_TOLERANCE_GBP
+                ):
                     changed.append(change)
             changed.sort(key=lambda item: (not item.eligibility_change, -abs(item.amount_change_gbp), item.area_name))
             found.append(tuple(changed))
@@ -126,20 +137,23 @@ class Comparison:
                 reason = ""
                 if verdict is not None:
                     reason = result.eligibility.short_reason(positions[s][code])
-                change = AreaChange(self.labels[s], code, self.area_names[a], _verdict(eligible[0, a]), verdict,
-                                    float(amounts[0, a]), float(amounts[s, a]))
-                rows.append({
-                    "area_code": code,
-                    "area_name": self.area_names[a],
-                    "scenario": self.labels[s],
-                    "eligible": "not modelled" if verdict is None else ("true" if verdict else "false"),
-                    "reason": reason,
-                    "amount_gbp": money(amounts[s, a]),
-                    "harm_averted_days": days(averted[s, a]),
-                    "amount_change_gbp": money(change.amount_change_gbp),
-                    "harm_averted_change_days": days(averted[s, a] - averted[0, a]),
-                    "eligibility_change": change.eligibility_change,
-                })
+                change = AreaChange(
+                    self.labels[s], code, self.area_names[a], _verdict(eligible[0, a]), verdict, float(amounts[0, a]), float(amounts[s, a])
+                )
+                rows.append(
+                    {
+                        "area_code": code,
+                        "area_name": self.area_names[a],
+                        "scenario": self.labels[s],
+                        "eligible": "not modelled" if verdict is None else ("true" if verdict else "false"),
+                        "reason": reason,
+                        "amount_gbp": money(amounts[s, a]),
+                        "harm_averted_days": days(averted[s, a]),
+                        "amount_change_gbp": money(change.amount_change_gbp),
+                        "harm_averted_change_days": days(averted[s, a] - averted[0, a]),
+                        "eligibility_change": change.eligibility_change,
+                    }
+                )
         return rows
 
     def totals_rows(self) -> list[dict]:
@@ -149,22 +163,24 @@ class Comparison:
         for label, result in zip(self.labels, self.results):
             summary = result.summary()
             averted = result.allocation.averted_days
-            rows.append({
-                "scenario": label,
-                "title": result.scenario.title,
-                "fund_round": result.scenario.fund_round,
-                "budget_gbp": summary.budget_gbp,
-                "allocated_gbp": summary.allocated_gbp,
-                "unallocated_gbp": summary.unallocated_gbp,
-                "harm_averted_days": summary.harm_averted_days,
-                "harm_averted_low_days": summary.harm_averted_interval_days[0],
-                "harm_averted_high_days": summary.harm_averted_interval_days[1],
-                "gbp_per_harm_day_averted": summary.gbp_per_harm_day_averted,
-                "eligible_areas": summary.eligible_areas,
-                "funded_areas": len(summary.funded_areas),
-                "harm_averted_change_days": days(averted - reference),
-                "harm_averted_change_pct": round(100.0 * (averted - reference) / reference, 2) if reference > 0 else None,
-            })
+            rows.append(
+                {
+                    "scenario": label,
+                    "title": result.scenario.title,
+                    "fund_round": result.scenario.fund_round,
+                    "budget_gbp": summary.budget_gbp,
+                    "allocated_gbp": summary.allocated_gbp,
+                    "unallocated_gbp": summary.unallocated_gbp,
+                    "harm_averted_days": summary.harm_averted_days,
+                    "harm_averted_low_days": summary.harm_averted_interval_days[0],
+                    "harm_averted_high_days": summary.harm_averted_interval_days[1],
+                    "gbp_per_harm_day_averted": summary.gbp_per_harm_day_averted,
+                    "eligible_areas": summary.eligible_areas,
+                    "funded_areas": len(summary.funded_areas),
+                    "harm_averted_change_days": days(averted - reference),
+                    "harm_averted_change_pct": round(100.0 * (averted - reference) / reference, 2) if reference > 0 else None,
+                }
+            )
         return rows
 
     def summary(self) -> dict:
@@ -172,8 +188,7 @@ class Comparison:
         return {
             "reference": self.labels[0],
             "scenarios": self.totals_rows(),
-            "changes": {label: [change.describe() for change in changes]
-                        for label, changes in zip(self.labels[1:], self.changes())},
+            "changes": {label: [change.describe() for change in changes] for label, changes in zip(self.labels[1:], self.changes())},
         }
 
     def headlines(self, limit: int = 8) -> list[str]:
@@ -184,11 +199,14 @@ class Comparison:
         unit = self.reference.demand.weights.short_unit
         for row, changes in zip(totals[1:], self.changes()):
             change = row["harm_averted_change_days"]
-            lines.append(f"{row['scenario']} against {first['scenario']}: budget £{first['budget_gbp']:,.0f} → £{row['budget_gbp']:,.0f}; "
-                         f"harm averted {first['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} {unit} "
-                         f"({'+' if change >= 0 else '−'}{abs(change):,.0f}"
-                         + (f", {_signed(row['harm_averted_change_pct'])} %" if row["harm_averted_change_pct"] is not None else "") + ")"
-                         f"; eligible {first['eligible_areas']} → {row['eligible_areas']}, funded {first['funded_areas']} → {row['funded_areas']}")
+            lines.append(
+                f"{row['scenario']} against {first['scenario']}: budget £{first['budget_gbp']:,.0f} → £{row['budget_gbp']:,.0f}; "
+                f"harm averted {first['harm_averted_days']:,.0f} → {row['harm_averted_days']:,.0f} {unit} "
+                f"({'+' if change >= 0 else '−'}{abs(change):,.0f}"
+                + (f", {_signed(row['harm_averted_change_pct'])} %" if row["harm_averted_change_pct"] is not None else "")
+                + ")"
+                f"; eligible {first['eligible_areas']} → {row['eligible_areas']}, funded {first['funded_areas']} → {row['funded_areas']}"
+            )
             if not changes:
                 lines.append("  no area's verdict or amount changed")
             lines += [f"  {change.describe()}" for change in changes[:limit]]
@@ -199,8 +217,7 @@ class Comparison:
 
 def _need_two(count: int) -> None:
     if count < 2:
-        raise ConfigError("compare needs at least two scenarios", got=count,
-                          hint="name the reference first, then one or more what-ifs")
+        raise ConfigError("compare needs at least two scenarios", got=count, hint="name the reference first, then one or more what-ifs")
 
 
 def comparison_name(names: Sequence[str]) -> str:
@@ -231,8 +248,9 @@ def comparison_of(results: Sequence[RunResult]) -> Comparison:
             if code not in names:
                 codes.append(code)
                 names[code] = name
-    return Comparison(tuple(results), unique_labels([result.scenario.name for result in results]),
-                      tuple(codes), tuple(names[code] for code in codes))
+    return Comparison(
+        tuple(results), unique_labels([result.scenario.name for result in results]), tuple(codes), tuple(names[code] for code in codes)
+    )
 
 
 def unique_labels(names: Sequence[str]) -> tuple[str, ...]:

@@ -67,14 +67,24 @@ def harm_weights(settings: HarmSettings) -> HarmWeights:
     for row in csv.DictReader(io.StringIO(text)):
         if row["weight_set"] == settings.weight_set:
             notes[row["crime_type"]] = WeightNote(
-                row["crime_type"], float(row["weight_days"]), row["confidence"],
-                row["approximation"] == "true", row["derivation"], row["source"],
+                row["crime_type"],
+                float(row["weight_days"]),
+                row["confidence"],
+                row["approximation"] == "true",
+                row["derivation"],
+                row["source"],
             )
     if set(notes) != set(CRIME_TYPES):
         raise InternalError(f"{WEIGHTS_FILE}: weight set {settings.weight_set} does not cover the 14 crime types")
     for crime_type, days in settings.overrides.items():
-        notes[crime_type] = WeightNote(crime_type, float(days), "assumption", True,
-                                       f"set by the scenario (harm.overrides), replacing {notes[crime_type].weight_days:g}", "scenario")
+        notes[crime_type] = WeightNote(
+            crime_type,
+            float(days),
+            "assumption",
+            True,
+            f"set by the scenario (harm.overrides), replacing {notes[crime_type].weight_days:g}",
+            "scenario",
+        )
     ordered = tuple(notes[crime_type] for crime_type in CRIME_TYPES)
     values = np.array([note.weight_days for note in ordered])
     label = settings.weight_set + (" (with overrides)" if settings.overrides else "")

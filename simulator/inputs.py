@@ -30,8 +30,11 @@ AREA_COLUMNS = {
     "area_name": ("area_name", "lsoa21_name", "district"),
     "population": ("population", "population_census2021"),
 }
-AREA_OPTIONAL = {"parent_code": ("parent_code", "pfa_code", "gss_code"), "parent_name": ("parent_name", "district"),
-                 "population_source": ("population_source",)}
+AREA_OPTIONAL = {
+    "parent_code": ("parent_code", "pfa_code", "gss_code"),
+    "parent_name": ("parent_name", "district"),
+    "population_source": ("population_source",),
+}
 COUNT_COLUMNS = {
     "area_code": ("area_code", "lsoa21_code", "gss_code"),
     "crime_type": ("crime_type",),
@@ -109,8 +112,7 @@ def months_between(start: str, end: str) -> int:
 def load_areas(source: DataSource) -> Areas:
     """Read the area table and the crime counts named by the scenario's data source."""
     if months_between(source.period_start, source.period_end) < 1:
-        raise DataError("the data period ends before it starts", key="data.period_end",
-                        got=f"{source.period_start}..{source.period_end}")
+        raise DataError("the data period ends before it starts", key="data.period_end", got=f"{source.period_start}..{source.period_end}")
     count_text, count_file = read_text(source.crime_counts, "data.crime_counts")
     if source.areas:
         area_text, area_file = read_text(source.areas, "data.areas")
@@ -118,8 +120,12 @@ def load_areas(source: DataSource) -> Areas:
         population_known = True
     else:
         if source.level != "lsoa":
-            raise DataError("an area table with population is needed at district level", key="data.areas", got='""',
-                            hint="name a CSV with area_code, area_name, population; only LSOAs can fall back to a nominal population")
+            raise DataError(
+                "an area table with population is needed at district level",
+                key="data.areas",
+                got='""',
+                hint="name a CSV with area_code, area_name, population; only LSOAs can fall back to a nominal population",
+            )
         area_text, area_file = "", "(from the crime counts)"
         codes, names, parents, parent_names = _areas_from_counts(count_text, count_file)
         population, area_rows, population_known = [NOMINAL_LSOA_RESIDENTS] * len(codes), len(codes), False
@@ -139,8 +145,15 @@ def load_areas(source: DataSource) -> Areas:
         description=source.description,
         sources=(
             SourceFile("areas", area_file, sha256_text(area_text), area_rows, area_rows),
-            SourceFile("crime_counts", count_file, sha256_text(count_text), parsed.rows_read, parsed.rows_used, parsed.rows_other_period,
-                       parsed.rows_other_areas),
+            SourceFile(
+                "crime_counts",
+                count_file,
+                sha256_text(count_text),
+                parsed.rows_read,
+                parsed.rows_used,
+                parsed.rows_other_period,
+                parsed.rows_other_areas,
+            ),
             *map_files,
         ),
         population_source=population_source,
@@ -155,8 +168,12 @@ def load_areas(source: DataSource) -> Areas:
 def _areas_from_counts(text: str, file: str):
     """Areas named by the crime counts themselves (LSOA code, name, district), for a force with no population table."""
     table = Table(text, file)
-    columns = columns_of(table.header, {"area_code": COUNT_COLUMNS["area_code"]},
-                       {"area_name": ("area_name", "lsoa21_name"), "district": ("district", "parent_name")}, file)
+    columns = columns_of(
+        table.header,
+        {"area_code": COUNT_COLUMNS["area_code"]},
+        {"area_name": ("area_name", "lsoa21_name"), "district": ("district", "parent_name")},
+        file,
+    )
     found: dict[str, tuple[str, str]] = {}
     names = _UniqueNames(file, columns.get("area_name", columns["area_code"]))
     for line, row in table:
@@ -179,9 +196,14 @@ class _UniqueNames:
     def add(self, name: str, code: str, line: int) -> None:
         folded = " ".join(name.split()).casefold()
         if folded in self.lines:
-            raise DataError(f"area name appears twice, on lines {self.lines[folded]} and {line}", file=self.file, line=line,
-                            key=self.column, got=shown(name),
-                            hint=f"give {plain(code)} a distinct name; every table, chart and --set names an area by its name")
+            raise DataError(
+                f"area name appears twice, on lines {self.lines[folded]} and {line}",
+                file=self.file,
+                line=line,
+                key=self.column,
+                got=shown(name),
+                hint=f"give {plain(code)} a distinct name; every table, chart and --set names an area by its name",
+            )
         self.lines[folded] = line
 
 
@@ -198,11 +220,24 @@ def _parse_areas(text: str, file: str):
     for line, row in table:
         code = area_code(row, columns["area_code"], file, line)
         if code in code_lines:
-            raise DataError(f"area code appears twice, on lines {code_lines[code]} and {line}", file=file, line=line,
-                            key=columns["area_code"], got=shown(code), hint="remove or correct one of the rows")
+            raise DataError(
+                f"area code appears twice, on lines {code_lines[code]} and {line}",
+                file=file,
+                line=line,
+                key=columns["area_code"],
+                got=shown(code),
+                hint="remove or correct one of the rows",
+            )
         code_lines[code] = line
-        people = whole_number(row[columns["population"]], file, line, columns["population"], 1, MAX_POPULATION,
-                        "population is usual residents, e.g. 132752 (no area in England and Wales has 20 million)")
+        people = whole_number(
+            row[columns["population"]],
+            file,
+            line,
+            columns["population"],
+            1,
+            MAX_POPULATION,
+            "population is usual residents, e.g. 132752 (no area in England and Wales has 20 million)",
+        )
         name = (row.get(columns["area_name"]) or code).strip()
         unique_names.add(name, code, line)
         codes.append(code)
@@ -238,8 +273,13 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
     has_period = "period_start" in columns and "period_end" in columns
     if ("period_start" in columns) != ("period_end" in columns):
         given, absent = ("period_start", "period_end") if "period_start" in columns else ("period_end", "period_start")
-        raise DataError(f"has a {given} column but no {absent} column", file=file, line=1, key=given,
-                        hint="a period needs both columns (YYYY-MM); add the other, or delete this one if every row is in the data period")
+        raise DataError(
+            f"has a {given} column but no {absent} column",
+            file=file,
+            line=1,
+            key=given,
+            hint="a period needs both columns (YYYY-MM); add the other, or delete this one if every row is in the data period",
+        )
     has_month = "month" in columns
     months = month_range(source.period_start, source.period_end) if has_month else ()
     month_position = {month: m for m, month in enumerate(months)}
@@ -270,43 +310,83 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
             if source.other_areas == "count":
                 rows_elsewhere += 1
                 continue
-            raise DataError("names an area that is not in the area table", file=file, line=line,
-                            key=columns["area_code"], got=shown(code),
-                            hint="add the area to the area table, remove the row, or set data.other_areas = \"count\" to count such rows and leave them out")
+            raise DataError(
+                "names an area that is not in the area table",
+                file=file,
+                line=line,
+                key=columns["area_code"],
+                got=shown(code),
+                hint='add the area to the area table, remove the row, or set data.other_areas = "count" to count such rows and leave them out',
+            )
         crime_type = (row.get(columns["crime_type"]) or "").strip()
         if crime_type not in crime_position:
             close = difflib.get_close_matches(crime_type, CRIME_TYPES, n=1, cutoff=0.6)
-            raise DataError("unknown crime type", file=file, line=line, key="crime_type", got=shown(crime_type),
-                            expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'",
-                            hint=f"did you mean '{close[0]}'?" if close else "spell it as police.uk does")
+            raise DataError(
+                "unknown crime type",
+                file=file,
+                line=line,
+                key="crime_type",
+                got=shown(crime_type),
+                expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'",
+                hint=f"did you mean '{close[0]}'?" if close else "spell it as police.uk does",
+            )
         if (code, crime_type, month) in seen:
-            raise DataError("area and crime type appear twice in the period" + (" and month" if month else ""), file=file, line=line,
-                            got=f"{code}, {crime_type}" + (f", {month}" if month else ""), hint="sum the rows or remove the duplicate")
+            raise DataError(
+                "area and crime type appear twice in the period" + (" and month" if month else ""),
+                file=file,
+                line=line,
+                got=f"{code}, {crime_type}" + (f", {month}" if month else ""),
+                hint="sum the rows or remove the duplicate",
+            )
         seen.add((code, crime_type, month))
-        count = whole_number(row[columns["count"]], file, line, columns["count"], 0, MAX_COUNT,
-                       "a count is the records of one crime type in one area over the period; check for a shifted column")
+        count = whole_number(
+            row[columns["count"]],
+            file,
+            line,
+            columns["count"],
+            0,
+            MAX_COUNT,
+            "a count is the records of one crime type in one area over the period; check for a shifted column",
+        )
         monthly[area_position[code], crime_position[crime_type], month_position.get(month, 0)] = count
         if "source" in columns and row.get(columns["source"]):
             sources.add(row[columns["source"]].strip())
         rows_used += 1
     if rows_read == 0:
-        raise DataError("has a header but no rows", file=file, line=2, key="data.crime_counts",
-                        hint="add a row (area code, crime type, count) for each area and crime type with records")
+        raise DataError(
+            "has a header but no rows",
+            file=file,
+            line=2,
+            key="data.crime_counts",
+            hint="add a row (area code, crime type, count) for each area and crime type with records",
+        )
     if rows_used == 0:
         available = (f"{min(periods)} to {max(periods)}" if has_month else ", ".join(sorted(periods))) if periods else "none"
-        raise DataError("has no rows for the scenario's data period", file=file, key="data.period_start",
-                        got=f"{source.period_start}..{source.period_end}", expected=f"a period in the file: {plain(available)}")
+        raise DataError(
+            "has no rows for the scenario's data period",
+            file=file,
+            key="data.period_start",
+            got=f"{source.period_start}..{source.period_end}",
+            expected=f"a period in the file: {plain(available)}",
+        )
     if has_month:
         missing = [month for month in months if month not in periods]
         if missing:
-            raise DataError("has no rows for some months of the data period", file=file, key="data.period_start",
-                            got=", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else ""),
-                            hint="import those months, or shorten the period (data.period_start, data.period_end)")
+            raise DataError(
+                "has no rows for some months of the data period",
+                file=file,
+                key="data.period_start",
+                got=", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else ""),
+                hint="import those months, or shorten the period (data.period_start, data.period_end)",
+            )
         history = Labelled(monthly, ("area", "crime_type", "month"), (codes, CRIME_TYPES, months), "records", "records per month")
     else:
         history = None
-    source_text = "; ".join(sorted(sources)) or ("data.police.uk street-level crime files (Open Government Licence v3.0), "
-                                                 "imported with safer-streets import police-uk" if has_month else "")
+    source_text = "; ".join(sorted(sources)) or (
+        "data.police.uk street-level crime files (Open Government Licence v3.0), imported with safer-streets import police-uk"
+        if has_month
+        else ""
+    )
     return _Counts(monthly.sum(axis=2), history, rows_read, rows_used, rows_other, rows_elsewhere, source_text)
 
 
@@ -318,5 +398,3 @@ def month_range(start: str, end: str) -> tuple[str, ...]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return tuple(months)
-
-

@@ -64,9 +64,7 @@ class Curves:
 def build_curves(demand: Demand, interventions: dict[str, Intervention]) -> Curves:
     """Targeted harm and cost scale per area × intervention for the given catalogue."""
     ids = tuple(interventions)
-    targeted = np.column_stack([
-        demand.harm.take("crime_type", item.crime_types).values.sum(axis=1) for item in interventions.values()
-    ])
+    targeted = np.column_stack([demand.harm.take("crime_type", item.crime_types).values.sum(axis=1) for item in interventions.values()])
     per_thousand = demand.areas.population.values[:, None] / 1000.0
     scale = per_thousand * np.array([item.cost_scale_gbp_per_1000_residents for item in interventions.values()])[None, :]
     coords = (demand.areas.codes, ids)
@@ -77,8 +75,14 @@ def build_curves(demand: Demand, interventions: dict[str, Intervention]) -> Curv
     )
 
 
-def greedy_fill(widths: np.ndarray, slopes: np.ndarray, budget_gbp: float,
-                area_caps_gbp: np.ndarray, usable: np.ndarray | None = None, cap_groups: np.ndarray | None = None) -> np.ndarray:
+def greedy_fill(
+    widths: np.ndarray,
+    slopes: np.ndarray,
+    budget_gbp: float,
+    area_caps_gbp: np.ndarray,
+    usable: np.ndarray | None = None,
+    cap_groups: np.ndarray | None = None,
+) -> np.ndarray:
     """Spend the budget on the steepest segments first, within each cap.
 
     Exact for a budget plus caps on disjoint groups of areas (each area alone, or clusters such
@@ -110,8 +114,9 @@ def greedy_fill(widths: np.ndarray, slopes: np.ndarray, budget_gbp: float,
     return amounts
 
 
-def water_fill(curves: Curves, usable: np.ndarray, bids: np.ndarray, lower_gbp: np.ndarray, upper_gbp: np.ndarray,
-               budget_gbp: float) -> tuple[np.ndarray, float]:
+def water_fill(
+    curves: Curves, usable: np.ndarray, bids: np.ndarray, lower_gbp: np.ndarray, upper_gbp: np.ndarray, budget_gbp: float
+) -> tuple[np.ndarray, float]:
     """Spend up to the budget on the exact curves for the most harm averted, each bid within its bounds.
 
     Bid b (`bids` gives each area's) receives between `lower_gbp[b]` and `upper_gbp[b]`: a bid

@@ -70,27 +70,62 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
     for line, row in table:
         rows += 1
         code = area_code(row, columns["area_code"], file, line)
-        place = tuple(int(whole_number(row[columns[axis]], file, line, columns[axis], 0, MAX_TILE,
-                                 "tile rows and columns count hexagons from 0 at the top left")) for axis in ("row", "column"))
+        place = tuple(
+            int(
+                whole_number(
+                    row[columns[axis]],
+                    file,
+                    line,
+                    columns[axis],
+                    0,
+                    MAX_TILE,
+                    "tile rows and columns count hexagons from 0 at the top left",
+                )
+            )
+            for axis in ("row", "column")
+        )
         if code in places:
-            raise DataError(f"area code appears twice, on lines {code_lines[code]} and {line}", file=file, line=line,
-                            key=columns["area_code"], got=shown(code), hint="give each area one row")
+            raise DataError(
+                f"area code appears twice, on lines {code_lines[code]} and {line}",
+                file=file,
+                line=line,
+                key=columns["area_code"],
+                got=shown(code),
+                hint="give each area one row",
+            )
         if place in taken:
-            raise DataError("two areas share a tile", file=file, line=line, got=f"{code} and {taken[place]} at row {place[0]}, column {place[1]}",
-                            hint="give each area its own row and column")
+            raise DataError(
+                "two areas share a tile",
+                file=file,
+                line=line,
+                got=f"{code} and {taken[place]} at row {place[0]}, column {place[1]}",
+                hint="give each area its own row and column",
+            )
         places[code] = place
         taken[place] = code
         code_lines[code] = line
     if not rows:
-        raise DataError("has a header but no rows", file=file, line=2, key="data.tile_layout",
-                        hint="add a row (area code, row, column) for each area, or set data.tile_layout = \"\"")
+        raise DataError(
+            "has a header but no rows",
+            file=file,
+            line=2,
+            key="data.tile_layout",
+            hint='add a row (area code, row, column) for each area, or set data.tile_layout = ""',
+        )
     placed = [code for code in codes if code in places]
     if not placed:
-        return AreaMap(source=file, note=f"the tile layout {file} places none of these areas; set data.tile_layout to a layout for them"), rows
+        return AreaMap(
+            source=file, note=f"the tile layout {file} places none of these areas; set data.tile_layout to a layout for them"
+        ), rows
     missing = [code for code in codes if code not in places]
     if missing:
-        raise DataError(f"places {len(placed)} of {len(codes)} areas", file=file, key="data.tile_layout", got=f"no tile for {', '.join(missing[:3])}"
-                        + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""), hint="add a row for each area, or set data.tile_layout = \"\"")
+        raise DataError(
+            f"places {len(placed)} of {len(codes)} areas",
+            file=file,
+            key="data.tile_layout",
+            got=f"no tile for {', '.join(missing[:3])}" + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
+            hint='add a row for each area, or set data.tile_layout = ""',
+        )
     return AreaMap("tiles", tiles=np.array([places[code] for code in codes], dtype=float), source=file, note=""), rows
 
 
@@ -100,27 +135,51 @@ def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[Are
     try:
         collection = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DataError(f"is not valid GeoJSON: {error.msg}", file=file, line=error.lineno, key="data.boundaries",
-                        hint=f"column {error.colno}; export the boundaries again as GeoJSON") from None
+        raise DataError(
+            f"is not valid GeoJSON: {error.msg}",
+            file=file,
+            line=error.lineno,
+            key="data.boundaries",
+            hint=f"column {error.colno}; export the boundaries again as GeoJSON",
+        ) from None
     except RecursionError:
-        raise DataError("is not valid GeoJSON: it is nested deeper than any GeoJSON", file=file, key="data.boundaries",
-                        hint="export the boundaries again as GeoJSON") from None
+        raise DataError(
+            "is not valid GeoJSON: it is nested deeper than any GeoJSON",
+            file=file,
+            key="data.boundaries",
+            hint="export the boundaries again as GeoJSON",
+        ) from None
     except ValueError as error:  # e.g. an integer too long to convert
-        raise DataError("is not valid GeoJSON", file=file, key="data.boundaries", got=shown(str(error)),
-                        hint="export the boundaries again as GeoJSON") from None
+        raise DataError(
+            "is not valid GeoJSON", file=file, key="data.boundaries", got=shown(str(error)), hint="export the boundaries again as GeoJSON"
+        ) from None
     features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list) or not features:
-        raise DataError("is not a GeoJSON FeatureCollection with features", file=file, key="data.boundaries",
-                        got=shown(f"a JSON {type(collection).__name__}" if not isinstance(collection, dict) else "no 'features' list"),
-                        expected='{"type": "FeatureCollection", "features": [...]}',
-                        hint="export the boundaries as GeoJSON, e.g. from the ONS Open Geography Portal")
+        raise DataError(
+            "is not a GeoJSON FeatureCollection with features",
+            file=file,
+            key="data.boundaries",
+            got=shown(f"a JSON {type(collection).__name__}" if not isinstance(collection, dict) else "no 'features' list"),
+            expected='{"type": "FeatureCollection", "features": [...]}',
+            hint="export the boundaries as GeoJSON, e.g. from the ONS Open Geography Portal",
+        )
     for number, feature in enumerate(features):
         if not isinstance(feature, dict):
-            raise DataError("is not a GeoJSON Feature", file=file, key=f"features[{number}]", got=shown(json.dumps(feature)),
-                            expected='{"type": "Feature", "properties": {...}, "geometry": {...}}')
+            raise DataError(
+                "is not a GeoJSON Feature",
+                file=file,
+                key=f"features[{number}]",
+                got=shown(json.dumps(feature)),
+                expected='{"type": "Feature", "properties": {...}, "geometry": {...}}',
+            )
         if not isinstance(feature.get("properties") or {}, dict):
-            raise DataError("feature's properties are not a JSON object", file=file, key=f"features[{number}].properties",
-                            got=shown(json.dumps(feature["properties"])), expected='an object such as {"LAD24CD": "E07000105"}')
+            raise DataError(
+                "feature's properties are not a JSON object",
+                file=file,
+                key=f"features[{number}].properties",
+                got=shown(json.dumps(feature["properties"])),
+                expected='an object such as {"LAD24CD": "E07000105"}',
+            )
     wanted = set(codes)
     best_key, best = None, 0
     for key in {key for feature in features[:50] for key in (feature.get("properties") or {})}:
@@ -128,8 +187,13 @@ def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[Are
         if found > best or (found == best and best_key is not None and key < best_key):
             best_key, best = key, found
     if best_key is None or best == 0:
-        raise DataError("has no property holding these areas' codes", file=file, key="data.boundaries",
-                        got=f"e.g. no feature for {codes[0]}", hint="use boundaries for the same areas and year as the area table")
+        raise DataError(
+            "has no property holding these areas' codes",
+            file=file,
+            key="data.boundaries",
+            got=f"e.g. no feature for {codes[0]}",
+            hint="use boundaries for the same areas and year as the area table",
+        )
     shapes: dict[str, tuple[np.ndarray, ...]] = {}
     for number, feature in enumerate(features, start=1):
         code = str((feature.get("properties") or {}).get(best_key, "")).strip()
@@ -138,8 +202,13 @@ def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[Are
         geometry = feature.get("geometry")
         geometry = geometry if isinstance(geometry, dict) else {"type": type(geometry).__name__ if geometry is not None else None}
         if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-            raise DataError("feature has no polygon geometry", file=file, key=f"features[{number - 1}]",
-                            got=shown(f"{code}: {geometry.get('type')}"), expected="Polygon or MultiPolygon")
+            raise DataError(
+                "feature has no polygon geometry",
+                file=file,
+                key=f"features[{number - 1}]",
+                got=shown(f"{code}: {geometry.get('type')}"),
+                expected="Polygon or MultiPolygon",
+            )
         coordinates = geometry.get("coordinates")
         polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
         if not isinstance(polygons, list) or not polygons or not all(isinstance(polygon, list) and polygon for polygon in polygons):
@@ -148,14 +217,26 @@ def _parse_boundaries(text: str, file: str, codes: tuple[str, ...]) -> tuple[Are
         shapes[code] = shapes.get(code, ()) + rings
     missing = [code for code in codes if code not in shapes]
     if missing:
-        raise DataError(f"has boundaries for {len(shapes)} of {len(codes)} areas", file=file, key=f"data.boundaries ({plain(best_key)})",
-                        got=f"none for {', '.join(missing[:3])}" + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
-                        hint="use boundaries for the same areas and year as the area table")
+        raise DataError(
+            f"has boundaries for {len(shapes)} of {len(codes)} areas",
+            file=file,
+            key=f"data.boundaries ({plain(best_key)})",
+            got=f"none for {', '.join(missing[:3])}" + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
+            hint="use boundaries for the same areas and year as the area table",
+        )
     extent = max(float(np.abs(ring).max()) for rings in shapes.values() for ring in rings)
     bare = sum(1 for feature in features if not feature.get("properties"))
-    ignored = len(features) - bare - sum(1 for feature in features if str((feature.get("properties") or {}).get(best_key, "")).strip() in wanted)
-    note = "; ".join(part for part in (plural(ignored, "feature") + " for other areas ignored" if ignored else "",
-                                       plural(bare, "feature") + " with no properties ignored" if bare else "") if part)
+    ignored = (
+        len(features) - bare - sum(1 for feature in features if str((feature.get("properties") or {}).get(best_key, "")).strip() in wanted)
+    )
+    note = "; ".join(
+        part
+        for part in (
+            plural(ignored, "feature") + " for other areas ignored" if ignored else "",
+            plural(bare, "feature") + " with no properties ignored" if bare else "",
+        )
+        if part
+    )
     return AreaMap("boundaries", rings=tuple(shapes[code] for code in codes), projected=extent > 360, source=file, note=note), len(features)
 
 
@@ -166,13 +247,21 @@ def _ring(coordinates, file: str, key: str, code: str) -> np.ndarray:
     except (ValueError, TypeError):
         ring = np.zeros((0, 0))
     if ring.ndim != 2 or ring.shape[0] < 3 or ring.shape[1] < 2 or not np.isfinite(ring[:, :2]).all():
-        raise DataError("feature has malformed coordinates", file=file, key=key, got=shown(f"{code}: {json.dumps(coordinates)}"),
-                        expected="a ring of at least 3 [x, y] positions, each a finite number",
-                        hint="export the boundaries again as GeoJSON")
+        raise DataError(
+            "feature has malformed coordinates",
+            file=file,
+            key=key,
+            got=shown(f"{code}: {json.dumps(coordinates)}"),
+            expected="a ring of at least 3 [x, y] positions, each a finite number",
+            hint="export the boundaries again as GeoJSON",
+        )
     if np.abs(ring[:, :2]).max() > MAX_COORDINATE:
-        raise DataError("feature has coordinates out of range", file=file, key=key, got=shown(f"{code}: {json.dumps(coordinates)}"),
-                        expected=f"longitude and latitude in degrees, or metres within {MAX_COORDINATE:,} of the grid's origin",
-                        hint="export the boundaries again as GeoJSON, in WGS84 or British National Grid")
+        raise DataError(
+            "feature has coordinates out of range",
+            file=file,
+            key=key,
+            got=shown(f"{code}: {json.dumps(coordinates)}"),
+            expected=f"longitude and latitude in degrees, or metres within {MAX_COORDINATE:,} of the grid's origin",
+            hint="export the boundaries again as GeoJSON, in WGS84 or British National Grid",
+        )
     return ring[:, :2]
-
-

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable
 
 import numpy as np
 
@@ -93,8 +93,7 @@ def averted_interval(demand: Demand, curves, amounts: np.ndarray, interventions:
     """Interval of harm averted by a fixed allocation when demand is drawn from its forecast."""
     draws = draw_harm(demand, demand.draws, seed)
     crime_index = {crime: i for i, crime in enumerate(demand.harm.labels("crime_type"))}
-    targeted = np.stack([draws[:, :, [crime_index[c] for c in item.crime_types]].sum(axis=2)
-                         for item in interventions.values()], axis=2)
+    targeted = np.stack([draws[:, :, [crime_index[c] for c in item.crime_types]].sum(axis=2) for item in interventions.values()], axis=2)
     totals = curves.averted(amounts[None, :, :], targeted).sum(axis=(1, 2))
     tail = (1.0 - demand.interval) / 2.0
     low, high = np.quantile(totals, [tail, 1.0 - tail])

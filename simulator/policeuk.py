@@ -17,19 +17,31 @@ import re
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain, compress, islice
 from operator import methodcaller
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
 from .errors import DataError, InternalError
 from .schema import CRIME_TYPES
 
-HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-          "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
+HEADER = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
 STREET_SUFFIX = "-street.csv"
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 EXAMPLES_KEPT = 20
@@ -41,7 +53,6 @@ HAS_NEWLINE = methodcaller("__contains__", "\n")
 
 def AFTER_NEWLINE(piece: str) -> str:  # noqa: N802 - used like the itemgetters above
     return piece.rpartition("\n")[2]
-
 
 
 SPLIT_FIELDS = methodcaller("split", ",")
@@ -94,8 +105,10 @@ class ImportReport:
     @property
     def warnings(self) -> tuple[str, ...]:
         """What the person importing should know that is not an error, one complete line each."""
-        return tuple(f"{label} has a header but no rows: that month adds no records to the counts "
-                     "(download it again if it should have some)" for label in self.empty_files)
+        return tuple(
+            f"{label} has a header but no rows: that month adds no records to the counts (download it again if it should have some)"
+            for label in self.empty_files
+        )
 
     def as_dict(self) -> dict:
         """The report as plain JSON-ready data."""
@@ -160,9 +173,12 @@ def import_street_files(paths: list[str | Path], progress: Progress | None = Non
     sources, skipped = _find_sources(given)
     if not sources:
         found = skipped + _other_files(given)
-        raise DataError("holds no police.uk street files", file=", ".join(str(path) for path in paths),
-                        got=f"found {_listed(found, 'other file')}" if found else "no files at all",
-                        hint=f"name *{STREET_SUFFIX} files, folders of them, or the zip archive downloaded from data.police.uk")
+        raise DataError(
+            "holds no police.uk street files",
+            file=", ".join(str(path) for path in paths),
+            got=f"found {_listed(found, 'other file')}" if found else "no files at all",
+            hint=f"name *{STREET_SUFFIX} files, folders of them, or the zip archive downloaded from data.police.uk",
+        )
     tally = _Tally()
     seen_files: set[str] = set()
     read_files: list[str] = []
@@ -181,11 +197,18 @@ def import_street_files(paths: list[str | Path], progress: Progress | None = Non
             empty_files.append(label)
     if len(empty_files) == len(read_files):
         if len(read_files) == 1:
-            raise DataError("has a header but no rows: nothing to import", file=read_files[0], line=2,
-                            hint="download the file again from data.police.uk; a month with records has a row for each")
-        raise DataError("every street file has a header but no rows: nothing to import", file=", ".join(str(path) for path in paths),
-                        got=_listed(empty_files, "empty file"),
-                        hint="download the files again from data.police.uk; a month with records has a row for each")
+            raise DataError(
+                "has a header but no rows: nothing to import",
+                file=read_files[0],
+                line=2,
+                hint="download the file again from data.police.uk; a month with records has a row for each",
+            )
+        raise DataError(
+            "every street file has a header but no rows: nothing to import",
+            file=", ".join(str(path) for path in paths),
+            got=_listed(empty_files, "empty file"),
+            hint="download the files again from data.police.uk; a month with records has a row for each",
+        )
     return tally.finish(tuple(read_files), tuple(skipped), tuple(empty_files))
 
 
@@ -202,8 +225,13 @@ def _listed(labels: list[str], noun: str) -> str:
 
 def _other_files(paths: list[Path]) -> list[str]:
     """Files in the given folders that are neither CSV nor zip (for saying what a folder held instead of street files)."""
-    return [str(item) for path in paths if path.is_dir()
-            for item in sorted(path.rglob("*")) if item.is_file() and item.suffix.lower() not in (".csv", ".zip")]
+    return [
+        str(item)
+        for path in paths
+        if path.is_dir()
+        for item in sorted(path.rglob("*"))
+        if item.is_file() and item.suffix.lower() not in (".csv", ".zip")
+    ]
 
 
 class _Tally:
@@ -244,12 +272,18 @@ class _Tally:
                 keys = self._read_text(text, label)
         except UnicodeDecodeError:
             line, column, byte = _first_undecodable(opener)
-            raise DataError("is not UTF-8 text", file=label, line=line, got=f"byte 0x{byte:02x} at column {column}",
-                            hint="download the file again from data.police.uk") from None
+            raise DataError(
+                "is not UTF-8 text",
+                file=label,
+                line=line,
+                got=f"byte 0x{byte:02x} at column {column}",
+                hint="download the file again from data.police.uk",
+            ) from None
         except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as error:
             reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-            raise DataError("cannot be read", file=label, got=reason[:80],
-                            hint="check the file's permissions, or download it again if it is damaged") from None
+            raise DataError(
+                "cannot be read", file=label, got=reason[:80], hint="check the file's permissions, or download it again if it is damaged"
+            ) from None
         if keys:
             self.reduced.append(np.unique(np.concatenate(keys), return_counts=True))
 
@@ -276,8 +310,12 @@ class _Tally:
                 keys.append(counted if counted is not None else self._count_rows(list(map(SPLIT_FIELDS, lines)), line, label, ids))
                 line += len(lines)
         except csv.Error as error:
-            raise DataError(f"cannot be read as CSV ({error})", file=label, line=line,
-                            hint="a quote opened on or after this line may never be closed; download the file again") from None
+            raise DataError(
+                f"cannot be read as CSV ({error})",
+                file=label,
+                line=line,
+                hint="a quote opened on or after this line may never be closed; download the file again",
+            ) from None
         return keys
 
     @staticmethod
@@ -286,10 +324,14 @@ class _Tally:
             raise DataError("is empty", file=label, line=1, hint="download the file again")
         if tuple(column.strip() for column in header) != HEADER:
             wrong = next((i for i, (got, want) in enumerate(zip(header, HEADER)) if got.strip() != want), min(len(header), len(HEADER)))
-            raise DataError("does not have the police.uk street-level header", file=label, line=1,
-                            got=f"column {wrong + 1}: {header[wrong] if wrong < len(header) else '(missing)'}",
-                            expected=f"'{HEADER[wrong] if wrong < len(HEADER) else '(no more columns)'}' in {', '.join(HEADER)}",
-                            hint="use the *-street.csv files; outcomes and stop-and-search files have other headers")
+            raise DataError(
+                "does not have the police.uk street-level header",
+                file=label,
+                line=1,
+                got=f"column {wrong + 1}: {header[wrong] if wrong < len(header) else '(missing)'}",
+                expected=f"'{HEADER[wrong] if wrong < len(HEADER) else '(no more columns)'}' in {', '.join(HEADER)}",
+                hint="use the *-street.csv files; outcomes and stop-and-search files have other headers",
+            )
 
     def _count_columns(self, joined: str, rows: int, first_line: int, label: str, ids: set[str]) -> np.ndarray | None:
         """Packed keys for a chunk whose every line has 12 fields, a known crime type, a good month and no
@@ -386,7 +428,11 @@ class _Tally:
         else:
             keys = counts = np.zeros(0, dtype=np.int64)
         self.reduced = []
-        keys = (area_rank[keys >> KEY_AREA_SHIFT] << KEY_AREA_SHIFT) | (month_rank[(keys >> KEY_MONTH_SHIFT) & 0xFFFF] << KEY_MONTH_SHIFT) | (keys & 0xFF)
+        keys = (
+            (area_rank[keys >> KEY_AREA_SHIFT] << KEY_AREA_SHIFT)
+            | (month_rank[(keys >> KEY_MONTH_SHIFT) & 0xFFFF] << KEY_MONTH_SHIFT)
+            | (keys & 0xFF)
+        )
         keys, inverse = np.unique(keys, return_inverse=True)
         counts = np.bincount(inverse.ravel(), weights=counts, minlength=len(keys)).astype(np.int64)
         by_type = np.bincount(keys & 0xFF, weights=counts, minlength=len(CRIME_TYPES)).astype(np.int64)
@@ -405,7 +451,9 @@ class _Tally:
             empty_files=empty,
         )
         if report.rows_read != report.rows_aggregated + report.rows_rejected:
-            raise InternalError(f"import lost rows: {report.rows_read} read, {report.rows_aggregated} counted, {report.rows_rejected} rejected")
+            raise InternalError(
+                f"import lost rows: {report.rows_read} read, {report.rows_aggregated} counted, {report.rows_rejected} rejected"
+            )
         return StreetCounts(tuple(codes), tuple(self.names[code] for code in codes), tuple(months), keys, counts, report)
 
 
@@ -416,7 +464,7 @@ def _first_undecodable(opener: Callable) -> tuple[int, int, int]:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as error:
-                return number, len(data[:error.start].decode("utf-8-sig")) + 1, data[error.start]
+                return number, len(data[: error.start].decode("utf-8-sig")) + 1, data[error.start]
     raise InternalError("a file failed to decode as UTF-8, but every line of it decodes")
 
 
@@ -431,8 +479,9 @@ def _find_sources(paths: list[Path]) -> tuple[list[tuple[str, Callable]], list[s
             try:
                 members = sorted(item for item in path.rglob("*") if item.is_file())
             except OSError as error:
-                raise DataError("cannot be listed", file=str(error.filename or path), got=error.strerror,
-                                hint="check the folder's permissions") from None
+                raise DataError(
+                    "cannot be listed", file=str(error.filename or path), got=error.strerror, hint="check the folder's permissions"
+                ) from None
             for member in members:
                 if member.name.endswith(STREET_SUFFIX):
                     sources.append((str(member), lambda member=member: open(member, "rb")))
@@ -487,11 +536,14 @@ class _ZipMember:
             self.handle = self.archive.open(self.name)
         except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as error:  # encrypted, an unknown compression, damaged
             self.archive.close()
-            raise DataError("cannot be read from the zip archive", file=f"{self.archive.filename}:{_printable(self.name)}", got=str(error)[:80],
-                            hint="download the archive again from data.police.uk") from None
+            raise DataError(
+                "cannot be read from the zip archive",
+                file=f"{self.archive.filename}:{_printable(self.name)}",
+                got=str(error)[:80],
+                hint="download the archive again from data.police.uk",
+            ) from None
         return self.handle
 
     def __exit__(self, *exc) -> None:
         self.handle.close()
         self.archive.close()
-

@@ -16,6 +16,7 @@ import numpy as np
 
 from .document import Block, Bullets, Chart, Code, Document, Facts, Kind, Table
 
+
 def format_value(value, kind: Kind) -> str:
     """A cell's text: £ in whole pounds, days whole, decimals to 2 places, shares and % to 1."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -96,10 +97,18 @@ pre { background: #f4f4f4; padding: 2mm 3mm; white-space: pre-wrap; overflow-wra
 
 def to_html(document: Document, images: dict[str, bytes]) -> str:
     """The document as one self-contained HTML page; charts not in `images` are left out with a note."""
-    parts = ["<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_escape(document.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
-             f"<h1>{_escape(document.title)}</h1>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_escape(document.title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_escape(document.title)}</h1>",
+    ]
     if document.subtitle:
         parts.append(f'<p class="subtitle">{_escape(document.subtitle)}</p>')
     missing = 0
@@ -123,8 +132,10 @@ def _html_block(block: Block, images: dict[str, bytes]) -> str:
     if isinstance(block, str):
         return f"<p>{_linked(block)}</p>"
     if isinstance(block, Facts):
-        boxes = "".join(f'<div class="fact"><div class="label">{_escape(label)}</div><div class="value">{_escape(value)}</div></div>'
-                        for label, value in block.items)
+        boxes = "".join(
+            f'<div class="fact"><div class="label">{_escape(label)}</div><div class="value">{_escape(value)}</div></div>'
+            for label, value in block.items
+        )
         return f'<div class="facts">{boxes}</div>'
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{_linked(item)}</li>" for item in block.items) + "</ul>"
@@ -141,8 +152,10 @@ def _html_figure(chart: Chart, image: bytes) -> str:
     dimensions = f' width="{size[0]}" height="{size[1]}"' if size else ""
     tall = ' class="tall"' if size and size[1] > TALL_RATIO * size[0] else ""
     data = base64.b64encode(image).decode("ascii")
-    return (f'<figure{tall}><img src="data:image/png;base64,{data}"{dimensions} alt="{_escape(chart.caption)}">'
-            f"<figcaption>{_escape(chart.caption)}</figcaption></figure>")
+    return (
+        f'<figure{tall}><img src="data:image/png;base64,{data}"{dimensions} alt="{_escape(chart.caption)}">'
+        f"<figcaption>{_escape(chart.caption)}</figcaption></figure>"
+    )
 
 
 def _png_size(image: bytes) -> tuple[int, int] | None:
@@ -168,7 +181,7 @@ def _column_class(table: Table, column) -> str:
 def _html_table(table: Table) -> str:
     source = f' <span class="source">({_escape(table.source)})</span>' if table.source else ""
     classes = [_column_class(table, column) for column in table.columns]
-    head = "".join(f"<th{_class(css)} scope=\"col\">{_escape(column.title)}</th>" for column, css in zip(table.columns, classes))
+    head = "".join(f'<th{_class(css)} scope="col">{_escape(column.title)}</th>' for column, css in zip(table.columns, classes))
     body = []
     for row in table.rows:
         total = ' class="total"' if row.get(table.columns[0].key) in ("Total", "TOTAL") else ""
@@ -186,8 +199,10 @@ def _html_table(table: Table) -> str:
                 cells.append(f"{opening}{_linked(text)}</td>")
         body.append(f"<tr{total}>{''.join(cells)}</tr>")
     attribute = f' data-source="{_escape(table.source)}"' if table.source else ""
-    return (f'<div class="table-frame"><table{attribute}><caption>{_escape(table.caption)}{source}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    return (
+        f'<div class="table-frame"><table{attribute}><caption>{_escape(table.caption)}{source}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _class(name: str) -> str:
@@ -222,9 +237,11 @@ def _md_block(block: Block, chart_paths: dict[str, str]) -> list[str]:
     if isinstance(block, str):
         return [_md_text(block)]
     if isinstance(block, Facts):
-        return ["| " + " | ".join(_md_cell(label) for label, _ in block.items) + " |",
-                "|" + "---|" * len(block.items),
-                "| " + " | ".join(f"**{_md_cell(value)}**" for _, value in block.items) + " |"]
+        return [
+            "| " + " | ".join(_md_cell(label) for label, _ in block.items) + " |",
+            "|" + "---|" * len(block.items),
+            "| " + " | ".join(f"**{_md_cell(value)}**" for _, value in block.items) + " |",
+        ]
     if isinstance(block, Bullets):
         return [f"- {_md_text(item)}" for item in block.items]
     if isinstance(block, Code):
@@ -236,8 +253,14 @@ def _md_block(block: Block, chart_paths: dict[str, str]) -> list[str]:
     lines.append("| " + " | ".join(_md_cell(column.title) for column in table.columns) + " |")
     lines.append("|" + "".join("---:|" if column.kind in NUMERIC else "---|" for column in table.columns))
     for row in table.rows:
-        lines.append("| " + " | ".join(_md_link(row.get(column.key)) if column.kind == "file" else _md_cell(format_value(row.get(column.key), column.kind))
-                                       for column in table.columns) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _md_link(row.get(column.key)) if column.kind == "file" else _md_cell(format_value(row.get(column.key), column.kind))
+                for column in table.columns
+            )
+            + " |"
+        )
     return lines
 
 

@@ -19,8 +19,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 from .policeuk import OUTPUT_COLUMNS, StreetCounts
@@ -33,8 +34,19 @@ CHART_DPI = 150
 WRITER = "safer-streets-simulator"
 """The `written_by` mark in every manifest.json and comparison summary.json: how a folder is known as the tool's own."""
 
-RUN_ENTRIES = frozenset({"manifest.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json",
-                         "report.html", "report.md", "charts"})
+RUN_ENTRIES = frozenset(
+    {
+        "manifest.json",
+        "demand.csv",
+        "eligibility.csv",
+        "allocation.csv",
+        "baselines.csv",
+        "summary.json",
+        "report.html",
+        "report.md",
+        "charts",
+    }
+)
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
 LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
@@ -73,8 +85,11 @@ def write_comparison(comparison: Comparison, out: str | Path, charts: bool = Tru
 def run_inputs(result: RunResult) -> tuple[Path, ...]:
     """The files a run read (scenario files and data), which no output may replace."""
     paths = [Path(name) for name in result.loaded.files]
-    paths += [Path(source.path) for source in result.demand.areas.sources
-              if not source.path.startswith("embedded:") and not source.path.startswith("(")]
+    paths += [
+        Path(source.path)
+        for source in result.demand.areas.sources
+        if not source.path.startswith("embedded:") and not source.path.startswith("(")
+    ]
     return tuple(paths)
 
 
@@ -142,8 +157,11 @@ def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: st
             if not path.is_dir() or path.is_symlink():
                 found.append(f"{prefix}{name}")
                 continue
-            found += [f"{prefix}charts/{item.name}" for item in sorted(path.iterdir())
-                      if item.suffix != ".png" or not item.is_file() or item.is_symlink()]
+            found += [
+                f"{prefix}charts/{item.name}"
+                for item in sorted(path.iterdir())
+                if item.suffix != ".png" or not item.is_file() or item.is_symlink()
+            ]
         elif not path.is_file() or path.is_symlink():
             found.append(f"{prefix}{name}")
     return found
@@ -163,25 +181,42 @@ def check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
     resolved = target.resolve()
     here = Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
-        raise ConfigError("the output folder is the current folder or holds it", file=str(target), key="--out",
-                          hint="name a new folder for the run, e.g. --out reports/my-run")
+        raise ConfigError(
+            "the output folder is the current folder or holds it",
+            file=str(target),
+            key="--out",
+            hint="name a new folder for the run, e.g. --out reports/my-run",
+        )
     for path in inputs:
         source = Path(path).resolve()
         if source == resolved or resolved in source.parents:
-            raise ConfigError("the output folder holds an input of this run", file=str(target), key="--out", got=source.name,
-                              hint="name a new folder for the run, e.g. --out reports/my-run")
+            raise ConfigError(
+                "the output folder holds an input of this run",
+                file=str(target),
+                key="--out",
+                got=source.name,
+                hint="name a new folder for the run, e.g. --out reports/my-run",
+            )
     if target.is_symlink():
-        raise ConfigError("the output path is a link; safer-streets writes only to a folder it can replace", file=str(target),
-                          key="--out", hint="name a new folder")
+        raise ConfigError(
+            "the output path is a link; safer-streets writes only to a folder it can replace",
+            file=str(target),
+            key="--out",
+            hint="name a new folder",
+        )
     if target.exists() and not target.is_dir():
         raise ConfigError("the output path is a file, not a folder", file=str(target), key="--out", hint="name a new folder")
     if target.is_dir():
         found = foreign_entries(target)
         if found:
             shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-            raise ConfigError("the output folder holds files safer-streets did not write, so it will not replace it",
-                              file=str(target), key="--out", got=shown,
-                              hint="name a new folder, or move those files out first")
+            raise ConfigError(
+                "the output folder holds files safer-streets did not write, so it will not replace it",
+                file=str(target),
+                key="--out",
+                got=shown,
+                hint="name a new folder, or move those files out first",
+            )
 
 
 class _staged:
@@ -198,8 +233,7 @@ class _staged:
             parent.mkdir(parents=True, exist_ok=True)
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
         except OSError as error:
-            raise ConfigError("cannot create the output folder", file=str(parent), key="--out",
-                              hint=error.strerror or str(error)) from None
+            raise ConfigError("cannot create the output folder", file=str(parent), key="--out", hint=error.strerror or str(error)) from None
         os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be
         return self.staging
 
@@ -209,13 +243,15 @@ class _staged:
                 _replace(self.staging, self.target)
             except OSError as failure:
                 shutil.rmtree(self.staging, ignore_errors=True)
-                raise ConfigError("cannot put the output folder in place", file=str(self.target), key="--out",
-                                  hint=failure.strerror or str(failure)) from None
+                raise ConfigError(
+                    "cannot put the output folder in place", file=str(self.target), key="--out", hint=failure.strerror or str(failure)
+                ) from None
             return False
         shutil.rmtree(self.staging, ignore_errors=True)
         if issubclass(kind, OSError):
-            raise ConfigError("cannot write the output folder", file=str(self.target), key="--out",
-                              hint=getattr(error, "strerror", None) or str(error)) from None
+            raise ConfigError(
+                "cannot write the output folder", file=str(self.target), key="--out", hint=getattr(error, "strerror", None) or str(error)
+            ) from None
         return False
 
 
@@ -233,8 +269,12 @@ def check_output_file(path: Path, header: Iterable[str], key: str) -> None:
         except (OSError, UnicodeDecodeError):
             first = None
         if first != expected:
-            raise ConfigError("the output file exists and holds something else, so it will not be replaced", file=str(path), key=key,
-                              hint="name a new file, or move the existing one")
+            raise ConfigError(
+                "the output file exists and holds something else, so it will not be replaced",
+                file=str(path),
+                key=key,
+                hint="name a new file, or move the existing one",
+            )
 
 
 def write_csv_file(path: str | Path, rows: list[dict], key: str = "--csv") -> Path:
@@ -251,12 +291,18 @@ def write_import(counts: StreetCounts, out: str | Path) -> tuple[Path, Path]:
     report_path = target.with_name(target.stem + ".import.json")
     check_output_file(target, OUTPUT_COLUMNS, "--out")
     if report_path.exists() and not _is_import_report(report_path):
-        raise ConfigError("the import report's file exists and holds something else, so it will not be replaced",
-                          file=str(report_path), key="--out", hint="name another --out file, or move the existing one")
+        raise ConfigError(
+            "the import report's file exists and holds something else, so it will not be replaced",
+            file=str(report_path),
+            key="--out",
+            hint="name another --out file, or move the existing one",
+        )
     staged = []
     try:
-        for path, write in ((target, lambda p: _write_rows(p, OUTPUT_COLUMNS, counts.iter_rows())),
-                            (report_path, lambda p: write_json(p, {"written_by": WRITER, **counts.report.as_dict()}))):
+        for path, write in (
+            (target, lambda p: _write_rows(p, OUTPUT_COLUMNS, counts.iter_rows())),
+            (report_path, lambda p: write_json(p, {"written_by": WRITER, **counts.report.as_dict()})),
+        ):
             staged.append((_stage_file(path, "--out", write), path))
         for temporary, path in staged:
             os.replace(temporary, path)
@@ -282,8 +328,9 @@ def _stage_file(path: Path, key: str, write: Callable[[Path], None]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as error:
-        raise ConfigError("cannot create the output file's folder", file=str(path.parent), key=key,
-                          hint=error.strerror or str(error)) from None
+        raise ConfigError(
+            "cannot create the output file's folder", file=str(path.parent), key=key, hint=error.strerror or str(error)
+        ) from None
     os.close(handle)
     try:
         write(Path(temporary))

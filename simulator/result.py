@@ -91,8 +91,10 @@ class Summary:
         data["harm_averted_interval_days"] = list(self.harm_averted_interval_days)
         for key in ("eligible_area_names", "funded_areas", "binding_constraints"):
             data[key] = list(data[key])
-        data["concentration"] = {"gini": self.gini, **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": share
-                                                       for f, share in self.top_shares}}
+        data["concentration"] = {
+            "gini": self.gini,
+            **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": share for f, share in self.top_shares},
+        }
         data["baselines"] = {row["method"]: {k: v for k, v in row.items() if k != "method"} for row in self.baselines}
         data["shocks"] = list(self.shocks)
         data["command_line_overrides"] = list(self.command_line)
@@ -144,8 +146,10 @@ class RunResult:
             found.append(areas.population_source)
         for source in areas.sources:
             if source.rows_other_areas:
-                found.append(f"{source.rows_other_areas:,} rows of {source.path} are for areas outside the area table "
-                             "(border areas of other forces, or areas missing from the table) and are left out")
+                found.append(
+                    f"{source.rows_other_areas:,} rows of {source.path} are for areas outside the area table "
+                    "(border areas of other forces, or areas missing from the table) and are left out"
+                )
         return found
 
     def inputs_read(self) -> tuple[tuple[str, str, str], ...]:
@@ -184,21 +188,23 @@ class RunResult:
         for a, code in enumerate(demand.areas.codes):
             for c, crime_type in enumerate(CRIME_TYPES):
                 harm_days = demand.harm.values[a, c]
-                rows.append({
-                    "area_code": code,
-                    "area_name": demand.areas.names[a],
-                    "crime_type": crime_type,
-                    "records": days(demand.records.values[a, c]),
-                    "records_per_year": days(demand.annual_records.values[a, c]),
-                    "rate_per_1000": days(demand.rate_per_1000.values[a, c]),
-                    "expected_records": days(demand.expected.values[a, c]),
-                    "expected_lower": days(demand.expected_lower.values[a, c]),
-                    "expected_upper": days(demand.expected_upper.values[a, c]),
-                    "weight_days": days(demand.weights.weights.values[c]),
-                    "harm_days": days(harm_days),
-                    "harm_per_1000": days(demand.harm_per_1000.values[a, c]),
-                    "share_of_harm": round(harm_days / total, 6) if total else 0.0,
-                })
+                rows.append(
+                    {
+                        "area_code": code,
+                        "area_name": demand.areas.names[a],
+                        "crime_type": crime_type,
+                        "records": days(demand.records.values[a, c]),
+                        "records_per_year": days(demand.annual_records.values[a, c]),
+                        "rate_per_1000": days(demand.rate_per_1000.values[a, c]),
+                        "expected_records": days(demand.expected.values[a, c]),
+                        "expected_lower": days(demand.expected_lower.values[a, c]),
+                        "expected_upper": days(demand.expected_upper.values[a, c]),
+                        "weight_days": days(demand.weights.weights.values[c]),
+                        "harm_days": days(harm_days),
+                        "harm_per_1000": days(demand.harm_per_1000.values[a, c]),
+                        "share_of_harm": round(harm_days / total, 6) if total else 0.0,
+                    }
+                )
         return rows
 
     def eligibility_rows(self) -> list[dict]:
@@ -212,33 +218,45 @@ class RunResult:
         rows = []
         for (code, intervention), amount in allocation.amounts.cells():
             a = self.demand.areas.codes.index(code)
-            rows.append({
-                "area_code": code,
-                "area_name": names[a],
-                "intervention": intervention,
-                "amount_gbp": money(amount),
-                "harm_averted_days": days(allocation.harm_averted.get(area=code, intervention=intervention)),
-            })
+            rows.append(
+                {
+                    "area_code": code,
+                    "area_name": names[a],
+                    "intervention": intervention,
+                    "amount_gbp": money(amount),
+                    "harm_averted_days": days(allocation.harm_averted.get(area=code, intervention=intervention)),
+                }
+            )
         return rows
 
     def method_totals(self) -> list[dict]:
         """Totals for the optimised allocation and each baseline."""
         best = self.allocation.averted_days
-        methods = [("optimised", "the most harm averted within the round's rules: the linear program picks the funded bids, "
-                                 "and the amounts are then optimal on the exact response curves",
-                    self.allocation.allocated_gbp, best, len(self.allocation.funded_codes))]
+        methods = [
+            (
+                "optimised",
+                "the most harm averted within the round's rules: the linear program picks the funded bids, "
+                "and the amounts are then optimal on the exact response curves",
+                self.allocation.allocated_gbp,
+                best,
+                len(self.allocation.funded_codes),
+            )
+        ]
         for baseline in self.baselines:
             funded = int(np.count_nonzero(baseline.amounts.values.sum(axis=1) > 0.005))
             methods.append((baseline.name, baseline.description, baseline.allocated_gbp, baseline.averted_days, funded))
-        return [{
-            "method": name,
-            "description": description,
-            "allocated_gbp": money(allocated),
-            "harm_averted_days": days(averted),
-            "gbp_per_harm_day": money(allocated / averted) if averted > 0 else None,
-            "harm_averted_vs_optimised_pct": round(100.0 * averted / best, 2) if best > 0 else None,
-            "areas_funded": funded,
-        } for name, description, allocated, averted, funded in methods]
+        return [
+            {
+                "method": name,
+                "description": description,
+                "allocated_gbp": money(allocated),
+                "harm_averted_days": days(averted),
+                "gbp_per_harm_day": money(allocated / averted) if averted > 0 else None,
+                "harm_averted_vs_optimised_pct": round(100.0 * averted / best, 2) if best > 0 else None,
+                "areas_funded": funded,
+            }
+            for name, description, allocated, averted, funded in methods
+        ]
 
     def baseline_rows(self) -> list[dict]:
         """One row per method × area (£ and harm averted), then a total row per method."""
@@ -248,10 +266,24 @@ class RunResult:
         totals = {row["method"]: row for row in self.method_totals()}
         for name, amounts, averted in splits:
             for a, code in enumerate(self.demand.areas.codes):
-                rows.append({"method": name, "area_code": code, "area_name": self.demand.areas.names[a],
-                             "amount_gbp": money(amounts[a].sum()), "harm_averted_days": days(averted[a].sum())})
-            rows.append({"method": name, "area_code": "TOTAL", "area_name": "All areas",
-                         "amount_gbp": totals[name]["allocated_gbp"], "harm_averted_days": totals[name]["harm_averted_days"]})
+                rows.append(
+                    {
+                        "method": name,
+                        "area_code": code,
+                        "area_name": self.demand.areas.names[a],
+                        "amount_gbp": money(amounts[a].sum()),
+                        "harm_averted_days": days(averted[a].sum()),
+                    }
+                )
+            rows.append(
+                {
+                    "method": name,
+                    "area_code": "TOTAL",
+                    "area_name": "All areas",
+                    "amount_gbp": totals[name]["allocated_gbp"],
+                    "harm_averted_days": totals[name]["harm_averted_days"],
+                }
+            )
         return rows
 
     def summary(self) -> Summary:

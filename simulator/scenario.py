@@ -28,9 +28,10 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import ConfigError
 from .schema import COMMAND_LINE, Scenario, build
@@ -111,8 +112,11 @@ class LoadedScenario:
     def changed_inputs(self, read: Iterable[tuple[str, str, str]]) -> tuple[ChangedInput, ...]:
         """The recorded inputs whose file now reads differently; `read` gives (role, path, sha256) of each file read now."""
         now = {role: (path, sha256) for role, path, sha256 in read}
-        return tuple(ChangedInput(item.role, item.path, item.sha256, now[item.role][1])
-                     for item in self.recorded_inputs if item.role in now and now[item.role][1] != item.sha256)
+        return tuple(
+            ChangedInput(item.role, item.path, item.sha256, now[item.role][1])
+            for item in self.recorded_inputs
+            if item.role in now and now[item.role][1] != item.sha256
+        )
 
     def check_inputs(self, read: Iterable[tuple[str, str, str]]) -> tuple[ChangedInput, ...]:
         """Refuse a rerun whose inputs changed since the manifest recorded them, unless accepted; returns the accepted changes."""
@@ -121,10 +125,12 @@ class LoadedScenario:
             first = changed[0]
             raise ConfigError(
                 f"has changed since the run recorded it, so this would not repeat that run ({first.role.replace('_', ' ')})",
-                file=first.path, key="inputs", got=f"SHA-256 {first.sha256[:12]}…, recorded {first.recorded_sha256[:12]}…",
+                file=first.path,
+                key="inputs",
+                got=f"SHA-256 {first.sha256[:12]}…, recorded {first.recorded_sha256[:12]}…",
                 hint="restore the file, rerun the scenario .toml instead, or pass --accept-changed-inputs to run with it "
-                     "(the new manifest records the change)"
-                     + (f"; {len(changed) - 1} more input(s) changed too" if len(changed) > 1 else ""))
+                "(the new manifest records the change)" + (f"; {len(changed) - 1} more input(s) changed too" if len(changed) > 1 else ""),
+            )
         return changed
 
 
@@ -138,8 +144,7 @@ class ChangedInput:
     sha256: str
 
 
-def load_scenario(path: str | Path, sets: tuple[str, ...] | list[str] = (), *,
-                  accept_changed_inputs: bool = False) -> LoadedScenario:
+def load_scenario(path: str | Path, sets: tuple[str, ...] | list[str] = (), *, accept_changed_inputs: bool = False) -> LoadedScenario:
     """Read a scenario TOML file (or a run's manifest.json) and apply `--set KEY=VALUE` overrides.
 
     Args:
@@ -169,8 +174,13 @@ def load_scenario(path: str | Path, sets: tuple[str, ...] | list[str] = (), *,
 def parse_set(assignment: str) -> tuple[list[str], Any]:
     """Split `KEY=VALUE` into a key path and a value typed as TOML types it (bare text is a string)."""
     if "=" not in assignment:
-        raise ConfigError("needs KEY=VALUE", file=COMMAND_LINE, got=assignment, expected="e.g. budget_gbp=1_200_000",
-                          hint="write the key, '=' and the value as one argument")
+        raise ConfigError(
+            "needs KEY=VALUE",
+            file=COMMAND_LINE,
+            got=assignment,
+            expected="e.g. budget_gbp=1_200_000",
+            hint="write the key, '=' and the value as one argument",
+        )
     key, _, value = assignment.partition("=")
     key, value = key.strip(), value.strip()
     if not key:
@@ -180,24 +190,39 @@ def parse_set(assignment: str) -> tuple[list[str], Any]:
     except tomllib.TOMLDecodeError:
         parsed = None
     if parsed is None:
-        raise ConfigError("is not a valid dotted key", file=COMMAND_LINE, key=key if key.isprintable() else None, got=key,
-                          expected="names joined by dots, e.g. allocation.solver",
-                          hint='quote parts with spaces, e.g. harm.overrides."Anti-social behaviour"=2')
+        raise ConfigError(
+            "is not a valid dotted key",
+            file=COMMAND_LINE,
+            key=key if key.isprintable() else None,
+            got=key,
+            expected="names joined by dots, e.g. allocation.solver",
+            hint='quote parts with spaces, e.g. harm.overrides."Anti-social behaviour"=2',
+        )
     path = []
     node: Any = parsed
     while isinstance(node, dict) and len(node) == 1:
-        (name, node), = node.items()
+        ((name, node),) = node.items()
         path.append(name)
     if isinstance(node, dict) or any(not part or not part.isprintable() for part in path):
-        raise ConfigError("is not a valid dotted key", file=COMMAND_LINE, key=key if key.isprintable() else None, got=key,
-                          expected="non-empty names of printable characters joined by dots, e.g. allocation.solver")
+        raise ConfigError(
+            "is not a valid dotted key",
+            file=COMMAND_LINE,
+            key=key if key.isprintable() else None,
+            got=key,
+            expected="non-empty names of printable characters joined by dots, e.g. allocation.solver",
+        )
     try:
         document = tomllib.loads(f"v = {value}")
     except tomllib.TOMLDecodeError:
         return path, value
     except ValueError:  # an integer longer than Python will convert from text
-        raise ConfigError("is a number too long to read", file=COMMAND_LINE, key=".".join(path), got=f"{value[:20]}... ({len(value)} characters)",
-                          expected="a number of sensible size") from None
+        raise ConfigError(
+            "is a number too long to read",
+            file=COMMAND_LINE,
+            key=".".join(path),
+            got=f"{value[:20]}... ({len(value)} characters)",
+            expected="a number of sensible size",
+        ) from None
     return path, document["v"] if list(document) == ["v"] else value
 
 
@@ -205,24 +230,36 @@ def _resolve_file(path: Path, chain: tuple[Path, ...], origins: dict, log: list,
     resolved_path = path.resolve()
     if resolved_path in chain:
         names = " → ".join(p.name for p in (*chain, resolved_path))
-        raise ConfigError("extends makes a cycle", file=str(path), key="extends", got=names,
-                          hint="remove one of the extends entries so the chain ends")
+        raise ConfigError(
+            "extends makes a cycle", file=str(path), key="extends", got=names, hint="remove one of the extends entries so the chain ends"
+        )
     data = _read_toml(path)
     parents = data.pop("extends", [])
     if isinstance(parents, str):
         parents = [parents]
     if not isinstance(parents, list) or not all(isinstance(item, str) and item.strip() for item in parents):
-        raise ConfigError("must be a path or a list of paths", file=str(path), key="extends", got=parents,
-                          expected='a file name in quotes, or a list of them, e.g. extends = "../configs/kent.toml"')
+        raise ConfigError(
+            "must be a path or a list of paths",
+            file=str(path),
+            key="extends",
+            got=parents,
+            expected='a file name in quotes, or a list of them, e.g. extends = "../configs/kent.toml"',
+        )
     merged: dict = {}
     for parent in parents:
         parent_path = path.parent / parent
         if parent_path.is_dir():
-            raise ConfigError("names a folder, not a scenario file", file=str(path), key="extends", got=parent,
-                              hint=f"name a .toml file inside it; paths are relative to {path.parent}")
+            raise ConfigError(
+                "names a folder, not a scenario file",
+                file=str(path),
+                key="extends",
+                got=parent,
+                hint=f"name a .toml file inside it; paths are relative to {path.parent}",
+            )
         if not parent_path.is_file():
-            raise ConfigError("names a file that does not exist", file=str(path), key="extends",
-                              got=parent, hint=f"paths are relative to {path.parent}")
+            raise ConfigError(
+                "names a file that does not exist", file=str(path), key="extends", got=parent, hint=f"paths are relative to {path.parent}"
+            )
         _merge(merged, _resolve_file(parent_path, (*chain, resolved_path), origins, log, files), "", origins, log, None)
     for key in PATH_KEYS:
         _resolve_path_key(data, key, path.parent)
@@ -244,8 +281,9 @@ def _read_text(path: Path, kind: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError("is not UTF-8 text", file=str(path), got=f"byte 0x{raw[error.start]:02x} at offset {error.start}",
-                          hint="save the file as UTF-8") from None
+        raise ConfigError(
+            "is not UTF-8 text", file=str(path), got=f"byte 0x{raw[error.start]:02x} at offset {error.start}", hint="save the file as UTF-8"
+        ) from None
     return text.removeprefix(BYTE_ORDER_MARK)
 
 
@@ -254,10 +292,11 @@ def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"is not valid TOML: {error}", file=str(path),
-                          hint="check quotes, brackets and '=' on that line") from None
+        raise ConfigError(f"is not valid TOML: {error}", file=str(path), hint="check quotes, brackets and '=' on that line") from None
     except ValueError:  # an integer longer than Python will convert from text
-        raise ConfigError("holds a number too long to read (thousands of digits)", file=str(path), hint="check the numbers in the file") from None
+        raise ConfigError(
+            "holds a number too long to read (thousands of digits)", file=str(path), hint="check the numbers in the file"
+        ) from None
 
 
 def _read_manifest(path: Path) -> tuple[dict, tuple[RecordedInput, ...], tuple[Override, ...]]:
@@ -265,16 +304,22 @@ def _read_manifest(path: Path) -> tuple[dict, tuple[RecordedInput, ...], tuple[O
     try:
         manifest = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"is not valid JSON: {error}", file=str(path),
-                          hint="name the manifest.json inside a run folder, or a scenario .toml file") from None
+        raise ConfigError(
+            f"is not valid JSON: {error}", file=str(path), hint="name the manifest.json inside a run folder, or a scenario .toml file"
+        ) from None
     except ValueError:  # an integer longer than Python will convert from text
-        raise ConfigError("holds a number too long to read (thousands of digits)", file=str(path),
-                          hint="restore the manifest the run wrote") from None
+        raise ConfigError(
+            "holds a number too long to read (thousands of digits)", file=str(path), hint="restore the manifest the run wrote"
+        ) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
-        raise ConfigError("is not a run manifest", file=str(path), key="scenario",
-                          got=type(manifest).__name__ if not isinstance(manifest, dict) else type(manifest.get("scenario")).__name__,
-                          expected="a JSON object whose 'scenario' is the resolved scenario",
-                          hint="name the manifest.json inside a run folder, or a scenario .toml file")
+        raise ConfigError(
+            "is not a run manifest",
+            file=str(path),
+            key="scenario",
+            got=type(manifest).__name__ if not isinstance(manifest, dict) else type(manifest.get("scenario")).__name__,
+            expected="a JSON object whose 'scenario' is the resolved scenario",
+            hint="name the manifest.json inside a run folder, or a scenario .toml file",
+        )
     return manifest["scenario"], _recorded_inputs(manifest, str(path)), _recorded_command_line(manifest, str(path))
 
 
@@ -289,8 +334,13 @@ def _recorded_command_line(manifest: dict, file: str) -> tuple[Override, ...]:
         if not isinstance(entry, dict):
             raise ConfigError("must be an object", file=file, key=key, got=entry, expected="{key, old, new}")
         if not isinstance(entry.get("key"), str) or not entry["key"]:
-            raise ConfigError("is missing" if "key" not in entry else "must be non-empty text", file=file, key=f"{key}.key",
-                              got=entry.get("key"), expected="the dotted key the run's --set changed")
+            raise ConfigError(
+                "is missing" if "key" not in entry else "must be non-empty text",
+                file=file,
+                key=f"{key}.key",
+                got=entry.get("key"),
+                expected="the dotted key the run's --set changed",
+            )
         if "new" not in entry:
             raise ConfigError("is missing", file=file, key=f"{key}.new", expected="the value the run's --set gave")
         recorded.append(Override(entry["key"], entry.get("old"), entry["new"], COMMAND_LINE))
@@ -300,8 +350,13 @@ def _recorded_command_line(manifest: dict, file: str) -> tuple[Override, ...]:
 def _recorded_inputs(manifest: dict, file: str) -> tuple[RecordedInput, ...]:
     """The manifest's list of input files (role, path, sha256), checked entry by entry."""
     if "inputs" not in manifest:
-        raise ConfigError("has no list of input files", file=file, key="inputs", expected="a list of {role, path, sha256}",
-                          hint="a run writes it; rerun the scenario .toml file instead of an edited manifest")
+        raise ConfigError(
+            "has no list of input files",
+            file=file,
+            key="inputs",
+            expected="a list of {role, path, sha256}",
+            hint="a run writes it; rerun the scenario .toml file instead of an edited manifest",
+        )
     entries = manifest["inputs"]
     if not isinstance(entries, list):
         raise ConfigError("must be a list", file=file, key="inputs", got=entries, expected="a list of {role, path, sha256}")
@@ -312,13 +367,23 @@ def _recorded_inputs(manifest: dict, file: str) -> tuple[RecordedInput, ...]:
             raise ConfigError("must be an object", file=file, key=key, got=entry, expected="{role, path, sha256}")
         for name in ("role", "path"):
             if not isinstance(entry.get(name), str) or not entry[name]:
-                raise ConfigError("is missing" if name not in entry else "must be non-empty text", file=file, key=f"{key}.{name}",
-                                  got=entry.get(name), expected="text, as the run wrote it")
+                raise ConfigError(
+                    "is missing" if name not in entry else "must be non-empty text",
+                    file=file,
+                    key=f"{key}.{name}",
+                    got=entry.get(name),
+                    expected="text, as the run wrote it",
+                )
         sha256 = entry.get("sha256")
         if not isinstance(sha256, str) or not SHA256.fullmatch(sha256):
-            raise ConfigError("is missing" if "sha256" not in entry else "is not a SHA-256 hash", file=file, key=f"{key}.sha256",
-                              got=sha256, expected="64 lower-case hex digits, as the run wrote them",
-                              hint="restore the manifest the run wrote, or rerun the scenario .toml file")
+            raise ConfigError(
+                "is missing" if "sha256" not in entry else "is not a SHA-256 hash",
+                file=file,
+                key=f"{key}.sha256",
+                got=sha256,
+                expected="64 lower-case hex digits, as the run wrote them",
+                hint="restore the manifest the run wrote, or rerun the scenario .toml file",
+            )
         recorded.append(RecordedInput(entry["role"], entry["path"], sha256))
     return tuple(recorded)
 
@@ -367,12 +432,17 @@ def _apply_set(merged: dict, assignment: str, origins: dict) -> Override:
     for depth, part in enumerate(path[:-1]):
         if part not in node:
             node[part] = {}
-            origins[".".join(path[:depth + 1])] = COMMAND_LINE
+            origins[".".join(path[: depth + 1])] = COMMAND_LINE
         child = node[part]
         if not isinstance(child, dict):
-            raise ConfigError("goes inside a value that is not a table", file=COMMAND_LINE, key=dotted,
-                              got=child, expected=f"{'.'.join(path[:depth + 1])} to be a table",
-                              hint=f"set {'.'.join(path[:depth + 1])} itself, not a key below it")
+            raise ConfigError(
+                "goes inside a value that is not a table",
+                file=COMMAND_LINE,
+                key=dotted,
+                got=child,
+                expected=f"{'.'.join(path[: depth + 1])} to be a table",
+                hint=f"set {'.'.join(path[: depth + 1])} itself, not a key below it",
+            )
         node = child
     old = node.get(path[-1])
     node[path[-1]] = value
@@ -388,7 +458,7 @@ def _check_set_path(path: list[str], merged: dict) -> None:
     node: Any = merged
     table = ""
     for depth, part in enumerate(path):
-        here = ".".join(path[:depth + 1])
+        here = ".".join(path[: depth + 1])
         if table:
             known = list(node) if isinstance(node, dict) else []
             into = depth < len(path) - 1
@@ -399,15 +469,26 @@ def _check_set_path(path: list[str], merged: dict) -> None:
             hints = typing.get_type_hints(kind)
             if part not in hints:
                 close = difflib.get_close_matches(part, list(hints), n=1)
-                raise ConfigError("unknown key", file=COMMAND_LINE, key=dotted, got=part, expected=f"a key of {path[depth - 1] if depth else 'the scenario'}",
-                                  hint=f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(hints)}")
+                raise ConfigError(
+                    "unknown key",
+                    file=COMMAND_LINE,
+                    key=dotted,
+                    got=part,
+                    expected=f"a key of {path[depth - 1] if depth else 'the scenario'}",
+                    hint=f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(hints)}",
+                )
             kind = _optional_inner(hints[part])
             if typing.get_origin(kind) is dict:
                 table, kind = part, typing.get_args(kind)[1]
         else:
-            raise ConfigError("goes inside a value that is not a table", file=COMMAND_LINE, key=dotted,
-                              got=node, expected=f"{'.'.join(path[:depth])} is a single value",
-                              hint=f"set {'.'.join(path[:depth])} itself, not a key below it")
+            raise ConfigError(
+                "goes inside a value that is not a table",
+                file=COMMAND_LINE,
+                key=dotted,
+                got=node,
+                expected=f"{'.'.join(path[:depth])} is a single value",
+                hint=f"set {'.'.join(path[:depth])} itself, not a key below it",
+            )
         node = node.get(part) if isinstance(node, dict) else None
 
 
@@ -447,7 +528,7 @@ def derived_name(name: str, overrides: list[Override] | tuple[Override, ...]) ->
         return full
     canonical = json.dumps([[item.key, item.new] for item in overrides], sort_keys=True, default=str, ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
-    return f"{full[:NAME_LENGTH - 9].rstrip('-._')}-{digest}"
+    return f"{full[: NAME_LENGTH - 9].rstrip('-._')}-{digest}"
 
 
 def derived_title(title: str, overrides: list[Override] | tuple[Override, ...], shown: int = 3) -> str:
@@ -474,7 +555,7 @@ def _name_the_run(merged: dict, command_line: list[Override], origins: dict) -> 
 
 
 def _shorten(text: str, most: int = 40) -> str:
-    return text if len(text) <= most else text[:most - 1] + "…"
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _slug_value(value: Any) -> str:

@@ -17,8 +17,9 @@ import math
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from .errors import ConfigError
 
@@ -68,13 +69,29 @@ class ThresholdRange:
 
 
 THRESHOLD_RANGES: dict[str, ThresholdRange] = {
-    "absolute": ThresholdRange("a value of the metric", 0.0, 1e10, "10,000,000,000 is above any area's yearly records, rate or harm",
-                               "e.g. 25 for 25 records per 1,000 residents"),
-    "force_mean": ThresholdRange("a multiple of the force-wide figure", 0.0, 1_000.0, "no area reaches 1,000 times the force-wide figure",
-                                 "e.g. 1.5 for 50 % above the force-wide figure"),
+    "absolute": ThresholdRange(
+        "a value of the metric",
+        0.0,
+        1e10,
+        "10,000,000,000 is above any area's yearly records, rate or harm",
+        "e.g. 25 for 25 records per 1,000 residents",
+    ),
+    "force_mean": ThresholdRange(
+        "a multiple of the force-wide figure",
+        0.0,
+        1_000.0,
+        "no area reaches 1,000 times the force-wide figure",
+        "e.g. 1.5 for 50 % above the force-wide figure",
+    ),
     "rank": ThresholdRange("a number of top areas", 1.0, float(MOST_AREAS), MOST_AREAS_WHY, "e.g. 3 for the top three areas", whole=True),
-    "percentile": ThresholdRange("a top share of areas, in %", 0.0, 100.0, "a share of areas is at most 100 %",
-                                 "e.g. 20 for the top 20 % of areas", exclusive_minimum=True),
+    "percentile": ThresholdRange(
+        "a top share of areas, in %",
+        0.0,
+        100.0,
+        "a share of areas is at most 100 %",
+        "e.g. 20 for the top 20 % of areas",
+        exclusive_minimum=True,
+    ),
 }
 """The allowed threshold of a rule for each threshold kind; its keys are the kinds `Rule.threshold_kind` allows."""
 
@@ -94,38 +111,76 @@ def spec(default: Any = dataclasses.MISSING, doc: str = "", **checks: Any) -> An
 class DataSource:
     """Where the area table and the crime counts come from, and which months to use."""
 
-    areas: str = spec("embedded:kent_districts.csv", "CSV of areas: code, name, parent, population; `embedded:` names a shipped file; empty (LSOA level only) takes the areas from the counts with a nominal population")
-    crime_counts: str = spec("embedded:kent_crime_by_type.csv", "CSV of counts: area code, crime type, count, period; `embedded:` names a shipped file")
+    areas: str = spec(
+        "embedded:kent_districts.csv",
+        "CSV of areas: code, name, parent, population; `embedded:` names a shipped file; empty (LSOA level only) takes the areas from the counts with a nominal population",
+    )
+    crime_counts: str = spec(
+        "embedded:kent_crime_by_type.csv", "CSV of counts: area code, crime type, count, period; `embedded:` names a shipped file"
+    )
     period_start: str = spec("2025-06", "first month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     period_end: str = spec("2026-05", "last month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     force_name: str = spec("Kent", "name of the force area the areas belong to, for labels")
     description: str = spec("police.uk street-level records (crimes and ASB), Kent Police", "what the counts are, for reports")
-    level: Literal["district", "lsoa"] = spec("district", "what one area is: `district`, or `lsoa` (small areas, with their districts as parents)")
-    other_areas: Literal["error", "count"] = spec("error", "counts for areas not in the area table: `error`, or `count` them in the manifest and leave them out (police.uk files include a force's border areas)")
-    tile_layout: str = spec("", "CSV placing each area on a hexagon grid (area code, row, column) for the tile map; `embedded:` names a shipped layout; empty for none")
-    boundaries: str = spec("", "GeoJSON of area boundaries for a real map, features matched to areas by a property holding the area code; replaces the tile map; empty for none")
+    level: Literal["district", "lsoa"] = spec(
+        "district", "what one area is: `district`, or `lsoa` (small areas, with their districts as parents)"
+    )
+    other_areas: Literal["error", "count"] = spec(
+        "error",
+        "counts for areas not in the area table: `error`, or `count` them in the manifest and leave them out (police.uk files include a force's border areas)",
+    )
+    tile_layout: str = spec(
+        "",
+        "CSV placing each area on a hexagon grid (area code, row, column) for the tile map; `embedded:` names a shipped layout; empty for none",
+    )
+    boundaries: str = spec(
+        "",
+        "GeoJSON of area boundaries for a real map, features matched to areas by a property holding the area code; replaces the tile map; empty for none",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class HarmSettings:
     """How records become harm."""
 
-    weight_set: Literal["cchi", "count"] = spec("cchi", "harm weight set: `cchi` (Cambridge Crime Harm Index, derived per police.uk category) or `count` (every record weighs 1)")
-    overrides: dict[str, float] = spec({}, "days of harm per record for named crime types, replacing the weight set's value", minimum=0.0,
-                                       maximum=36_500.0, why_maximum="36,500 days (100 years) per record is above any CCHI weight",
-                                       key_choices=CRIME_TYPES)
+    weight_set: Literal["cchi", "count"] = spec(
+        "cchi", "harm weight set: `cchi` (Cambridge Crime Harm Index, derived per police.uk category) or `count` (every record weighs 1)"
+    )
+    overrides: dict[str, float] = spec(
+        {},
+        "days of harm per record for named crime types, replacing the weight set's value",
+        minimum=0.0,
+        maximum=36_500.0,
+        why_maximum="36,500 days (100 years) per record is above any CCHI weight",
+        key_choices=CRIME_TYPES,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class DemandSettings:
     """The forecast of records over the funding period."""
 
-    horizon_months: int = spec(12, "length of the funding period the forecast covers, in months", minimum=1, maximum=60,
-                               why_maximum="Safer Streets funding periods are one or two years; five years is the longest forecast offered")
-    interval: float = spec(0.9, "coverage of the forecast interval (0.9 = 5th to 95th percentile)", minimum=0.5, maximum=0.999,
-                           why_maximum="a coverage of 1 would need an infinite interval")
-    draws: int = spec(1000, "Monte Carlo draws of demand used to put an interval on harm averted", minimum=10, maximum=100_000,
-                        why_maximum="more than 100,000 draws adds no precision worth the memory (draws × areas × crime types numbers)")
+    horizon_months: int = spec(
+        12,
+        "length of the funding period the forecast covers, in months",
+        minimum=1,
+        maximum=60,
+        why_maximum="Safer Streets funding periods are one or two years; five years is the longest forecast offered",
+    )
+    interval: float = spec(
+        0.9,
+        "coverage of the forecast interval (0.9 = 5th to 95th percentile)",
+        minimum=0.5,
+        maximum=0.999,
+        why_maximum="a coverage of 1 would need an infinite interval",
+    )
+    draws: int = spec(
+        1000,
+        "Monte Carlo draws of demand used to put an interval on harm averted",
+        minimum=10,
+        maximum=100_000,
+        why_maximum="more than 100,000 draws adds no precision worth the memory (draws × areas × crime types numbers)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,8 +188,12 @@ class Shock:
     """A what-if change in demand: scale some areas' records of some crime types."""
 
     areas: tuple[str, ...] = spec(doc="area names or codes the shock applies to", nonempty=True)
-    multiplier: float = spec(doc="factor applied to the records (1.3 = 30 % more)", minimum=0.0, maximum=1_000.0,
-                             why_maximum="a thousandfold change is beyond any what-if; 1.3 means 30 % more")
+    multiplier: float = spec(
+        doc="factor applied to the records (1.3 = 30 % more)",
+        minimum=0.0,
+        maximum=1_000.0,
+        why_maximum="a thousandfold change is beyond any what-if; 1.3 means 30 % more",
+    )
     crime_types: tuple[str, ...] = spec((), "crime types affected; empty means all", choices=CRIME_TYPES)
     enabled: bool = spec(True, "false switches the shock off without deleting it")
     note: str = spec("", "why the shock is modelled, for reports")
@@ -151,10 +210,17 @@ class Rule:
     threshold_kind: Literal["absolute", "force_mean", "rank", "percentile"] = spec(
         doc="`absolute`: the value itself; `force_mean`: value × the force-wide figure; `rank`: within the top N areas of the force; `percentile`: within the top value % of areas"
     )
-    threshold: float = spec(doc="the number the threshold kind uses; its range depends on the kind (THRESHOLD_RANGES)", minimum=0.0,
-                            maximum=THRESHOLD_RANGES["absolute"].maximum, why_maximum="no threshold kind allows more")
+    threshold: float = spec(
+        doc="the number the threshold kind uses; its range depends on the kind (THRESHOLD_RANGES)",
+        minimum=0.0,
+        maximum=THRESHOLD_RANGES["absolute"].maximum,
+        why_maximum="no threshold kind allows more",
+    )
     operator: Literal[">=", ">", "<=", "<"] = spec(">=", "how the metric is compared with the threshold (rank and percentile use >=)")
-    within: Literal["force", "parent"] = spec("force", "the peers an area is compared with for `force_mean`, `rank` and `percentile`: every area of the force, or those of its parent (the district, at LSOA level)")
+    within: Literal["force", "parent"] = spec(
+        "force",
+        "the peers an area is compared with for `force_mean`, `rank` and `percentile`: every area of the force, or those of its parent (the district, at LSOA level)",
+    )
     description: str = spec("", "the rule in words, for reports")
     enabled: bool = spec(True, "false switches the rule off without deleting it")
 
@@ -166,13 +232,28 @@ class FundRound:
     name: str = spec(doc="the round's name")
     period: str = spec(doc="the financial years it covered")
     pot_gbp: float = spec(doc="the national pot, £", minimum=0.0, maximum=MOST_GBP, why_maximum=MOST_GBP_WHY)
-    max_grant_gbp: float = spec(doc="the most one bid (one area here) may receive, £", minimum=0.0, exclusive_minimum=True,
-                                maximum=MOST_GBP, why_maximum=MOST_GBP_WHY)
+    max_grant_gbp: float = spec(
+        doc="the most one bid (one area here) may receive, £",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=MOST_GBP,
+        why_maximum=MOST_GBP_WHY,
+    )
     max_grant_applies_to: str = spec("per bid", "what the grant cap is counted over, in the round's words")
-    bids_per_commissioner: int = spec(0, "the most bids one commissioner may make (0 = no limit stated)", minimum=0,
-                                      maximum=MOST_AREAS, why_maximum=MOST_AREAS_WHY + ", so no more bids can be made")
-    match_funding_rate: float = spec(0.0, "match funding required per £ of grant (0.2 = 20 %)", minimum=0.0, maximum=1.0,
-                                     why_maximum="a rate is a fraction of the grant: 0.5 means 50 %")
+    bids_per_commissioner: int = spec(
+        0,
+        "the most bids one commissioner may make (0 = no limit stated)",
+        minimum=0,
+        maximum=MOST_AREAS,
+        why_maximum=MOST_AREAS_WHY + ", so no more bids can be made",
+    )
+    match_funding_rate: float = spec(
+        0.0,
+        "match funding required per £ of grant (0.2 = 20 %)",
+        minimum=0.0,
+        maximum=1.0,
+        why_maximum="a rate is a fraction of the grant: 0.5 means 50 %",
+    )
     focus: str = spec("", "the crime the round targets, in its words")
     crime_basket: tuple[str, ...] = spec(doc="the police.uk categories standing for the round's focus", choices=CRIME_TYPES, nonempty=True)
     combine: Literal["all", "any"] = spec("all", "`all`: an area must pass every rule; `any`: one is enough")
@@ -188,11 +269,19 @@ class Intervention:
 
     name: str = spec(doc="the intervention's name, for tables and charts")
     crime_types: tuple[str, ...] = spec(doc="the crime types it reduces", choices=CRIME_TYPES, nonempty=True)
-    max_reduction: float = spec(doc="the largest fraction of the targeted harm it can avert in an area", minimum=0.0, maximum=1.0, exclusive_minimum=True,
-                                why_maximum="a fraction: 0.2 means 20 % of the targeted harm")
+    max_reduction: float = spec(
+        doc="the largest fraction of the targeted harm it can avert in an area",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+        why_maximum="a fraction: 0.2 means 20 % of the targeted harm",
+    )
     cost_scale_gbp_per_1000_residents: float = spec(
-        doc="spend per 1,000 residents at which it reaches 63 % (1 − 1/e) of its maximum effect", minimum=0.0, exclusive_minimum=True,
-        maximum=MOST_GBP, why_maximum="above £1,000,000,000 per 1,000 residents no budget allowed could buy any effect",
+        doc="spend per 1,000 residents at which it reaches 63 % (1 − 1/e) of its maximum effect",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=MOST_GBP,
+        why_maximum="above £1,000,000,000 per 1,000 residents no budget allowed could buy any effect",
     )
     evidence: str = spec(doc="the evidence for the effect, in a sentence")
     source: str = spec(doc="where the effect size comes from")
@@ -205,13 +294,30 @@ class Intervention:
 class AllocatorSettings:
     """How the linear program is built and solved."""
 
-    solver: Literal["highs", "cbc", "greedy"] = spec("highs", "`highs` (default), `cbc` (cross-check) or `greedy` (exact for budget and grant caps only)")
-    segments: int = spec(48, "linear segments approximating each response curve", minimum=2, maximum=400,
-                           why_maximum="beyond 400 segments the curve is no closer but the linear program grows with every one")
-    minimum_grant_gbp: float = spec(0.0, "the least a funded area may receive, £ (0 = none)", minimum=0.0, maximum=MOST_GBP, why_maximum=MOST_GBP_WHY)
-    bid_unit: Literal["area", "parent"] = spec("area", "what one bid is: each `area` on its own, or each `parent` (a district's cluster of LSOAs); the round's grant cap and bid limit apply per bid")
-    match_funding_available_gbp: typing.Optional[float] = spec(None, "match funding the commissioner can put up, £; limits grant to this ÷ the round's match rate",
-                                                               minimum=0.0, maximum=MOST_GBP, why_maximum=MOST_GBP_WHY)
+    solver: Literal["highs", "cbc", "greedy"] = spec(
+        "highs", "`highs` (default), `cbc` (cross-check) or `greedy` (exact for budget and grant caps only)"
+    )
+    segments: int = spec(
+        48,
+        "linear segments approximating each response curve",
+        minimum=2,
+        maximum=400,
+        why_maximum="beyond 400 segments the curve is no closer but the linear program grows with every one",
+    )
+    minimum_grant_gbp: float = spec(
+        0.0, "the least a funded area may receive, £ (0 = none)", minimum=0.0, maximum=MOST_GBP, why_maximum=MOST_GBP_WHY
+    )
+    bid_unit: Literal["area", "parent"] = spec(
+        "area",
+        "what one bid is: each `area` on its own, or each `parent` (a district's cluster of LSOAs); the round's grant cap and bid limit apply per bid",
+    )
+    match_funding_available_gbp: float | None = spec(
+        None,
+        "match funding the commissioner can put up, £; limits grant to this ÷ the round's match rate",
+        minimum=0.0,
+        maximum=MOST_GBP,
+        why_maximum=MOST_GBP_WHY,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,7 +327,9 @@ class Scenario:
     name: str = spec(doc="short name; the run folder is reports/<name>", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str = spec(doc="one line for the report")
     question: str = spec("", "the what-if question this scenario asks")
-    budget_gbp: float = spec(doc="the money to allocate, £", minimum=0.0, exclusive_minimum=True, maximum=MOST_GBP, why_maximum=MOST_GBP_WHY)
+    budget_gbp: float = spec(
+        doc="the money to allocate, £", minimum=0.0, exclusive_minimum=True, maximum=MOST_GBP, why_maximum=MOST_GBP_WHY
+    )
     fund_round: str = spec(doc="the id of the round whose rules apply (a key of `rounds`)")
     seed: int = spec(20260601, "seed for the Monte Carlo draws", minimum=0, maximum=MOST_SEED, why_maximum=MOST_SEED_WHY)
     data: DataSource = spec(DataSource(), "input data")
@@ -291,7 +399,10 @@ def _build_dataclass(cls: type, data: Any, prefix: str, origin: Origin, problems
             values[name] = _convert(hints[name], data[name], item.metadata, key, origin, problems)
         elif item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING:
             _problem(problems, origin, key, "is required", expected=_describe(hints[name]), hint=item.metadata.get("doc") or None)
-    if any(name not in values and fields[name].default is dataclasses.MISSING and fields[name].default_factory is dataclasses.MISSING for name in fields):
+    if any(
+        name not in values and fields[name].default is dataclasses.MISSING and fields[name].default_factory is dataclasses.MISSING
+        for name in fields
+    ):
         return None
     try:
         built = cls(**{name: value for name, value in values.items() if value is not _INVALID})
@@ -322,8 +433,15 @@ def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, proble
         choices = typing.get_args(hint)
         if isinstance(value, (dict, list)) or value not in choices:
             close = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)
-            _problem(problems, origin, key, "is not one of the allowed values", got=value, expected=" or ".join(map(repr, choices)),
-                     hint=f"did you mean '{close[0]}'?" if close else None)
+            _problem(
+                problems,
+                origin,
+                key,
+                "is not one of the allowed values",
+                got=value,
+                expected=" or ".join(map(repr, choices)),
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
             return _INVALID
         return value
     if kind is tuple:
@@ -351,8 +469,14 @@ def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, proble
         for sub_key, sub_value in value.items():
             dotted = f"{key}.{sub_key}"
             if meta.get("key_pattern") and not re.fullmatch(meta["key_pattern"], sub_key):
-                _problem(problems, origin, dotted, "is not a valid id", got=sub_key,
-                         expected=f"lower-case letters, digits, '_' (pattern {meta['key_pattern']})")
+                _problem(
+                    problems,
+                    origin,
+                    dotted,
+                    "is not a valid id",
+                    got=sub_key,
+                    expected=f"lower-case letters, digits, '_' (pattern {meta['key_pattern']})",
+                )
                 continue
             if meta.get("key_choices") and sub_key not in meta["key_choices"]:
                 _unknown_choice(problems, origin, dotted, sub_key, meta["key_choices"], "crime type")
@@ -374,7 +498,7 @@ def _convert_scalar(hint: Any, value: Any, meta: dict, key: str, origin: Origin,
         return _convert_number(hint, value, meta, key, origin, problems)
     if hint is str:
         if not isinstance(value, str):
-            _problem(problems, origin, key, "must be a string", got=value, expected='text in quotes')
+            _problem(problems, origin, key, "must be a string", got=value, expected="text in quotes")
             return _INVALID
         if meta.get("pattern") and not re.fullmatch(meta["pattern"], value):
             _problem(problems, origin, key, "is not in the expected form", got=value, expected=f"pattern {meta['pattern']}")
@@ -388,23 +512,51 @@ def _convert_number(hint: type, value: Any, meta: dict, key: str, origin: Origin
     noun = "a whole number" if hint is int else "a number"
     expected = _range_text(noun, meta.get("minimum"), meta.get("maximum"), meta.get("exclusive_minimum", False))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _problem(problems, origin, key, f"must be {noun}", got=value, expected=expected,
-                 hint="write numbers without quotes or £ signs, e.g. 1_500_000" if isinstance(value, str) else None)
+        _problem(
+            problems,
+            origin,
+            key,
+            f"must be {noun}",
+            got=value,
+            expected=expected,
+            hint="write numbers without quotes or £ signs, e.g. 1_500_000" if isinstance(value, str) else None,
+        )
         return _INVALID
     if isinstance(value, float) and not math.isfinite(value):
-        _problem(problems, origin, key, "must be a finite number", got=value, expected=expected,
-                 hint="inf and nan are not allowed (a number too large to store, such as 1e400, reads as inf)")
+        _problem(
+            problems,
+            origin,
+            key,
+            "must be a finite number",
+            got=value,
+            expected=expected,
+            hint="inf and nan are not allowed (a number too large to store, such as 1e400, reads as inf)",
+        )
         return _INVALID
     if hint is int and isinstance(value, float):
-        _problem(problems, origin, key, "must be a whole number", got=value, expected=expected,
-                 hint=f"write it without a decimal point or exponent, e.g. {int(value)}" if value.is_integer() else None)
+        _problem(
+            problems,
+            origin,
+            key,
+            "must be a whole number",
+            got=value,
+            expected=expected,
+            hint=f"write it without a decimal point or exponent, e.g. {int(value)}" if value.is_integer() else None,
+        )
         return _INVALID
     low, high = meta.get("minimum"), meta.get("maximum")
     too_low = low is not None and (value <= low if meta.get("exclusive_minimum") else value < low)
     too_high = high is not None and value > high
     if too_low or too_high:
-        _problem(problems, origin, key, "is out of range", got=_shown(value), expected=expected,
-                 hint=meta.get("why_maximum") if too_high else None)
+        _problem(
+            problems,
+            origin,
+            key,
+            "is out of range",
+            got=_shown(value),
+            expected=expected,
+            hint=meta.get("why_maximum") if too_high else None,
+        )
         return _INVALID
     return hint(value)
 
@@ -463,9 +615,16 @@ def _check_rule(rule: Rule, prefix: str, origin: Origin, problems: list) -> None
     hint = allowed.why_maximum if value > allowed.maximum else allowed.example
     if origin(kind_key) and origin(kind_key) != origin(key):
         hint += f"; threshold_kind '{rule.threshold_kind}' comes from {origin(kind_key)}, the threshold from {origin(key)}"
-    _problem(problems, origin, key, f"does not suit threshold_kind '{rule.threshold_kind}'", file=_blame(origin, [key, kind_key]),
-             got=value, expected=f"{allowed.meaning}: {_range_text(noun, allowed.minimum, allowed.maximum, allowed.exclusive_minimum)}",
-             hint=hint)
+    _problem(
+        problems,
+        origin,
+        key,
+        f"does not suit threshold_kind '{rule.threshold_kind}'",
+        file=_blame(origin, [key, kind_key]),
+        got=value,
+        expected=f"{allowed.meaning}: {_range_text(noun, allowed.minimum, allowed.maximum, allowed.exclusive_minimum)}",
+        hint=hint,
+    )
 
 
 _CHECKS: dict[type, Callable[[Any, str, Origin, list], None]] = {Rule: _check_rule}
@@ -476,21 +635,41 @@ def _check_scenario(scenario: Scenario, origin: Origin, problems: list) -> None:
     """Cross-field checks: the round exists, named interventions exist, effects do not exceed 100 %."""
     if scenario.fund_round not in scenario.rounds:
         close = difflib.get_close_matches(scenario.fund_round, list(scenario.rounds), n=1)
-        _problem(problems, origin, "fund_round", "names no known round", file=_blame(origin, ["fund_round", "rounds"]), got=scenario.fund_round,
-                 expected=", ".join(scenario.rounds) or "a [rounds.<id>] table",
-                 hint=f"did you mean '{close[0]}'?" if close else "add the round's file under configs/rounds/")
+        _problem(
+            problems,
+            origin,
+            "fund_round",
+            "names no known round",
+            file=_blame(origin, ["fund_round", "rounds"]),
+            got=scenario.fund_round,
+            expected=", ".join(scenario.rounds) or "a [rounds.<id>] table",
+            hint=f"did you mean '{close[0]}'?" if close else "add the round's file under configs/rounds/",
+        )
         return
     for round_id, fund_round in scenario.rounds.items():
         for intervention in fund_round.interventions:
             if intervention not in scenario.interventions:
                 key = f"rounds.{round_id}.interventions"
-                _problem(problems, origin, key, "names an unknown intervention", file=_blame(origin, [key, "interventions"]), got=intervention,
-                         expected=", ".join(scenario.interventions))
+                _problem(
+                    problems,
+                    origin,
+                    key,
+                    "names an unknown intervention",
+                    file=_blame(origin, [key, "interventions"]),
+                    got=intervention,
+                    expected=", ".join(scenario.interventions),
+                )
     round_keys = ["fund_round", f"rounds.{scenario.fund_round}.interventions"]
     if not scenario.active_interventions():
         keys = [f"interventions.{item}.enabled" for item in scenario.interventions] + round_keys
-        _problem(problems, origin, "interventions", "no enabled intervention is allowed by the round", file=_blame(origin, keys),
-                 hint=f"enable one of: {', '.join(scenario.round.interventions or scenario.interventions)}")
+        _problem(
+            problems,
+            origin,
+            "interventions",
+            "no enabled intervention is allowed by the round",
+            file=_blame(origin, keys),
+            hint=f"enable one of: {', '.join(scenario.round.interventions or scenario.interventions)}",
+        )
     totals: dict[str, list[tuple[str, float]]] = {}
     for item_id, intervention in scenario.active_interventions().items():
         for crime_type in intervention.crime_types:
@@ -500,6 +679,13 @@ def _check_scenario(scenario: Scenario, origin: Origin, problems: list) -> None:
         if total > 1.0 + 1e-9:
             keys = [f"interventions.{item_id}.{name}" for item_id, _ in parts for name in ("max_reduction", "crime_types", "enabled")]
             named = ", ".join(f"{item_id} {reduction:g}" for item_id, reduction in parts)
-            _problem(problems, origin, "interventions", f"maximum reductions for {crime_type} add up to more than 100 %",
-                     file=_blame(origin, keys + round_keys), got=round(total, 3), expected="a sum <= 1",
-                     hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention")
+            _problem(
+                problems,
+                origin,
+                "interventions",
+                f"maximum reductions for {crime_type} add up to more than 100 %",
+                file=_blame(origin, keys + round_keys),
+                got=round(total, 3),
+                expected="a sum <= 1",
+                hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention",
+            )

@@ -27,9 +27,20 @@ REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "kent-baseline.toml"
 
 
-def make_request(harm, scale, reductions, eligible=None, budget=100.0, cap=1e9, max_areas=0,
-                 minimum_grant=0.0, segments=16, bid_of_area=None, match_funding_rate=0.0,
-                 match_funding_available=None) -> AllocationRequest:
+def make_request(
+    harm,
+    scale,
+    reductions,
+    eligible=None,
+    budget=100.0,
+    cap=1e9,
+    max_areas=0,
+    minimum_grant=0.0,
+    segments=16,
+    bid_of_area=None,
+    match_funding_rate=0.0,
+    match_funding_available=None,
+) -> AllocationRequest:
     """An allocation request from plain arrays: harm and scale are area × intervention, bids optional clusters."""
     harm = np.asarray(harm, dtype=float)
     scale = np.asarray(scale, dtype=float) * np.ones_like(harm)
@@ -45,8 +56,9 @@ def make_request(harm, scale, reductions, eligible=None, budget=100.0, cap=1e9, 
     if bid_of_area is not None:
         bid_of_area = np.asarray(bid_of_area)
         clusters = {"bid_of_area": bid_of_area, "bid_names": tuple(f"cluster {bid}" for bid in range(int(bid_of_area.max()) + 1))}
-    return AllocationRequest(curves, eligible, budget, cap, max_areas, minimum_grant, match_funding_rate,
-                             match_funding_available, segments=segments, **clusters)
+    return AllocationRequest(
+        curves, eligible, budget, cap, max_areas, minimum_grant, match_funding_rate, match_funding_available, segments=segments, **clusters
+    )
 
 
 @pytest.fixture
@@ -103,6 +115,7 @@ def kent_squares_geojson(codes_and_tiles, offset=(0.1, 51.0), size=0.2) -> dict:
     for code, (row, column) in codes_and_tiles.items():
         x, y = offset[0] + column * size, offset[1] + (3 - row) * size * 0.6
         ring = [[x, y], [x + size, y], [x + size, y + size * 0.6], [x, y + size * 0.6], [x, y]]
-        features.append({"type": "Feature", "properties": {"LAD24CD": code, "LAD24NM": code},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        features.append(
+            {"type": "Feature", "properties": {"LAD24CD": code, "LAD24NM": code}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        )
     return {"type": "FeatureCollection", "features": features}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import strategies as st
-
 from conftest import make_request
+from hypothesis import strategies as st
 
 
 @st.composite
@@ -17,8 +16,7 @@ def clusters(draw, areas: int) -> list[int]:
 
 
 @st.composite
-def requests(draw, max_areas_limit: bool = False, min_areas: int = 1, max_areas: int = 5, rules: bool = False,
-             caps_only: bool = False):
+def requests(draw, max_areas_limit: bool = False, min_areas: int = 1, max_areas: int = 5, rules: bool = False, caps_only: bool = False):
     """A random request: 1-5 areas, 1-3 interventions, some areas ineligible, any budget and cap.
 
     With `rules`, each of the round's other rules may be drawn too: a minimum grant (sometimes

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 from dataclasses import replace
 
+import numpy as np
+import pytest
+from conftest import make_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import clusters, requests
 
-from conftest import make_request
 from simulator.allocation import SolveStatus, allocate, check_allocation
 from simulator.arrays import Labelled
 from simulator.errors import ConfigError, InternalError
-from strategies import clusters, requests
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -201,8 +201,15 @@ def test_greedy_equals_lp_with_cluster_caps(request, data):
 
 def test_lp_optimum_holds_at_tiny_slopes():
     """Slopes near 1e-7 days per £ (small harm, large cost scales) still give the greedy's optimum."""
-    request = make_request(harm=[[3.0, 1.5], [2.0, 4.0], [1.0, 2.5]], scale=[[4_000.0, 3_000.0], [4_500.0, 2_000.0], [5_000.0, 4_000.0]],
-                           reductions=[0.02, 0.01], budget=15_000.0, cap=9_000.0, segments=8, bid_of_area=[0, 0, 1])
+    request = make_request(
+        harm=[[3.0, 1.5], [2.0, 4.0], [1.0, 2.5]],
+        scale=[[4_000.0, 3_000.0], [4_500.0, 2_000.0], [5_000.0, 4_000.0]],
+        reductions=[0.02, 0.01],
+        budget=15_000.0,
+        cap=9_000.0,
+        segments=8,
+        bid_of_area=[0, 0, 1],
+    )
     assert allocate(request, "highs").objective_days == pytest.approx(allocate(request, "greedy").objective_days, rel=1e-6)
 
 
@@ -262,8 +269,15 @@ def test_exact_harm_is_at_least_the_chord_objective(request):
 
 def test_the_best_incumbent_funded_set_wins_when_the_chords_misjudge_it():
     """With two chords per curve the MIP picks the wrong bid; polishing an incumbent's set finds the better one."""
-    request = make_request(harm=[[200.0, 200.0, 200.0], [400.0, 0.0, 0.0]], scale=[[25.0, 25.0, 25.0], [39.5, 25.0, 25.0]],
-                           reductions=[0.5, 0.5, 0.5], budget=75.0, cap=100.0, max_areas=1, segments=2)
+    request = make_request(
+        harm=[[200.0, 200.0, 200.0], [400.0, 0.0, 0.0]],
+        scale=[[25.0, 25.0, 25.0], [39.5, 25.0, 25.0]],
+        reductions=[0.5, 0.5, 0.5],
+        budget=75.0,
+        cap=100.0,
+        max_areas=1,
+        segments=2,
+    )
     chords_only = allocate(request, "highs")
     incumbent = np.array([[25.0, 25.0, 25.0], [0.0, 0.0, 0.0]])
     guarded = allocate(request, "highs", incumbents=[incumbent])
@@ -303,8 +317,9 @@ def test_empty_model_returns_zero_without_crashing(lp_solver):
     request = make_request([[0.0, 0.0], [0.0, 0.0]], [10.0], [0.2, 0.3], budget=50.0)
     allocation = allocate(request, lp_solver)
     assert allocation.allocated_gbp == 0.0 and allocation.status is SolveStatus.OPTIMAL
-    assert allocation.binding[0] == ("the 2 eligible area(s) have no recorded harm of the crime types the enabled "
-                                     "interventions target, so nothing can be allocated")
+    assert allocation.binding[0] == (
+        "the 2 eligible area(s) have no recorded harm of the crime types the enabled interventions target, so nothing can be allocated"
+    )
 
 
 def test_empty_model_calls_no_solver(monkeypatch):
@@ -350,8 +365,9 @@ def test_caps_binding_is_said_only_when_true(three_areas):
 def test_money_left_by_the_bid_limit_names_it(three_areas):
     """Money left over because the funded bids are capped and no more may be funded says so."""
     allocation = allocate(replace(three_areas, budget_gbp=1_000.0, max_areas=1), "highs")
-    assert allocation.binding[0] == ("budget not used up: £920 left, because the 1 funded bid(s) are at the grant cap "
-                                     "and the bid limit allows no more")
+    assert allocation.binding[0] == (
+        "budget not used up: £920 left, because the 1 funded bid(s) are at the grant cap and the bid limit allows no more"
+    )
 
 
 def test_budget_smaller_than_one_chord_is_said(three_areas):
@@ -380,6 +396,7 @@ def test_polished_amounts_leave_the_chord_grid(three_areas):
 def test_budget_exactly_at_the_caps_says_more_would_avert_nothing(three_areas):
     """A budget equal to the eligible areas' caps is all spent, and the note says more budget would avert nothing."""
     allocation = allocate(replace(three_areas, budget_gbp=160.0), "highs")
-    assert allocation.binding[0] == ("budget: all £160 allocated, exactly what the grant caps of the funded areas allow, "
-                                     "so a little more budget would avert nothing")
+    assert allocation.binding[0] == (
+        "budget: all £160 allocated, exactly what the grant caps of the funded areas allow, so a little more budget would avert nothing"
+    )
     assert allocation.budget_shadow_price == 0.0

@@ -5,12 +5,31 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from conftest import REPO
 
 ORDER = [
-    "errors", "arrays", "schema", "scenario", "datafiles", "maps", "inputs", "policeuk", "harm", "demand", "eligibility",
-    "interventions", "allocation", "baselines", "result", "pipeline", "experiments", "charts", "document", "rendering", "report", "cli",
+    "errors",
+    "arrays",
+    "schema",
+    "scenario",
+    "datafiles",
+    "maps",
+    "inputs",
+    "policeuk",
+    "harm",
+    "demand",
+    "eligibility",
+    "interventions",
+    "allocation",
+    "baselines",
+    "result",
+    "pipeline",
+    "experiments",
+    "charts",
+    "document",
+    "rendering",
+    "report",
+    "cli",
 ]
 ALWAYS_ALLOWED = {"errors", "arrays"}
 OWNERS = {"pulp": {"allocation"}, "cbcbox": {"allocation"}, "matplotlib": {"charts"}, "click": {"cli"}}

@@ -12,20 +12,34 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import BASELINE, REPO
+
 from simulator.cli import cli
 
-KENT_CODES = ("E07000105", "E07000106", "E07000107", "E07000108", "E07000109", "E07000110", "E07000111", "E07000112",
-              "E07000113", "E07000114", "E07000115", "E07000116", "E06000035")
-POLICE_UK_HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,"
-                    "Last outcome category,Context")
+KENT_CODES = (
+    "E07000105",
+    "E07000106",
+    "E07000107",
+    "E07000108",
+    "E07000109",
+    "E07000110",
+    "E07000111",
+    "E07000112",
+    "E07000113",
+    "E07000114",
+    "E07000115",
+    "E07000116",
+    "E06000035",
+)
+POLICE_UK_HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context"
+)
 STREET_ROW = "abc123,2024-01,Kent Police,Kent Police,0.52,51.27,On or near High Street,E01024355,Maidstone 001A,Burglary,,"
 
 
@@ -73,6 +87,7 @@ def with_counts(text: str | bytes) -> Callable[[Path], list[str]]:
     def make(folder: Path) -> list[str]:
         write(folder, "counts.csv", text)
         return ["run", str(scenario(folder, '[data]\ncrime_counts = "counts.csv"')), "--no-charts"]
+
     return make
 
 
@@ -88,6 +103,7 @@ def with_areas(text: str | bytes) -> Callable[[Path], list[str]]:
     def make(folder: Path) -> list[str]:
         write(folder, "areas.csv", text)
         return ["run", str(scenario(folder, '[data]\nareas = "areas.csv"')), "--no-charts"]
+
     return make
 
 
@@ -95,6 +111,7 @@ def edited_areas(change: Callable[[list[str]], list[str]]) -> Callable[[Path], l
     def make(folder: Path) -> list[str]:
         lines = kent_areas().splitlines()
         return with_areas("\n".join([lines[0], *change(lines[1:])]) + "\n")(folder)
+
     return make
 
 
@@ -102,6 +119,7 @@ def import_of(files: dict[str, str | bytes], out: str = "out.csv") -> Callable[[
     def make(folder: Path) -> list[str]:
         paths = [write(folder, name, text) for name, text in files.items()]
         return ["import", "police-uk", *map(str, paths[:1] if len(paths) == 1 else [folder / "data"]), "--out", str(folder / out)]
+
     return make
 
 
@@ -179,7 +197,7 @@ def folder_without_street_files(folder: Path) -> list[str]:
     return ["import", "police-uk", str(folder / "data"), "--out", str(folder / "out.csv")]
 
 
-LATIN1 = "name = \"caf\xe9\"\n".encode("latin-1")
+LATIN1 = 'name = "caf\xe9"\n'.encode("latin-1")
 
 CASES: dict[str, Case] = {
     # ---------------------------------------------------------------- the command line
@@ -214,8 +232,9 @@ CASES: dict[str, Case] = {
     "--csv under a file": Case(csv_under_a_file, ("blocker",)),
     "compare one scenario": Case(lambda f: ["compare", str(BASELINE)], ("compare",)),
     "compare a missing scenario": Case(lambda f: ["compare", str(BASELINE), str(f / "gone.toml")], ("gone.toml",)),
-    "compare --out of the user's": Case(lambda f: user_folder(f)[-2:] and ["compare", str(BASELINE), str(BASELINE), "--no-charts",
-                                                                             "--out", str(f / "mydata")], ("mydata",)),
+    "compare --out of the user's": Case(
+        lambda f: user_folder(f)[-2:] and ["compare", str(BASELINE), str(BASELINE), "--no-charts", "--out", str(f / "mydata")], ("mydata",)
+    ),
     "rerun with a changed input": Case(changed_input_rerun, ("areas.csv",)),
     "manifest is not JSON": Case(manifest("{not json"), ("manifest.json",)),
     "manifest is a list": Case(manifest("[1, 2]"), ("manifest.json",)),
@@ -229,18 +248,22 @@ CASES: dict[str, Case] = {
     "infinite budget in a file": Case(run_with("budget_gbp = inf"), ("budget_gbp",)),
     "extends a missing file": Case(lambda f: ["run", str(write(f, "s.toml", 'extends = "nowhere.toml"\n'))], ("extends",)),
     "extends a number": Case(lambda f: ["run", str(write(f, "s.toml", "extends = 5\n"))], ("extends",)),
-    "extends cycle": Case(lambda f: (write(f, "b.toml", 'extends = "a.toml"\n'), ["run", str(write(f, "a.toml", 'extends = "b.toml"\n'))])[1],
-                          ("extends",)),
+    "extends cycle": Case(
+        lambda f: (write(f, "b.toml", 'extends = "a.toml"\n'), ["run", str(write(f, "a.toml", 'extends = "b.toml"\n'))])[1], ("extends",)
+    ),
     "unknown metric": Case(run_with('[rounds.safer-streets-4.rules.asb_rate]\nmetric = "hotness"'), ("metric",)),
-    "percentile of 0": Case(run_with('[rounds.safer-streets-4.rules.asb_rate]\nthreshold_kind = "percentile"\nthreshold = 0'),
-                            ("threshold",)),
-    "percentile above 100": Case(run_with('[rounds.safer-streets-4.rules.asb_rate]\nthreshold_kind = "percentile"\nthreshold = 150'),
-                                 ("threshold",)),
+    "percentile of 0": Case(
+        run_with('[rounds.safer-streets-4.rules.asb_rate]\nthreshold_kind = "percentile"\nthreshold = 0'), ("threshold",)
+    ),
+    "percentile above 100": Case(
+        run_with('[rounds.safer-streets-4.rules.asb_rate]\nthreshold_kind = "percentile"\nthreshold = 150'), ("threshold",)
+    ),
     "rank of 2.5": Case(run_with('[rounds.safer-streets-4.rules.asb_rate]\nthreshold_kind = "rank"\nthreshold = 2.5'), ("threshold",)),
     "shock in an unknown district": Case(run_with('[shocks.s]\nareas = ["Kentish Town"]\nmultiplier = 2.0'), ("shocks.s.areas",)),
     "shock of infinite size": Case(run_with('[shocks.s]\nareas = ["Medway"]\nmultiplier = inf'), ("shocks.s.multiplier",)),
-    "shock on an unknown crime type": Case(run_with('[shocks.s]\nareas = ["Medway"]\nmultiplier = 2.0\ncrime_types = ["Fraud"]'),
-                                           ("crime_types",)),
+    "shock on an unknown crime type": Case(
+        run_with('[shocks.s]\nareas = ["Medway"]\nmultiplier = 2.0\ncrime_types = ["Fraud"]'), ("crime_types",)
+    ),
     "effects above 100 %": Case(run_with("[interventions.cctv]\nmax_reduction = 0.99"), ("interventions",)),
     "period ends before it starts": Case(run_with('[data]\nperiod_start = "2026-05"\nperiod_end = "2025-06"'), ("period",)),
     "period in the wrong form": Case(run_with('[data]\nperiod_start = "June 2025"'), ("data.period_start",)),
@@ -260,8 +283,12 @@ CASES: dict[str, Case] = {
     "counts file empty": Case(with_counts(""), ("counts.csv",)),
     "counts file not UTF-8": Case(with_counts(b"area_code,crime_type,count\nE07000105,Burglary,\xff\n"), ("counts.csv",)),
     "counts file binary": Case(with_counts(bytes(range(256)) * 4), ("counts.csv",)),
-    "counts for another period": Case(with_counts(kent_counts([f"{c},Burglary,1,2020-01,2020-12" for c in KENT_CODES],
-                                                              "area_code,crime_type,count,period_start,period_end")), ("counts.csv",)),
+    "counts for another period": Case(
+        with_counts(
+            kent_counts([f"{c},Burglary,1,2020-01,2020-12" for c in KENT_CODES], "area_code,crime_type,count,period_start,period_end")
+        ),
+        ("counts.csv",),
+    ),
     "counts file missing": Case(run_with('[data]\ncrime_counts = "nowhere.csv"'), ("nowhere.csv",)),
     "area code twice": Case(edited_areas(lambda rows: rows + [rows[0].replace(rows[0].split(",")[1], "Elsewhere")]), ("areas.csv",)),
     "area name twice": Case(edited_areas(lambda rows: rows + ["E07999999," + rows[0].split(",")[1] + ",1000"]), ("areas.csv",)),
@@ -269,24 +296,39 @@ CASES: dict[str, Case] = {
     "population not a number": Case(edited_areas(lambda rows: [rows[0].rsplit(",", 1)[0] + ",nan", *rows[1:]]), ("areas.csv:2",)),
     "population absurd": Case(edited_areas(lambda rows: [rows[0].rsplit(",", 1)[0] + ",1e12", *rows[1:]]), ("areas.csv:2",)),
     "area table header only": Case(with_areas("area_code,area_name,population\n"), ("areas.csv",)),
-    "tile layout missing areas": Case(lambda f: (write(f, "tiles.csv", f"area_code,row,column\n{KENT_CODES[0]},0,0\n"),
-                                                 run_with('[data]\ntile_layout = "tiles.csv"')(f))[1], ("tiles.csv",)),
-    "boundaries not JSON": Case(lambda f: (write(f, "b.geojson", "{oops"), run_with('[data]\nboundaries = "b.geojson"')(f))[1],
-                                ("b.geojson",)),
-    "boundaries a JSON list": Case(lambda f: (write(f, "b.geojson", "[]"), run_with('[data]\nboundaries = "b.geojson"')(f))[1],
-                                   ("b.geojson",)),
+    "tile layout missing areas": Case(
+        lambda f: (write(f, "tiles.csv", f"area_code,row,column\n{KENT_CODES[0]},0,0\n"), run_with('[data]\ntile_layout = "tiles.csv"')(f))[
+            1
+        ],
+        ("tiles.csv",),
+    ),
+    "boundaries not JSON": Case(
+        lambda f: (write(f, "b.geojson", "{oops"), run_with('[data]\nboundaries = "b.geojson"')(f))[1], ("b.geojson",)
+    ),
+    "boundaries a JSON list": Case(
+        lambda f: (write(f, "b.geojson", "[]"), run_with('[data]\nboundaries = "b.geojson"')(f))[1], ("b.geojson",)
+    ),
     # ---------------------------------------------------------------- police.uk street files
     "import a missing path": Case(lambda f: ["import", "police-uk", str(f / "nowhere.zip"), "--out", str(f / "o.csv")], ("nowhere.zip",)),
-    "import a wrong header": Case(import_of({"2024-01-kent-street.csv": "Month,Crime type\n2024-01,Burglary\n"}),
-                                  ("2024-01-kent-street.csv",)),
+    "import a wrong header": Case(
+        import_of({"2024-01-kent-street.csv": "Month,Crime type\n2024-01,Burglary\n"}), ("2024-01-kent-street.csv",)
+    ),
     "import an empty file": Case(import_of({"2024-01-kent-street.csv": ""}), ("2024-01-kent-street.csv",)),
-    "import only header-only files": Case(import_of({"data/2024-01/2024-01-kent-street.csv": POLICE_UK_HEADER + "\n",
-                                                     "data/2024-02/2024-02-kent-street.csv": POLICE_UK_HEADER + "\n"}), ("street",)),
+    "import only header-only files": Case(
+        import_of(
+            {
+                "data/2024-01/2024-01-kent-street.csv": POLICE_UK_HEADER + "\n",
+                "data/2024-02/2024-02-kent-street.csv": POLICE_UK_HEADER + "\n",
+            }
+        ),
+        ("street",),
+    ),
     "import a file that is not a zip": Case(not_a_zip, ("download.zip",)),
     "import a zip with no street files": Case(zip_without_street_files, ("download.zip",)),
     "import a folder with no street files": Case(folder_without_street_files, ("data",)),
-    "import a file that is not UTF-8": Case(import_of({"2024-01-kent-street.csv": POLICE_UK_HEADER.encode() + b"\n\xff\xfe,\n"}),
-                                            ("2024-01-kent-street.csv",)),
+    "import a file that is not UTF-8": Case(
+        import_of({"2024-01-kent-street.csv": POLICE_UK_HEADER.encode() + b"\n\xff\xfe,\n"}), ("2024-01-kent-street.csv",)
+    ),
     "import --out over a file of the user's": Case(import_out_over_user_file, ("kent.csv",)),
     "import --out is a folder": Case(import_out_is_folder, ("outdir",)),
 }
@@ -294,8 +336,10 @@ CASES: dict[str, Case] = {
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Every path below `folder`, hidden ones included, with a hash of each file's bytes."""
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
-            for path in sorted(folder.rglob("*"))}
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
+        for path in sorted(folder.rglob("*"))
+    }
 
 
 def test_there_are_at_least_sixty_cases():

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-
 from conftest import BASELINE
+from hypothesis import given, settings
+from strategies import requests
+
 from simulator.allocation import allocate
 from simulator.baselines import evaluate_baselines, split_with_caps, split_with_minimum
-from strategies import requests
 
 PROPERTY = settings(max_examples=60)
 

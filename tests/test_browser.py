@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 import simulator
-from conftest import REPO
 from simulator.rendering import TALL_RATIO
 
 CHROMIUM = shutil.which("chromium")
@@ -62,9 +62,20 @@ window.addEventListener("load", function () {
 
 def chromium(*arguments: str, profile: Path) -> str:
     """Run headless Chromium with a throwaway profile and no network chatter; return what it printed."""
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-               f"--user-data-dir={profile}", *arguments]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *arguments,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
 
 
@@ -72,8 +83,9 @@ def measure(page: Path, width: int, work: Path) -> dict:
     """Overflow of the page laid out in a window `width` px wide, as measured by the probe script."""
     copy = work / f"{page.parent.name}-{width}.html"
     copy.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    dom = chromium(f"--window-size={width},2000", "--virtual-time-budget=5000", "--dump-dom", copy.as_uri(),
-                   profile=work / f"profile-{copy.stem}")
+    dom = chromium(
+        f"--window-size={width},2000", "--virtual-time-budget=5000", "--dump-dom", copy.as_uri(), profile=work / f"profile-{copy.stem}"
+    )
     found = re.search(r'<pre id="overflow-probe">(.*?)</pre>', dom, re.S)
     assert found, f"the probe did not run in {copy}"
     return json.loads(html.unescape(found.group(1)))
@@ -94,8 +106,10 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     folders = {
         "kent": simulator.write_run(simulator.run(baseline), out / "kent"),
         "lsoa": simulator.write_run(simulator.run(simulator.load_scenario(REPO / "scenarios" / "kent-lsoa-2024.toml")), out / "lsoa"),
-        "comparison": simulator.write_comparison(simulator.compare(
-            [baseline, simulator.load_scenario(REPO / "scenarios" / "kent-maidstone-violence-surge.toml")]), out / "comparison"),
+        "comparison": simulator.write_comparison(
+            simulator.compare([baseline, simulator.load_scenario(REPO / "scenarios" / "kent-maidstone-violence-surge.toml")]),
+            out / "comparison",
+        ),
     }
     return {name: folder / "report.html" for name, folder in folders.items()}
 
@@ -116,9 +130,12 @@ def words(pdf: Path) -> list[dict]:
     text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     result = []
     for width, height, body in re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', text, re.S):
-        boxes = [{"x_min": float(x0), "y_min": float(y0), "x_max": float(x1), "y_max": float(y1), "text": html.unescape(word)}
-                 for x0, y0, x1, y1, word in re.findall(
-                     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', body)]
+        boxes = [
+            {"x_min": float(x0), "y_min": float(y0), "x_max": float(x1), "y_max": float(y1), "text": html.unescape(word)}
+            for x0, y0, x1, y1, word in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', body
+            )
+        ]
         result.append({"width": float(width), "height": float(height), "words": boxes})
     return result
 
@@ -148,10 +165,17 @@ def test_interventions_evidence_is_printed_whole(browser, kent_result):
     """Each intervention's evidence and source, the table's last and longest column, is on paper to its last word."""
     from simulator.document import run_document
 
-    table = next(block for section in run_document(kent_result, "kent").sections for block in section.blocks
-                 if getattr(block, "caption", "") == "Interventions this round funds")
-    printed = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-raw", str(browser[("pdf", "kent")]), "-"],
-                                                capture_output=True, text=True, check=True).stdout)
+    table = next(
+        block
+        for section in run_document(kent_result, "kent").sections
+        for block in section.blocks
+        if getattr(block, "caption", "") == "Interventions this round funds"
+    )
+    printed = re.sub(
+        r"\s+",
+        "",
+        subprocess.run(["pdftotext", "-raw", str(browser[("pdf", "kent")]), "-"], capture_output=True, text=True, check=True).stdout,
+    )
     last = table.columns[-1].key
     for row in table.rows:
         assert re.sub(r"\s+", "", row[last]) in printed, row[last]
@@ -190,8 +214,10 @@ def test_a_table_over_several_pages_repeats_its_header(browser):
 def test_headings_and_captions_are_not_left_at_the_foot_of_a_page(browser, pages, name):
     """No section heading or table caption sits in a page's last FOOT_MM with fewer than three lines after it there."""
     text = pages[name].read_text(encoding="utf-8")
-    titles = [html.unescape(re.sub(r"<.*?>", "", title)).strip()[:25]
-              for title in re.findall(r"<h2>(.*?)</h2>", text) + re.findall(r"<caption>(.*?)(?:<span|</caption>)", text)]
+    titles = [
+        html.unescape(re.sub(r"<.*?>", "", title)).strip()[:25]
+        for title in re.findall(r"<h2>(.*?)</h2>", text) + re.findall(r"<caption>(.*?)(?:<span|</caption>)", text)
+    ]
     printed = words(browser[("pdf", name)])
     for number, page in enumerate(printed[:-1], start=1):
         lines = page_lines(page)

@@ -99,6 +99,7 @@ def test_boundary_map_draws_every_area(kent_result, tmp_path):
     import json
 
     from conftest import BASELINE, kent_squares_geojson
+
     from simulator import load_scenario, run
 
     area_map = kent_result.demand.areas.area_map

@@ -7,8 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import BASELINE, SCENARIOS
+
 from simulator.cli import cli
 
 SURGE = SCENARIOS / "kent-maidstone-violence-surge.toml"
@@ -35,7 +35,11 @@ def test_compare_writes_the_folder(compared):
     assert {path.name for path in out.iterdir()} == COMPARISON_FILES
     assert {path.name for path in (out / "runs").iterdir()} == {"kent-baseline", "kent-maidstone-violence-surge"}
     assert {path.name for path in (out / "charts").iterdir()} == {
-        "comparison_allocation.png", "comparison_harm_averted.png", "comparison_eligibility.png", "comparison_change_map.png"}
+        "comparison_allocation.png",
+        "comparison_harm_averted.png",
+        "comparison_eligibility.png",
+        "comparison_change_map.png",
+    }
     assert (out / "runs" / "kent-baseline" / "report.html").is_file()
 
 
@@ -74,7 +78,9 @@ def test_run_inside_a_comparison_reruns_identically(runner, compared, tmp_path):
 def test_quiet_prints_only_the_folder(runner, tmp_path):
     """--quiet prints the comparison folder and nothing else."""
     out = tmp_path / "quiet"
-    result = runner.invoke(cli, ["compare", str(BASELINE), str(SCENARIOS / "kent-budget-cut.toml"), "--out", str(out), "--quiet", "--no-charts"])
+    result = runner.invoke(
+        cli, ["compare", str(BASELINE), str(SCENARIOS / "kent-budget-cut.toml"), "--out", str(out), "--quiet", "--no-charts"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{out}\n"
 
@@ -98,8 +104,11 @@ def write(tmp_path, name, text):
 
 BAD_CASES = {
     "unknown key in --set": (lambda t: [BASELINE, SURGE], ["--set", "budget_gpb=1"], "--set: budget_gpb: unknown key"),
-    "extends cycle": (lambda t: [BASELINE, (write(t, "b.toml", 'extends = "a.toml"\n'), write(t, "a.toml", 'extends = "b.toml"\n'))[1]], [],
-                      "extends makes a cycle"),
+    "extends cycle": (
+        lambda t: [BASELINE, (write(t, "b.toml", 'extends = "a.toml"\n'), write(t, "a.toml", 'extends = "b.toml"\n'))[1]],
+        [],
+        "extends makes a cycle",
+    ),
     "not TOML": (lambda t: [BASELINE, write(t, "notes.toml", "This is a memo, not a scenario.\n")], [], "is not valid TOML"),
     "one scenario": (lambda t: [BASELINE], [], "compare needs at least two scenarios"),
     "missing scenario": (lambda t: [BASELINE, t / "missing.toml"], [], "file not found"),

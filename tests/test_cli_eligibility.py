@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 
 from click.testing import CliRunner
-
 from conftest import BASELINE, REPO
+
 from simulator.cli import cli
 
 

@@ -6,8 +6,8 @@ import csv
 import json
 
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from simulator.cli import cli
 
 SAMPLE = REPO / "tests" / "fixtures" / "policeuk_kent_street_2024-01_sample.csv"
@@ -31,7 +31,9 @@ def test_import_writes_counts_and_report(tmp_path):
 def test_bad_header_is_one_line_exit_2_and_no_file(tmp_path):
     """A file that is not a street file: exit 2, one error line naming file and line, nothing written."""
     bad = tmp_path / "2024-01-kent-outcomes.csv"
-    bad.write_text("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n", encoding="utf-8")
+    bad.write_text(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n", encoding="utf-8"
+    )
     out = tmp_path / "out.csv"
     result = CliRunner().invoke(cli, ["import", "police-uk", str(bad), "--out", str(out)])
     assert result.exit_code == 2, result.output
@@ -62,7 +64,8 @@ def import_and_run(tmp_path, name: str, data_line: str):
     scenario.write_text(
         f'extends = "{(REPO / "scenarios" / "kent-lsoa-2024.toml").as_posix()}"\nname = "{name}"\n'
         f'[data]\ncrime_counts = "kent-2024-01.csv"\nperiod_start = "2024-01"\nperiod_end = "2024-01"\n{data_line}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     out = tmp_path / "run"
     return counts, out, CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])
 

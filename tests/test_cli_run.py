@@ -6,14 +6,29 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import BASELINE, REPO
+
 from simulator.cli import cli
 
-RUN_FILES = {"manifest.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "summary.json", "charts",
-             "report.html", "report.md"}
-RUN_CHARTS = {"allocation_by_district.png", "eligibility_rules.png", "lorenz_curve.png",
-              "map_harm_rate.png", "map_eligibility.png", "map_allocation.png"}
+RUN_FILES = {
+    "manifest.json",
+    "demand.csv",
+    "eligibility.csv",
+    "allocation.csv",
+    "baselines.csv",
+    "summary.json",
+    "charts",
+    "report.html",
+    "report.md",
+}
+RUN_CHARTS = {
+    "allocation_by_district.png",
+    "eligibility_rules.png",
+    "lorenz_curve.png",
+    "map_harm_rate.png",
+    "map_eligibility.png",
+    "map_allocation.png",
+}
 
 
 @pytest.fixture
@@ -106,13 +121,29 @@ BAD_CASES = {
     "unknown key": (lambda t: child(t, "budgte_gbp = 1"), [], "budgte_gbp: unknown key"),
     "negative budget": (lambda t: child(t, "budget_gbp = -500000"), [], "budget_gbp: is out of range"),
     "non-numeric budget": (lambda t: BASELINE, ["--set", "budget_gbp=lots"], "budget_gbp: must be a number"),
-    "unknown district": (lambda t: child(t, '[shocks.s]\nareas = ["Kentish Town"]\nmultiplier = 2.0'), [], "shocks.s.areas: names an unknown area"),
-    "unknown crime type": (lambda t: child(t, '[shocks.s]\nareas = ["Medway"]\nmultiplier = 2.0\ncrime_types = ["Fraud"]'), [], "unknown crime type"),
-    "unknown metric": (lambda t: child(t, '[rounds.safer-streets-4.rules.asb_rate]\nmetric = "hotness"'), [], "rules.asb_rate.metric: is not one of the allowed values"),
+    "unknown district": (
+        lambda t: child(t, '[shocks.s]\nareas = ["Kentish Town"]\nmultiplier = 2.0'),
+        [],
+        "shocks.s.areas: names an unknown area",
+    ),
+    "unknown crime type": (
+        lambda t: child(t, '[shocks.s]\nareas = ["Medway"]\nmultiplier = 2.0\ncrime_types = ["Fraud"]'),
+        [],
+        "unknown crime type",
+    ),
+    "unknown metric": (
+        lambda t: child(t, '[rounds.safer-streets-4.rules.asb_rate]\nmetric = "hotness"'),
+        [],
+        "rules.asb_rate.metric: is not one of the allowed values",
+    ),
     "missing data file": (lambda t: child(t, '[data]\nareas = "nowhere.csv"'), [], "data file not found"),
     "bad data row": (lambda t: bad_counts(t), [], ":2: count: is not a number"),
     "unknown key in --set": (lambda t: BASELINE, ["--set", "allocation.slover=cbc"], "--set: allocation.slover: unknown key"),
-    "extends cycle": (lambda t: (write(t, "b.toml", 'extends = "a.toml"\n'), write(t, "a.toml", 'extends = "b.toml"\n'))[1], [], "extends makes a cycle"),
+    "extends cycle": (
+        lambda t: (write(t, "b.toml", 'extends = "a.toml"\n'), write(t, "a.toml", 'extends = "b.toml"\n'))[1],
+        [],
+        "extends makes a cycle",
+    ),
 }
 
 

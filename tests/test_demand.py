@@ -94,7 +94,9 @@ def history(series_by_type: dict[str, np.ndarray], start="2024-01", areas=2) -> 
     values = np.zeros((areas, len(CRIME_TYPES), len(months)))
     for crime, series in series_by_type.items():
         values[:, CRIME_TYPES.index(crime), :] = np.asarray(series, float) / areas
-    return Labelled(values, ("area", "crime_type", "month"), (tuple(f"A{i}" for i in range(areas)), CRIME_TYPES, months), "records", "records")
+    return Labelled(
+        values, ("area", "crime_type", "month"), (tuple(f"A{i}" for i in range(areas)), CRIME_TYPES, months), "records", "records"
+    )
 
 
 def test_short_history_keeps_the_level():

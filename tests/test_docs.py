@@ -8,8 +8,8 @@ import shlex
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from simulator.cli import cli
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -39,7 +39,7 @@ def safer_streets_lines():
 def test_readme_commands_parse(line):
     """Every `safer-streets` command shown in the README exists and accepts its options."""
     words = shlex.split(line)
-    arguments = words[words.index(next(w for w in words if w.endswith("safer-streets"))) + 1:]
+    arguments = words[words.index(next(w for w in words if w.endswith("safer-streets"))) + 1 :]
     path, command = [], cli
     for word in arguments:
         if not isinstance(command, click.Group) or word not in command.commands:

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import BASELINE
+
 from simulator import load_scenario, run
 from simulator.report import write_comparison, write_run
 
@@ -99,8 +99,15 @@ def test_report_loads_nothing_from_outside(run_folder, comparison_folder, which)
 def test_report_has_each_section(run_folder):
     """The run report answers the issue's list: question, data, harm, eligibility, allocation, baselines, assumptions."""
     text = (run_folder / "report.html").read_text(encoding="utf-8")
-    for heading in ("The question and the data", "Where the harm is", "Who is eligible, and why", "The allocation",
-                    "Against simple splits", "Assumptions and sources", "Repeat this run"):
+    for heading in (
+        "The question and the data",
+        "Where the harm is",
+        "Who is eligible, and why",
+        "The allocation",
+        "Against simple splits",
+        "Assumptions and sources",
+        "Repeat this run",
+    ):
         assert f"<h2>{heading}</h2>" in text
     assert "The top 10 % of areas hold 21% of harm" in text
 
@@ -122,7 +129,8 @@ def test_allocation_table_matches_allocation_csv(run_folder):
         names[row[0]] = by_heading
     assert set(names) == {row["area_name"] for row in read_csv(run_folder / "eligibility.csv") if row["eligible"] == "true"}
     assert number(dict(zip(header, body[-1]))["Total"]) == pytest.approx(
-        sum(float(row["amount_gbp"]) for row in read_csv(run_folder / "allocation.csv")), abs=0.5)
+        sum(float(row["amount_gbp"]) for row in read_csv(run_folder / "allocation.csv")), abs=0.5
+    )
 
 
 def test_eligibility_table_matches_eligibility_csv(run_folder):
@@ -190,8 +198,10 @@ def test_names_from_data_are_escaped(tmp_path):
         for code, name in zip(areas.codes, areas.names):
             writer.writerow([code, hostile if name == "Medway" else name, int(areas.population.get(area=code))])
     scenario = tmp_path / "hostile.toml"
-    scenario.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "hostile"\ntitle = "A <i>title</i> & more"\n'
-                        f'[data]\nareas = "areas.csv"\n', encoding="utf-8")
+    scenario.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "hostile"\ntitle = "A <i>title</i> & more"\n[data]\nareas = "areas.csv"\n',
+        encoding="utf-8",
+    )
     folder = write_run(run(load_scenario(scenario)), tmp_path / "out", charts=False)
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in text and "<b>Co</b>" not in text and "<i>title</i>" not in text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import BASELINE
+
 from simulator.demand import build_demand
 from simulator.eligibility import assess
 from simulator.errors import RuleError
@@ -22,8 +22,16 @@ def demand():
 
 
 def fund_round(*rules: Rule, combine: str = "all") -> FundRound:
-    return FundRound(name="test", period="now", pot_gbp=1.0, max_grant_gbp=1.0, crime_basket=VIOLENCE,
-                     combine=combine, rules={f"r{i}": rule for i, rule in enumerate(rules)}, source="test")
+    return FundRound(
+        name="test",
+        period="now",
+        pot_gbp=1.0,
+        max_grant_gbp=1.0,
+        crime_basket=VIOLENCE,
+        combine=combine,
+        rules={f"r{i}": rule for i, rule in enumerate(rules)},
+        source="test",
+    )
 
 
 def eligible_names(demand, verdict):
@@ -61,10 +69,19 @@ def test_absolute_rule_compares_with_a_fixed_value(demand):
 def test_all_and_any_combine_rules(demand):
     """'all' needs both rules, 'any' one of them."""
     top3 = Rule(metric="rate_per_1000", crime_types=VIOLENCE, threshold_kind="rank", threshold=3)
-    dartford = Rule(metric="rate_per_1000", crime_types=("Burglary", "Robbery", "Theft from the person", "Vehicle crime"),
-                    threshold_kind="rank", threshold=1)
+    dartford = Rule(
+        metric="rate_per_1000",
+        crime_types=("Burglary", "Robbery", "Theft from the person", "Vehicle crime"),
+        threshold_kind="rank",
+        threshold=1,
+    )
     assert eligible_names(demand, assess(demand, "t", fund_round(top3, dartford))) == set()
-    assert eligible_names(demand, assess(demand, "t", fund_round(top3, dartford, combine="any"))) == {"Thanet", "Medway", "Swale", "Dartford"}
+    assert eligible_names(demand, assess(demand, "t", fund_round(top3, dartford, combine="any"))) == {
+        "Thanet",
+        "Medway",
+        "Swale",
+        "Dartford",
+    }
 
 
 def test_round_without_rules_makes_every_area_eligible(demand):
@@ -110,14 +127,28 @@ def test_kent_round_4_verdicts():
     loaded = load_scenario(BASELINE)
     demand = build_demand(load_areas(loaded.scenario.data), HarmSettings(), DemandSettings())
     verdict = assess(demand, "safer-streets-4", loaded.scenario.round)
-    assert eligible_names(demand, verdict) == {"Canterbury", "Dartford", "Dover", "Gravesham", "Maidstone",
-                                               "Medway", "Sevenoaks", "Swale", "Thanet"}
+    assert eligible_names(demand, verdict) == {
+        "Canterbury",
+        "Dartford",
+        "Dover",
+        "Gravesham",
+        "Maidstone",
+        "Medway",
+        "Sevenoaks",
+        "Swale",
+        "Thanet",
+    }
 
 
 def test_percentile_within_parent_ranks_inside_each_district():
     """At LSOA level a 'top 20 % of the district' rule passes about a fifth of each district's LSOAs."""
-    lsoa = DataSource(level="lsoa", areas="embedded:kent_lsoa21.csv", crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
-                      period_start="2024-01", period_end="2024-04")
+    lsoa = DataSource(
+        level="lsoa",
+        areas="embedded:kent_lsoa21.csv",
+        crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
+        period_start="2024-01",
+        period_end="2024-04",
+    )
     small = build_demand(load_areas(lsoa), HarmSettings(), DemandSettings())
     rule = Rule(metric="rate_per_1000", crime_types=("Burglary",), threshold_kind="percentile", threshold=20, within="parent")
     verdict = assess(small, "t", fund_round(rule))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 
 import pytest
-
 from conftest import BASELINE
+
 from simulator import ConfigError, load_scenario
-from simulator.experiments import AreaChange, comparison_of, compare, unique_labels
+from simulator.experiments import AreaChange, compare, comparison_of, unique_labels
 
 
 def test_compare_needs_two_scenarios():
@@ -23,7 +23,8 @@ def test_rows_are_one_per_area_and_scenario(surge_comparison):
     rows = surge_comparison.rows()
     assert len(rows) == 26
     assert {(row["area_code"], row["scenario"]) for row in rows} == {
-        (code, label) for code in surge_comparison.area_codes for label in surge_comparison.labels}
+        (code, label) for code in surge_comparison.area_codes for label in surge_comparison.labels
+    }
 
 
 def test_row_amounts_equal_each_runs_allocation(surge_comparison):
@@ -103,8 +104,10 @@ def test_areas_missing_from_a_scenario_are_marked(tmp_path, kent_result):
             for crime_type in areas.counts.labels("crime_type"):
                 writer.writerow([code, crime_type, int(areas.counts.get(area=code, crime_type=crime_type))])
     smaller = tmp_path / "twelve.toml"
-    smaller.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "twelve"\n[data]\nareas = "areas.csv"\n'
-                       f'crime_counts = "counts.csv"\ntile_layout = ""\n', encoding="utf-8")
+    smaller.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "twelve"\n[data]\nareas = "areas.csv"\ncrime_counts = "counts.csv"\ntile_layout = ""\n',
+        encoding="utf-8",
+    )
     comparison = comparison_of([kent_result, run(load_scenario(smaller))])
     sevenoaks = [row for row in comparison.rows() if row["area_code"] == "E07000111"]
     assert [row["eligible"] for row in sevenoaks] == ["true", "not modelled"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import REPO
+
 from simulator.report import write_run
 
 GOLDEN = REPO / "tests" / "golden" / "kent-baseline"

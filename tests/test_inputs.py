@@ -7,8 +7,8 @@ import os
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from simulator.cli import cli
 from simulator.errors import DataError
 from simulator.inputs import load_areas, months_between
@@ -195,8 +195,11 @@ def test_boundaries_are_matched_by_the_property_holding_the_codes(tmp_path):
 def test_multipolygons_keep_every_part(tmp_path):
     """An area in two parts (an island) keeps both rings."""
     first, second = square("A1", 0.0), square("A1", 0.5)
-    multi = {"type": "Feature", "properties": {"code": "A1"},
-             "geometry": {"type": "MultiPolygon", "coordinates": [first["geometry"]["coordinates"], second["geometry"]["coordinates"]]}}
+    multi = {
+        "type": "Feature",
+        "properties": {"code": "A1"},
+        "geometry": {"type": "MultiPolygon", "coordinates": [first["geometry"]["coordinates"], second["geometry"]["coordinates"]]},
+    }
     collection = {"type": "FeatureCollection", "features": [multi, square("A2", 0.2, key="code")]}
     assert len(load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection))).area_map.rings[0]) == 2
 
@@ -230,24 +233,28 @@ def test_boundary_that_is_a_point_is_refused(tmp_path):
 # ---------------------------------------------------------------- small areas and monthly counts
 
 LSOA_AREAS = "lsoa21_code,lsoa21_name,district,gss_code,population_census2021\nL1,Medway 001A,Medway,E06000035,1500\nL2,Dover 001A,Dover,E07000108,1800\n"
-MONTHLY = ("lsoa21_code,lsoa21_name,district,month,crime_type,count\n"
-           "L1,Medway 001A,Medway,2024-01,Burglary,2\nL1,Medway 001A,Medway,2024-02,Burglary,3\n"
-           "L2,Dover 001A,Dover,2024-02,Robbery,1\nL1,Medway 001A,Medway,2024-03,Burglary,9\n"
-           "X9,Elsewhere 001A,Elsewhere,2024-01,Drugs,4\n")
+MONTHLY = (
+    "lsoa21_code,lsoa21_name,district,month,crime_type,count\n"
+    "L1,Medway 001A,Medway,2024-01,Burglary,2\nL1,Medway 001A,Medway,2024-02,Burglary,3\n"
+    "L2,Dover 001A,Dover,2024-02,Robbery,1\nL1,Medway 001A,Medway,2024-03,Burglary,9\n"
+    "X9,Elsewhere 001A,Elsewhere,2024-01,Drugs,4\n"
+)
 
 
 def test_lsoa_table_takes_the_district_as_parent(tmp_path):
     """An LSOA table: the LSOA code is the area, the district code its parent and the district's name the parent's name."""
-    areas = load_areas(source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count",
-                              period_start="2024-01", period_end="2024-02"))
+    areas = load_areas(
+        source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02")
+    )
     assert areas.codes == ("L1", "L2") and areas.parents == ("E06000035", "E07000108")
     assert areas.parent_name(1) == "Dover" and areas.level_name == "LSOA"
 
 
 def test_monthly_counts_sum_over_the_period_and_keep_the_history(tmp_path):
     """Months in the period are summed and kept per month; later months and other areas are counted, not used."""
-    areas = load_areas(source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count",
-                              period_start="2024-01", period_end="2024-02"))
+    areas = load_areas(
+        source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02")
+    )
     assert areas.counts.get(area="L1", crime_type="Burglary") == 5
     assert areas.monthly.labels("month") == ("2024-01", "2024-02")
     assert areas.monthly.values[0, areas.counts.labels("crime_type").index("Burglary")].tolist() == [2, 3]
@@ -271,8 +278,15 @@ def test_a_month_missing_from_the_period_is_an_error(tmp_path):
 
 def test_embedded_kent_lsoas_hold_the_published_total():
     """The shipped Jan-Apr 2024 LSOA counts: 1,107 LSOAs and 59,403 records."""
-    areas = load_areas(DataSource(level="lsoa", areas="embedded:kent_lsoa21.csv", crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
-                                  period_start="2024-01", period_end="2024-04"))
+    areas = load_areas(
+        DataSource(
+            level="lsoa",
+            areas="embedded:kent_lsoa21.csv",
+            crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
+            period_start="2024-01",
+            period_end="2024-04",
+        )
+    )
     assert len(areas.codes) == 1107 and areas.counts.values.sum() == 59_403
     assert len(set(areas.parents)) == 13
 
@@ -286,8 +300,10 @@ def test_short_count_row_is_refused_naming_the_missing_column(tmp_path):
         load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary\n"))
     error = caught.value
     assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "counts.csv"), 2, "count", "A1,Burglary")
-    assert str(error) == (f"{tmp_path / 'counts.csv'}:2: count: row has 2 fields, the header has 3 (got 'A1,Burglary'; "
-                          "expected 3 fields: area_code, crime_type, count); check for a missing or extra comma; quote a value that holds a comma")
+    assert str(error) == (
+        f"{tmp_path / 'counts.csv'}:2: count: row has 2 fields, the header has 3 (got 'A1,Burglary'; "
+        "expected 3 fields: area_code, crime_type, count); check for a missing or extra comma; quote a value that holds a comma"
+    )
 
 
 def test_long_count_row_is_refused_not_misread(tmp_path):
@@ -304,7 +320,12 @@ def test_short_area_row_is_refused(tmp_path):
     with pytest.raises(DataError) as caught:
         load_areas(source(tmp_path, areas="area_code,area_name,parent_code,population\nA1,North,F1\nA2,South,F1,3000\n"))
     error = caught.value
-    assert (error.file, error.line, error.key, error.what) == (str(tmp_path / "areas.csv"), 2, "population", "row has 3 fields, the header has 4")
+    assert (error.file, error.line, error.key, error.what) == (
+        str(tmp_path / "areas.csv"),
+        2,
+        "population",
+        "row has 3 fields, the header has 4",
+    )
 
 
 def test_long_area_row_is_refused(tmp_path):
@@ -358,11 +379,21 @@ def test_spaces_around_column_names_are_ignored(tmp_path):
 # ---------------------------------------------------------------- numbers within bounds
 
 
-@pytest.mark.parametrize("given, what", [
-    ("1e300", "is out of range"), ("10000001", "is out of range"), ("-1", "is out of range"),
-    ("nan", "is not a finite number"), ("inf", "is not a finite number"), ("-inf", "is not a finite number"),
-    ("2.5", "must be a whole number"), ("ten", "is not a number"), ("", "is not a number"), ("9" * 400, "is out of range"),
-])
+@pytest.mark.parametrize(
+    "given, what",
+    [
+        ("1e300", "is out of range"),
+        ("10000001", "is out of range"),
+        ("-1", "is out of range"),
+        ("nan", "is not a finite number"),
+        ("inf", "is not a finite number"),
+        ("-inf", "is not a finite number"),
+        ("2.5", "must be a whole number"),
+        ("ten", "is not a number"),
+        ("", "is not a number"),
+        ("9" * 400, "is out of range"),
+    ],
+)
 def test_bad_count_is_refused_with_its_bounds(tmp_path, given, what):
     """A count must be a finite whole number from 0 to 10,000,000: anything else names the cell and the bounds."""
     with pytest.raises(DataError) as caught:
@@ -376,8 +407,10 @@ def test_absurd_count_exact_message(tmp_path):
     """The whole line for a count of 1e300."""
     with pytest.raises(DataError) as caught:
         load_areas(source(tmp_path, counts="area_code,crime_type,count\nA1,Burglary,1e300\n"))
-    assert str(caught.value) == (f"{tmp_path / 'counts.csv'}:2: count: is out of range (got '1e300'; expected a whole number from 0 to "
-                                 "10,000,000); a count is the records of one crime type in one area over the period; check for a shifted column")
+    assert str(caught.value) == (
+        f"{tmp_path / 'counts.csv'}:2: count: is out of range (got '1e300'; expected a whole number from 0 to "
+        "10,000,000); a count is the records of one crime type in one area over the period; check for a shifted column"
+    )
 
 
 def test_counts_at_the_bounds_are_accepted(tmp_path):
@@ -386,10 +419,17 @@ def test_counts_at_the_bounds_are_accepted(tmp_path):
     assert areas.counts.get(area="A2", crime_type="Burglary") == 10_000_000
 
 
-@pytest.mark.parametrize("given, what", [
-    ("1e300", "is out of range"), ("20000001", "is out of range"), ("0", "is out of range"), ("-5", "is out of range"),
-    ("nan", "is not a finite number"), ("1.5", "must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "given, what",
+    [
+        ("1e300", "is out of range"),
+        ("20000001", "is out of range"),
+        ("0", "is out of range"),
+        ("-5", "is out of range"),
+        ("nan", "is not a finite number"),
+        ("1.5", "must be a whole number"),
+    ],
+)
 def test_bad_population_is_refused_with_its_bounds(tmp_path, given, what):
     """Population must be a finite whole number from 1 to 20,000,000."""
     with pytest.raises(DataError) as caught:
@@ -417,8 +457,10 @@ def test_duplicate_area_names_are_refused_naming_both_lines(tmp_path):
         load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,Medway,10\nA2,Medway,5\n"))
     error = caught.value
     assert (error.line, error.key, error.got) == (3, "area_name", "Medway")
-    assert str(error) == (f"{tmp_path / 'areas.csv'}:3: area_name: area name appears twice, on lines 2 and 3 (got 'Medway'); "
-                          "give A2 a distinct name; every table, chart and --set names an area by its name")
+    assert str(error) == (
+        f"{tmp_path / 'areas.csv'}:3: area_name: area name appears twice, on lines 2 and 3 (got 'Medway'); "
+        "give A2 a distinct name; every table, chart and --set names an area by its name"
+    )
 
 
 def test_area_names_differing_only_in_case_and_spaces_are_duplicates(tmp_path):
@@ -432,7 +474,9 @@ def test_duplicate_lsoa_names_are_refused(tmp_path):
     """At LSOA level the name column is lsoa21_name, and names must be unique too."""
     table = LSOA_AREAS + "L3,Medway 001A,Medway,E06000035,1200\n"
     with pytest.raises(DataError) as caught:
-        load_areas(source(tmp_path, areas=table, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02"))
+        load_areas(
+            source(tmp_path, areas=table, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02")
+        )
     assert (caught.value.line, caught.value.key, caught.value.got) == (4, "lsoa21_name", "Medway 001A")
 
 
@@ -440,7 +484,9 @@ def test_duplicate_names_in_counts_without_an_area_table_are_refused(tmp_path):
     """Without a population table the areas come from the counts, and their names must be unique as well."""
     (tmp_path / "counts.csv").write_text(MONTHLY.replace("L2,Dover 001A", "L2,Medway 001A"), encoding="utf-8")
     with pytest.raises(DataError) as caught:
-        load_areas(DataSource(areas="", crime_counts=str(tmp_path / "counts.csv"), level="lsoa", period_start="2024-01", period_end="2024-02"))
+        load_areas(
+            DataSource(areas="", crime_counts=str(tmp_path / "counts.csv"), level="lsoa", period_start="2024-01", period_end="2024-02")
+        )
     assert (caught.value.line, caught.value.key, caught.value.got) == (4, "lsoa21_name", "Medway 001A")
 
 
@@ -462,9 +508,11 @@ def test_area_placed_twice_on_the_tile_layout_is_refused(tmp_path):
 @pytest.mark.parametrize("table", ["areas", "counts", "tiles"])
 def test_empty_area_code_is_refused(tmp_path, table):
     """A row with a blank area code is refused in the area table, the counts and the tile layout alike."""
-    texts = {"areas": {"areas": "area_code,area_name,population\n ,North,10\nA2,South,5\n"},
-             "counts": {"counts": "area_code,crime_type,count\n,Burglary,10\n"},
-             "tiles": {"tile_layout": tiles(tmp_path, "area_code,row,column\n,0,0\nA1,0,1\nA2,1,1\n")}}
+    texts = {
+        "areas": {"areas": "area_code,area_name,population\n ,North,10\nA2,South,5\n"},
+        "counts": {"counts": "area_code,crime_type,count\n,Burglary,10\n"},
+        "tiles": {"tile_layout": tiles(tmp_path, "area_code,row,column\n,0,0\nA1,0,1\nA2,1,1\n")},
+    }
     with pytest.raises(DataError) as caught:
         load_areas(source(tmp_path, **texts[table]))
     assert (caught.value.line, caught.value.key, caught.value.what) == (2, "area_code", "row has no area code")
@@ -489,7 +537,11 @@ def test_period_start_without_period_end_is_refused(tmp_path):
     """Half a period would silently sum every period's rows: refused at the header."""
     with pytest.raises(DataError) as caught:
         load_areas(source(tmp_path, counts="area_code,crime_type,count,period_start\nA1,Burglary,1,2025-06\n"))
-    assert (caught.value.line, caught.value.key, caught.value.what) == (1, "period_start", "has a period_start column but no period_end column")
+    assert (caught.value.line, caught.value.key, caught.value.what) == (
+        1,
+        "period_start",
+        "has a period_start column but no period_end column",
+    )
 
 
 def test_counts_with_a_header_and_no_rows_are_refused(tmp_path):
@@ -547,7 +599,11 @@ def test_folder_named_as_a_csv_is_refused(tmp_path):
     (tmp_path / "counts.csv").mkdir()
     with pytest.raises(DataError) as caught:
         load_areas(DataSource(crime_counts=str(tmp_path / "counts.csv")))
-    assert (caught.value.file, caught.value.key, caught.value.what) == (str(tmp_path / "counts.csv"), "data.crime_counts", "is a folder, not a CSV file")
+    assert (caught.value.file, caught.value.key, caught.value.what) == (
+        str(tmp_path / "counts.csv"),
+        "data.crime_counts",
+        "is a folder, not a CSV file",
+    )
 
 
 def test_empty_path_is_refused(tmp_path):
@@ -587,7 +643,12 @@ def test_file_the_system_refuses_to_read_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(type(path), "read_bytes", refuse)
     with pytest.raises(DataError) as caught:
         load_areas(DataSource(areas=str(path)))
-    assert (caught.value.file, caught.value.key, caught.value.got, caught.value.what) == (str(path), "data.areas", "Permission denied", "cannot be read")
+    assert (caught.value.file, caught.value.key, caught.value.got, caught.value.what) == (
+        str(path),
+        "data.areas",
+        "Permission denied",
+        "cannot be read",
+    )
 
 
 def test_embedded_name_cannot_leave_the_data_folder():
@@ -642,7 +703,9 @@ def test_geometry_that_is_not_an_object_is_refused(tmp_path):
     assert (error.key, error.got, error.what) == ("features[0]", "A1: list", "feature has no polygon geometry")
 
 
-@pytest.mark.parametrize("ring", [[[float("nan"), 51.0], [0.1, 51.0], [0.1, 51.1]], [[0.0], [0.1], [0.2]], [[0.0, 51.0], [0.1, 51.0]], None])
+@pytest.mark.parametrize(
+    "ring", [[[float("nan"), 51.0], [0.1, 51.0], [0.1, 51.1]], [[0.0], [0.1], [0.2]], [[0.0, 51.0], [0.1, 51.0]], None]
+)
 def test_malformed_coordinates_are_refused(tmp_path, ring):
     """Rings need at least three finite [x, y] positions: NaN, one-number positions, two points or null are refused."""
     bad = square("A1", 0.0)
@@ -661,9 +724,11 @@ def test_absurd_coordinates_are_refused(tmp_path):
 
 def test_british_national_grid_coordinates_are_accepted(tmp_path):
     """Eastings and northings in metres are read as a projected map."""
+
     def metres(code, x):
         ring = [[x, 150_000.0], [x + 5_000, 150_000.0], [x + 5_000, 155_000.0], [x, 150_000.0]]
         return {"type": "Feature", "properties": {"code": code}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
     collection = {"type": "FeatureCollection", "features": [metres("A1", 550_000.0), metres("A2", 560_000.0)]}
     assert load_areas(source(tmp_path, boundaries=geojson(tmp_path, collection))).area_map.projected
 
@@ -699,8 +764,9 @@ ONE_LINE_CASES = {
     "long value": {"counts": "area_code,crime_type,count\nA1,Burglary," + "9" * 5000 + "\n"},
     "duplicate name with a line break": {"areas": 'area_code,area_name,population\nA1,"Med\nway",1\n"A\n2","Med\nway",2\n'},
     "period with a line break": {"counts": 'area_code,crime_type,count,period_start,period_end\nA1,Burglary,1,"20\n24",2024\n'},
-    "boundary property with a line break": {"boundaries": {"type": "FeatureCollection", "features": [
-        {**square("A1", 0.0), "properties": {"co\nde": "A1"}}]}},
+    "boundary property with a line break": {
+        "boundaries": {"type": "FeatureCollection", "features": [{**square("A1", 0.0), "properties": {"co\nde": "A1"}}]}
+    },
     "not UTF-8": {"counts_bytes": b"area_code,crime_type,count\n\xff\n"},
 }
 
@@ -727,43 +793,121 @@ def test_every_data_error_is_one_line(tmp_path, case):
 BAD_RUNS = {
     "short count row": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary\n"}, "counts.csv:2: count: row has 2 fields"),
     "long count row": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary,1,000\n"}, "counts.csv:2: row has 4 fields"),
-    "short area row": ("areas", {"areas": "area_code,area_name,population\nA1,North\nA2,South,5\n"}, "areas.csv:2: population: row has 2 fields"),
+    "short area row": (
+        "areas",
+        {"areas": "area_code,area_name,population\nA1,North\nA2,South,5\n"},
+        "areas.csv:2: population: row has 2 fields",
+    ),
     "long area row": ("areas", {"areas": "area_code,area_name,population\nA1,North,5,6\nA2,South,5\n"}, "areas.csv:2: row has 4 fields"),
     "count out of range": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary,1e300\n"}, "counts.csv:2: count: is out of range"),
-    "count not finite": ("counts", {"counts": "area_code,crime_type,count\nA1,Burglary,nan\n"}, "counts.csv:2: count: is not a finite number"),
-    "population out of range": ("areas", {"areas": "area_code,area_name,population\nA1,North,1e300\nA2,South,5\n"},
-                                "areas.csv:2: population: is out of range"),
-    "duplicate area name": ("areas", {"areas": "area_code,area_name,population\nA1,Medway,10\nA2,Medway,5\n"},
-                            "areas.csv:3: area_name: area name appears twice, on lines 2 and 3"),
-    "duplicate area code": ("areas", {"areas": "area_code,area_name,population\nA1,North,10\nA1,South,5\n"},
-                            "areas.csv:3: area_code: area code appears twice, on lines 2 and 3"),
+    "count not finite": (
+        "counts",
+        {"counts": "area_code,crime_type,count\nA1,Burglary,nan\n"},
+        "counts.csv:2: count: is not a finite number",
+    ),
+    "population out of range": (
+        "areas",
+        {"areas": "area_code,area_name,population\nA1,North,1e300\nA2,South,5\n"},
+        "areas.csv:2: population: is out of range",
+    ),
+    "duplicate area name": (
+        "areas",
+        {"areas": "area_code,area_name,population\nA1,Medway,10\nA2,Medway,5\n"},
+        "areas.csv:3: area_name: area name appears twice, on lines 2 and 3",
+    ),
+    "duplicate area code": (
+        "areas",
+        {"areas": "area_code,area_name,population\nA1,North,10\nA1,South,5\n"},
+        "areas.csv:3: area_code: area code appears twice, on lines 2 and 3",
+    ),
     "empty area code": ("counts", {"counts": "area_code,crime_type,count\n,Burglary,1\n"}, "counts.csv:2: area_code: row has no area code"),
-    "column named twice": ("counts", {"counts": "area_code,crime_type,count,count\nA1,Burglary,1,2\n"}, "counts.csv:1: count: the header names a column twice"),
-    "half a period": ("counts", {"counts": "area_code,crime_type,count,period_end\nA1,Burglary,1,2026-05\n"},
-                      "counts.csv:1: period_end: has a period_end column but no period_start column"),
-    "counts header only": ("counts", {"counts": "area_code,crime_type,count\n"}, "counts.csv:2: data.crime_counts: has a header but no rows"),
-    "counts not UTF-8": ("counts", {"counts": b"area_code,crime_type,count\nA1,Burglary,\xa31\n"}, "counts.csv:2: data.crime_counts: is not UTF-8 text"),
+    "column named twice": (
+        "counts",
+        {"counts": "area_code,crime_type,count,count\nA1,Burglary,1,2\n"},
+        "counts.csv:1: count: the header names a column twice",
+    ),
+    "half a period": (
+        "counts",
+        {"counts": "area_code,crime_type,count,period_end\nA1,Burglary,1,2026-05\n"},
+        "counts.csv:1: period_end: has a period_end column but no period_start column",
+    ),
+    "counts header only": (
+        "counts",
+        {"counts": "area_code,crime_type,count\n"},
+        "counts.csv:2: data.crime_counts: has a header but no rows",
+    ),
+    "counts not UTF-8": (
+        "counts",
+        {"counts": b"area_code,crime_type,count\nA1,Burglary,\xa31\n"},
+        "counts.csv:2: data.crime_counts: is not UTF-8 text",
+    ),
     "counts binary": ("counts", {"counts": b"\x00\x01\x02PK\x03\x04"}, "counts.csv:1: data.crime_counts: holds NUL bytes"),
     "counts folder": ("counts", {"counts": None}, "counts.csv: data.crime_counts: is a folder, not a CSV file"),
     "short tile row": ("tiles", {"tiles": "area_code,row,column\nA1,0\nA2,0,1\n"}, "tiles.csv:2: column: row has 2 fields"),
     "tile out of range": ("tiles", {"tiles": "area_code,row,column\nA1,0,1e10\nA2,0,1\n"}, "tiles.csv:2: column: is out of range"),
     "tiles header only": ("tiles", {"tiles": "area_code,row,column\n"}, "tiles.csv:2: data.tile_layout: has a header but no rows"),
     "boundaries a list": ("boundaries", {"boundaries": "[]"}, "boundaries.geojson: data.boundaries: is not a GeoJSON FeatureCollection"),
-    "feature not an object": ("boundaries", {"boundaries": '{"type": "FeatureCollection", "features": [1]}'},
-                              "boundaries.geojson: features[0]: is not a GeoJSON Feature"),
-    "properties not an object": ("boundaries", {"boundaries": '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": "A1"}]}'},
-                                 "boundaries.geojson: features[0].properties: feature's properties are not a JSON object"),
-    "malformed coordinates": ("boundaries", {"boundaries": json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "A1"}, "geometry": {"type": "Polygon", "coordinates": [[[0, "x"], [1, 1], [1, 0]]]}}]})},
-        "boundaries.geojson: features[0]: feature has malformed coordinates"),
-    "coordinates out of range": ("boundaries", {"boundaries": json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "A1"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 1e300], [1, 1], [1, 0]]]}}]})},
-        "boundaries.geojson: features[0]: feature has coordinates out of range"),
-    "geometry not an object": ("boundaries", {"boundaries": '{"type": "FeatureCollection", "features": [{"properties": {"code": "A1"}, "geometry": 7}]}'},
-                               "boundaries.geojson: features[0]: feature has no polygon geometry (got 'A1: int'"),
-    "quote never closed": ("counts", {"counts": 'area_code,crime_type,count\nA1,"Burglary,1\nA2,Robbery,3\n'},
-                           "counts.csv:2: count: row has 2 fields, the header has 3"),
-    "boundaries nested too deep": ("boundaries", {"boundaries": "[" * 100_000}, "boundaries.geojson: data.boundaries: is not valid GeoJSON"),
+    "feature not an object": (
+        "boundaries",
+        {"boundaries": '{"type": "FeatureCollection", "features": [1]}'},
+        "boundaries.geojson: features[0]: is not a GeoJSON Feature",
+    ),
+    "properties not an object": (
+        "boundaries",
+        {"boundaries": '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": "A1"}]}'},
+        "boundaries.geojson: features[0].properties: feature's properties are not a JSON object",
+    ),
+    "malformed coordinates": (
+        "boundaries",
+        {
+            "boundaries": json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"code": "A1"},
+                            "geometry": {"type": "Polygon", "coordinates": [[[0, "x"], [1, 1], [1, 0]]]},
+                        }
+                    ],
+                }
+            )
+        },
+        "boundaries.geojson: features[0]: feature has malformed coordinates",
+    ),
+    "coordinates out of range": (
+        "boundaries",
+        {
+            "boundaries": json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"code": "A1"},
+                            "geometry": {"type": "Polygon", "coordinates": [[[0, 1e300], [1, 1], [1, 0]]]},
+                        }
+                    ],
+                }
+            )
+        },
+        "boundaries.geojson: features[0]: feature has coordinates out of range",
+    ),
+    "geometry not an object": (
+        "boundaries",
+        {"boundaries": '{"type": "FeatureCollection", "features": [{"properties": {"code": "A1"}, "geometry": 7}]}'},
+        "boundaries.geojson: features[0]: feature has no polygon geometry (got 'A1: int'",
+    ),
+    "quote never closed": (
+        "counts",
+        {"counts": 'area_code,crime_type,count\nA1,"Burglary,1\nA2,Robbery,3\n'},
+        "counts.csv:2: count: row has 2 fields, the header has 3",
+    ),
+    "boundaries nested too deep": (
+        "boundaries",
+        {"boundaries": "[" * 100_000},
+        "boundaries.geojson: data.boundaries: is not valid GeoJSON",
+    ),
     "boundaries empty": ("boundaries", {"boundaries": ""}, "boundaries.geojson: data.boundaries: is empty"),
 }
 
@@ -785,7 +929,9 @@ def test_cli_run_refuses_bad_input_in_one_line(tmp_path, case):
     data = {"areas": "areas", "crime_counts": "counts", "tile_layout": "tiles", "boundaries": "boundaries"}
     lines = [f'{key} = "{tmp_path / files[name]}"' if name in contents else f'{key} = ""' for key, name in data.items()]
     scenario = tmp_path / "bad.toml"
-    scenario.write_text(f'extends = "{REPO / "configs" / "kent.toml"}"\nname = "bad-input"\n[data]\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    scenario.write_text(
+        f'extends = "{REPO / "configs" / "kent.toml"}"\nname = "bad-input"\n[data]\n' + "\n".join(lines) + "\n", encoding="utf-8"
+    )
     before = sorted(path.name for path in tmp_path.iterdir())
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["run", str(scenario), "--out", str(out), "--no-charts"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_request
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
 
-from conftest import make_request
 from simulator.interventions import greedy_fill, water_fill
 
 
@@ -88,8 +88,15 @@ def scipy_optimum(curves, lower, upper, budget) -> float:
     best = -np.inf
     starts = [np.repeat(lower / shape[1], shape[1]), np.repeat((lower + upper) / (2 * shape[1]), shape[1])]
     for start in starts:
-        found = minimize(lambda x: -curves.averted(x.reshape(shape)).sum(), start, jac=gradient, method="SLSQP",
-                         bounds=[(0.0, None)] * size, constraints=constraints, options={"ftol": 1e-12, "maxiter": 500})
+        found = minimize(
+            lambda x: -curves.averted(x.reshape(shape)).sum(),
+            start,
+            jac=gradient,
+            method="SLSQP",
+            bounds=[(0.0, None)] * size,
+            constraints=constraints,
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
         if found.success and np.all([c["fun"](found.x) >= -1e-6 for c in constraints]):
             best = max(best, -found.fun)
     return best

@@ -9,10 +9,10 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
 from simulator import policeuk
 from simulator.cli import cli
 from simulator.errors import DataError
@@ -38,10 +38,15 @@ def table(counts) -> dict:
 
 def test_counts_land_in_lsoa_month_and_type(tmp_path):
     """Three burglaries and a robbery in two LSOAs over two months give exactly those cells."""
-    path = write(tmp_path / "2024-01-kent-street.csv", [
-        row("a1"), row("a2"), row("a3", month="2024-02"),
-        row("b1", code="E01024000", name="Thanet 001A", crime_type="Robbery"),
-    ])
+    path = write(
+        tmp_path / "2024-01-kent-street.csv",
+        [
+            row("a1"),
+            row("a2"),
+            row("a3", month="2024-02"),
+            row("b1", code="E01024000", name="Thanet 001A", crime_type="Robbery"),
+        ],
+    )
     counts = import_street_files([path])
     assert table(counts) == {
         ("E01016017", "2024-01", "Burglary"): 2,
@@ -58,8 +63,15 @@ def test_district_comes_from_the_lsoa_name(tmp_path):
     assert next(import_street_files([path]).iter_rows())[2] == "Tonbridge and Malling"
 
 
-@pytest.mark.parametrize("name, district", [("Medway 001A", "Medway"), ("Folkestone and Hythe 012E", "Folkestone and Hythe"),
-                                            ("Isles of Scilly", "Isles of Scilly"), ("Bath 2024", "Bath 2024")])
+@pytest.mark.parametrize(
+    "name, district",
+    [
+        ("Medway 001A", "Medway"),
+        ("Folkestone and Hythe 012E", "Folkestone and Hythe"),
+        ("Isles of Scilly", "Isles of Scilly"),
+        ("Bath 2024", "Bath 2024"),
+    ],
+)
 def test_district_of(name, district):
     """Only a trailing three-digit-and-letter suffix is removed."""
     assert district_of(name) == district
@@ -67,22 +79,35 @@ def test_district_of(name, district):
 
 def test_every_problem_kind_is_counted_with_its_line(tmp_path):
     """No LSOA, unknown type, duplicate ID, bad month and a short line: each counted, none silently dropped."""
-    path = write(tmp_path / "2024-01-kent-street.csv", [
-        row("a1"),
-        row("", code="", name="", location="No Location"),
-        row("c1", crime_type="Fraud"),
-        row("a1"),
-        row("d1", month="Jan 2024"),
-        ["e1", "2024-01", "Kent Police"],
-        row("f1"),
-    ])
+    path = write(
+        tmp_path / "2024-01-kent-street.csv",
+        [
+            row("a1"),
+            row("", code="", name="", location="No Location"),
+            row("c1", crime_type="Fraud"),
+            row("a1"),
+            row("d1", month="Jan 2024"),
+            ["e1", "2024-01", "Kent Police"],
+            row("f1"),
+        ],
+    )
     report = import_street_files([path]).report
     assert report.rows_read == 7 and report.rows_aggregated == 2
-    assert dict(report.rejected) == {"no LSOA (unlocated)": 1, "unknown crime type": 1, "duplicate crime ID": 1,
-                                     "bad month": 1, "malformed line": 1}
+    assert dict(report.rejected) == {
+        "no LSOA (unlocated)": 1,
+        "unknown crime type": 1,
+        "duplicate crime ID": 1,
+        "bad month": 1,
+        "malformed line": 1,
+    }
     assert dict(report.unknown_crime_types) == {"Fraud": 1}
     assert [(problem.reason, problem.line) for problem in report.examples] == [
-        ("no LSOA (unlocated)", 3), ("unknown crime type", 4), ("duplicate crime ID", 5), ("bad month", 6), ("malformed line", 7)]
+        ("no LSOA (unlocated)", 3),
+        ("unknown crime type", 4),
+        ("duplicate crime ID", 5),
+        ("bad month", 6),
+        ("malformed line", 7),
+    ]
 
 
 def test_truncated_last_line_is_a_malformed_line(tmp_path):
@@ -179,8 +204,7 @@ def test_no_street_files_is_an_error(tmp_path):
 
 def test_chunk_boundaries_change_nothing(tmp_path, monkeypatch):
     """Tiny chunks give the same counts and problems as one chunk, duplicates across chunks included."""
-    rows = [row(f"id{i % 7}", crime_type=("Drugs" if i % 3 else "Burglary"),
-                code=("" if i % 5 == 0 else "E01016017")) for i in range(40)]
+    rows = [row(f"id{i % 7}", crime_type=("Drugs" if i % 3 else "Burglary"), code=("" if i % 5 == 0 else "E01016017")) for i in range(40)]
     path = write(tmp_path / "2024-01-kent-street.csv", rows)
     whole = import_street_files([path])
     monkeypatch.setattr(policeuk, "CHUNK_ROWS", 3)
@@ -277,8 +301,10 @@ def test_single_header_only_file_is_nothing_to_import(tmp_path):
         import_street_files([path])
     error = caught.value
     assert (error.file, error.line, error.key, error.got) == (str(path), 2, None, None)
-    assert str(error) == (f"{path}:2: has a header but no rows: nothing to import; "
-                          "download the file again from data.police.uk; a month with records has a row for each")
+    assert str(error) == (
+        f"{path}:2: has a header but no rows: nothing to import; "
+        "download the file again from data.police.uk; a month with records has a row for each"
+    )
 
 
 def test_header_only_with_bom_and_windows_line_ends_is_empty_too(tmp_path):
@@ -465,8 +491,10 @@ def bad_import_paths(tmp_path, case):
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["header only", "every file empty", "not a zip", "zip without street files",
-                                  "folder without street files", "not UTF-8", "missing"])
+@pytest.mark.parametrize(
+    "case",
+    ["header only", "every file empty", "not a zip", "zip without street files", "folder without street files", "not UTF-8", "missing"],
+)
 def test_cli_import_refuses_bad_input_in_one_line(tmp_path, case):
     """`safer-streets import police-uk` on bad input: exit 2, one `error:` line naming the file, nothing on stdout, no file written."""
     paths, expected = bad_import_paths(tmp_path, case)
@@ -487,4 +515,6 @@ def test_cli_import_with_an_empty_month_succeeds_and_records_the_warning(tmp_pat
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "counts.import.json").read_text(encoding="utf-8"))
     assert saved["empty_files"] == [str(tmp_path / "in" / "2024-03-kent-street.csv")]
-    assert saved["warnings"][0].endswith("has a header but no rows: that month adds no records to the counts (download it again if it should have some)")
+    assert saved["warnings"][0].endswith(
+        "has a header but no rows: that month adds no records to the counts (download it again if it should have some)"
+    )

@@ -27,11 +27,20 @@ def test_charts_missing_from_images_are_left_out():
     assert "the absent chart" not in to_markdown(document, {})
 
 
-@pytest.mark.parametrize("value, kind, text", [
-    (1234567.891, "gbp", "£1,234,568"), (122212.4, "days", "122,212"), (12.274, "decimal", "12.27"),
-    (94.66, "pct", "94.7 %"), (0.1764, "share", "17.6 %"), (True, "flag", "yes"), ("false", "flag", "no"),
-    (None, "gbp", ""), (None, "flag", "n/a"),
-])
+@pytest.mark.parametrize(
+    "value, kind, text",
+    [
+        (1234567.891, "gbp", "£1,234,568"),
+        (122212.4, "days", "122,212"),
+        (12.274, "decimal", "12.27"),
+        (94.66, "pct", "94.7 %"),
+        (0.1764, "share", "17.6 %"),
+        (True, "flag", "yes"),
+        ("false", "flag", "no"),
+        (None, "gbp", ""),
+        (None, "flag", "n/a"),
+    ],
+)
 def test_format_value(value, kind, text):
     """Cells read as a planner writes them."""
     assert format_value(value, kind) == text
@@ -48,8 +57,22 @@ def test_tables_have_a_header_group_and_a_body():
 def test_long_text_columns_are_marked_as_prose():
     """A text column with a cell longer than PROSE_CHARACTERS gets the prose class (smaller, wraps anywhere); short ones do not."""
     long_text = "word " * (PROSE_CHARACTERS // 5 + 1)
-    document = Document("t", "", (Section("s", (Table("c", (Column("name", "Name"), Column("note", "Note")),
-                                                       ({"name": "short", "note": long_text}, {"name": "also short", "note": "brief"})),)),))
+    document = Document(
+        "t",
+        "",
+        (
+            Section(
+                "s",
+                (
+                    Table(
+                        "c",
+                        (Column("name", "Name"), Column("note", "Note")),
+                        ({"name": "short", "note": long_text}, {"name": "also short", "note": "brief"}),
+                    ),
+                ),
+            ),
+        ),
+    )
     text = to_html(document, {})
     assert '<th class="prose" scope="col">Note</th>' in text
     assert text.count('<td class="prose">') == 2 and "<td>short</td>" in text
@@ -92,7 +115,21 @@ def test_figure_from_bytes_that_are_not_png_has_no_size():
 
 def test_short_codes_stay_on_one_line_and_long_ones_may_break():
     """A column of short codes (hashes) is kept on one line; a column holding a long code (a file path) is not."""
-    document = Document("t", "", (Section("s", (Table("c", (Column("hash", "Hash", "code"), Column("file", "File", "code")),
-                                                       ({"hash": "774ccf2a1724", "file": "embedded:kent_lsoa_crime_2024-01_to_2024-04.csv"},)),)),))
+    document = Document(
+        "t",
+        "",
+        (
+            Section(
+                "s",
+                (
+                    Table(
+                        "c",
+                        (Column("hash", "Hash", "code"), Column("file", "File", "code")),
+                        ({"hash": "774ccf2a1724", "file": "embedded:kent_lsoa_crime_2024-01_to_2024-04.csv"},),
+                    ),
+                ),
+            ),
+        ),
+    )
     text = to_html(document, {})
     assert '<td class="nowrap"><code>774ccf2a1724</code></td><td><code>embedded:' in text

@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import BASELINE, REPO
+
 from simulator.errors import ConfigError
-from simulator.report import (WRITER, check_output_folder, foreign_entries, spreadsheet_safe, write_csv_file, write_run,
-                              write_table)
+from simulator.report import WRITER, check_output_folder, foreign_entries, spreadsheet_safe, write_csv_file, write_run, write_table
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import BASELINE, REPO, SCENARIOS
+
 from simulator.cli import cli
 from simulator.errors import ConfigError
 from simulator.scenario import DERIVED, NAME_LENGTH, Override, RecordedInput, derived_name, load_scenario, parse_set
@@ -183,7 +183,7 @@ def refused(path, sets=()) -> ConfigError:
 def test_byte_order_mark_is_accepted(tmp_path):
     """A scenario saved with a UTF-8 byte-order mark (as Notepad writes) loads."""
     path = tmp_path / "bom.toml"
-    path.write_bytes(b"\xef\xbb\xbf" + f'extends = "{BASELINE.as_posix()}"\nname = "bom"\n'.encode("utf-8"))
+    path.write_bytes(b"\xef\xbb\xbf" + f'extends = "{BASELINE.as_posix()}"\nname = "bom"\n'.encode())
     assert load_scenario(path).scenario.name == "bom"
 
 
@@ -236,21 +236,26 @@ def test_extends_must_be_paths(tmp_path, value):
 def test_extends_error_has_exact_text(tmp_path):
     """The extends error reads as one line with an example."""
     path = write(tmp_path / "a.toml", 'extends = ["a.toml", 3]\n')
-    assert str(refused(path)) == (f"{path}: extends: must be a path or a list of paths (got ['a.toml', 3]; "
-                                  'expected a file name in quotes, or a list of them, e.g. extends = "../configs/kent.toml")')
+    assert str(refused(path)) == (
+        f"{path}: extends: must be a path or a list of paths (got ['a.toml', 3]; "
+        'expected a file name in quotes, or a list of them, e.g. extends = "../configs/kent.toml")'
+    )
 
 
 # ---------------------------------------------------------------- --set: keys
 
 
-@pytest.mark.parametrize("assignment, key, got", [
-    ("=5", None, "=5"),
-    (" =5", None, " =5"),
-    ("a..b=1", "a..b", "a..b"),
-    ('""=5', '""', '""'),
-    ("a\nb=1", None, "a\nb"),
-    ("noequals", None, "noequals"),
-])
+@pytest.mark.parametrize(
+    "assignment, key, got",
+    [
+        ("=5", None, "=5"),
+        (" =5", None, " =5"),
+        ("a..b=1", "a..b", "a..b"),
+        ('""=5', '""', '""'),
+        ("a\nb=1", None, "a\nb"),
+        ("noequals", None, "noequals"),
+    ],
+)
 def test_malformed_set_is_refused(assignment, key, got):
     """A --set without a usable dotted key is blamed on --set, with what was given."""
     error = refused(BASELINE, [assignment])
@@ -263,11 +268,14 @@ def test_empty_set_key_has_exact_text():
     assert str(refused(BASELINE, ["=5"])) == "--set: has no key before '=' (got '=5'; expected KEY=VALUE, e.g. budget_gbp=1_200_000)"
 
 
-@pytest.mark.parametrize("assignment, key, got", [
-    ("budget_gbp.x=1", "budget_gbp.x", 1_500_000),
-    ("rounds.safer-streets-4.crime_basket.x=1", "rounds.safer-streets-4.crime_basket.x", None),
-    ("harm.overrides.Burglary.x=1", "harm.overrides.Burglary.x", None),
-])
+@pytest.mark.parametrize(
+    "assignment, key, got",
+    [
+        ("budget_gbp.x=1", "budget_gbp.x", 1_500_000),
+        ("rounds.safer-streets-4.crime_basket.x=1", "rounds.safer-streets-4.crime_basket.x", None),
+        ("harm.overrides.Burglary.x=1", "harm.overrides.Burglary.x", None),
+    ],
+)
 def test_set_through_a_single_value_is_refused(assignment, key, got):
     """A dotted --set key cannot go inside a number, a list or a table's number."""
     error = refused(BASELINE, [assignment])
@@ -287,13 +295,16 @@ def test_unknown_table_from_set_names_set_and_the_whole_key():
     assert (error.file, error.key, error.what, error.got) == ("--set", "foo.bar", "unknown key", "foo")
 
 
-@pytest.mark.parametrize("assignment, key, got", [
-    ("rounds=5", "rounds", 5),
-    ("interventions=[]", "interventions", []),
-    ("data=1", "data", 1),
-    ("interventions.cctv=5", "interventions.cctv", 5),
-    ("shocks=5", "shocks", 5),
-])
+@pytest.mark.parametrize(
+    "assignment, key, got",
+    [
+        ("rounds=5", "rounds", 5),
+        ("interventions=[]", "interventions", []),
+        ("data=1", "data", 1),
+        ("interventions.cctv=5", "interventions.cctv", 5),
+        ("shocks=5", "shocks", 5),
+    ],
+)
 def test_wrong_type_for_a_table_is_blamed_on_set(assignment, key, got):
     """A table replaced with a number or a list is refused, naming --set and the key."""
     error = refused(BASELINE, [assignment])
@@ -327,11 +338,26 @@ def test_value_spanning_lines_is_a_bare_string():
 # ---------------------------------------------------------------- --set: ids in keyed tables
 
 
-@pytest.mark.parametrize("assignment, key, noun, given, close", [
-    ("interventions.cctvv.enabled=false", "interventions.cctvv.enabled", "intervention", "cctvv", "cctv"),
-    ("rounds.safer-streets-44.max_grant_gbp=1", "rounds.safer-streets-44.max_grant_gbp", "round", "safer-streets-44", "safer-streets-4"),
-    ("rounds.safer-streets-4.rules.asb_rte.enabled=false", "rounds.safer-streets-4.rules.asb_rte.enabled", "rule", "asb_rte", "asb_rate"),
-])
+@pytest.mark.parametrize(
+    "assignment, key, noun, given, close",
+    [
+        ("interventions.cctvv.enabled=false", "interventions.cctvv.enabled", "intervention", "cctvv", "cctv"),
+        (
+            "rounds.safer-streets-44.max_grant_gbp=1",
+            "rounds.safer-streets-44.max_grant_gbp",
+            "round",
+            "safer-streets-44",
+            "safer-streets-4",
+        ),
+        (
+            "rounds.safer-streets-4.rules.asb_rte.enabled=false",
+            "rounds.safer-streets-4.rules.asb_rte.enabled",
+            "rule",
+            "asb_rte",
+            "asb_rate",
+        ),
+    ],
+)
 def test_unknown_id_from_set_suggests_the_closest(assignment, key, noun, given, close):
     """A --set into an id that does not exist is refused with did-you-mean, not read as a new entry."""
     error = refused(BASELINE, [assignment])
@@ -385,8 +411,11 @@ def test_percentile_out_of_range_in_a_file_names_the_file(tmp_path):
     """A percentile threshold of 0 is refused by the schema, naming the file and the rule's threshold key."""
     path = extending(tmp_path, '[rounds.safer-streets-4.rules.asb_rate]\nthreshold_kind = "percentile"\nthreshold = 0')
     error = refused(path)
-    assert (error.file, error.key, error.what) == (str(path), "rounds.safer-streets-4.rules.asb_rate.threshold",
-                                                  "does not suit threshold_kind 'percentile'")
+    assert (error.file, error.key, error.what) == (
+        str(path),
+        "rounds.safer-streets-4.rules.asb_rate.threshold",
+        "does not suit threshold_kind 'percentile'",
+    )
 
 
 def test_reductions_over_100_percent_from_set_blame_set():
@@ -421,8 +450,10 @@ def test_derived_name_and_title_are_logged():
 def test_command_line_holds_the_overrides_as_given():
     """command_line lists the --set overrides in order, without the derived name and title."""
     loaded = load_scenario(BASELINE, ["budget_gbp=1_200_000", "interventions.cctv.enabled=false"])
-    assert loaded.command_line == (Override("budget_gbp", 1_500_000, 1_200_000, "--set"),
-                                   Override("interventions.cctv.enabled", None, False, "--set"))
+    assert loaded.command_line == (
+        Override("budget_gbp", 1_500_000, 1_200_000, "--set"),
+        Override("interventions.cctv.enabled", None, False, "--set"),
+    )
 
 
 def test_plain_scenario_keeps_its_name():
@@ -519,12 +550,17 @@ def manifest_file(tmp_path, manifest: dict):
 def test_manifest_gives_back_the_runs_name_title_inputs_and_command_line(tmp_path, kent_result):
     """A run with --set, written to a manifest, loads back with the same name, title, command line and recorded inputs."""
     original = load_scenario(BASELINE, ["budget_gbp=1_200_000"])
-    manifest = {**kent_result.manifest(), "scenario": dataclasses.asdict(original.scenario),
-                "command_line": [item.as_record() for item in original.command_line]}
+    manifest = {
+        **kent_result.manifest(),
+        "scenario": dataclasses.asdict(original.scenario),
+        "command_line": [item.as_record() for item in original.command_line],
+    }
     loaded = load_scenario(manifest_file(tmp_path, manifest))
     assert (loaded.scenario.name, loaded.scenario.title) == ("kent-baseline-budget_gbp-1200000", original.scenario.title)
     assert loaded.command_line == original.command_line
-    assert loaded.recorded_inputs == tuple(RecordedInput(item["role"], item["path"], item["sha256"]) for item in kent_result.manifest()["inputs"])
+    assert loaded.recorded_inputs == tuple(
+        RecordedInput(item["role"], item["path"], item["sha256"]) for item in kent_result.manifest()["inputs"]
+    )
     assert [item.role for item in loaded.recorded_inputs] == ["areas", "crime_counts", "tile_layout"]
 
 
@@ -576,17 +612,29 @@ def edited(manifest: dict, change) -> dict:
     return manifest
 
 
-@pytest.mark.parametrize("change, key, what", [
-    (lambda m: m.pop("inputs"), "inputs", "has no list of input files"),
-    (lambda m: m.__setitem__("inputs", {}), "inputs", "must be a list"),
-    (lambda m: m["inputs"].__setitem__(1, "areas.csv"), "inputs[1]", "must be an object"),
-    (lambda m: m["inputs"][2].pop("sha256"), "inputs[2].sha256", "is missing"),
-    (lambda m: m["inputs"][0].__setitem__("sha256", "abc"), "inputs[0].sha256", "is not a SHA-256 hash"),
-    (lambda m: m["inputs"][0].pop("role"), "inputs[0].role", "is missing"),
-    (lambda m: m["inputs"][1].__setitem__("path", ""), "inputs[1].path", "must be non-empty text"),
-    (lambda m: m.__setitem__("command_line", [{"new": 5}]), "command_line[0].key", "is missing"),
-], ids=["no inputs", "inputs not a list", "entry not an object", "sha256 missing", "sha256 malformed", "role missing",
-        "path empty", "command line key missing"])
+@pytest.mark.parametrize(
+    "change, key, what",
+    [
+        (lambda m: m.pop("inputs"), "inputs", "has no list of input files"),
+        (lambda m: m.__setitem__("inputs", {}), "inputs", "must be a list"),
+        (lambda m: m["inputs"].__setitem__(1, "areas.csv"), "inputs[1]", "must be an object"),
+        (lambda m: m["inputs"][2].pop("sha256"), "inputs[2].sha256", "is missing"),
+        (lambda m: m["inputs"][0].__setitem__("sha256", "abc"), "inputs[0].sha256", "is not a SHA-256 hash"),
+        (lambda m: m["inputs"][0].pop("role"), "inputs[0].role", "is missing"),
+        (lambda m: m["inputs"][1].__setitem__("path", ""), "inputs[1].path", "must be non-empty text"),
+        (lambda m: m.__setitem__("command_line", [{"new": 5}]), "command_line[0].key", "is missing"),
+    ],
+    ids=[
+        "no inputs",
+        "inputs not a list",
+        "entry not an object",
+        "sha256 missing",
+        "sha256 malformed",
+        "role missing",
+        "path empty",
+        "command line key missing",
+    ],
+)
 def test_hand_edited_manifest_is_refused(tmp_path, kent_result, change, key, what):
     """A manifest whose recorded inputs (or command line) were edited by hand is refused, naming the entry."""
     path = manifest_file(tmp_path, edited(kent_result.manifest(), change))
@@ -597,21 +645,26 @@ def test_hand_edited_manifest_is_refused(tmp_path, kent_result, change, key, wha
 def test_missing_sha256_has_exact_text(tmp_path, kent_result):
     """The missing hash reads as one line naming the manifest and the entry."""
     path = manifest_file(tmp_path, edited(kent_result.manifest(), lambda m: m["inputs"][2].pop("sha256")))
-    assert str(refused(path)) == (f"{path}: inputs[2].sha256: is missing (expected 64 lower-case hex digits, as the run wrote them); "
-                                  "restore the manifest the run wrote, or rerun the scenario .toml file")
+    assert str(refused(path)) == (
+        f"{path}: inputs[2].sha256: is missing (expected 64 lower-case hex digits, as the run wrote them); "
+        "restore the manifest the run wrote, or rerun the scenario .toml file"
+    )
 
 
 # ---------------------------------------------------------------- through the command line
 
 
-@pytest.mark.parametrize("assignment, expected", [
-    ("budget_gbp=inf", "error: --set: budget_gbp: must be a finite number"),
-    ("seed=1e400", "error: --set: seed: must be a finite number"),
-    ("interventions.cctvv.enabled=false", "error: --set: interventions.cctvv.enabled: unknown intervention 'cctvv'"),
-    ("rounds=5", "error: --set: rounds: must be a table"),
-    ("=5", "error: --set: has no key before '='"),
-    ("a..b=1", "error: --set: a..b: is not a valid dotted key"),
-])
+@pytest.mark.parametrize(
+    "assignment, expected",
+    [
+        ("budget_gbp=inf", "error: --set: budget_gbp: must be a finite number"),
+        ("seed=1e400", "error: --set: seed: must be a finite number"),
+        ("interventions.cctvv.enabled=false", "error: --set: interventions.cctvv.enabled: unknown intervention 'cctvv'"),
+        ("rounds=5", "error: --set: rounds: must be a table"),
+        ("=5", "error: --set: has no key before '='"),
+        ("a..b=1", "error: --set: a..b: is not a valid dotted key"),
+    ],
+)
 def test_bad_set_on_the_command_line_is_one_line_exit_2(assignment, expected):
     """Each bad --set reaches the person as one 'error: --set: …' line and exit code 2."""
     result = CliRunner().invoke(cli, ["eligibility", "--set", assignment])
@@ -622,8 +675,10 @@ def test_bad_set_on_the_command_line_is_one_line_exit_2(assignment, expected):
 
 def test_round_naming_a_replaced_intervention_blames_set():
     """A round file naming an intervention that a --set catalogue no longer has is blamed on --set, not the round's file."""
-    catalogue = ('interventions={cctv={name="CCTV", crime_types=["Vehicle crime"], max_reduction=0.1, '
-                 'cost_scale_gbp_per_1000_residents=8000, evidence="e", source="s", confidence="low"}}')
+    catalogue = (
+        'interventions={cctv={name="CCTV", crime_types=["Vehicle crime"], max_reduction=0.1, '
+        'cost_scale_gbp_per_1000_residents=8000, evidence="e", source="s", confidence="low"}}'
+    )
     error = refused(BASELINE, [catalogue])
     assert (error.file, error.key, error.got) == ("--set", "rounds.safer-streets-1.interventions", "street_lighting")
 

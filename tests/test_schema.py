@@ -8,8 +8,8 @@ import math
 import typing
 
 import pytest
-
 from conftest import BASELINE
+
 from simulator.errors import ConfigError
 from simulator.scenario import load_scenario
 from simulator.schema import (
@@ -95,7 +95,9 @@ def test_every_number_field_has_a_maximum_and_its_reason():
 
 def test_float_keys_cover_every_float_field():
     """The non-finite cases below reach every float field of the schema."""
-    floats = {item.name for _, item in number_fields() if item.type in ("float", "dict[str, float]", "typing.Optional[float]")}
+    floats = {
+        item.name for _, item in number_fields() if item.type in ("float", "dict[str, float]", "typing.Optional[float]", "float | None")
+    }
     assert floats == {path[-1] if path[0] != "harm" else "overrides" for path in FLOAT_KEYS}
 
 
@@ -142,8 +144,9 @@ def test_absurd_values_are_out_of_range_with_the_reason(resolved, path, value):
 def test_budget_above_a_billion_has_exact_text(resolved):
     """The budget's bound reads as one line with the range and the reason."""
     error = refused(with_value(resolved, ("budget_gbp",), 2e9))
-    assert str(error) == (f"{FILE}: budget_gbp: is out of range (got 2000000000.0; expected a number > 0 and <= 1,000,000,000); "
-                          f"{MOST_GBP_WHY}")
+    assert str(error) == (
+        f"{FILE}: budget_gbp: is out of range (got 2000000000.0; expected a number > 0 and <= 1,000,000,000); {MOST_GBP_WHY}"
+    )
 
 
 def test_forty_digit_seed_is_out_of_range_and_shown_short(resolved):
@@ -168,13 +171,18 @@ def test_whole_number_given_as_float_is_refused_with_a_hint(resolved):
 def test_seed_of_infinity_is_not_finite_with_exact_text(resolved):
     """seed = inf (what 1e400 reads as) is refused in one line naming the file and key."""
     error = refused(with_value(resolved, ("seed",), math.inf))
-    assert str(error) == (f"{FILE}: seed: must be a finite number (got inf; expected a whole number >= 0 and <= 4,294,967,295); "
-                          "inf and nan are not allowed (a number too large to store, such as 1e400, reads as inf)")
+    assert str(error) == (
+        f"{FILE}: seed: must be a finite number (got inf; expected a whole number >= 0 and <= 4,294,967,295); "
+        "inf and nan are not allowed (a number too large to store, such as 1e400, reads as inf)"
+    )
 
 
 THRESHOLDS_REFUSED = [
-    ("rank", 0.0), ("rank", 1.5), ("rank", 100_001.0),
-    ("percentile", 0.0), ("percentile", 100.5),
+    ("rank", 0.0),
+    ("rank", 1.5),
+    ("rank", 100_001.0),
+    ("percentile", 0.0),
+    ("percentile", 100.5),
     ("force_mean", 1_001.0),
 ]
 

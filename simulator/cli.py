@@ -247,7 +247,7 @@ def compare(
         click.echo(str(folder))
         return
     unit = comparison.reference.demand.weights.short_unit
-    header = f"{'Scenario':<34} {'Budget':>11} {'Allocated':>11} {'Harm averted':>16} {'£ each':>7} {'Eligible':>8} {'Funded':>6}"
+    header = f"{'Scenario':<34} {'Budget':>11} {'Allocated':>11} {'Harm averted':>16} {'£/day' if unit == 'days' else '£/rec':>7} {'Eligible':>8} {'Funded':>6}"
     click.echo(header)
     click.echo("-" * len(header))
     for row in comparison.totals_rows():

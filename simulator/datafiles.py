@@ -229,3 +229,23 @@ def whole_number(text: str, file: str, line: int, column: str, low: int, high: i
     if not low <= value <= high:
         raise DataError("is out of range", file=file, line=line, key=column, got=quoted, expected=expected, hint=meaning)
     return value
+
+
+class UniqueCodes:
+    """Area codes seen so far in one file, refusing a code on a second row (naming both lines)."""
+
+    def __init__(self, file: str, column: str, hint: str):
+        self.file, self.column, self.hint = file, column, hint
+        self.lines: dict[str, int] = {}
+
+    def add(self, code: str, line: int) -> None:
+        if code in self.lines:
+            raise DataError(
+                f"area code appears twice, on lines {self.lines[code]} and {line}",
+                file=self.file,
+                line=line,
+                key=self.column,
+                got=shown(code),
+                hint=self.hint,
+            )
+        self.lines[code] = line

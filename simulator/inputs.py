@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arrays import Labelled
-from .datafiles import SourceFile, Table, area_code, columns_of, plain, read_text, sha256_text, shown, whole_number
+from .datafiles import SourceFile, Table, UniqueCodes, area_code, columns_of, plain, read_text, sha256_text, shown, whole_number
 from .errors import DataError
 from .maps import AreaMap, load_area_map
 from .schema import CRIME_TYPES, DataSource
@@ -215,20 +215,11 @@ def _parse_areas(text: str, file: str):
         del columns["parent_name"]
     if columns.get("parent_code") == columns["area_code"]:
         del columns["parent_code"]
-    code_lines: dict[str, int] = {}
+    unique_codes = UniqueCodes(file, columns["area_code"], "remove or correct one of the rows")
     unique_names = _UniqueNames(file, columns["area_name"])
     for line, row in table:
         code = area_code(row, columns["area_code"], file, line)
-        if code in code_lines:
-            raise DataError(
-                f"area code appears twice, on lines {code_lines[code]} and {line}",
-                file=file,
-                line=line,
-                key=columns["area_code"],
-                got=shown(code),
-                hint="remove or correct one of the rows",
-            )
-        code_lines[code] = line
+        unique_codes.add(code, line)
         people = whole_number(
             row[columns["population"]],
             file,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .datafiles import SourceFile, Table, area_code, columns_of, plain, plural, read_text, sha256_text, shown, whole_number
+from .datafiles import SourceFile, Table, UniqueCodes, area_code, columns_of, plain, plural, read_text, sha256_text, shown, whole_number
 from .errors import DataError
 from .schema import DataSource
 
@@ -65,7 +65,7 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
     columns = columns_of(table.header, {"area_code": CODE_COLUMNS, "row": ("row",), "column": ("column", "col")}, {}, file)
     places: dict[str, tuple[int, int]] = {}
     taken: dict[tuple[int, int], str] = {}
-    code_lines: dict[str, int] = {}
+    unique_codes = UniqueCodes(file, columns["area_code"], "give each area one row")
     rows = 0
     for line, row in table:
         rows += 1
@@ -84,15 +84,7 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
             )
             for axis in ("row", "column")
         )
-        if code in places:
-            raise DataError(
-                f"area code appears twice, on lines {code_lines[code]} and {line}",
-                file=file,
-                line=line,
-                key=columns["area_code"],
-                got=shown(code),
-                hint="give each area one row",
-            )
+        unique_codes.add(code, line)
         if place in taken:
             raise DataError(
                 "two areas share a tile",
@@ -103,7 +95,6 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
             )
         places[code] = place
         taken[place] = code
-        code_lines[code] = line
     if not rows:
         raise DataError(
             "has a header but no rows",

@@ -9,18 +9,9 @@ from click.testing import CliRunner
 from conftest import BASELINE, REPO
 
 from simulator.cli import cli
+from simulator.report import RUN_ENTRIES
 
-RUN_FILES = {
-    "manifest.json",
-    "demand.csv",
-    "eligibility.csv",
-    "allocation.csv",
-    "baselines.csv",
-    "summary.json",
-    "charts",
-    "report.html",
-    "report.md",
-}
+RUN_FILES = RUN_ENTRIES
 RUN_CHARTS = {
     "allocation_by_district.png",
     "eligibility_rules.png",

@@ -1,27 +1,23 @@
-"""What a scenario may say: frozen dataclasses, one docstring per field, and their checker.
+"""What a scenario may say: frozen dataclasses, one docstring per field, with the checks on each field.
 
-A scenario file (TOML) is merged from its `extends` chain by `scenario.py` and then built
-into these classes by `build`, which refuses unknown keys (suggesting the closest known one),
-checks types, ranges and choices, and names the file and dotted key of every problem.
-Every number must be finite and within bounds; each field's metadata says why its upper bound
-is where it is (`why_maximum`), and a rule's threshold is checked against its kind here
-(`THRESHOLD_RANGES`) rather than when the rule is applied. A problem that several keys cause
-together is blamed on `--set` if the command line set any of them.
+A scenario file (TOML) is merged from its `extends` chain by `scenario.py` and then built into
+these classes by `validation.build`, which refuses unknown keys, checks types, ranges and choices
+from each field's `spec`, and names the file and dotted key of every problem. Every number must
+be finite and within bounds; each field's metadata says why its upper bound is where it is
+(`why_maximum`). Checks across fields live on their table as `check_table`: a rule's threshold
+against its kind (`THRESHOLD_RANGES`), and the scenario's round, catalogue and summed effects.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import math
 import re
-import types
-import typing
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-from .errors import ConfigError
+from .validation import COMMAND_LINE, Origin, blame, build, problem, range_text, spec
+
+__all__ = ["COMMAND_LINE", "CRIME_TYPES", "THRESHOLD_RANGES", "build", "spec"]
 
 CRIME_TYPES: tuple[str, ...] = (
     "Anti-social behaviour",
@@ -44,7 +40,6 @@ CRIME_TYPES: tuple[str, ...] = (
 INTERVENTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 ROUND_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-COMMAND_LINE = "--set"
 """The origin of a value given on the command line, as errors name it in place of a file."""
 
 MOST_GBP = 1_000_000_000.0
@@ -94,17 +89,6 @@ THRESHOLD_RANGES: dict[str, ThresholdRange] = {
     ),
 }
 """The allowed threshold of a rule for each threshold kind; its keys are the kinds `Rule.threshold_kind` allows."""
-
-
-def spec(default: Any = dataclasses.MISSING, doc: str = "", **checks: Any) -> Any:
-    """A dataclass field with its documentation and range/choice checks in metadata."""
-    metadata = {"doc": doc, **checks}
-    if isinstance(default, (dict, list)):
-        value = default
-        return field(default_factory=lambda: type(value)(value), metadata=metadata)
-    if default is dataclasses.MISSING:
-        return field(metadata=metadata)
-    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,6 +207,30 @@ class Rule:
     )
     description: str = spec("", "the rule in words, for reports")
     enabled: bool = spec(True, "false switches the rule off without deleting it")
+
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """The threshold suits its kind: a rank is a whole number of areas, a percentile is in (0, 100], and so on."""
+        allowed = THRESHOLD_RANGES[self.threshold_kind]
+        value = self.threshold
+        too_low = value <= allowed.minimum if allowed.exclusive_minimum else value < allowed.minimum
+        not_whole = allowed.whole and not float(value).is_integer()
+        if not (too_low or not_whole or value > allowed.maximum):
+            return
+        key, kind_key = prefix + "threshold", prefix + "threshold_kind"
+        noun = "a whole number" if allowed.whole else "a number"
+        hint = allowed.why_maximum if value > allowed.maximum else allowed.example
+        if origin(kind_key) and origin(kind_key) != origin(key):
+            hint += f"; threshold_kind '{self.threshold_kind}' comes from {origin(kind_key)}, the threshold from {origin(key)}"
+        problem(
+            problems,
+            origin,
+            key,
+            f"does not suit threshold_kind '{self.threshold_kind}'",
+            file=blame(origin, [key, kind_key]),
+            got=value,
+            expected=f"{allowed.meaning}: {range_text(noun, allowed.minimum, allowed.maximum, allowed.exclusive_minimum)}",
+            hint=hint,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -350,342 +358,64 @@ class Scenario:
         allowed = set(self.round.interventions) or set(self.interventions)
         return {key: item for key, item in self.interventions.items() if item.enabled and key in allowed}
 
-
-# ---------------------------------------------------------------- the checker
-
-
-Origin = Callable[[str], str | None]
-
-
-def build(cls: type, data: dict, origin: Origin = lambda key: None) -> Any:
-    """Build `cls` from a parsed mapping, raising one ConfigError that carries every problem."""
-    problems: list[ConfigError] = []
-    value = _build_dataclass(cls, data, "", origin, problems)
-    if not problems and cls is Scenario:
-        _check_scenario(value, origin, problems)
-    if problems:
-        raise ConfigError.collected(problems)
-    return value
-
-
-def _problem(problems: list, origin: Origin, key: str, what: str, *, file: str | None = None, **parts: Any) -> None:
-    shown = key if key.isprintable() else key.encode("unicode_escape").decode("ascii")  # the message stays one line
-    problems.append(ConfigError(what, file=file or origin(key), key=shown, **parts))
-
-
-def _blame(origin: Origin, keys: list[str]) -> str | None:
-    """The origin to name for a problem that several keys cause together: the command line if it set any of them."""
-    origins = [origin(key) for key in keys]
-    if COMMAND_LINE in origins:
-        return COMMAND_LINE
-    return next((found for found in origins if found), None)
-
-
-def _build_dataclass(cls: type, data: Any, prefix: str, origin: Origin, problems: list) -> Any:
-    if not isinstance(data, dict):
-        _problem(problems, origin, prefix.rstrip(".") or "(top level)", "must be a table", got=data, expected="a TOML table")
-        return None
-    hints = typing.get_type_hints(cls)
-    fields = {item.name: item for item in dataclasses.fields(cls)}
-    for key in data:
-        if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(fields)}"
-            _problem(problems, origin, prefix + str(key), "unknown key", hint=hint)
-    values = {}
-    for name, item in fields.items():
-        key = prefix + name
-        if name in data:
-            values[name] = _convert(hints[name], data[name], item.metadata, key, origin, problems)
-        elif item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING:
-            _problem(problems, origin, key, "is required", expected=_describe(hints[name]), hint=item.metadata.get("doc") or None)
-    if any(
-        name not in values and fields[name].default is dataclasses.MISSING and fields[name].default_factory is dataclasses.MISSING
-        for name in fields
-    ):
-        return None
-    try:
-        built = cls(**{name: value for name, value in values.items() if value is not _INVALID})
-    except TypeError:
-        return None
-    check = _CHECKS.get(cls)
-    if check is not None:
-        check(built, prefix, origin, problems)
-    return built
-
-
-_INVALID = object()
-NUMBER_CHECKS = ("minimum", "maximum", "exclusive_minimum", "why_maximum")
-"""The metadata keys that bound a number; a table of numbers passes them on to each value."""
-
-
-def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, problems: list) -> Any:
-    kind = typing.get_origin(hint)
-    if kind in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        inner = [arg for arg in typing.get_args(hint) if arg is not type(None)][0]
-        return _convert(inner, value, meta, key, origin, problems)
-    if dataclasses.is_dataclass(hint):
-        built = _build_dataclass(hint, value, key + ".", origin, problems)
-        return _INVALID if built is None else built
-    if kind is Literal:
-        choices = typing.get_args(hint)
-        if isinstance(value, (dict, list)) or value not in choices:
-            close = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)
-            _problem(
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """Cross-field checks, once every table is sound: the round exists, named interventions exist, effects do not exceed 100 %."""
+        if problems:
+            return
+        scenario = self
+        if scenario.fund_round not in scenario.rounds:
+            close = difflib.get_close_matches(scenario.fund_round, list(scenario.rounds), n=1)
+            problem(
                 problems,
                 origin,
-                key,
-                "is not one of the allowed values",
-                got=value,
-                expected=" or ".join(map(repr, choices)),
-                hint=f"did you mean '{close[0]}'?" if close else None,
+                "fund_round",
+                "names no known round",
+                file=blame(origin, ["fund_round", "rounds"]),
+                got=scenario.fund_round,
+                expected=", ".join(scenario.rounds) or "a [rounds.<id>] table",
+                hint=f"did you mean '{close[0]}'?" if close else "add the round's file under configs/rounds/",
             )
-            return _INVALID
-        return value
-    if kind is tuple:
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            _problem(problems, origin, key, "must be a list of strings", got=value, expected='e.g. ["Burglary", "Robbery"]')
-            return _INVALID
-        if meta.get("nonempty") and not value:
-            _problem(problems, origin, key, "must not be empty", expected="at least one entry")
-            return _INVALID
-        choices = meta.get("choices")
-        for item in value if choices else ():
-            if item not in choices:
-                _unknown_choice(problems, origin, key, item, choices, "crime type")
-                return _INVALID
-        if len(set(value)) != len(value):
-            _problem(problems, origin, key, "lists an entry twice", got=value)
-            return _INVALID
-        return tuple(value)
-    if kind is dict:
-        if not isinstance(value, dict):
-            _problem(problems, origin, key, "must be a table", got=value, expected="a TOML table")
-            return _INVALID
-        value_type = typing.get_args(hint)[1]
-        result = {}
-        for sub_key, sub_value in value.items():
-            dotted = f"{key}.{sub_key}"
-            if meta.get("key_pattern") and not re.fullmatch(meta["key_pattern"], sub_key):
-                _problem(
-                    problems,
-                    origin,
-                    dotted,
-                    "is not a valid id",
-                    got=sub_key,
-                    expected=f"lower-case letters, digits, '_' (pattern {meta['key_pattern']})",
-                )
-                continue
-            if meta.get("key_choices") and sub_key not in meta["key_choices"]:
-                _unknown_choice(problems, origin, dotted, sub_key, meta["key_choices"], "crime type")
-                continue
-            converted = _convert(value_type, sub_value, {k: v for k, v in meta.items() if k in NUMBER_CHECKS}, dotted, origin, problems)
-            if converted is not _INVALID:
-                result[sub_key] = converted
-        return result
-    return _convert_scalar(hint, value, meta, key, origin, problems)
-
-
-def _convert_scalar(hint: Any, value: Any, meta: dict, key: str, origin: Origin, problems: list) -> Any:
-    if hint is bool:
-        if not isinstance(value, bool):
-            _problem(problems, origin, key, "must be true or false", got=value)
-            return _INVALID
-        return value
-    if hint in (int, float):
-        return _convert_number(hint, value, meta, key, origin, problems)
-    if hint is str:
-        if not isinstance(value, str):
-            _problem(problems, origin, key, "must be a string", got=value, expected="text in quotes")
-            return _INVALID
-        if meta.get("pattern") and not re.fullmatch(meta["pattern"], value):
-            _problem(problems, origin, key, "is not in the expected form", got=value, expected=f"pattern {meta['pattern']}")
-            return _INVALID
-        return value
-    raise TypeError(f"schema type {hint!r} is not supported")
-
-
-def _convert_number(hint: type, value: Any, meta: dict, key: str, origin: Origin, problems: list) -> Any:
-    """A finite number within the field's bounds; a whole one for `int` fields (never a float, however round)."""
-    noun = "a whole number" if hint is int else "a number"
-    expected = _range_text(noun, meta.get("minimum"), meta.get("maximum"), meta.get("exclusive_minimum", False))
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _problem(
-            problems,
-            origin,
-            key,
-            f"must be {noun}",
-            got=value,
-            expected=expected,
-            hint="write numbers without quotes or £ signs, e.g. 1_500_000" if isinstance(value, str) else None,
-        )
-        return _INVALID
-    if isinstance(value, float) and not math.isfinite(value):
-        _problem(
-            problems,
-            origin,
-            key,
-            "must be a finite number",
-            got=value,
-            expected=expected,
-            hint="inf and nan are not allowed (a number too large to store, such as 1e400, reads as inf)",
-        )
-        return _INVALID
-    if hint is int and isinstance(value, float):
-        _problem(
-            problems,
-            origin,
-            key,
-            "must be a whole number",
-            got=value,
-            expected=expected,
-            hint=f"write it without a decimal point or exponent, e.g. {int(value)}" if value.is_integer() else None,
-        )
-        return _INVALID
-    low, high = meta.get("minimum"), meta.get("maximum")
-    too_low = low is not None and (value <= low if meta.get("exclusive_minimum") else value < low)
-    too_high = high is not None and value > high
-    if too_low or too_high:
-        _problem(
-            problems,
-            origin,
-            key,
-            "is out of range",
-            got=_shown(value),
-            expected=expected,
-            hint=meta.get("why_maximum") if too_high else None,
-        )
-        return _INVALID
-    return hint(value)
-
-
-def _shown(value: int | float) -> int | float | str:
-    """A number as an error shows it: integers too long to read are cut to their first digits and length."""
-    if isinstance(value, int) and abs(value) >= 10**30:
-        return f"{value:.6e} (an integer of {len(str(abs(value)))} digits)"
-    return value
-
-
-def _range_text(noun: str, low: float | None, high: float | None, exclusive_minimum: bool) -> str:
-    parts = []
-    if low is not None:
-        parts.append(f"{'>' if exclusive_minimum else '>='} {_number_text(low)}")
-    if high is not None:
-        parts.append(f"<= {_number_text(high)}")
-    return f"{noun} {' and '.join(parts)}" if parts else noun
-
-
-def _number_text(number: float) -> str:
-    if float(number).is_integer() and abs(number) < 1e16:
-        return f"{int(number):,}"
-    return f"{number:g}"
-
-
-def _unknown_choice(problems: list, origin: Origin, key: str, item: str, choices: tuple, noun: str) -> None:
-    close = difflib.get_close_matches(item, list(choices), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"use one of the {len(choices)} police.uk categories"
-    _problem(problems, origin, key, f"unknown {noun}", got=item, hint=hint)
-
-
-def _describe(hint: Any) -> str:
-    kind = typing.get_origin(hint)
-    if kind in (typing.Union, types.UnionType):
-        return _describe([arg for arg in typing.get_args(hint) if arg is not type(None)][0]) + " (optional)"
-    if kind is Literal:
-        return " | ".join(map(repr, typing.get_args(hint)))
-    if kind is tuple:
-        return "list of strings"
-    if kind is dict:
-        return "table"
-    return getattr(hint, "__name__", str(hint))
-
-
-def _check_rule(rule: Rule, prefix: str, origin: Origin, problems: list) -> None:
-    """The threshold suits its kind: a rank is a whole number of areas, a percentile is in (0, 100], and so on."""
-    allowed = THRESHOLD_RANGES[rule.threshold_kind]
-    value = rule.threshold
-    too_low = value <= allowed.minimum if allowed.exclusive_minimum else value < allowed.minimum
-    not_whole = allowed.whole and not float(value).is_integer()
-    if not (too_low or not_whole or value > allowed.maximum):
-        return
-    key, kind_key = prefix + "threshold", prefix + "threshold_kind"
-    noun = "a whole number" if allowed.whole else "a number"
-    hint = allowed.why_maximum if value > allowed.maximum else allowed.example
-    if origin(kind_key) and origin(kind_key) != origin(key):
-        hint += f"; threshold_kind '{rule.threshold_kind}' comes from {origin(kind_key)}, the threshold from {origin(key)}"
-    _problem(
-        problems,
-        origin,
-        key,
-        f"does not suit threshold_kind '{rule.threshold_kind}'",
-        file=_blame(origin, [key, kind_key]),
-        got=value,
-        expected=f"{allowed.meaning}: {_range_text(noun, allowed.minimum, allowed.maximum, allowed.exclusive_minimum)}",
-        hint=hint,
-    )
-
-
-_CHECKS: dict[type, Callable[[Any, str, Origin, list], None]] = {Rule: _check_rule}
-"""Checks across the fields of one table, run once the table is built."""
-
-
-def _check_scenario(scenario: Scenario, origin: Origin, problems: list) -> None:
-    """Cross-field checks: the round exists, named interventions exist, effects do not exceed 100 %."""
-    if scenario.fund_round not in scenario.rounds:
-        close = difflib.get_close_matches(scenario.fund_round, list(scenario.rounds), n=1)
-        _problem(
-            problems,
-            origin,
-            "fund_round",
-            "names no known round",
-            file=_blame(origin, ["fund_round", "rounds"]),
-            got=scenario.fund_round,
-            expected=", ".join(scenario.rounds) or "a [rounds.<id>] table",
-            hint=f"did you mean '{close[0]}'?" if close else "add the round's file under configs/rounds/",
-        )
-        return
-    for round_id, fund_round in scenario.rounds.items():
-        for intervention in fund_round.interventions:
-            if intervention not in scenario.interventions:
-                key = f"rounds.{round_id}.interventions"
-                _problem(
-                    problems,
-                    origin,
-                    key,
-                    "names an unknown intervention",
-                    file=_blame(origin, [key, "interventions"]),
-                    got=intervention,
-                    expected=", ".join(scenario.interventions),
-                )
-    round_keys = ["fund_round", f"rounds.{scenario.fund_round}.interventions"]
-    if not scenario.active_interventions():
-        keys = [f"interventions.{item}.enabled" for item in scenario.interventions] + round_keys
-        _problem(
-            problems,
-            origin,
-            "interventions",
-            "no enabled intervention is allowed by the round",
-            file=_blame(origin, keys),
-            hint=f"enable one of: {', '.join(scenario.round.interventions or scenario.interventions)}",
-        )
-    totals: dict[str, list[tuple[str, float]]] = {}
-    for item_id, intervention in scenario.active_interventions().items():
-        for crime_type in intervention.crime_types:
-            totals.setdefault(crime_type, []).append((item_id, intervention.max_reduction))
-    for crime_type, parts in totals.items():
-        total = sum(reduction for _, reduction in parts)
-        if total > 1.0 + 1e-9:
-            keys = [f"interventions.{item_id}.{name}" for item_id, _ in parts for name in ("max_reduction", "crime_types", "enabled")]
-            named = ", ".join(f"{item_id} {reduction:g}" for item_id, reduction in parts)
-            _problem(
+            return
+        for round_id, fund_round in scenario.rounds.items():
+            for intervention in fund_round.interventions:
+                if intervention not in scenario.interventions:
+                    key = f"rounds.{round_id}.interventions"
+                    problem(
+                        problems,
+                        origin,
+                        key,
+                        "names an unknown intervention",
+                        file=blame(origin, [key, "interventions"]),
+                        got=intervention,
+                        expected=", ".join(scenario.interventions),
+                    )
+        round_keys = ["fund_round", f"rounds.{scenario.fund_round}.interventions"]
+        if not scenario.active_interventions():
+            keys = [f"interventions.{item}.enabled" for item in scenario.interventions] + round_keys
+            problem(
                 problems,
                 origin,
                 "interventions",
-                f"maximum reductions for {crime_type} add up to more than 100 %",
-                file=_blame(origin, keys + round_keys),
-                got=round(total, 3),
-                expected="a sum <= 1",
-                hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention",
+                "no enabled intervention is allowed by the round",
+                file=blame(origin, keys),
+                hint=f"enable one of: {', '.join(scenario.round.interventions or scenario.interventions)}",
             )
+        totals: dict[str, list[tuple[str, float]]] = {}
+        for item_id, intervention in scenario.active_interventions().items():
+            for crime_type in intervention.crime_types:
+                totals.setdefault(crime_type, []).append((item_id, intervention.max_reduction))
+        for crime_type, parts in totals.items():
+            total = sum(reduction for _, reduction in parts)
+            if total > 1.0 + 1e-9:
+                keys = [f"interventions.{item_id}.{name}" for item_id, _ in parts for name in ("max_reduction", "crime_types", "enabled")]
+                named = ", ".join(f"{item_id} {reduction:g}" for item_id, reduction in parts)
+                problem(
+                    problems,
+                    origin,
+                    "interventions",
+                    f"maximum reductions for {crime_type} add up to more than 100 %",
+                    file=blame(origin, keys + round_keys),
+                    got=round(total, 3),
+                    expected="a sum <= 1",
+                    hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention",
+                )

@@ -10,6 +10,7 @@ from conftest import REPO
 ORDER = [
     "errors",
     "arrays",
+    "validation",
     "schema",
     "scenario",
     "datafiles",

@@ -564,6 +564,11 @@ COMPARISON_CHARTS = {
 }
 
 
+def chart_names() -> frozenset[str]:
+    """Every chart a run or a comparison can draw, by name (the PNG files in charts/)."""
+    return frozenset({*RUN_CHARTS, *RUN_MAPS, *COMPARISON_CHARTS, "comparison_change_map"})
+
+
 def run_charts(result: RunResult) -> dict:
     """The charts a run draws: the maps only where the areas have a tile layout or boundaries."""
     charts = dict(RUN_CHARTS)

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -157,10 +158,13 @@ def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: st
             if not path.is_dir() or path.is_symlink():
                 found.append(f"{prefix}{name}")
                 continue
+            from .charts import chart_names
+
+            drawn = chart_names()
             found += [
                 f"{prefix}charts/{item.name}"
                 for item in sorted(path.iterdir())
-                if item.suffix != ".png" or not item.is_file() or item.is_symlink()
+                if item.suffix != ".png" or item.stem not in drawn or not item.is_file() or item.is_symlink()
             ]
         elif not path.is_file() or path.is_symlink():
             found.append(f"{prefix}{name}")
@@ -176,6 +180,15 @@ def _is_marked(path: Path, legacy_keys: frozenset) -> bool:
 
 
 def check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output folder the tool may not replace (see `_check_output_folder`); a path the system cannot use
+    (a name too long, say) is refused the same way."""
+    try:
+        _check_output_folder(target, inputs)
+    except OSError as error:
+        raise ConfigError("cannot use the output folder", file=str(target), key="--out", hint=error.strerror or str(error)) from None
+
+
+def _check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
     """Refuse an output folder the tool may not replace: the current folder or one holding it, one
     that is or holds an input of the run, a file, or a folder holding anything the tool did not write."""
     resolved = target.resolve()
@@ -229,12 +242,16 @@ class _staged:
     def __enter__(self) -> Path:
         check_output_folder(self.target, self.inputs)
         parent = self.target.parent
+        self.created = _missing_ancestors(parent)
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=parent))
+            # mkdtemp makes the folder private; the finished one keeps the mode of the folder it replaces, or the usual one
+            mode = stat.S_IMODE(self.target.stat().st_mode) if self.target.is_dir() else 0o777 & ~_umask()
+            os.chmod(self.staging, mode)
         except OSError as error:
+            _remove_empty(self.created)
             raise ConfigError("cannot create the output folder", file=str(parent), key="--out", hint=error.strerror or str(error)) from None
-        os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder should not be
         return self.staging
 
     def __exit__(self, kind, error, trace) -> bool:
@@ -243,11 +260,13 @@ class _staged:
                 _replace(self.staging, self.target)
             except OSError as failure:
                 shutil.rmtree(self.staging, ignore_errors=True)
+                _remove_empty(self.created)
                 raise ConfigError(
                     "cannot put the output folder in place", file=str(self.target), key="--out", hint=failure.strerror or str(failure)
                 ) from None
             return False
         shutil.rmtree(self.staging, ignore_errors=True)
+        _remove_empty(self.created)
         if issubclass(kind, OSError):
             raise ConfigError(
                 "cannot write the output folder", file=str(self.target), key="--out", hint=getattr(error, "strerror", None) or str(error)
@@ -255,20 +274,45 @@ class _staged:
         return False
 
 
+def _missing_ancestors(folder: Path) -> list[Path]:
+    """The folders on the way to `folder` that do not exist yet, deepest first: made for the output, removed if it fails."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def check_output_file(path: Path, header: Iterable[str], key: str) -> None:
-    """Refuse to replace an existing file unless it holds the same table (same header): the tool's own output."""
+    """Refuse to replace an existing file unless its header starts with `header`: the same kind of table, the tool's own output."""
+    try:
+        _check_output_file(path, header, key)
+    except OSError as error:
+        raise ConfigError("cannot use the output file", file=str(path), key=key, hint=error.strerror or str(error)) from None
+
+
+def _check_output_file(path: Path, header: Iterable[str], key: str) -> None:
     if path.is_dir():
         raise ConfigError("the output path is a folder, not a file", file=str(path), key=key, hint="name a .csv file")
     if path.is_symlink() or (path.exists() and not path.is_file()):
         raise ConfigError("the output path is not a plain file", file=str(path), key=key, hint="name a new .csv file")
     if path.exists():
-        expected = ",".join(header)
+        expected = list(header)
         try:
             with open(path, encoding="utf-8", newline="") as handle:
-                first = handle.readline().rstrip("\r\n")
+                first = handle.readline().rstrip("\r\n").split(",")
         except (OSError, UnicodeDecodeError):
             first = None
-        if first != expected:
+        if first is None or first[: len(expected)] != expected:
             raise ConfigError(
                 "the output file exists and holds something else, so it will not be replaced",
                 file=str(path),
@@ -277,10 +321,11 @@ def check_output_file(path: Path, header: Iterable[str], key: str) -> None:
             )
 
 
-def write_csv_file(path: str | Path, rows: list[dict], key: str = "--csv") -> Path:
-    """A CSV file written whole or not at all, replacing only a file with the same header."""
+def write_csv_file(path: str | Path, rows: list[dict], key: str = "--csv", identifying_columns: int = 4) -> Path:
+    """A CSV file written whole or not at all, replacing only a file whose header starts with the same columns
+    (the first `identifying_columns`: an eligibility table of another round has other rule columns after them)."""
     target = Path(path)
-    check_output_file(target, list(rows[0]) if rows else [], key)
+    check_output_file(target, list(rows[0])[:identifying_columns] if rows else [], key)
     _atomic(target, key, lambda temporary: write_table(temporary, rows))
     return target
 
@@ -290,6 +335,14 @@ def write_import(counts: StreetCounts, out: str | Path) -> tuple[Path, Path]:
     target = Path(out)
     report_path = target.with_name(target.stem + ".import.json")
     check_output_file(target, OUTPUT_COLUMNS, "--out")
+    if target.exists() and not _is_import_report(report_path):
+        raise ConfigError(
+            "the output file exists but no import report of this tool is beside it, so it will not be replaced",
+            file=str(target),
+            key="--out",
+            got=report_path.name,
+            hint="name a new file, or move the existing one",
+        )
     if report_path.exists() and not _is_import_report(report_path):
         raise ConfigError(
             "the import report's file exists and holds something else, so it will not be replaced",
@@ -319,15 +372,20 @@ def _is_import_report(path: Path) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and {"rows_read", "rows_aggregated", "files"} <= set(data)
+    return isinstance(data, dict) and (data.get("written_by") == WRITER or {"rows_read", "rows_aggregated", "files"} <= set(data))
 
 
 def _stage_file(path: Path, key: str, write: Callable[[Path], None]) -> Path:
-    """Write a file's content beside it under a temporary name, creating missing folders; returns the temporary path."""
+    """Write a file's content beside it under a temporary name, creating missing folders; returns the temporary path.
+
+    On any failure nothing is left: the temporary file and the folders made for it are removed.
+    """
+    created = _missing_ancestors(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as error:
+        _remove_empty(created)
         raise ConfigError(
             "cannot create the output file's folder", file=str(path.parent), key=key, hint=error.strerror or str(error)
         ) from None
@@ -335,8 +393,11 @@ def _stage_file(path: Path, key: str, write: Callable[[Path], None]) -> Path:
     try:
         write(Path(temporary))
         os.chmod(temporary, 0o666 & ~_umask())
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        _remove_empty(created)
+        if isinstance(error, OSError):
+            raise ConfigError("cannot write the output file", file=str(path), key=key, hint=error.strerror or str(error)) from None
         raise
     return Path(temporary)
 
@@ -377,7 +438,8 @@ def _write_rows(path: Path, columns: tuple[str, ...], rows) -> None:
 
 def write_json(path: Path, data: dict) -> None:
     """Indented UTF-8 JSON with a final newline."""
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # backslashreplace: a file name that is not valid UTF-8 (from an odd file system) is written escaped, not a crash
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", errors="backslashreplace")
 
 
 def write_charts(subject, charts: dict[str, Callable], folder: Path) -> dict[str, bytes]:

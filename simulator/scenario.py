@@ -297,6 +297,12 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(
             "holds a number too long to read (thousands of digits)", file=str(path), hint="check the numbers in the file"
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            "is nested too deeply to read (arrays or tables inside each other hundreds of times)",
+            file=str(path),
+            hint="a scenario needs tables at most a few levels deep",
+        ) from None
 
 
 def _read_manifest(path: Path) -> tuple[dict, tuple[RecordedInput, ...], tuple[Override, ...]]:
@@ -311,6 +317,8 @@ def _read_manifest(path: Path) -> tuple[dict, tuple[RecordedInput, ...], tuple[O
         raise ConfigError(
             "holds a number too long to read (thousands of digits)", file=str(path), hint="restore the manifest the run wrote"
         ) from None
+    except RecursionError:
+        raise ConfigError("is nested too deeply to be a run manifest", file=str(path), hint="restore the manifest the run wrote") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
         raise ConfigError(
             "is not a run manifest",

@@ -244,7 +244,8 @@ def _convert_number(hint: type, value: Any, meta: dict, key: str, origin: Origin
 def _shown(value: int | float) -> int | float | str:
     """A number as an error shows it: integers too long to read are cut to their first digits and length."""
     if isinstance(value, int) and abs(value) >= 10**30:
-        return f"{value:.6e} (an integer of {len(str(abs(value)))} digits)"
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:7]}e+{len(digits) - 1} (an integer of {len(digits)} digits)"
     return value
 
 

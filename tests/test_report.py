@@ -190,3 +190,75 @@ def test_csv_file_replaces_only_the_same_table(tmp_path):
     with pytest.raises(ConfigError, match="holds something else"):
         write_csv_file(other, [{"a": 1}])
     assert other.read_text() == "line,amount\n1,5\n"
+
+
+def test_a_png_the_tool_does_not_draw_is_foreign(written, tmp_path):
+    """An annotated chart a planner saved into charts/ under its own name is theirs, not the tool's."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes((written / "manifest.json").read_bytes())
+    (folder / "charts").mkdir()
+    (folder / "charts" / "lorenz_curve.png").write_bytes(b"png")
+    (folder / "charts" / "annotated_for_council.png").write_bytes(b"png")
+    assert foreign_entries(folder) == ["charts/annotated_for_council.png"]
+
+
+def test_replaced_folder_keeps_its_permissions(kent_result, tmp_path):
+    """A run folder the user made private stays private when a rerun replaces it."""
+    import stat
+
+    folder = write_run(kent_result, tmp_path / "run", charts=False)
+    folder.chmod(0o700)
+    write_run(kent_result, folder, charts=False)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_failed_run_removes_the_folders_it_made(kent_result, tmp_path, monkeypatch):
+    """--out new/deeper/run that fails leaves neither new/ nor new/deeper/ behind."""
+    import simulator.report as report
+
+    monkeypatch.setattr(report, "write_table", lambda *args: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(ConfigError):
+        write_run(kent_result, tmp_path / "new" / "deeper" / "run", charts=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_name_too_long_is_a_config_error(tmp_path):
+    """A folder name longer than the file system allows is one clear error, not a crash."""
+    with pytest.raises(ConfigError) as caught:
+        check_output_folder(tmp_path / ("x" * 300))
+    assert caught.value.key == "--out" and "too long" in str(caught.value).lower()
+
+
+def test_csv_file_full_disk_is_a_config_error(tmp_path, monkeypatch):
+    """A disk that fills while the CSV is written: one error, and no temporary file left."""
+    import simulator.report as report
+
+    monkeypatch.setattr(report, "write_table", lambda *args: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(ConfigError, match="No space left on device"):
+        write_csv_file(tmp_path / "v.csv", [{"a": 1}])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_eligibility_csv_of_another_round_is_replaced(tmp_path):
+    """The tool's own verdict table is recognised by its first columns, whatever rule columns follow."""
+    path = tmp_path / "v.csv"
+    path.write_text("area_code,area_name,eligible,reason,asb_rate_value\nE1,A,true,x,1\n")
+    write_csv_file(path, [{"area_code": "E1", "area_name": "A", "eligible": "false", "reason": "y", "vawg_value": 2}])
+    assert path.read_text().startswith("area_code,area_name,eligible,reason,vawg_value")
+
+
+def test_import_does_not_replace_a_counts_file_without_its_report(tmp_path):
+    """A hand-made counts CSV with the import's header but no import report beside it is the user's, and kept."""
+    from simulator.policeuk import OUTPUT_COLUMNS, import_street_files
+    from simulator.report import write_import
+
+    counts = import_street_files([REPO / "tests" / "fixtures" / "policeuk_kent_street_2024-01_sample.csv"])
+    mine = tmp_path / "kent-all.csv"
+    mine.write_text(",".join(OUTPUT_COLUMNS) + "\nE01,x,Medway,2024-01,Burglary,5\n")
+    with pytest.raises(ConfigError, match="no import report"):
+        write_import(counts, mine)
+    assert mine.read_text().endswith("Burglary,5\n")
+    table, report_path = write_import(counts, tmp_path / "kent-2024.csv")
+    write_import(counts, table)  # its own output, with its report beside it, is replaced
+    assert json.loads(report_path.read_text())["written_by"] == WRITER

@@ -22,7 +22,10 @@ DEBUG = "safer_streets_debug"
 
 
 def _usage_error(error: click.UsageError) -> click.exceptions.Exit:
-    """A mistyped command or option as one line, like every other error."""
+    """A mistyped command or option as one line, like every other error; a group named alone shows its help."""
+    if isinstance(error, click.exceptions.NoArgsIsHelpError) and error.ctx is not None:
+        click.echo(error.ctx.get_help())
+        return click.exceptions.Exit(0)
     command = error.ctx.command_path if error.ctx else "safer-streets"
     click.echo(f"error: {error.format_message()} (see '{command} --help')", err=True)
     return click.exceptions.Exit(2)
@@ -144,7 +147,7 @@ def run(
     from .report import check_output_folder, write_run
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver), accept_changed_inputs)
-    folder = out or Path("reports") / loaded.scenario.name
+    folder = out or Path("reports") / loaded.output_name
     check_output_folder(folder, map(Path, loaded.files))
     with _progress(4, "Running", quiet) as bar:
         result = run_model(loaded, progress=lambda stage: bar.update(1, stage))
@@ -165,17 +168,18 @@ def run(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write every area's verdict, reason and rule values to this CSV file.",
 )
+@click.option("--accept-changed-inputs", is_flag=True, help="Check a manifest's scenario even if an input file changed since its run.")
 @debug_option
-def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None) -> None:
+def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None, accept_changed_inputs: bool) -> None:
     """Show which areas pass the scenario's fund round area test, and why.
 
     SCENARIO is a scenario .toml file or a run's manifest.json; without it, the Kent baseline.
     """
-    from . import assess_eligibility, load_scenario
+    from . import assess_eligibility
     from .report import write_csv_file
     from .result import MANY_AREAS, eligibility_rows
 
-    loaded = load_scenario(_scenario_path(scenario), sets)
+    loaded = _load(_scenario_path(scenario), sets, accept_changed_inputs)
     demand, verdict = assess_eligibility(loaded)
     if csv_path:
         write_csv_file(csv_path, eligibility_rows(verdict))
@@ -397,8 +401,10 @@ def _print_run(result, folder: Path) -> None:
     for row in result.method_totals():
         share = row["harm_averted_vs_optimised_pct"]
         click.echo(
-            f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
-            f"  {'' if share is None else f'{share:5.1f} % of optimised'}"
+            (
+                f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
+                f"  {'' if share is None else f'{share:5.1f} % of optimised'}"
+            ).rstrip()
         )
     for note in summary.binding_constraints:
         _echo(f"Binding: {note}", indent="  ")
@@ -439,7 +445,8 @@ def _echo(text: str, indent: str = "", err: bool = False) -> None:
 
 
 def _pounds(value: float) -> str:
-    return f"£{value:,.0f}"
+    """Whole pounds; from £100m in millions, so a table column stays 11 characters wide."""
+    return f"£{value / 1e6:,.1f}m" if abs(value) >= 1e8 else f"£{value:,.0f}"
 
 
 def main() -> None:

@@ -70,9 +70,9 @@ class Override:
         return f"{self.key}: {self.old!r} -> {self.new!r} (from {self.source})"
 
     def describe(self) -> str:
-        """The change in a planner's words, e.g. 'budget_gbp = 1200000 (was 1500000)'."""
-        was = "not set" if self.old is None else repr(self.old)
-        return f"{self.key} = {self.new!r} (was {was})"
+        """The change in a planner's words, e.g. 'budget_gbp = 1200000 (was 1500000)'; files by their name only."""
+        was = "not set" if self.old is None else repr(_file_name(self.key, self.old))
+        return f"{self.key} = {_file_name(self.key, self.new)!r} (was {was})"
 
     def as_record(self) -> dict:
         """The override as a manifest stores it (`command_line` entries), so that a rerun reads it back."""
@@ -109,17 +109,35 @@ class LoadedScenario:
     recorded_inputs: tuple[RecordedInput, ...] = ()
     accept_changed_inputs: bool = False
 
+    @property
+    def from_manifest(self) -> bool:
+        """True when this is a rerun of a run's manifest.json."""
+        return bool(self.files) and self.files[0].endswith(".json")
+
+    @property
+    def output_name(self) -> str:
+        """The default output folder's name: the scenario's, or '<name>-repeat' for a rerun of a manifest, whose own
+        folder holds the manifest and so cannot be replaced by the rerun."""
+        return self.scenario.name + ("-repeat" if self.from_manifest else "")
+
     def changed_inputs(self, read: Iterable[tuple[str, str, str]]) -> tuple[ChangedInput, ...]:
         """The recorded inputs whose file now reads differently; `read` gives (role, path, sha256) of each file read now."""
-        now = {role: (path, sha256) for role, path, sha256 in read}
+        now = {(role, path): sha256 for role, path, sha256 in read}
         return tuple(
-            ChangedInput(item.role, item.path, item.sha256, now[item.role][1])
+            ChangedInput(item.role, item.path, item.sha256, now[(item.role, item.path)])
             for item in self.recorded_inputs
-            if item.role in now and now[item.role][1] != item.sha256
+            if (item.role, item.path) in now and now[(item.role, item.path)] != item.sha256
         )
 
     def check_inputs(self, read: Iterable[tuple[str, str, str]]) -> tuple[ChangedInput, ...]:
         """Refuse a rerun whose inputs changed since the manifest recorded them, unless accepted; returns the accepted changes."""
+        if self.from_manifest and not self.recorded_inputs and not self.accept_changed_inputs:
+            raise ConfigError(
+                "records no input files, so a rerun cannot check that it reads what the run read",
+                file=self.files[0],
+                key="inputs",
+                hint="restore the manifest the run wrote, or pass --accept-changed-inputs",
+            )
         changed = self.changed_inputs(read)
         if changed and not self.accept_changed_inputs:
             first = changed[0]
@@ -529,7 +547,7 @@ def derived_name(name: str, overrides: list[Override] | tuple[Override, ...]) ->
     had to change to fit the alphabet, or a name cut to length) it ends with 8 hex digits of a hash
     of all the overrides, so two different override sets never share a name.
     """
-    raw = "-".join(f"{item.key}-{_slug_value(item.new)}" for item in overrides)
+    raw = "-".join(f"{item.key}-{_slug_value(_file_name(item.key, item.new))}" for item in overrides)
     slug = re.sub(r"[^a-z0-9._-]+", "-", raw.lower()).strip("-._")
     full = f"{name}-{slug}" if slug else name
     if len(overrides) == 1 and slug == raw and len(full) <= NAME_LENGTH:
@@ -539,9 +557,16 @@ def derived_name(name: str, overrides: list[Override] | tuple[Override, ...]) ->
     return f"{full[: NAME_LENGTH - 9].rstrip('-._')}-{digest}"
 
 
+def _file_name(key: str, value: Any) -> Any:
+    """A file path as reports show it: its name, never the folders of the machine that ran it."""
+    if key in PATH_KEYS and isinstance(value, str) and value and not value.startswith("embedded:"):
+        return Path(value).name
+    return value
+
+
 def derived_title(title: str, overrides: list[Override] | tuple[Override, ...], shown: int = 3) -> str:
     """The scenario's title followed by what the overrides changed, e.g. `… — changed: budget_gbp = 1200000`."""
-    changes = [f"{item.key} = {_shorten(_title_value(item.new))}" for item in overrides[:shown]]
+    changes = [f"{item.key} = {_shorten(_title_value(_file_name(item.key, item.new)))}" for item in overrides[:shown]]
     if len(overrides) > shown:
         changes.append(f"and {len(overrides) - shown} more")
     return f"{title} — changed: {', '.join(changes)}"

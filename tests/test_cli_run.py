@@ -204,3 +204,75 @@ def test_kent_lsoa_scenario_runs_end_to_end(runner, tmp_path):
     assert summary["allocated_gbp"] == 1_650_000 and summary["eligible_areas"] == 226
     assert any(note.startswith("grant cap £550,000 reached in 3 bid(s)") for note in summary["binding_constraints"])
     assert "bid limit: 3 bids funded" in " ".join(summary["binding_constraints"])
+
+
+def test_rerun_of_a_manifest_writes_beside_it_by_default(runner, tmp_path, monkeypatch):
+    """`safer-streets run reports/x/manifest.json` (as the README shows) writes reports/x-repeat/, never over its own folder."""
+    monkeypatch.chdir(tmp_path)
+    first = tmp_path / "reports" / "kent-baseline"
+    assert runner.invoke(cli, ["run", str(BASELINE), "--out", str(first), "--no-charts"]).exit_code == 0
+    result = runner.invoke(cli, ["run", "reports/kent-baseline/manifest.json", "--no-charts"])
+    assert result.exit_code == 0, result.output
+    repeat = tmp_path / "reports" / "kent-baseline-repeat"
+    assert (repeat / "allocation.csv").read_bytes() == (first / "allocation.csv").read_bytes()
+
+
+def rerun_setup(runner, tmp_path):
+    """A run that reads a user counts CSV, then that CSV edited."""
+    import csv as csv_module
+
+    counts = tmp_path / "counts.csv"
+    with open(REPO / "simulator" / "data" / "kent_crime_by_type.csv", newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv_module.DictReader(handle) if row["period_start"] == "2025-06"]
+    lines = ["area_code,crime_type,count"] + [f"{row['gss_code']},{row['crime_type']},{row['count']}" for row in rows]
+    counts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    scenario = tmp_path / "user.toml"
+    scenario.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "user"\n[data]\ncrime_counts = "counts.csv"\n', encoding="utf-8")
+    assert runner.invoke(cli, ["run", str(scenario), "--out", str(tmp_path / "first"), "--no-charts"]).exit_code == 0
+    counts.write_text("\n".join(lines[:-1] + [lines[-1].rsplit(",", 1)[0] + ",1"]) + "\n", encoding="utf-8")
+    return tmp_path / "first" / "manifest.json"
+
+
+def test_changed_input_is_refused_and_accepted_on_request(runner, tmp_path):
+    """A rerun after the counts changed stops naming the file; --accept-changed-inputs runs and records both hashes."""
+    manifest = rerun_setup(runner, tmp_path)
+    refused = runner.invoke(cli, ["run", str(manifest), "--out", str(tmp_path / "again"), "--no-charts"])
+    assert refused.exit_code == 2 and "counts.csv" in refused.stderr and "--accept-changed-inputs" in refused.stderr
+    assert not (tmp_path / "again").exists()
+    accepted = runner.invoke(cli, ["run", str(manifest), "--out", str(tmp_path / "again"), "--no-charts", "--accept-changed-inputs"])
+    assert accepted.exit_code == 0, accepted.output
+    (change,) = json.loads((tmp_path / "again" / "manifest.json").read_text(encoding="utf-8"))["accepted_changed_inputs"]
+    assert change["role"] == "crime_counts" and change["recorded_sha256"] != change["sha256"]
+
+
+def test_eligibility_accepts_changed_inputs_on_request(runner, tmp_path):
+    """The option the refusal names exists on eligibility too."""
+    manifest = rerun_setup(runner, tmp_path)
+    assert runner.invoke(cli, ["eligibility", str(manifest)]).exit_code == 2
+    assert runner.invoke(cli, ["eligibility", str(manifest), "--accept-changed-inputs"]).exit_code == 0
+
+
+def test_another_file_by_set_is_not_a_changed_input(runner, tmp_path):
+    """Pointing a rerun at another counts file with --set is a recorded change, not a changed recorded file."""
+    manifest = rerun_setup(runner, tmp_path)
+    other = tmp_path / "counts.csv"
+    copy = tmp_path / "counts2.csv"
+    copy.write_bytes(other.read_bytes())
+    result = runner.invoke(
+        cli, ["run", str(manifest), "--out", str(tmp_path / "other"), "--no-charts", "--set", f'data.crime_counts="{copy.as_posix()}"']
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "other" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["command_line_overrides"] == ["data.crime_counts = 'counts2.csv' (was 'counts.csv')"]
+    for name in ("report.md", "report.html", "summary.json"):
+        assert str(tmp_path) not in (tmp_path / "other" / name).read_text(encoding="utf-8"), name
+
+
+def test_manifest_without_inputs_is_refused(runner, tmp_path):
+    """A manifest edited to record no input files cannot be checked, so its rerun is refused."""
+    manifest = rerun_setup(runner, tmp_path)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["inputs"] = []
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    result = runner.invoke(cli, ["run", str(manifest), "--out", str(tmp_path / "again"), "--no-charts"])
+    assert result.exit_code == 2 and "records no input files" in result.stderr

@@ -161,11 +161,26 @@ def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, proble
             if meta.get("key_choices") and sub_key not in meta["key_choices"]:
                 _unknown_choice(problems, origin, dotted, sub_key, meta["key_choices"], "crime type")
                 continue
+            before = len(problems)
             converted = _convert(value_type, sub_value, {k: v for k, v in meta.items() if k in NUMBER_CHECKS}, dotted, origin, problems)
             if converted is not _INVALID:
                 result[sub_key] = converted
+            if dataclasses.is_dataclass(value_type):
+                _suggest_known_id(problems[before:], sub_key, [other for other in value if other != sub_key], key)
         return result
     return _convert_scalar(hint, value, meta, key, origin, problems)
+
+
+def _suggest_known_id(found: list, entry: str, siblings: list[str], table: str) -> None:
+    """A table entry missing required keys whose id is close to another entry's is most likely a typo of it: say so."""
+    close = difflib.get_close_matches(entry, siblings, n=1)
+    missing = [item for item in found if item.what == "is required"]
+    if not close or not missing:
+        return
+    first = missing[0]
+    first.hint = f"did you mean '{close[0]}'? a new entry under {table} needs every required key" + (
+        f" ({first.hint})" if first.hint else ""
+    )
 
 
 def _convert_scalar(hint: Any, value: Any, meta: dict, key: str, origin: Origin, problems: list) -> Any:

@@ -235,3 +235,15 @@ def test_sum_of_reductions_names_each_contribution(resolved):
     error = refused(with_value(resolved, ("interventions", "target_hardening", "max_reduction"), 0.9))
     assert (error.key, error.got) == ("interventions", 1.48)
     assert "target_hardening 0.9" in error.hint and "alley_gating 0.37" in error.hint
+
+
+def test_typo_in_a_table_id_in_a_file_suggests_the_known_id(tmp_path):
+    """[interventions.cctvv] in a file (a new entry missing its keys) asks whether 'cctv' was meant."""
+    from simulator.errors import ConfigError
+    from simulator.scenario import load_scenario
+
+    path = tmp_path / "typo.toml"
+    path.write_text(f'extends = "{BASELINE.as_posix()}"\n[interventions.cctvv]\nenabled = false\n')
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(path)
+    assert caught.value.key == "interventions.cctvv.name" and caught.value.hint.startswith("did you mean 'cctv'?")

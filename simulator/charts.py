@@ -11,10 +11,11 @@ import textwrap
 
 import numpy as np
 
+from .eligibility import MANY_AREAS, too_many_to_list
 from .errors import InternalError
 from .experiments import Comparison
 from .maps import AreaMap
-from .result import MANY_AREAS, RunResult
+from .result import RunResult
 
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 PASS_COLOUR, FAIL_COLOUR, NEUTRAL = "#1b7837", "#b2182b", "#bdbdbd"
@@ -23,8 +24,6 @@ ELIGIBILITY_CLASSES = (("eligible, funded", PASS_COLOUR), ("eligible, not funded
 MONEY_SHOWN_GBP = 0.5
 HEX_RADIUS = 0.56
 HEX_ROW_STEP = 0.866
-MAP_LABEL_LIMIT = 40
-MAX_GRID_AREAS = 40
 
 
 def intervention_colours(result: RunResult) -> dict[str, str]:
@@ -62,7 +61,7 @@ def allocation_by_area(result: RunResult):
         return figure
     order = np.lexsort((names, amounts.sum(axis=1)))
     hidden = 0
-    if len(order) > MANY_AREAS:
+    if result.many_areas:
         funded = order[result.funded()[order]]
         hidden = len(order) - len(funded[-MANY_AREAS:])
         order = funded[-MANY_AREAS:]
@@ -90,7 +89,7 @@ def allocation_by_area(result: RunResult):
 
 def eligibility_rules(result: RunResult):
     """For each rule, every district's value against its threshold, coloured pass or fail (by district for small areas)."""
-    if len(result.demand.areas.codes) > MANY_AREAS:
+    if result.many_areas:
         return eligibility_by_parent(result)
     outcomes = result.eligibility.outcomes
     names = np.array(result.demand.areas.names)
@@ -126,26 +125,17 @@ def eligibility_rules(result: RunResult):
         fontsize=8,
         frameon=False,
     )
-    figure.suptitle(
-        f"{result.scenario.round.name}: area test ({'all rules' if result.scenario.round.combine == 'all' else 'any rule'} must pass)"
-    )
+    figure.suptitle(f"{result.scenario.round.name}: area test (an area must pass {result.eligibility.combine_words})")
     return figure
 
 
 def eligibility_by_parent(result: RunResult):
     """Small areas: per district, how many are eligible and funded, eligible only, or not eligible."""
     areas = result.demand.areas
-    eligible = result.eligibility.eligible.values
-    funded = result.funded()
-    parents = sorted(set(areas.parents), key=lambda parent: areas.parent_name(areas.parents.index(parent)))
-    labels = [areas.parent_name(areas.parents.index(parent)) for parent in parents]
-    members = [np.array(areas.parents) == parent for parent in parents]
-    counts = np.array(
-        [
-            [np.count_nonzero(m & eligible & funded), np.count_nonzero(m & eligible & ~funded), np.count_nonzero(m & ~eligible)]
-            for m in members
-        ]
-    )
+    tallies = result.eligibility.by_parent(result.area_amounts(), result.funded())
+    parents = tallies
+    labels = [tally.parent_name for tally in tallies]
+    counts = np.array([[tally.funded, tally.eligible - tally.funded, tally.areas - tally.eligible] for tally in tallies])
     order = np.lexsort((np.array(labels), counts[:, 0] + counts[:, 1]))
     figure, axes = _figure(result, height=0.4 * len(parents) + 2.4)
     left = np.zeros(len(parents))
@@ -157,12 +147,12 @@ def eligibility_by_parent(result: RunResult):
     axes.set_xlim(0, left.max() * 1.25)
     axes.set_xlabel(f"{areas.level_name}s")
     axes.set_ylabel("District")
-    rules = "all rules" if result.scenario.round.combine == "all" else "any rule"
+    rules = f"an area must pass {result.eligibility.combine_words}"
     axes.set_title(
         "\n".join(
             textwrap.wrap(
                 f"{result.scenario.round.name}: {len(result.eligibility.eligible_codes):,} of {len(areas.codes):,} "
-                f"{areas.level_name}s pass the area test ({rules} must pass)",
+                f"{areas.level_name}s pass the area test ({rules})",
                 60,
             )
         )
@@ -179,7 +169,7 @@ def lorenz_curve(result: RunResult):
     axes.plot(
         concentration.area_share * 100,
         concentration.harm_share * 100,
-        marker="o" if len(concentration.ranked_codes) <= MANY_AREAS else None,
+        marker=None if result.many_areas else "o",
         color=PALETTE[2],
         label="harm across areas",
     )
@@ -298,7 +288,7 @@ def area_map_chart(
         centres = _draw_tiles(axes, area_map, colours)
     else:
         centres = _draw_boundaries(axes, area_map, colours)
-    if tiles or len(names) <= MAP_LABEL_LIMIT:
+    if tiles or not too_many_to_list(len(names)):
         for a, (x, y) in enumerate(centres):
             ink = _ink(colours[a])
             name = "\n".join(textwrap.wrap(names[a], 11))
@@ -453,8 +443,8 @@ def comparison_eligibility(comparison: Comparison):
     names = np.array(comparison.area_names)
     changed = np.any(eligible != eligible[:1], axis=0)
     order = np.lexsort((names, -np.nan_to_num(eligible[0], nan=-1), ~changed))
-    if len(order) > MAX_GRID_AREAS:
-        order = order[:MAX_GRID_AREAS]
+    if comparison.many_areas:
+        order = order[:MANY_AREAS]
     count = len(comparison.results)
     figure, axes = _figure(comparison_caption(comparison), height=0.32 * len(order) + 2.4, width=max(6.4, 2.0 + 1.7 * count))
     for row, a in enumerate(order):

@@ -177,7 +177,7 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
     """
     from . import assess_eligibility
     from .report import write_csv_file
-    from .result import MANY_AREAS, eligibility_rows
+    from .result import eligibility_rows
 
     loaded = _load(_scenario_path(scenario), sets, accept_changed_inputs)
     demand, verdict = assess_eligibility(loaded)
@@ -186,12 +186,12 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
     fund_round = loaded.scenario.round
     _echo(
         f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to "
-        f"{demand.areas.period_end}): an area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}"
+        f"{demand.areas.period_end}): an area must pass {verdict.combine_words}"
     )
     for rule in verdict.rule_descriptions() or ("no area test: every area is eligible",):
         _echo(f"- {rule}", indent="  ")
     click.echo("")
-    if len(verdict.names) > MANY_AREAS:
+    if verdict.many_areas:
         level = demand.areas.level_name
         for tally in verdict.by_parent():
             click.echo(f"  {_fit_name(tally.parent_name, 24):<24} {tally.eligible:>5,} of {tally.areas:>5,} {level}s eligible")
@@ -365,7 +365,7 @@ def _print_run(result, folder: Path) -> None:
     funded = result.funded()
     order = sorted(range(len(verdict.codes)), key=lambda a: (-amounts[a], verdict.names[a]))
     if result.many_areas:
-        from .result import MANY_AREAS
+        from .eligibility import MANY_AREAS
 
         listed = [a for a in order if funded[a]]
         order = listed[:MANY_AREAS]

@@ -13,11 +13,11 @@ from typing import Literal
 import numpy as np
 
 from .demand import FORECAST_METHOD, TOP_FRACTIONS
+from .eligibility import MANY_AREAS
 from .experiments import Comparison
-from .result import COUNT_CAVEAT, MANY_AREAS, RunResult, Summary
+from .result import COUNT_CAVEAT, RunResult, Summary
 
 TOP_ROWS = 30
-MAX_LISTED = 40
 
 Kind = Literal["text", "gbp", "days", "decimal", "pct", "share", "flag", "code", "file"]
 
@@ -222,7 +222,7 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
                 "largest": f"{crime_types[int(np.argmax(harm[a]))]} ({harm[a].max() / harm[a].sum():.0%})" if harm[a].sum() else "",
             }
         )
-    if len(rows) > MANY_AREAS:
+    if result.many_areas:
         caption = f"The {TOP_ROWS} areas with the most harm, of {len(rows):,} ({unit}, next {demand.horizon_months} months; every area is in demand.csv)"
         rows = rows[:TOP_ROWS]
     else:
@@ -258,11 +258,7 @@ def _eligibility_section(result: RunResult) -> Section:
     rules = list(verdict.rule_descriptions())
     blocks: list[Block] = [
         f"{fund_round.name} focused on {fund_round.focus or 'the crime types in its basket'}. "
-        + (
-            f"An area must pass {'every rule' if fund_round.combine == 'all' else 'at least one rule'}:"
-            if rules
-            else "The round sets no area test, so every area is eligible."
-        ),
+        + (f"An area must pass {verdict.combine_words}:" if rules else "The round sets no area test, so every area is eligible."),
     ]
     if rules:
         blocks.append(Bullets(tuple(rules)))
@@ -270,7 +266,7 @@ def _eligibility_section(result: RunResult) -> Section:
         blocks.append(f"How this file models the round: {fund_round.assumptions}")
     order = np.lexsort((np.array(verdict.names), ~verdict.eligible.values))
     columns = (Column("area_name", "Area"), Column("eligible", "Eligible", "flag"), Column("reason", "Why"))
-    many = len(verdict.codes) > MANY_AREAS
+    many = verdict.many_areas
     if many:
         blocks += [
             Chart("eligibility_rules", "How many small areas of each district pass the test, and how many of those are funded."),
@@ -278,7 +274,7 @@ def _eligibility_section(result: RunResult) -> Section:
         ]
 
         eligible_rows = [a for a in order if verdict.eligible.values[a]]
-        shown = eligible_rows[:MAX_LISTED]
+        shown = eligible_rows[:MANY_AREAS]
         more = (
             f"; the first {len(shown)} shown, every area in eligibility.csv"
             if len(eligible_rows) > len(shown)
@@ -555,7 +551,7 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
     )
     amounts, eligible, funded = comparison.amounts(), comparison.eligible(), comparison.funded()
     area_rows = []
-    many = len(comparison.area_names) > MANY_AREAS
+    many = comparison.many_areas
     for a, name in enumerate(comparison.area_names):
         if many and not funded[:, a].any() and np.all(np.nan_to_num(eligible[:, a], nan=-1) == np.nan_to_num(eligible[0, a], nan=-1)):
             continue

@@ -19,6 +19,17 @@ from .demand import Demand
 from .errors import RuleError
 from .schema import FundRound, Rule
 
+MANY_AREAS = 40
+"""Above this many areas there are too many to show one by one: the terminal, the report's tables and the charts
+show the funded (or eligible) ones, at most MANY_AREAS of them, and say how many more there are; every area
+stays in the CSVs."""
+
+
+def too_many_to_list(count: int) -> bool:
+    """True when `count` areas are too many to show one by one (MANY_AREAS)."""
+    return count > MANY_AREAS
+
+
 COMPARE = {">=": op.ge, ">": op.gt, "<=": op.le, "<": op.lt}
 SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 PEER_NOUN = "district"
@@ -125,6 +136,16 @@ class Eligibility:
     force_name: str = ""
     parents: tuple[str, ...] = ()
     parent_names: tuple[str, ...] = ()
+
+    @property
+    def many_areas(self) -> bool:
+        """True when there are too many areas to list every verdict (MANY_AREAS)."""
+        return too_many_to_list(len(self.codes))
+
+    @property
+    def combine_words(self) -> str:
+        """How the rules combine, for every label: 'every rule' or 'at least one rule' (an area must pass …)."""
+        return "every rule" if self.fund_round.combine == "all" else "at least one rule"
 
     def rule_descriptions(self) -> tuple[str, ...]:
         """Each enabled rule in words, as eligibility states it."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .eligibility import too_many_to_list
 from .errors import ConfigError
 from .pipeline import run
 from .result import RunResult, days, money
@@ -81,6 +82,11 @@ class Comparison:
     def averted(self) -> np.ndarray:
         """Harm averted (days) per scenario × area."""
         return self._per_area(lambda result: result.area_averted(), 0.0)
+
+    @property
+    def many_areas(self) -> bool:
+        """True when the lined-up areas are too many to list one by one."""
+        return too_many_to_list(len(self.area_codes))
 
     def funded(self) -> np.ndarray:
         """Whether each scenario funds each area (False where the area is not modelled)."""

@@ -35,11 +35,6 @@ def days(value: float) -> float:
     return round(float(value), 3) + 0.0
 
 
-MANY_AREAS = 40
-"""Above this many areas, the terminal, the report's tables and the bar charts list only the funded (or eligible)
-ones and say how many more there are; every area stays in the CSVs."""
-
-
 @dataclass(frozen=True)
 class Summary:
     """A run's headline figures: what the terminal, the report, a comparison and summary.json all show."""
@@ -163,8 +158,8 @@ class RunResult:
 
     @property
     def many_areas(self) -> bool:
-        """True when there are too many areas to list them all (MANY_AREAS)."""
-        return len(self.demand.areas.codes) > MANY_AREAS
+        """True when there are too many areas to list them all (eligibility.MANY_AREAS)."""
+        return self.eligibility.many_areas
 
     def area_amounts(self) -> np.ndarray:
         """£ per area (all interventions)."""

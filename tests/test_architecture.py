@@ -38,24 +38,39 @@ PACKAGE = REPO / "simulator"
 
 
 def imports(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    """What a module imports: outside libraries by name, the package's own modules as '.name' (however written)."""
+    return imports_in((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+
+
+def imports_in(source: str) -> set[str]:
     found = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
+            found |= {_own(alias.name) for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             if node.level and node.module:
                 found.add(f".{node.module}")
-            elif node.level:  # `from . import X`: a module of the package, or a name of its public API (".")
+            elif node.level or node.module == "simulator":  # `from . import X`: a module, or a name of the public API (".")
                 found |= {f".{alias.name}" if alias.name in ORDER else "." for alias in node.names}
             else:
-                found.add(node.module)
+                found.add(_own(node.module))
     return found
+
+
+def _own(name: str) -> str:
+    """`simulator.report` (an absolute import of the package's own module) as '.report'; other names as they are."""
+    return "." + name.split(".", 2)[1] if name.startswith("simulator.") else name
 
 
 def test_from_package_import_module_is_seen():
     """`from . import charts` counts as an import of charts, so it cannot slip past the order."""
     assert ".charts" in imports("report")
+
+
+@pytest.mark.parametrize("line", ["from simulator import report", "import simulator.report", "from simulator.report import write_run"])
+def test_absolute_imports_of_own_modules_are_seen(line):
+    """An absolute import of a module of the package is caught as well as a relative one."""
+    assert ".report" in imports_in(line)
 
 
 def test_every_module_is_in_the_order():

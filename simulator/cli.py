@@ -185,8 +185,8 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
         write_csv_file(csv_path, eligibility_rows(verdict))
     fund_round = loaded.scenario.round
     _echo(
-        f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.areas.period_start} to "
-        f"{demand.areas.period_end}): an area must pass {verdict.combine_words}"
+        f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.period_label}): "
+        f"an area must pass {verdict.combine_words}"
     )
     for rule in verdict.rule_descriptions() or ("no area test: every area is eligible",):
         _echo(f"- {rule}", indent="  ")

@@ -164,6 +164,12 @@ class Demand:
     forecast: Forecast | None = None
 
     @property
+    def period_label(self) -> str:
+        """The data period in words, e.g. 'Jun 2025 to May 2026', or 'Jan 2024' for one month."""
+        start, end = _month(self.areas.period_start), _month(self.areas.period_end)
+        return start if start == end else f"{start} to {end}"
+
+    @property
     def harm_by_area(self) -> Labelled:
         """Expected harm per area over the horizon, all crime types (days)."""
         return self.harm.sum("crime_type", name="harm")
@@ -278,3 +284,9 @@ def draw_harm(demand: Demand, draws: int, seed: int) -> np.ndarray:
         rates = np.where(excess > 1e-6, generator.gamma(mean / excess, excess, size=(draws, *mean.shape)), mean)
         counts = generator.poisson(rates)
     return counts * demand.weights.weights.values[None, None, :]
+
+
+def _month(text: str) -> str:
+    year, month = text.split("-")
+    names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{names[int(month) - 1]} {year}"

@@ -120,7 +120,7 @@ class RunResult:
     @property
     def period_label(self) -> str:
         """The data period in words, e.g. 'Jun 2025 to May 2026'."""
-        return f"{_month(self.demand.areas.period_start)} to {_month(self.demand.areas.period_end)}"
+        return self.demand.period_label
 
     @property
     def data_caption(self) -> str:
@@ -373,9 +373,3 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     return value
-
-
-def _month(text: str) -> str:
-    year, month = text.split("-")
-    names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-    return f"{names[int(month) - 1]} {year}"

@@ -246,6 +246,7 @@ def compare(
     check_output_folder(folder, [Path(name) for item in loaded for name in item.files])
     with _progress(len(loaded) + 1, "Running scenarios", quiet) as bar:
         comparison = compare_scenarios(loaded, progress=lambda name: bar.update(1, name))
+        bar.update(1, "writing the comparison folder")
         folder = write_comparison(comparison, folder, charts=not no_charts)
     if quiet:
         click.echo(str(folder))
@@ -424,7 +425,12 @@ def _load(path: Path, sets: tuple[str, ...], accept_changed_inputs: bool):
 def _progress(length: int, label: str, quiet: bool):
     """A progress bar on stderr, shown only on a terminal and without --quiet."""
     return click.progressbar(
-        length=length, label=label, file=sys.stderr, hidden=quiet or not sys.stderr.isatty(), item_show_func=lambda stage: stage, width=20
+        length=length,
+        label=label,
+        file=sys.stderr,
+        hidden=quiet or not sys.stderr.isatty(),
+        item_show_func=lambda stage: _fit(stage, 40) if stage else stage,
+        width=20,
     )
 
 

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -201,15 +202,67 @@ def area_code(row: dict[str, str], column: str, file: str, line: int) -> str:
             got=row[column],
             hint="fill in the area's code (e.g. E07000105), or delete the row",
         )
-    return code
+    return one_line(code, file, line, column, "area code")
+
+
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # control characters (Unicode Cc) and the line and paragraph separators
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() breaks at
+
+
+def one_line(text: str, file: str, line: int, column: str, noun: str) -> str:
+    """`text` if it holds no line break or other control character, which would break a printed table; else a DataError."""
+    found = CONTROL.search(text)
+    if found is None:
+        return text
+    char = found.group()
+    kind = "a line break" if char in LINE_BREAKS else "a tab" if char == "\t" else f"a control character (U+{ord(char):04X})"
+    raise DataError(
+        f"{noun} holds {kind}",
+        file=file,
+        line=line,
+        key=column,
+        got=shown(text),
+        expected="text on one line, without control characters",
+        hint="remove it from the cell (a line break inside a spreadsheet cell is typed with Alt+Enter)",
+    )
+
+
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def whole_number(text: str, file: str, line: int, column: str, low: int, high: int, meaning: str) -> float:
-    """A whole number from `low` to `high` (thousands separators allowed), or a DataError naming the cell."""
+    """A whole number from `low` to `high` (thousands separators allowed), or a DataError naming the cell.
+
+    A comma is read only as a thousands separator in its place (1,234 or 12,345,678), so a decimal
+    comma (1,5) is never read as 15; an underscore, which Python's float() would skip, is refused.
+    """
     expected = f"a whole number from {low:,} to {high:,}"
     quoted = shown(text)
+    digits = text.strip()
+    if "_" in digits:
+        raise DataError(
+            "has an underscore, which is not a digit separator in a data file",
+            file=file,
+            line=line,
+            key=column,
+            got=quoted,
+            expected=expected,
+            hint="write plain digits, e.g. 1234, or separate thousands with commas, e.g. 1,234",
+        )
+    if "," in digits:
+        if not THOUSANDS.fullmatch(digits):
+            raise DataError(
+                "has a comma that is not a thousands separator",
+                file=file,
+                line=line,
+                key=column,
+                got=quoted,
+                expected=f"{expected}, with commas only between groups of three digits, e.g. 1,234",
+                hint="write the number without commas; a decimal comma (1,5) is not read, use a point",
+            )
+        digits = digits.replace(",", "")
     try:
-        value = float(text.strip().replace(",", ""))
+        value = float(digits)
     except ValueError:
         raise DataError(
             "is not a number",

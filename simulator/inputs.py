@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arrays import Labelled
-from .datafiles import SourceFile, Table, UniqueCodes, area_code, columns_of, plain, read_text, sha256_text, shown, whole_number
+from .datafiles import SourceFile, Table, UniqueCodes, area_code, columns_of, one_line, plain, read_text, sha256_text, shown, whole_number
 from .errors import DataError
 from .maps import AreaMap, load_area_map
 from .schema import CRIME_TYPES, DataSource
@@ -166,7 +166,10 @@ def load_areas(source: DataSource) -> Areas:
 
 
 def _areas_from_counts(text: str, file: str):
-    """Areas named by the crime counts themselves (LSOA code, name, district), for a force with no population table."""
+    """Areas named by the crime counts themselves (LSOA code, name, district), for a force with no population table.
+
+    An area's rows must all give it the same name and district: which one to keep would be a guess.
+    """
     table = Table(text, file)
     columns = columns_of(
         table.header,
@@ -174,16 +177,39 @@ def _areas_from_counts(text: str, file: str):
         {"area_name": ("area_name", "lsoa21_name"), "district": ("district", "parent_name")},
         file,
     )
-    found: dict[str, tuple[str, str]] = {}
+    name_column, district_column = columns.get("area_name", ""), columns.get("district", "")
+    found: dict[str, tuple[str, str, int]] = {}
     names = _UniqueNames(file, columns.get("area_name", columns["area_code"]))
     for line, row in table:
         code = area_code(row, columns["area_code"], file, line)
+        name = one_line((_cell(row, name_column) or code).strip(), file, line, name_column, "area name")
+        district = one_line((_cell(row, district_column) or "force").strip(), file, line, district_column, "district")
         if code not in found:
-            name = (row.get(columns.get("area_name", ""), "") or code).strip()
             names.add(name, code, line)
-            found[code] = (name, (row.get(columns.get("district", ""), "") or "force").strip())
+            found[code] = (name, district, line)
+            continue
+        first_name, first_district, first_line = found[code]
+        for column, noun, first, given in (
+            (name_column, "name", first_name, name),
+            (district_column, "district", first_district, district),
+        ):
+            if given != first:
+                raise DataError(
+                    f"area {plain(code)} has two {noun}s, on lines {first_line} and {line}",
+                    file=file,
+                    line=line,
+                    key=column,
+                    got=shown(given),
+                    expected=f"the {noun} on line {first_line}: {plain(first)}",
+                    hint=f"give every row of {plain(code)} the same {noun}, or correct the code if these are two areas",
+                )
     codes = tuple(sorted(found))
     return codes, tuple(found[code][0] for code in codes), tuple(found[code][1] for code in codes), tuple(found[code][1] for code in codes)
+
+
+def _cell(row: dict[str, str], column: str | None) -> str:
+    """The row's value in an optional column, or "" when the file has no such column (never the value of an unnamed column)."""
+    return row[column] if column else ""
 
 
 class _UniqueNames:
@@ -229,12 +255,14 @@ def _parse_areas(text: str, file: str):
             MAX_POPULATION,
             "population is usual residents, e.g. 132752 (no area in England and Wales has 20 million)",
         )
-        name = (row.get(columns["area_name"]) or code).strip()
+        name = one_line((row.get(columns["area_name"]) or code).strip(), file, line, columns["area_name"], "area name")
         unique_names.add(name, code, line)
         codes.append(code)
         names.append(name)
-        parents.append((row.get(columns.get("parent_code", ""), "") or "force").strip())
-        parent_names.append((row.get(columns.get("parent_name", ""), "") or parents[-1]).strip())
+        parent = (_cell(row, columns.get("parent_code")) or "force").strip()
+        parents.append(one_line(parent, file, line, columns.get("parent_code", ""), "parent code"))
+        parent_name = (_cell(row, columns.get("parent_name")) or parents[-1]).strip()
+        parent_names.append(one_line(parent_name, file, line, columns.get("parent_name", ""), "parent name"))
         population.append(people)
         if "population_source" in columns and row.get(columns["population_source"]):
             sources.add(row[columns["population_source"]].strip())

@@ -3,10 +3,12 @@
 Reads the monthly `*-street.csv` files as downloaded: single files, folders of month folders, or
 the zip archive. Rows are streamed (memory holds the aggregate, not the rows), and every row read
 is either aggregated or rejected with a reason: no LSOA (unlocated), unknown crime type,
-duplicate crime ID within a month's file, a bad month, or a malformed line. A wrong header is an
-error. A file with a header and no rows is listed as empty and warned about; if every file is
-empty there is nothing to import, and that is an error. District comes from the LSOA name
-("Medway 001A" → Medway), the force from "Falls within".
+duplicate crime ID within a month's file, a bad month, a NUL byte (a damaged file), or a
+malformed line. Blank lines (and lines of empty fields, as spreadsheets leave) are not rows. A
+wrong header is an error. A file with a header and no rows is listed as empty and warned about;
+if every file is empty, or no row of any file could be counted, there is nothing to import, and
+that is an error. District comes from the LSOA name ("Medway 001A" → Medway), the force from
+"Falls within".
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, islice
 from operator import methodcaller
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .datafiles import plural, shown
 from .errors import DataError, InternalError
 from .schema import CRIME_TYPES
 
@@ -61,8 +64,18 @@ UNLOCATED = "no LSOA (unlocated)"
 UNKNOWN_TYPE = "unknown crime type"
 DUPLICATE_ID = "duplicate crime ID"
 BAD_MONTH = "bad month"
+NUL_BYTE = "NUL byte (damaged line)"
 MALFORMED = "malformed line"
-REJECTION_REASONS = (UNLOCATED, UNKNOWN_TYPE, DUPLICATE_ID, BAD_MONTH, MALFORMED)
+REJECTION_REASONS = (UNLOCATED, UNKNOWN_TYPE, DUPLICATE_ID, BAD_MONTH, NUL_BYTE, MALFORMED)
+# What to do when every row was rejected, by the reason of the first (for the one-line error).
+REJECTION_HINTS = {
+    UNLOCATED: "police.uk leaves the LSOA blank only for crimes it could not place; check these are street files as downloaded",
+    UNKNOWN_TYPE: "crime types are police.uk's 14 categories, e.g. 'Burglary'; check the file was not edited or exported elsewhere",
+    DUPLICATE_ID: "download the files again from data.police.uk",
+    BAD_MONTH: "police.uk writes months as YYYY-MM, 01 to 12; a spreadsheet that re-saved the file may have rewritten them",
+    NUL_BYTE: "the file is damaged: download it again from data.police.uk",
+    MALFORMED: "a street row has 12 comma-separated fields; check the file was not cut short or re-saved by a spreadsheet",
+}
 
 Progress = Callable[[str], None]
 
@@ -209,7 +222,19 @@ def import_street_files(paths: list[str | Path], progress: Progress | None = Non
             got=_listed(empty_files, "empty file"),
             hint="download the files again from data.police.uk; a month with records has a row for each",
         )
-    return tally.finish(tuple(read_files), tuple(skipped), tuple(empty_files))
+    counts = tally.finish(tuple(read_files), tuple(skipped), tuple(empty_files))
+    report = counts.report
+    if report.rows_aggregated == 0:
+        first = report.examples[0]
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in report.rejected)
+        raise DataError(
+            f"no row could be counted: {plural(report.rows_read, 'row')} read, all rejected ({reasons}); first rejected here: {first.reason}",
+            file=first.file,
+            line=first.line,
+            got=shown(first.detail),
+            hint=REJECTION_HINTS[first.reason],
+        )
+    return counts
 
 
 def _base_name(label: str) -> str:
@@ -263,9 +288,10 @@ class _Tally:
         """Aggregate one file, a chunk of lines at a time.
 
         Police.uk writes no quoted fields, so a clean chunk is split on commas in one call and its
-        columns taken by slicing (`_count_columns`); a chunk with an odd line goes row by row
-        (`_count_rows`); from the first quote on, the csv module reads the rest of the file, so
-        quoted fields are still parsed correctly.
+        columns taken by slicing (`_count_columns`); a chunk with an odd line (or a NUL byte, found
+        by one scan of the chunk) goes row by row (`_count_rows`); from the first quote on, the csv
+        module reads the rest of the file, so quoted fields are still parsed correctly, each row
+        numbered by the line it starts on.
         """
         try:
             with opener() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
@@ -302,12 +328,24 @@ class _Tally:
                 joined = "".join(lines)
                 if '"' in joined:
                     reader = csv.reader(chain(lines, text))
-                    while chunk := list(islice(reader, CHUNK_ROWS)):
-                        keys.append(self._count_rows(chunk, line, label, ids))
-                        line += len(chunk)
+                    before = line - 1  # lines of the file before the reader's first
+                    chunk: list[list[str]] = []
+                    starts: list[int] = []
+                    for fields in reader:
+                        chunk.append(fields)
+                        starts.append(line)
+                        line = before + reader.line_num + 1
+                        if len(chunk) == CHUNK_ROWS:
+                            keys.append(self._count_rows(chunk, starts, label, ids, "\x00" in "".join(chain.from_iterable(chunk))))
+                            chunk, starts = [], []
+                    if chunk:
+                        keys.append(self._count_rows(chunk, starts, label, ids, "\x00" in "".join(chain.from_iterable(chunk))))
                     break
-                counted = self._count_columns(joined, len(lines), line, label, ids)
-                keys.append(counted if counted is not None else self._count_rows(list(map(SPLIT_FIELDS, lines)), line, label, ids))
+                nul = "\x00" in joined
+                counted = None if nul else self._count_columns(joined, len(lines), line, label, ids)
+                if counted is None:
+                    counted = self._count_rows(list(map(SPLIT_FIELDS, lines)), range(line, line + len(lines)), label, ids, nul)
+                keys.append(counted)
                 line += len(lines)
         except csv.Error as error:
             raise DataError(
@@ -364,16 +402,29 @@ class _Tally:
             months, forces, codes, names, types = (list(compress(column, located)) for column in (months, forces, codes, names, types))
         return self._pack(codes, names, months, types, forces)
 
-    def _count_rows(self, chunk: list[list[str]], first_line: int, label: str, ids: set[str]) -> np.ndarray:
-        """Packed keys for a chunk taken row by row, rejecting each problem row with its reason and line."""
-        self.rows_read += len(chunk)
+    def _count_rows(self, chunk: list[list[str]], lines: Sequence[int], label: str, ids: set[str], nul: bool) -> np.ndarray:
+        """Packed keys for a chunk taken row by row (`lines` numbering them), rejecting each problem row with its reason.
+
+        A blank line, or one of empty fields only, is no row: it is neither read nor rejected. `nul`
+        says whether a NUL byte is anywhere in the chunk, so clean chunks skip that check.
+        """
         good = []
-        for offset, row in enumerate(chunk):
-            line = first_line + offset
+        blank = 0
+        for line, row in zip(lines, chunk):
             if len(row) != 12:
-                self.reject(MALFORMED, label, line, f"{len(row)} fields, expected 12: {','.join(row).strip()}")
+                if not any(map(str.strip, row)):
+                    blank += 1
+                elif nul and "\x00" in ",".join(row):
+                    self.reject(NUL_BYTE, label, line, _printable(",".join(row).strip()))
+                else:
+                    self.reject(MALFORMED, label, line, f"{len(row)} fields, expected 12: {','.join(row).strip()}")
+            elif nul and "\x00" in ",".join(row):
+                self.reject(NUL_BYTE, label, line, _printable(",".join(row).strip()))
             elif not row[7]:
-                self.reject(UNLOCATED, label, line, row[6] or "no location")
+                if not any(map(str.strip, row)):
+                    blank += 1
+                else:
+                    self.reject(UNLOCATED, label, line, row[6] or "no location")
             elif row[9] not in self.crime_index:
                 self.unknown[row[9]] += 1
                 self.reject(UNKNOWN_TYPE, label, line, row[9])
@@ -385,6 +436,7 @@ class _Tally:
                 if row[0]:
                     ids.add(row[0])
                 good.append(row)
+        self.rows_read += len(chunk) - blank
         columns = [[row[j] for row in good] for j in (7, 8, 1, 9, 3)]
         return self._pack(*columns)
 

@@ -448,6 +448,69 @@ def test_tile_place_out_of_range_is_refused(tmp_path, given):
     assert (error.line, error.key, error.got, error.expected) == (2, "column", given, "a whole number from 0 to 49")
 
 
+@pytest.mark.parametrize("given, value", [("1,234", 1_234), ("1,234,567", 1_234_567), ("+12,345", 12_345), ("1,000.0", 1_000)])
+def test_thousands_separators_in_their_place_are_read(tmp_path, given, value):
+    """Commas between groups of three digits are thousands separators: '1,234' is 1234."""
+    areas = load_areas(source(tmp_path, counts=f'area_code,crime_type,count\nA1,Burglary,"{given}"\n'))
+    assert areas.counts.get(area="A1", crime_type="Burglary") == value
+
+
+def test_population_with_two_separators_is_read(tmp_path):
+    """'12,345,678' residents is read as 12345678."""
+    areas = load_areas(source(tmp_path, areas='area_code,area_name,population\nA1,North,"12,345,678"\nA2,South,5\n'))
+    assert areas.population.get(area="A1") == 12_345_678
+
+
+@pytest.mark.parametrize("given", ["1,5", "12,34", ",5", "1,2345", "1,,234", "1,234,56", "1,234,", "12,34.5"])
+def test_comma_out_of_place_is_refused_not_removed(tmp_path, given):
+    """A comma that does not separate thousands ('1,5' is not 15) is refused, naming the cell."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts=f'area_code,crime_type,count\nA1,Burglary,1\nA2,Burglary,"{given}"\n'))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "counts.csv"), 3, "count", given)
+    assert error.what == "has a comma that is not a thousands separator"
+
+
+def test_decimal_comma_exact_message(tmp_path):
+    """The whole line for a count of '1,5'."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, counts='area_code,crime_type,count\nA1,Burglary,"1,5"\n'))
+    assert str(caught.value) == (
+        f"{tmp_path / 'counts.csv'}:2: count: has a comma that is not a thousands separator (got '1,5'; expected a whole number "
+        "from 0 to 10,000,000, with commas only between groups of three digits, e.g. 1,234); "
+        "write the number without commas; a decimal comma (1,5) is not read, use a point"
+    )
+
+
+@pytest.mark.parametrize("given", ["1_234", "1_000_000", "_5"])
+def test_underscore_in_a_number_is_refused(tmp_path, given):
+    """Python's float() reads '1_234' as 1234; a data file does not, and says how to write it."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas=f"area_code,area_name,population\nA1,North,{given}\nA2,South,5\n"))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "areas.csv"), 2, "population", given)
+    assert error.what == "has an underscore, which is not a digit separator in a data file"
+
+
+def test_underscore_exact_message(tmp_path):
+    """The whole line for a population of 1_234, with the fix."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,North,1_234\nA2,South,5\n"))
+    assert str(caught.value) == (
+        f"{tmp_path / 'areas.csv'}:2: population: has an underscore, which is not a digit separator in a data file "
+        "(got '1_234'; expected a whole number from 1 to 20,000,000); write plain digits, e.g. 1234, "
+        "or separate thousands with commas, e.g. 1,234"
+    )
+
+
+def test_tile_place_with_a_decimal_comma_is_refused(tmp_path):
+    """Tile places share the number reader: '1,0' is refused, not read as 10."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, tile_layout=tiles(tmp_path, 'area_code,row,column\nA1,0,"1,0"\nA2,0,1\n')))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "tiles.csv"), 2, "column", "1,0")
+
+
 # ---------------------------------------------------------------- names, codes and headers
 
 
@@ -488,6 +551,103 @@ def test_duplicate_names_in_counts_without_an_area_table_are_refused(tmp_path):
             DataSource(areas="", crime_counts=str(tmp_path / "counts.csv"), level="lsoa", period_start="2024-01", period_end="2024-02")
         )
     assert (caught.value.line, caught.value.key, caught.value.got) == (4, "lsoa21_name", "Medway 001A")
+
+
+COUNTS_ONLY = "lsoa21_code,lsoa21_name,district,month,crime_type,count\n"
+
+
+def counts_only_error(tmp_path, rows: str) -> DataError:
+    """The error of a counts-only LSOA run (data.areas = "") whose counts file holds these rows."""
+    (tmp_path / "counts.csv").write_text(COUNTS_ONLY + rows, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_areas(
+            DataSource(areas="", crime_counts=str(tmp_path / "counts.csv"), level="lsoa", period_start="2024-01", period_end="2024-01")
+        )
+    return caught.value
+
+
+def test_area_name_with_a_line_break_is_refused_naming_its_line(tmp_path):
+    """A name holding a line break would split a printed table's row: refused at the line its row starts on."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas='area_code,area_name,population\nA1,North,10\nA2,"So\nuth",5\n'))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "areas.csv"), 3, "area_name", "So\nuth")
+    assert str(error) == (
+        f"{tmp_path / 'areas.csv'}:3: area_name: area name holds a line break (got 'So\\nuth'; expected text on one line, "
+        "without control characters); remove it from the cell (a line break inside a spreadsheet cell is typed with Alt+Enter)"
+    )
+
+
+@pytest.mark.parametrize("char, kind", [("\x1b", "a control character (U+001B)"), ("\t", "a tab"), ("\u2028", "a line break")])
+def test_area_name_with_a_control_character_is_refused(tmp_path, char, kind):
+    """An escape code, a tab or a Unicode line separator in a name is refused and named."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas=f"area_code,area_name,population\nA1,No{char}rth,10\nA2,South,5\n"))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "areas.csv"), 2, "area_name", f"No{char}rth")
+    assert error.what == f"area name holds {kind}"
+
+
+def test_district_name_with_a_line_break_is_refused(tmp_path):
+    """The parent's name is printed too (the district of an LSOA): a line break in it is refused."""
+    table = LSOA_AREAS.replace("L2,Dover 001A,Dover,", 'L2,Dover 001A,"Do\r\nver",')
+    with pytest.raises(DataError) as caught:
+        load_areas(
+            source(tmp_path, areas=table, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02")
+        )
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "areas.csv"), 3, "district", "Do\r\nver")
+
+
+def test_area_code_with_a_control_character_is_refused(tmp_path):
+    """A code holding a control character is refused where it is read, like an empty one."""
+    with pytest.raises(DataError) as caught:
+        load_areas(source(tmp_path, areas="area_code,area_name,population\nA1,North,10\nA2\x07,South,5\n"))
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "areas.csv"), 3, "area_code", "A2\x07")
+
+
+def test_name_from_counts_with_a_line_break_is_refused(tmp_path):
+    """Without an area table the names come from the counts, and a line break there is refused at its line."""
+    error = counts_only_error(tmp_path, 'L1,Medway 001A,Medway,2024-01,Burglary,2\nL2,"Dover\n001A",Dover,2024-01,Burglary,1\n')
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "counts.csv"), 3, "lsoa21_name", "Dover\n001A")
+
+
+def test_code_with_two_names_in_counts_is_refused_naming_both_lines(tmp_path):
+    """Without an area table, an LSOA named differently on two rows is refused: which name is right is a guess."""
+    error = counts_only_error(
+        tmp_path,
+        "L1,Medway 001A,Medway,2024-01,Burglary,2\nL2,Dover 001A,Dover,2024-01,Burglary,1\nL1,Medway 001B,Medway,2024-01,Drugs,4\n",
+    )
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "counts.csv"), 4, "lsoa21_name", "Medway 001B")
+    assert str(error) == (
+        f"{tmp_path / 'counts.csv'}:4: lsoa21_name: area L1 has two names, on lines 2 and 4 (got 'Medway 001B'; "
+        "expected the name on line 2: Medway 001A); give every row of L1 the same name, or correct the code if these are two areas"
+    )
+
+
+def test_code_with_two_districts_in_counts_is_refused_naming_both_lines(tmp_path):
+    """Without an area table, an LSOA placed in two districts is refused, naming both lines."""
+    error = counts_only_error(tmp_path, "L1,Medway 001A,Medway,2024-01,Burglary,2\nL1,Medway 001A,Swale,2024-01,Drugs,4\n")
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "counts.csv"), 3, "district", "Swale")
+    assert error.what == "area L1 has two districts, on lines 2 and 3" and error.expected == "the district on line 2: Medway"
+
+
+def test_code_with_the_same_name_on_every_row_is_read_once(tmp_path):
+    """Rows agreeing on an LSOA's name and district make one area with that name."""
+    (tmp_path / "counts.csv").write_text(
+        COUNTS_ONLY + "L1,Medway 001A,Medway,2024-01,Burglary,2\nL1, Medway 001A ,Medway,2024-01,Drugs,4\n", encoding="utf-8"
+    )
+    areas = load_areas(
+        DataSource(areas="", crime_counts=str(tmp_path / "counts.csv"), level="lsoa", period_start="2024-01", period_end="2024-01")
+    )
+    assert (areas.codes, areas.names, areas.parent_names) == (("L1",), ("Medway 001A",), ("Medway",))
+
+
+def test_unnamed_column_is_never_read_as_the_parent(tmp_path):
+    """A header ending in a comma has an unnamed column; its values are not taken as parent codes."""
+    areas = load_areas(source(tmp_path, areas="area_code,area_name,population,\nA1,North,1000,X\nA2,South,3000,Y\n"))
+    assert areas.parents == ("force", "force")
 
 
 def test_duplicate_area_codes_are_refused_naming_both_lines(tmp_path):
@@ -722,6 +882,37 @@ def test_absurd_coordinates_are_refused(tmp_path):
     assert (error.key, error.what) == ("features[0]", "feature has coordinates out of range")
 
 
+@pytest.mark.parametrize("value, shown_as", [("51.0", '"51.0"'), (True, "true"), (None, "null"), ([51.0], "[51.0]")])
+def test_coordinate_that_is_not_a_number_is_refused(tmp_path, value, shown_as):
+    """numpy would read "51.0" and true as numbers: a coordinate that is not a JSON number is refused, naming the feature."""
+    bad = square("A1", 0.0)
+    bad["geometry"]["coordinates"][0][2] = [0.1, value]
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [square("A2", 0.2), bad]})
+    assert (error.file, error.line, error.key, error.got) == (str(tmp_path / "boundaries.geojson"), None, "features[1]", f"A1: {shown_as}")
+    assert error.what == "feature has a coordinate that is not a number"
+
+
+def test_coordinate_given_as_text_exact_message(tmp_path):
+    """The whole line for a latitude written as a string."""
+    bad = square("A1", 0.0)
+    bad["geometry"]["coordinates"][0][0] = ["0.0", "51.0"]
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
+    assert str(error) == (
+        f"{tmp_path / 'boundaries.geojson'}: features[0]: feature has a coordinate that is not a number (got 'A1: \"0.0\"'; "
+        "expected numbers, e.g. [0.52, 51.27], not text in quotes, true/false, null or nested lists); "
+        "export the boundaries again as GeoJSON"
+    )
+
+
+def test_integer_coordinate_beyond_a_float_is_out_of_range(tmp_path):
+    """An integer of 400 digits cannot become a float: refused as out of range, not a crash."""
+    bad = square("A1", 0.0)
+    bad["geometry"]["coordinates"][0][1] = [10**400, 51.0]
+    error = boundary_error(tmp_path, {"type": "FeatureCollection", "features": [bad, square("A2", 0.2)]})
+    assert (error.file, error.line, error.key) == (str(tmp_path / "boundaries.geojson"), None, "features[0]")
+    assert error.what == "feature has coordinates out of range"
+
+
 def test_british_national_grid_coordinates_are_accepted(tmp_path):
     """Eastings and northings in metres are read as a projected map."""
 
@@ -867,13 +1058,31 @@ BAD_RUNS = {
                         {
                             "type": "Feature",
                             "properties": {"code": "A1"},
-                            "geometry": {"type": "Polygon", "coordinates": [[[0, "x"], [1, 1], [1, 0]]]},
+                            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]},
                         }
                     ],
                 }
             )
         },
         "boundaries.geojson: features[0]: feature has malformed coordinates",
+    ),
+    "coordinate not a number": (
+        "boundaries",
+        {
+            "boundaries": json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"code": "A1"},
+                            "geometry": {"type": "Polygon", "coordinates": [[[0, "x"], [1, 1], [1, 0]]]},
+                        }
+                    ],
+                }
+            )
+        },
+        "boundaries.geojson: features[0]: feature has a coordinate that is not a number (got 'A1: \"x\"'",
     ),
     "coordinates out of range": (
         "boundaries",

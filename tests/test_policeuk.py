@@ -213,13 +213,13 @@ def test_chunk_boundaries_change_nothing(tmp_path, monkeypatch):
     assert [(p.reason, p.line) for p in whole.report.examples] == [(p.reason, p.line) for p in chunked.report.examples]
 
 
-PROBLEMS = st.sampled_from(["ok", "ok", "ok", "unlocated", "unknown", "duplicate", "month", "short"])
+PROBLEMS = st.sampled_from(["ok", "ok", "ok", "unlocated", "unknown", "duplicate", "month", "short", "nul", "blank"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kinds=st.lists(st.tuples(PROBLEMS, st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=60), chunk=st.integers(1, 25))
 def test_every_row_is_counted_or_rejected(tmp_path_factory, kinds, chunk):
-    """Property: rows read = rows counted + rows rejected, and the counts equal a naive tally."""
+    """Property: rows read (blank lines are none) = rows counted + rows rejected, and the counts equal a naive tally."""
     rows, expected, seen = [], collections.Counter(), set()
     for n, (kind, area, crime) in enumerate(kinds):
         code, crime_type = f"E0100000{area}", ("Burglary", "Drugs", "Robbery")[crime]
@@ -233,6 +233,10 @@ def test_every_row_is_counted_or_rejected(tmp_path_factory, kinds, chunk):
             fields[1] = "2024/01"
         elif kind == "short":
             fields = fields[:5]
+        elif kind == "nul":
+            fields[6] = "On or near\x00High Street"
+        elif kind == "blank":
+            fields = [""] if area else [""] * 12
         elif crime_id not in seen:
             expected[(code, "2024-01", crime_type)] += 1
         if kind in ("ok", "duplicate") and crime_id not in seen:
@@ -242,11 +246,16 @@ def test_every_row_is_counted_or_rejected(tmp_path_factory, kinds, chunk):
     original = policeuk.CHUNK_ROWS
     policeuk.CHUNK_ROWS = chunk
     try:
+        read = len(rows) - sum(kind == "blank" for kind, _, _ in kinds)
+        if not expected:
+            with pytest.raises(DataError, match=f"no row could be counted: {read} rows? read" if read else "has a header but no rows"):
+                import_street_files([path])
+            return
         counts = import_street_files([path])
     finally:
         policeuk.CHUNK_ROWS = original
     report = counts.report
-    assert report.rows_read == len(rows) == report.rows_aggregated + report.rows_rejected
+    assert report.rows_read == read == report.rows_aggregated + report.rows_rejected
     assert table(counts) == dict(expected)
 
 
@@ -264,6 +273,106 @@ def test_the_real_kent_sample(tmp_path):
         districts[district] += count
     assert districts["Medway"] == 52 and districts["Thanet"] == 24 and len(districts) == 13
     assert dict(report.forces) == {"Kent Police": 299} and report.months == ("2024-01",)
+
+
+# ---------------------------------------------------------------- blank lines, NUL bytes and imports that count nothing
+
+
+def test_trailing_blank_lines_are_not_rows(tmp_path):
+    """Blank lines at the end of a valid file (CRLF, as Excel saves) are neither read nor rejected."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1"), row("a2")], newline="\r\n", tail="\r\n\r\n")
+    report = import_street_files([path]).report
+    assert (report.rows_read, report.rows_aggregated, report.rejected) == (2, 2, ())
+
+
+def test_blank_line_between_rows_keeps_the_line_numbers(tmp_path):
+    """A blank line mid-file is no row, and the rows after it keep their own line numbers."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1"), [""], ["   "], row("c1", crime_type="Fraud")])
+    report = import_street_files([path]).report
+    assert (report.rows_read, report.rows_aggregated, report.rows_rejected) == (2, 1, 1)
+    assert [(problem.reason, problem.line) for problem in report.examples] == [("unknown crime type", 5)]
+
+
+def test_line_of_empty_fields_is_not_a_row(tmp_path):
+    """',,,,,,,,,,,' (a cleared spreadsheet row) holds no data: not counted as an unlocated crime."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1"), [""] * 12])
+    report = import_street_files([path]).report
+    assert (report.rows_read, report.rows_rejected) == (1, 0)
+
+
+def test_header_and_a_blank_crlf_line_is_nothing_to_import(tmp_path):
+    """A header followed by a blank CRLF line (what Excel saves) has no rows: refused, not a malformed line."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [], newline="\r\n", tail="\r\n")
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(path), 2, None, None)
+    assert error.what == "has a header but no rows: nothing to import"
+
+
+def test_every_month_bad_is_nothing_counted(tmp_path):
+    """Every row with month 2024-13: an error saying how many rows were rejected and why, at the first."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1", month="2024-13"), row("a2", month="2024-13")])
+    with pytest.raises(DataError) as caught:
+        import_street_files([path])
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(path), 2, None, "2024-13")
+    assert str(error) == (
+        f"{path}:2: no row could be counted: 2 rows read, all rejected (bad month: 2); first rejected here: bad month "
+        "(got '2024-13'); police.uk writes months as YYYY-MM, 01 to 12; a spreadsheet that re-saved the file may have rewritten them"
+    )
+
+
+def test_nothing_counted_across_files_lists_every_reason(tmp_path):
+    """Rows rejected for several reasons in several files: the counts by reason, and the first rejected row's file and line."""
+    first = write(tmp_path / "2024-01-kent-street.csv", [row("a1", crime_type="Fraud"), ["a2", "2024-01"]])
+    write(tmp_path / "2024-02-kent-street.csv", [row("b1", month="Feb 2024")])
+    with pytest.raises(DataError) as caught:
+        import_street_files([tmp_path])
+    error = caught.value
+    assert (error.file, error.line, error.key, error.got) == (str(first), 2, None, "Fraud")
+    assert error.what == (
+        "no row could be counted: 3 rows read, all rejected (unknown crime type: 1, bad month: 1, malformed line: 1); "
+        "first rejected here: unknown crime type"
+    )
+
+
+def test_nul_byte_in_a_row_rejects_that_row(tmp_path):
+    """A NUL byte (a damaged download) rejects its row with its own reason and line; the other rows count."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1"), row("a2", name="Medway\x00015B"), row("a3")])
+    counts = import_street_files([path])
+    report = counts.report
+    assert (report.rows_read, report.rows_aggregated) == (3, 2)
+    assert dict(report.rejected) == {"NUL byte (damaged line)": 1}
+    assert (report.examples[0].file, report.examples[0].line) == (str(path), 3) and "\\x00" in report.examples[0].detail
+    assert [name for _, name, *_ in counts.iter_rows()] == ["Medway 015B"]
+
+
+def test_nul_byte_in_a_short_line_is_named_as_damage(tmp_path):
+    """A line of NUL bytes (a copy cut short) is rejected as damaged, not just malformed."""
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1")], tail="\x00" * 50 + "\n")
+    report = import_street_files([path]).report
+    assert dict(report.rejected) == {"NUL byte (damaged line)": 1} and report.examples[0].line == 3
+
+
+def test_nul_byte_in_a_quoted_file_rejects_that_row(tmp_path):
+    """The csv path (a file with quotes) rejects a NUL row the same way, at its own line."""
+    quoted = row("q1")
+    quoted[6] = '"On or near Station Road, East"'
+    path = write(tmp_path / "2024-01-kent-street.csv", [quoted, row("a2", location="On\x00near")])
+    report = import_street_files([path]).report
+    assert (report.rows_read, report.rows_aggregated, dict(report.rejected)) == (2, 1, {"NUL byte (damaged line)": 1})
+    assert report.examples[0].line == 3
+
+
+def test_quoted_line_break_keeps_later_line_numbers(tmp_path):
+    """A quoted field running over two lines is one row; rows after it are numbered by the line they start on."""
+    quoted = row("q1")
+    quoted[6] = '"On or near Station Road,\nEast"'
+    path = write(tmp_path / "2024-01-kent-street.csv", [row("a1"), quoted, [""], row("c1", crime_type="Fraud")])
+    report = import_street_files([path]).report
+    assert (report.rows_read, report.rows_aggregated) == (3, 2)
+    assert [(problem.reason, problem.line) for problem in report.examples] == [("unknown crime type", 6)]
 
 
 # ---------------------------------------------------------------- empty files and files that cannot be read
@@ -440,6 +549,7 @@ ONE_LINE_IMPORTS = {
     "wrong header with a line break": lambda tmp: [write(tmp / "2024-01-kent-street.csv", [], header=['"Crime\nID"', *HEADER[1:]])],
     "not a zip": lambda tmp: [raw_file(tmp / "x.zip", b"PK")],
     "not UTF-8": lambda tmp: [raw_file(tmp / "2024-01-kent-street.csv", b"\xff\xfe")],
+    "nothing counted, with a line break": lambda tmp: [write(tmp / "2024-01-kent-street.csv", [row("a1", crime_type='"Bur\nglary"')])],
 }
 
 
@@ -488,12 +598,24 @@ def bad_import_paths(tmp_path, case):
         return [path], "2024-01-kent-street.csv:3: is not UTF-8 text"
     if case == "missing":
         return [tmp_path / "in" / "2024-01-kent-street.csv"], "2024-01-kent-street.csv: not found"
+    if case == "nothing counted":
+        path = write(tmp_path / "in" / "2024-01-kent-street.csv", [row("a1", month="2024-13")])
+        return [path], "2024-01-kent-street.csv:2: no row could be counted: 1 row read, all rejected (bad month: 1)"
     raise AssertionError(case)
 
 
 @pytest.mark.parametrize(
     "case",
-    ["header only", "every file empty", "not a zip", "zip without street files", "folder without street files", "not UTF-8", "missing"],
+    [
+        "header only",
+        "every file empty",
+        "not a zip",
+        "zip without street files",
+        "folder without street files",
+        "not UTF-8",
+        "missing",
+        "nothing counted",
+    ],
 )
 def test_cli_import_refuses_bad_input_in_one_line(tmp_path, case):
     """`safer-streets import police-uk` on bad input: exit 2, one `error:` line naming the file, nothing on stdout, no file written."""

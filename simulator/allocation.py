@@ -7,7 +7,8 @@ the model money is counted in £1,000s (or less for small grants) and slopes are
 steepest, so the solvers' absolute tolerances act as relative ones. The chords decide which bids are
 funded; the amounts then come from water-filling the exact curves over those bids (see
 `interventions.water_fill`), so the reported harm averted is the exact optimum for the funded
-set, and the budget's shadow price is the water level. This is the only module that imports
+set, and the budget's shadow price is the water level: the harm one more £ of budget averts when
+it goes to the funded bids that are below their grant caps. This is the only module that imports
 PuLP. HiGHS is the default solver, CBC the cross-check, and `greedy` an exact sort-based method
 for the budget-and-caps case.
 """
@@ -30,6 +31,16 @@ from .interventions import Curves, greedy_fill, water_fill
 SOLVERS = ("highs", "cbc", "greedy")
 TOLERANCE_GBP = 1e-4
 MODEL_MONEY_GBP = 1000.0
+FUNDED_THRESHOLD_GBP = 0.005
+"""An area is funded when it receives more than this (£): half a penny, so its amount shows as at
+least £0.01 when rounded to the penny as every table and report does.
+
+The amounts come from water-filling the exact curves (the allocation) or from a split (the
+baselines), not from a solver, so no solver tolerance enters. What the threshold screens out is
+a sliver: a cell whose marginal harm averted per £ is a hair above the water level spends a
+fraction of a penny, and an area whose amount shows as £0.00 is not called funded. A bid is
+funded when any of its areas is (`AllocationRequest.funded_bids`).
+"""
 
 
 class SolveStatus(StrEnum):
@@ -80,12 +91,23 @@ class AllocationRequest:
         """£ per bid from £ per area × intervention."""
         return np.bincount(self.bids(), weights=amounts.sum(axis=1), minlength=self.bid_count)
 
+    def funded_bids(self, amounts: np.ndarray) -> np.ndarray:
+        """Bids funded by `amounts` (£ per area × intervention), bool per bid: a bid is funded when any of its areas is."""
+        return np.bincount(self.bids(), weights=funded_areas(amounts), minlength=self.bid_count) > 0
+
     @property
     def spendable_gbp(self) -> float:
         """The budget, lowered where the match funding available limits the grant."""
         if self.match_funding_available_gbp is not None and self.match_funding_rate > 0:
             return min(self.budget_gbp, self.match_funding_available_gbp / self.match_funding_rate)
         return self.budget_gbp
+
+    @property
+    def match_funding_limits(self) -> bool:
+        """True when match funding allows no more grant than the budget, so more budget could not be spent."""
+        if self.match_funding_available_gbp is None or self.match_funding_rate <= 0:
+            return False
+        return self.match_funding_available_gbp / self.match_funding_rate <= self.budget_gbp
 
     @property
     def needs_binaries(self) -> bool:
@@ -158,6 +180,21 @@ class SplitTotals:
         """Total harm averted on the exact response curves (days)."""
         return float(self.harm_averted.values.sum())
 
+    @property
+    def funded(self) -> np.ndarray:
+        """Whether each area is funded (bool per area): it receives more than `FUNDED_THRESHOLD_GBP`."""
+        return funded_areas(self.amounts.values)
+
+    @property
+    def funded_codes(self) -> tuple[str, ...]:
+        """Codes of the funded areas."""
+        return tuple(code for code, funded in zip(self.amounts.labels("area"), self.funded) if funded)
+
+
+def funded_areas(amounts: np.ndarray) -> np.ndarray:
+    """Whether each area of `amounts` (£ per area × intervention) is funded: more than `FUNDED_THRESHOLD_GBP`."""
+    return np.asarray(amounts).sum(axis=1) > FUNDED_THRESHOLD_GBP
+
 
 @dataclass(frozen=True)
 class Allocation(SplitTotals):
@@ -171,12 +208,6 @@ class Allocation(SplitTotals):
     budget_shadow_price: float | None
     binding: tuple[str, ...]
     solve_seconds: float
-
-    @property
-    def funded_codes(self) -> tuple[str, ...]:
-        """Codes of areas receiving money."""
-        per_area = self.amounts.values.sum(axis=1)
-        return tuple(code for code, amount in zip(self.amounts.labels("area"), per_area) if amount > TOLERANCE_GBP)
 
 
 def available_solvers() -> tuple[str, ...]:
@@ -218,7 +249,7 @@ def allocate(request: AllocationRequest, solver: str = "highs", incumbents: Sequ
     else:
         chords, objective, funded = _solve_lp(request, solver)
     amounts, price = _polish(request, funded, incumbents)
-    shadow = None if request.nothing_fundable() else (price if request.spendable_gbp >= request.budget_gbp else 0.0)
+    shadow = None if request.nothing_fundable() else (0.0 if request.match_funding_limits else price)
     binding = _binding(request, amounts, price)
     result = _result(request, amounts, objective, SolveStatus.OPTIMAL, solver, shadow, binding, time.perf_counter() - started)
     check_allocation(request, result)
@@ -240,19 +271,25 @@ def _check_solver(request: AllocationRequest, solver: str) -> None:
 
 
 def _polish(request: AllocationRequest, funded_by_chords: np.ndarray, incumbents: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
-    """The best amounts on the exact curves over the candidate funded sets, and the water level (days per £)."""
+    """The best amounts on the exact curves over the candidate funded sets, and the water level (days per £).
+
+    Each funded bid is bounded by the grant cap itself, not by the cap or the money to spend,
+    whichever is less: with the latter a lone funded bid that takes the whole budget would look
+    capped, and the water level would come out 0 although more budget would avert more harm. The
+    water level is the harm one more £ to spend averts with the funded set fixed; 0 only when every
+    funded bid is at its grant cap.
+    """
     best, best_value, best_price = np.zeros(request.curves.targeted_harm.values.shape), -1.0, 0.0
     if request.nothing_fundable():
         return best, 0.0
     usable, bids = request.usable(), request.bids()
-    upper = min(request.max_grant_gbp, request.spendable_gbp)
     for funded in _candidate_bid_sets(request, funded_by_chords, incumbents):
         amounts, price = water_fill(
             request.curves,
             usable,
             bids,
             np.where(funded, request.minimum_grant_gbp, 0.0),
-            np.where(funded, upper, 0.0),
+            np.where(funded, request.max_grant_gbp, 0.0),
             request.spendable_gbp,
         )
         value = float(request.curves.averted(amounts).sum())
@@ -539,7 +576,8 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
     slack = request.slack_gbp + 0.01
     total = float(amounts.sum())
     per_bid = request.per_bid(amounts)
-    funded = per_bid > slack
+    funded = request.funded_bids(amounts)
+    all_capped = bool(funded.any()) and bool(np.all(per_bid[funded] >= request.max_grant_gbp - slack))
     what = "area(s)" if request.bid_of_area is None else "bid(s)"
     chord = request.curve_span_gbp / request.segments
     if request.spendable_gbp < chord:
@@ -548,23 +586,24 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
             f"linear program's response curves, so its objective is rough; the amounts and harm averted come "
             f"from the exact curves"
         )
-    if total >= request.budget_gbp - slack and price <= 0:
-        notes.append(
-            f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
-            f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing"
-        )
-    elif total >= request.budget_gbp - slack:
-        notes.append(
-            f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about {price * 1000:.2f} more harm days"
-        )
-    elif request.spendable_gbp < request.budget_gbp and total >= request.spendable_gbp - slack:
+    spent = total >= request.spendable_gbp - slack
+    if spent and request.match_funding_limits:
         notes.append(
             f"match funding: {_gbp(request.match_funding_available_gbp)} available at "
             f"{request.match_funding_rate:.0%} limits the grant to {_gbp(request.spendable_gbp)}; each extra "
             f"£1,000 of grant it allowed would avert about {price * 1000:.2f} more harm days"
         )
+    elif spent and all_capped and price <= 0:
+        notes.append(
+            f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
+            f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing"
+        )
+    elif spent:
+        notes.append(
+            f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about {price * 1000:.2f} more harm days"
+        )
     else:
-        notes.append(_unspent(request, total, per_bid, funded, slack))
+        notes.append(_unspent(request, total, all_capped, funded, slack))
     capped = [request.bid_label(bid) for bid in np.nonzero(per_bid >= request.max_grant_gbp - slack)[0]]
     if capped:
         notes.append(f"grant cap {_gbp(request.max_grant_gbp)} reached in {len(capped)} {what}: {', '.join(capped)}")
@@ -581,11 +620,11 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
     return (*notes, *eligibility)
 
 
-def _unspent(request: AllocationRequest, total: float, per_bid: np.ndarray, funded: np.ndarray, slack: float) -> str:
-    """Why money is left over: which limits stop the rest being spent."""
+def _unspent(request: AllocationRequest, total: float, all_capped: bool, funded: np.ndarray, slack: float) -> str:
+    """Why money is left over: which limits stop the rest being spent (the caps only when every funded bid is at its cap)."""
     left = request.spendable_gbp - total
     words = f"budget not used up: {_gbp(request.budget_gbp - total)} left"
-    if not np.all(per_bid[funded] >= request.max_grant_gbp - slack):
+    if not all_capped:
         return words
     unfunded = request.fundable_bids() & ~funded
     if not unfunded.any():

@@ -6,16 +6,17 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import make_request
-from hypothesis import HealthCheck, given, settings
+from conftest import BASELINE, SCENARIOS, make_request
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import clusters, requests
 
-from simulator.allocation import SolveStatus, allocate, check_allocation
+from simulator.allocation import FUNDED_THRESHOLD_GBP, SolveStatus, allocate, check_allocation
 from simulator.arrays import Labelled
 from simulator.errors import ConfigError, InternalError
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+MANY = settings(PROPERTY, max_examples=200)
 
 
 def test_toy_optimum_fills_eligible_areas_to_their_caps(three_areas, lp_solver):
@@ -400,3 +401,144 @@ def test_budget_exactly_at_the_caps_says_more_would_avert_nothing(three_areas):
         "budget: all £160 allocated, exactly what the grant caps of the funded areas allow, so a little more budget would avert nothing"
     )
     assert allocation.budget_shadow_price == 0.0
+
+
+CAPS_BIND = (
+    "exactly what the grant caps of the funded",
+    "because the grant caps of the eligible",
+    "are at the grant cap",
+)
+STEP_GBP = 1e-3
+
+
+def at_cap_slack(request) -> float:
+    """How far below the grant cap a bid may be and still count as at it (the binding notes' own slack)."""
+    return request.slack_gbp + 0.01
+
+
+@MANY
+@given(requests(rules=True))
+def test_the_caps_are_said_to_bind_only_when_every_funded_bid_is_at_its_cap(request):
+    """Whenever a binding note says the grant caps bind, every funded bid receives the grant cap.
+
+    And the budget's "caps bind, more would avert nothing" note comes with a shadow price of 0.
+    """
+    allocation = allocate(request, "highs")
+    amounts = allocation.amounts.values
+    claims = [note for note in allocation.binding if any(words in note for words in CAPS_BIND)]
+    event("the caps are said to bind" if claims else "the caps are not said to bind")
+    if claims:
+        funded = request.funded_bids(amounts)
+        assert funded.any(), claims
+        assert np.all(request.per_bid(amounts)[funded] >= request.max_grant_gbp - at_cap_slack(request)), claims
+    if any("a little more budget would avert nothing" in note for note in allocation.binding):
+        assert allocation.budget_shadow_price == 0.0
+
+
+@MANY
+@given(requests(rules=True))
+def test_shadow_price_is_the_harm_one_more_pound_averts(request):
+    """The budget's shadow price equals (harm averted at budget + £0.001 − harm averted at budget) ÷ £0.001.
+
+    The second allocation may fund another set of bids; the first's amounts are passed as an
+    incumbent, so its funded set is polished at the larger budget too. Where the funded set stays
+    the same (almost always) the difference quotient is the shadow price, up to the curvature over
+    £0.001; where another set wins it can only be larger.
+    """
+    allocation = allocate(request, "highs")
+    assume(allocation.budget_shadow_price is not None)
+    more = allocate(replace(request, budget_gbp=request.budget_gbp + STEP_GBP), "highs", incumbents=[allocation.amounts.values])
+    gain = (more.averted_days - allocation.averted_days) / STEP_GBP
+    same_set = np.array_equal(request.funded_bids(more.amounts.values), request.funded_bids(allocation.amounts.values))
+    event("same funded set" if same_set else "another funded set")
+    event("shadow price 0" if allocation.budget_shadow_price == 0 else "shadow price above 0")
+    if same_set:
+        assert gain == pytest.approx(allocation.budget_shadow_price, rel=1e-3, abs=1e-7)
+    else:
+        assert gain >= allocation.budget_shadow_price * (1 - 1e-3) - 1e-7
+
+
+def test_a_lone_funded_bid_below_its_cap_has_a_positive_shadow_price(three_areas):
+    """One bid allowed and £60 against an £80 cap: all £60 go to one area, and more budget would avert more."""
+    request = replace(three_areas, budget_gbp=60.0, max_areas=1)
+    allocation = allocate(request, "highs")
+    assert len(allocation.funded_codes) == 1 and allocation.allocated_gbp == pytest.approx(60.0)
+    more = allocate(replace(request, budget_gbp=60.01), "highs")
+    assert allocation.budget_shadow_price == pytest.approx((more.averted_days - allocation.averted_days) / 0.01, rel=1e-3)
+    assert allocation.budget_shadow_price > 0
+    assert allocation.binding[0].startswith("budget: all £60 allocated; each extra £1,000 would avert about")
+
+
+def test_match_funding_equal_to_the_budget_gives_a_shadow_price_of_zero(three_areas):
+    """Match funding that allows exactly the budget: more budget could not be spent, and the note names the match funding."""
+    allocation = allocate(replace(three_areas, match_funding_rate=0.5, match_funding_available_gbp=60.0), "highs")
+    assert allocation.allocated_gbp == pytest.approx(120.0)
+    assert allocation.budget_shadow_price == 0.0
+    assert allocation.binding[0].startswith("match funding: £60 available at 50% limits the grant to £120; each extra £1,000")
+
+
+def test_funded_means_more_than_half_a_penny(three_areas):
+    """An area with £0.004 is not funded, one with £0.006 is; a bid is funded when any of its areas is."""
+    allocation = allocate(three_areas, "highs")
+    amounts = np.array([[0.004, 0.0], [0.0, 0.006], [0.0, 0.0]])
+    slivers = replace(allocation, amounts=Labelled(amounts, ("area", "intervention"), allocation.amounts.coords, "allocation", "£"))
+    assert FUNDED_THRESHOLD_GBP == 0.005
+    assert slivers.funded.tolist() == [False, True, False]
+    assert slivers.funded_codes == (three_areas.curves.codes[1],)
+    assert three_areas.funded_bids(amounts).tolist() == [False, True, False]
+    assert clustered(three_areas, [0, 0, 1]).funded_bids(amounts).tolist() == [True, False]
+
+
+def rerun(path, sets):
+    """A scenario with --set overrides, run."""
+    from simulator import load_scenario, run
+
+    return run(load_scenario(path, sets))
+
+
+def assert_shadow_price_is_the_marginal_harm(result):
+    """The run's shadow price against the harm one more £1 of budget averts (the run's own funded set kept as incumbent)."""
+    allocation, request = result.allocation, result.request
+    more = allocate(replace(request, budget_gbp=request.budget_gbp + 1.0), "highs", incumbents=[allocation.amounts.values])
+    assert more.funded_codes == allocation.funded_codes
+    assert allocation.budget_shadow_price == pytest.approx(more.averted_days - allocation.averted_days, rel=1e-4)
+
+
+def test_kent_round_3_with_1000_gbp_says_more_budget_would_avert_more():
+    """Round 3 rules and £1,000: Thanet alone gets it all against a £550,000 cap, so the budget, not the cap, binds."""
+    result = rerun(BASELINE, ["budget_gbp=1000", 'fund_round="safer-streets-3"'])
+    allocation = result.allocation
+    assert allocation.funded_codes == ("E07000114",)
+    assert result.summary().funded_areas == ("Thanet",)
+    assert allocation.binding == (
+        "budget: all £1,000 allocated; each extra £1,000 would avert about 108.69 more harm days",
+        "eligibility: 6 ineligible area(s) receive £0",
+    )
+    assert allocation.budget_shadow_price == pytest.approx(0.10869166, rel=1e-6)
+    assert_shadow_price_is_the_marginal_harm(result)
+
+
+def test_kent_with_a_1000_gbp_minimum_grant_and_1500_gbp_says_more_budget_would_avert_more():
+    """A £1,000 minimum grant out of £1,500 allows one bid; it takes all £1,500, far below the £750,000 cap."""
+    result = rerun(BASELINE, ["allocation.minimum_grant_gbp=1000", "budget_gbp=1500"])
+    allocation = result.allocation
+    assert allocation.funded_codes == ("E07000114",)
+    assert allocation.binding == (
+        "budget: all £1,500 allocated; each extra £1,000 would avert about 108.63 more harm days",
+        "eligibility: 4 ineligible area(s) receive £0",
+    )
+    assert allocation.budget_shadow_price == pytest.approx(0.10862726, rel=1e-6)
+    assert_shadow_price_is_the_marginal_harm(result)
+
+
+def test_kent_lsoas_with_1000_gbp_says_more_budget_would_avert_more():
+    """Kent's LSOAs, district bids and £1,000: one bid takes it all against a £550,000 cap."""
+    result = rerun(SCENARIOS / "kent-lsoa-2024.toml", ["budget_gbp=1000"])
+    allocation = result.allocation
+    assert allocation.funded_codes == ("E01024182",)
+    assert allocation.binding == (
+        "budget: all £1,000 allocated; each extra £1,000 would avert about 877.43 more harm days",
+        "eligibility: 881 ineligible area(s) receive £0",
+    )
+    assert allocation.budget_shadow_price == pytest.approx(0.87742615, rel=1e-6)
+    assert_shadow_price_is_the_marginal_harm(result)

@@ -10,7 +10,7 @@ from conftest import BASELINE
 from hypothesis import given, settings
 from strategies import requests
 
-from simulator.allocation import allocate
+from simulator.allocation import FUNDED_THRESHOLD_GBP, allocate
 from simulator.baselines import evaluate_baselines, split_with_caps, split_with_minimum
 
 PROPERTY = settings(max_examples=60)
@@ -43,6 +43,15 @@ def test_equal_split_gives_eligible_areas_the_same(three_areas):
     """Equal split: both eligible areas get half, the ineligible one nothing."""
     baselines = {b.name: b for b in evaluate_baselines(three_areas, np.ones(3), np.ones(3))}
     np.testing.assert_allclose(baselines["equal"].amounts.values.sum(axis=1), [60.0, 60.0, 0.0])
+
+
+def test_baselines_share_the_allocations_definition_of_funded(three_areas):
+    """A baseline's funded areas follow the one definition on SplitTotals: more than half a penny."""
+    baselines = {b.name: b for b in evaluate_baselines(three_areas, np.ones(3), np.ones(3))}
+    equal = baselines["equal"]
+    assert equal.funded.tolist() == [True, True, False]
+    assert equal.funded_codes == three_areas.curves.codes[:2]
+    np.testing.assert_array_equal(equal.funded, equal.amounts.values.sum(axis=1) > FUNDED_THRESHOLD_GBP)
 
 
 def test_minimum_grant_drops_the_smallest_share_first():
@@ -133,4 +142,4 @@ def test_kent_minimum_grant_baselines_fund_only_bids_of_at_least_the_minimum(ken
     """Kent with a £400,000 minimum grant: every district a baseline funds gets at least £400,000."""
     for baseline in kent_minimum_grant.baselines:
         per_district = baseline.amounts.values.sum(axis=1)
-        assert np.all(per_district[per_district > 0.01] >= 400_000 - 0.01), baseline.name
+        assert np.all(per_district[baseline.funded] >= 400_000 - 0.01), baseline.name

@@ -152,9 +152,8 @@ class RunResult:
         return tuple((source.role, source.path, source.sha256) for source in self.demand.areas.sources)
 
     def funded(self) -> np.ndarray:
-        """Which areas the allocation funds: the allocation's own definition, in area order."""
-        codes = set(self.allocation.funded_codes)
-        return np.array([code in codes for code in self.demand.areas.codes], dtype=bool)
+        """Which areas the allocation funds (allocation's one definition), in area order."""
+        return self.allocation.funded
 
     @property
     def many_areas(self) -> bool:
@@ -238,7 +237,7 @@ class RunResult:
             )
         ]
         for baseline in self.baselines:
-            funded = int(np.count_nonzero(baseline.amounts.values.sum(axis=1) > 0.005))
+            funded = int(np.count_nonzero(baseline.funded))
             methods.append((baseline.name, baseline.description, baseline.allocated_gbp, baseline.averted_days, funded))
         return [
             {

@@ -12,7 +12,7 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -284,21 +284,25 @@ def whole_number(text: str, file: str, line: int, column: str, low: int, high: i
     return value
 
 
-class UniqueCodes:
-    """Area codes seen so far in one file, refusing a code on a second row (naming both lines)."""
+class UniqueValues:
+    """Values of one column seen so far in one file, refusing one that appears on a second row (naming both lines).
 
-    def __init__(self, file: str, column: str, hint: str):
-        self.file, self.column, self.hint = file, column, hint
+    `fold` says which values count as the same (e.g. names regardless of case and spacing).
+    """
+
+    def __init__(self, file: str, column: str, noun: str, fold: Callable[[str], str] = str):
+        self.file, self.column, self.noun, self.fold = file, column, noun, fold
         self.lines: dict[str, int] = {}
 
-    def add(self, code: str, line: int) -> None:
-        if code in self.lines:
+    def add(self, value: str, line: int, hint: str) -> None:
+        folded = self.fold(value)
+        if folded in self.lines:
             raise DataError(
-                f"area code appears twice, on lines {self.lines[code]} and {line}",
+                f"{self.noun} appears twice, on lines {self.lines[folded]} and {line}",
                 file=self.file,
                 line=line,
                 key=self.column,
-                got=shown(code),
-                hint=self.hint,
+                got=shown(value),
+                hint=hint,
             )
-        self.lines[code] = line
+        self.lines[folded] = line

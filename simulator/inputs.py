@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arrays import Labelled
-from .datafiles import SourceFile, Table, UniqueCodes, area_code, columns_of, one_line, plain, read_text, sha256_text, shown, whole_number
+from .datafiles import SourceFile, Table, UniqueValues, area_code, columns_of, one_line, plain, read_text, sha256_text, shown, whole_number
 from .errors import DataError
 from .maps import AreaMap, load_area_map
 from .schema import CRIME_TYPES, DataSource
@@ -179,13 +179,13 @@ def _areas_from_counts(text: str, file: str):
     )
     name_column, district_column = columns.get("area_name", ""), columns.get("district", "")
     found: dict[str, tuple[str, str, int]] = {}
-    names = _UniqueNames(file, columns.get("area_name", columns["area_code"]))
+    names = _unique_names(file, columns.get("area_name", columns["area_code"]))
     for line, row in table:
         code = area_code(row, columns["area_code"], file, line)
         name = one_line((_cell(row, name_column) or code).strip(), file, line, name_column, "area name")
         district = one_line((_cell(row, district_column) or "force").strip(), file, line, district_column, "district")
         if code not in found:
-            names.add(name, code, line)
+            names.add(name, line, _distinct_name_hint(code))
             found[code] = (name, district, line)
             continue
         first_name, first_district, first_line = found[code]
@@ -212,25 +212,13 @@ def _cell(row: dict[str, str], column: str | None) -> str:
     return row[column] if column else ""
 
 
-class _UniqueNames:
-    """Area names seen so far (case and spaces ignored), refusing a second area with the same name."""
+def _unique_names(file: str, column: str) -> UniqueValues:
+    """Area names seen so far, case and spacing ignored: every table, chart and --set names an area by its name."""
+    return UniqueValues(file, column, "area name", fold=lambda name: " ".join(name.split()).casefold())
 
-    def __init__(self, file: str, column: str):
-        self.file, self.column = file, column
-        self.lines: dict[str, int] = {}
 
-    def add(self, name: str, code: str, line: int) -> None:
-        folded = " ".join(name.split()).casefold()
-        if folded in self.lines:
-            raise DataError(
-                f"area name appears twice, on lines {self.lines[folded]} and {line}",
-                file=self.file,
-                line=line,
-                key=self.column,
-                got=shown(name),
-                hint=f"give {plain(code)} a distinct name; every table, chart and --set names an area by its name",
-            )
-        self.lines[folded] = line
+def _distinct_name_hint(code: str) -> str:
+    return f"give {plain(code)} a distinct name; every table, chart and --set names an area by its name"
 
 
 def _parse_areas(text: str, file: str):
@@ -241,11 +229,11 @@ def _parse_areas(text: str, file: str):
         del columns["parent_name"]
     if columns.get("parent_code") == columns["area_code"]:
         del columns["parent_code"]
-    unique_codes = UniqueCodes(file, columns["area_code"], "remove or correct one of the rows")
-    unique_names = _UniqueNames(file, columns["area_name"])
+    unique_codes = UniqueValues(file, columns["area_code"], "area code")
+    unique_names = _unique_names(file, columns["area_name"])
     for line, row in table:
         code = area_code(row, columns["area_code"], file, line)
-        unique_codes.add(code, line)
+        unique_codes.add(code, line, "remove or correct one of the rows")
         people = whole_number(
             row[columns["population"]],
             file,
@@ -256,7 +244,7 @@ def _parse_areas(text: str, file: str):
             "population is usual residents, e.g. 132752 (no area in England and Wales has 20 million)",
         )
         name = one_line((row.get(columns["area_name"]) or code).strip(), file, line, columns["area_name"], "area name")
-        unique_names.add(name, code, line)
+        unique_names.add(name, line, _distinct_name_hint(code))
         codes.append(code)
         names.append(name)
         parent = (_cell(row, columns.get("parent_code")) or "force").strip()

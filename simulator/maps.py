@@ -13,7 +13,7 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from .datafiles import SourceFile, Table, UniqueCodes, area_code, columns_of, plain, plural, read_text, sha256_text, shown, whole_number
+from .datafiles import SourceFile, Table, UniqueValues, area_code, columns_of, plain, plural, read_text, sha256_text, shown, whole_number
 from .errors import DataError
 from .schema import DataSource
 
@@ -66,7 +66,7 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
     columns = columns_of(table.header, {"area_code": CODE_COLUMNS, "row": ("row",), "column": ("column", "col")}, {}, file)
     places: dict[str, tuple[int, int]] = {}
     taken: dict[tuple[int, int], str] = {}
-    unique_codes = UniqueCodes(file, columns["area_code"], "give each area one row")
+    unique_codes = UniqueValues(file, columns["area_code"], "area code")
     rows = 0
     for line, row in table:
         rows += 1
@@ -85,7 +85,7 @@ def _parse_tiles(text: str, file: str, codes: tuple[str, ...]) -> tuple[AreaMap,
             )
             for axis in ("row", "column")
         )
-        unique_codes.add(code, line)
+        unique_codes.add(code, line, "give each area one row")
         if place in taken:
             raise DataError(
                 "two areas share a tile",

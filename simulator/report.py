@@ -51,6 +51,7 @@ RUN_ENTRIES = frozenset(
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
 LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
+LEGACY_IMPORT_KEYS = frozenset({"rows_read", "rows_aggregated", "files"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Cell openings a spreadsheet may run as a formula (OWASP's CSV injection list)."""
 
@@ -368,11 +369,7 @@ def write_import(counts: StreetCounts, out: str | Path) -> tuple[Path, Path]:
 
 
 def _is_import_report(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and (data.get("written_by") == WRITER or {"rows_read", "rows_aggregated", "files"} <= set(data))
+    return _is_marked(path, LEGACY_IMPORT_KEYS)
 
 
 def _stage_file(path: Path, key: str, write: Callable[[Path], None]) -> Path:

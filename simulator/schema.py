@@ -121,6 +121,11 @@ class DataSource:
         "",
         "GeoJSON of area boundaries for a real map, features matched to areas by a property holding the area code; replaces the tile map; empty for none",
     )
+    history: str = spec(
+        "",
+        "CSV of monthly counts (area code, crime type, month, count) the forecast is fitted to, gaps allowed; "
+        "`embedded:` names a shipped file; empty fits the data period's own months",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,10 +165,15 @@ class DemandSettings:
     )
     draws: int = spec(
         1000,
-        "Monte Carlo draws of demand used to put an interval on harm averted",
+        "Monte Carlo draws: each samples every uncertain input and re-runs eligibility and the allocation",
         minimum=10,
         maximum=100_000,
         why_maximum="more than 100,000 draws adds no precision worth the memory (draws × areas × crime types numbers)",
+    )
+    rate_estimator: Literal["observed", "shrunk"] = spec(
+        "observed",
+        "rates the eligibility rules compare: `observed` (records ÷ residents) or `shrunk` "
+        "(empirical-Bayes Poisson-gamma, pulled toward the parent district's rate; for small areas)",
     )
 
 
@@ -304,6 +314,11 @@ class AllocatorSettings:
 
     solver: Literal["highs", "cbc", "greedy"] = spec(
         "highs", "`highs` (default), `cbc` (cross-check) or `greedy` (exact for budget and grant caps only)"
+    )
+    objective: Literal["point", "expected", "cvar"] = spec(
+        "point",
+        "the plan chosen: `point` (most harm averted at the point estimates), `expected` (most on average over the "
+        "Monte Carlo draws) or `cvar` (the best mean over the worst draws, uncertainty.tail_share of them)",
     )
     segments: int = spec(
         48,

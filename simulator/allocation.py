@@ -115,6 +115,12 @@ class AllocationRequest:
         return self.max_areas > 0 or self.minimum_grant_gbp > 0
 
     @property
+    def funds_every_fundable_bid(self) -> bool:
+        """True when no rule stops every fundable bid taking part (no minimum grant, no binding bid limit):
+        then water-filling the exact curves over all of them is the exact optimum, with no funded set to choose."""
+        return self.minimum_grant_gbp <= 0 and (not self.max_areas or int(self.fundable_bids().sum()) <= self.max_areas)
+
+    @property
     def curve_span_gbp(self) -> float:
         """The stretch of each curve the chords cover: the most one bid can receive (at least £1)."""
         return max(min(self.spendable_gbp, self.max_grant_gbp), 1.0)
@@ -256,6 +262,37 @@ def allocate(request: AllocationRequest, solver: str = "highs", incumbents: Sequ
     return result
 
 
+def best_amounts(request: AllocationRequest, solver: str = "highs", incumbents: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """£ per area × intervention of the best split, without the explanation `allocate` adds.
+
+    Where every fundable bid may be funded the exact water-filling alone is the optimum, so no
+    LP is built (a Monte Carlo re-solves it per draw in about a millisecond); otherwise the
+    funded set is chosen by `allocate`.
+    """
+    if request.nothing_fundable():
+        return np.zeros(request.curves.targeted_harm.values.shape)
+    if request.funds_every_fundable_bid:
+        return _polish(request, request.fundable_bids(), ())[0]
+    return allocate(request, solver, incumbents).amounts.values
+
+
+def plan_allocation(request: AllocationRequest, amounts: np.ndarray, solver: str, objective_days: float, seconds: float) -> Allocation:
+    """An `Allocation` for a plan chosen on the Monte Carlo draws (the expected or CVaR plan), checked
+    against the same constraints; it has no single budget shadow price, so that is None."""
+    result = _result(
+        request,
+        np.asarray(amounts, dtype=float),
+        objective_days,
+        SolveStatus.OPTIMAL,
+        solver,
+        None,
+        _binding(request, amounts, None),
+        seconds,
+    )
+    check_allocation(request, result)
+    return result
+
+
 def _check_solver(request: AllocationRequest, solver: str) -> None:
     """Refuse an unknown or missing solver, and the greedy where it is not exact."""
     if solver == "greedy":
@@ -306,7 +343,7 @@ def _candidate_bid_sets(request: AllocationRequest, funded_by_chords: np.ndarray
     allow that many bids.
     """
     fundable = request.fundable_bids()
-    if request.minimum_grant_gbp <= 0 and (not request.max_areas or fundable.sum() <= request.max_areas):
+    if request.funds_every_fundable_bid:
         return [fundable]
     most = request.max_areas or request.bid_count
     if request.minimum_grant_gbp > 0:
@@ -565,8 +602,11 @@ def _status(text: str) -> SolveStatus:
     }.get(text, SolveStatus.UNDEFINED)
 
 
-def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> tuple[str, ...]:
-    """The constraints the solution presses against, in words (the first says why when nothing is allocated)."""
+def _binding(request: AllocationRequest, amounts: np.ndarray, price: float | None) -> tuple[str, ...]:
+    """The constraints the solution presses against, in words (the first says why when nothing is allocated).
+
+    `price` is the water level (days per £); None for a plan chosen on the Monte Carlo draws, whose
+    marginal value is not one number at the point estimates."""
     excluded = int(np.count_nonzero(~request.eligible))
     eligibility = [f"eligibility: {excluded} ineligible area(s) receive £0"] if excluded else []
     nothing = request.nothing_fundable()
@@ -593,11 +633,13 @@ def _binding(request: AllocationRequest, amounts: np.ndarray, price: float) -> t
             f"{request.match_funding_rate:.0%} limits the grant to {_gbp(request.spendable_gbp)}; each extra "
             f"£1,000 of grant it allowed would avert about {price * 1000:.2f} more harm days"
         )
-    elif spent and all_capped and price <= 0:
+    elif spent and all_capped and (price or 0.0) <= 0:
         notes.append(
             f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
             f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing"
         )
+    elif spent and price is None:
+        notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated")
     elif spent:
         notes.append(
             f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about {price * 1000:.2f} more harm days"

@@ -17,7 +17,7 @@ from typing import Literal
 
 from .validation import COMMAND_LINE, Origin, blame, build, problem, range_text, spec
 
-__all__ = ["COMMAND_LINE", "CRIME_TYPES", "THRESHOLD_RANGES", "build", "spec"]
+__all__ = ["COMMAND_LINE", "CRIME_TYPES", "THRESHOLD_RANGES", "UNCERTAIN_SOURCES", "build", "spec"]
 
 CRIME_TYPES: tuple[str, ...] = (
     "Anti-social behaviour",
@@ -343,6 +343,233 @@ class AllocatorSettings:
     )
 
 
+UNCERTAIN_SOURCES: tuple[str, ...] = ("counts", "forecast", "effects", "cost_scales", "harm_weights")
+"""The inputs a Monte Carlo draw may vary; `uncertainty.SOURCE_DESCRIPTIONS` words each one."""
+
+MOST_MULTIPLE = 10.0
+MOST_MULTIPLE_WHY = "a multiple of 10 on an effect or a cost is beyond any range an evaluation or a costing supports"
+MOST_DAYS = 36_500.0
+MOST_DAYS_WHY = "36,500 days (100 years) per record is above any CCHI weight"
+FRACTION_WHY = "a fraction: 0.35 means 35 %"
+LEVEL_WHY = "a coverage of 1 would need an infinite interval"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EffectRange:
+    """The range of an effect without a published interval, as multiples of its max_reduction: triangular(low × r, r, high × r)."""
+
+    low: float = spec(
+        doc="the least effect, as a multiple of max_reduction (0 = no effect)",
+        minimum=0.0,
+        maximum=1.0,
+        why_maximum="the range must hold the stated effect (1)",
+    )
+    high: float = spec(
+        doc="the greatest effect, as a multiple of max_reduction (draws are cut at a 100 % reduction)",
+        minimum=1.0,
+        maximum=MOST_MULTIPLE,
+        why_maximum=MOST_MULTIPLE_WHY,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EffectRanges:
+    """The effect range that follows each confidence label, for interventions with no published interval."""
+
+    high: EffectRange = spec(EffectRange(low=0.75, high=1.25), "range for effects labelled `high`")
+    medium: EffectRange = spec(EffectRange(low=0.5, high=1.5), "range for effects labelled `medium`")
+    low: EffectRange = spec(EffectRange(low=0.25, high=1.75), "range for effects labelled `low`")
+    assumption: EffectRange = spec(EffectRange(low=0.0, high=2.0), "range for effects labelled `assumption`")
+    source: str = spec("assumption: the range widens as the confidence label falls", "why the ranges are as wide as they are")
+
+    def of(self, confidence: str) -> EffectRange:
+        """The range for one confidence label."""
+        return getattr(self, confidence)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishedEffect:
+    """A published interval for one intervention's effect, drawn from a two-piece normal with its mode at max_reduction."""
+
+    low: float = spec(doc="the interval's lower end, as a fractional reduction", minimum=0.0, maximum=1.0, why_maximum=FRACTION_WHY)
+    high: float = spec(doc="the interval's upper end, as a fractional reduction", minimum=0.0, maximum=1.0, why_maximum=FRACTION_WHY)
+    level: float = spec(
+        0.95,
+        "the interval's coverage (0.95 for a 95 % confidence interval)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=0.999,
+        why_maximum=LEVEL_WHY,
+    )
+    source: str = spec(doc="the publication, and how its figure was turned into a reduction (e.g. reduction = 1 − 1/OR)")
+
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """The interval's ends are in order."""
+        if self.low >= self.high:
+            keys = [prefix + "low", prefix + "high"]
+            problem(
+                problems,
+                origin,
+                prefix + "low",
+                "is not below high",
+                file=blame(origin, keys),
+                got=self.low,
+                expected=f"a lower end below high ({self.high:g})",
+                hint="give the interval as low = smaller reduction, high = larger reduction",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostScaleSettings:
+    """The spread of the multiplier on every cost scale: lognormal with a median and a central range, drawn per intervention."""
+
+    median: float = spec(
+        1.0,
+        "the multiplier's median (1 = the catalogue's cost scales)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=MOST_MULTIPLE,
+        why_maximum=MOST_MULTIPLE_WHY,
+    )
+    low: float = spec(
+        0.5,
+        "the multiplier's lower percentile at `level` (0.5 = half the cost)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=MOST_MULTIPLE,
+        why_maximum=MOST_MULTIPLE_WHY,
+    )
+    high: float = spec(
+        2.0,
+        "the multiplier's upper percentile at `level` (2 = twice the cost)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=MOST_MULTIPLE,
+        why_maximum=MOST_MULTIPLE_WHY,
+    )
+    level: float = spec(
+        0.9,
+        "the coverage of low to high (0.9 = 5th to 95th percentile)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=0.999,
+        why_maximum=LEVEL_WHY,
+    )
+    source: str = spec("planning assumption: no current unit costs were found", "where the spread comes from")
+
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """The median lies strictly between the range's ends."""
+        if self.low < self.median < self.high:
+            return
+        keys = [prefix + "low", prefix + "median", prefix + "high"]
+        problem(
+            problems,
+            origin,
+            prefix + "median",
+            "is not between low and high",
+            file=blame(origin, keys),
+            got=self.median,
+            expected=f"low ({self.low:g}) < median < high ({self.high:g})",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HarmSplit:
+    """An assumed share behind a derived harm weight: weight = set value + (share drawn − share) × of_records × (weight_with − weight_without)."""
+
+    crime_type: Literal[CRIME_TYPES] = spec(doc="the police.uk category whose weight rests on the share")
+    share: float = spec(doc="the share the shipped weight assumes", minimum=0.0, maximum=1.0, why_maximum=FRACTION_WHY)
+    low: float = spec(doc="the least plausible share", minimum=0.0, maximum=1.0, why_maximum=FRACTION_WHY)
+    high: float = spec(doc="the greatest plausible share", minimum=0.0, maximum=1.0, why_maximum=FRACTION_WHY)
+    weight_with: float = spec(
+        doc="days per record of the part the share measures (e.g. rape, 2,555)", minimum=0.0, maximum=MOST_DAYS, why_maximum=MOST_DAYS_WHY
+    )
+    weight_without: float = spec(
+        doc="days per record of the rest (e.g. other sexual offences, 182.25)", minimum=0.0, maximum=MOST_DAYS, why_maximum=MOST_DAYS_WHY
+    )
+    of_records: float = spec(
+        1.0,
+        "the fraction of the category's records the share divides (0.09: sexual offences within violence and sexual offences)",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=1.0,
+        why_maximum=FRACTION_WHY,
+    )
+    distribution: Literal["triangular", "uniform"] = spec(
+        "triangular", "`triangular` (low, share, high) or `uniform` (low to high, every share alike)"
+    )
+    label: str = spec("", "the share in words, for charts (e.g. 'rape share of sexual offences')")
+    source: str = spec(doc="where the share and its range come from, or 'assumption' and why")
+
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """The range holds the share: low <= share <= high, low < high."""
+        if self.low <= self.share <= self.high and self.low < self.high:
+            return
+        keys = [prefix + "low", prefix + "share", prefix + "high"]
+        problem(
+            problems,
+            origin,
+            prefix + "share",
+            "is not inside [low, high]" if self.low < self.high else "has a range whose low is not below its high",
+            file=blame(origin, keys),
+            got=self.share,
+            expected=f"low ({self.low:g}) <= share <= high ({self.high:g}), low < high",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class UncertaintySettings:
+    """What varies in the Monte Carlo draws and how: each uncertain input a distribution with its source."""
+
+    sources: tuple[str, ...] = spec(
+        UNCERTAIN_SOURCES,
+        "the inputs that vary between draws, a subset of: " + ", ".join(UNCERTAIN_SOURCES) + "; the others stay at their point values",
+    )
+    marginal_share: float = spec(
+        0.10,
+        "a verdict (eligible, funded) that flips in more than this share of draws is called marginal",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=0.5,
+        why_maximum="above 0.5 the verdict itself flips in most draws",
+    )
+    tail_share: float = spec(
+        0.10,
+        "the worst share of draws that the `cvar` objective and the worst-decile figure average",
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=1.0,
+        why_maximum="a share of the draws: 1 means all of them (the mean)",
+    )
+    effect_ranges: EffectRanges = spec(EffectRanges(), "the range of an effect with no published interval, by its confidence label")
+    effects: dict[str, PublishedEffect] = spec(
+        {}, "published intervals for interventions' effects, keyed by intervention id", key_pattern=INTERVENTION_ID.pattern
+    )
+    cost_scales: CostScaleSettings = spec(CostScaleSettings(), "the spread of the cost-scale multiplier")
+    harm_splits: dict[str, HarmSplit] = spec(
+        {}, "assumed shares behind derived harm weights, keyed by id", key_pattern=INTERVENTION_ID.pattern
+    )
+
+    def varies(self, source: str) -> bool:
+        """Whether one source varies between draws."""
+        return source in self.sources
+
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """Every source named is one the draws know."""
+        for name in self.sources:
+            if name not in UNCERTAIN_SOURCES:
+                close = difflib.get_close_matches(name, UNCERTAIN_SOURCES, n=1)
+                problem(
+                    problems,
+                    origin,
+                    prefix + "sources",
+                    "names an unknown source",
+                    got=name,
+                    expected=", ".join(UNCERTAIN_SOURCES),
+                    hint=f"did you mean '{close[0]}'?" if close else None,
+                )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A fully resolved scenario: everything one run needs besides the data files."""
@@ -362,6 +589,7 @@ class Scenario:
     rounds: dict[str, FundRound] = spec({}, "the fund rounds, keyed by id", key_pattern=ROUND_ID.pattern)
     interventions: dict[str, Intervention] = spec({}, "the intervention catalogue, keyed by id", key_pattern=INTERVENTION_ID.pattern)
     shocks: dict[str, Shock] = spec({}, "what-if changes to demand, keyed by id")
+    uncertainty: UncertaintySettings = spec(UncertaintySettings(), "what varies in the Monte Carlo draws, each with its source")
 
     @property
     def round(self) -> FundRound:
@@ -433,4 +661,36 @@ class Scenario:
                     got=round(total, 3),
                     expected="a sum <= 1",
                     hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention",
+                )
+        self._check_published_effects(origin, problems)
+
+    def _check_published_effects(self, origin: Origin, problems: list) -> None:
+        """Each published interval names an intervention of the catalogue and holds its max_reduction strictly inside."""
+        for item_id, effect in self.uncertainty.effects.items():
+            key = f"uncertainty.effects.{item_id}"
+            if item_id not in self.interventions:
+                close = difflib.get_close_matches(item_id, list(self.interventions), n=1)
+                problem(
+                    problems,
+                    origin,
+                    key,
+                    "names an unknown intervention",
+                    file=blame(origin, [key, "interventions"]),
+                    got=item_id,
+                    expected=", ".join(self.interventions),
+                    hint=f"did you mean '{close[0]}'?" if close else "key the interval by an id under [interventions]",
+                )
+                continue
+            reduction = self.interventions[item_id].max_reduction
+            if not effect.low < reduction < effect.high:
+                reduction_key = f"interventions.{item_id}.max_reduction"
+                problem(
+                    problems,
+                    origin,
+                    reduction_key,
+                    f"lies outside its published interval {key}",
+                    file=blame(origin, [reduction_key, key + ".low", key + ".high"]),
+                    got=reduction,
+                    expected=f"a reduction strictly between low ({effect.low:g}) and high ({effect.high:g})",
+                    hint="the interval's two-piece normal has its mode at max_reduction: set max_reduction to the published point estimate",
                 )

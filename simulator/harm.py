@@ -17,9 +17,13 @@ import numpy as np
 
 from .arrays import Labelled
 from .errors import InternalError
-from .schema import CRIME_TYPES, HarmSettings
+from .schema import CRIME_TYPES, HarmSettings, HarmSplit
 
 WEIGHTS_FILE = "harm_weights.csv"
+OVERRIDE_SOURCE = "scenario"
+"""The source a weight set by `harm.overrides` carries: the scenario's own number, not the table's."""
+SPLIT_WEIGHT_SET = "cchi"
+"""The weight set whose derived weights the assumed splits (`uncertainty.harm_splits`) describe."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,15 @@ class HarmWeights:
         """The weight of one crime type, in days per record."""
         return self.weights.get(crime_type=crime_type)
 
+    @property
+    def weight_set(self) -> str:
+        """The shipped set the weights come from (`cchi` or `count`), without the note on overrides."""
+        return self.name.split(" (")[0]
+
+    def overridden(self, crime_type: str) -> bool:
+        """Whether the scenario replaced this crime type's weight (harm.overrides)."""
+        return self.notes[CRIME_TYPES.index(crime_type)].source == OVERRIDE_SOURCE
+
 
 def harm_weights(settings: HarmSettings) -> HarmWeights:
     """The named weight set from the shipped table, with the scenario's overrides applied."""
@@ -83,7 +96,7 @@ def harm_weights(settings: HarmSettings) -> HarmWeights:
             "assumption",
             True,
             f"set by the scenario (harm.overrides), replacing {notes[crime_type].weight_days:g}",
-            "scenario",
+            OVERRIDE_SOURCE,
         )
     ordered = tuple(notes[crime_type] for crime_type in CRIME_TYPES)
     values = np.array([note.weight_days for note in ordered])
@@ -99,3 +112,20 @@ def harm(counts: Labelled, weights: HarmWeights) -> Labelled:
     shape = [1] * counts.values.ndim
     shape[axis] = -1
     return counts.with_values(counts.values * weights.weights.values.reshape(shape), name="harm", unit="days")
+
+
+def split_applies(weights: HarmWeights, split: HarmSplit) -> bool:
+    """Whether an assumed split moves a weight: only a CCHI weight the scenario has not overridden rests on it."""
+    return weights.weight_set == SPLIT_WEIGHT_SET and not weights.overridden(split.crime_type)
+
+
+def weight_at_share(weights: HarmWeights, split: HarmSplit, share: float | np.ndarray) -> float | np.ndarray:
+    """The split's crime-type weight had its share been `share`: the shipped value plus the change the share makes.
+
+    weight = w + (share − split.share) × of_records × (weight_with − weight_without); at the split's own share it
+    is the shipped value exactly, so a rounded table value (160.6 days) is kept, not recomputed.
+    """
+    base = weights.of(split.crime_type)
+    if not split_applies(weights, split):
+        return np.full(np.shape(share), base) if isinstance(share, np.ndarray) else base
+    return base + (share - split.share) * split.of_records * (split.weight_with - split.weight_without)

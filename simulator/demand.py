@@ -12,125 +12,51 @@ import difflib
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from .arrays import Labelled
 from .errors import ConfigError
+from .forecast import (
+    LEVEL_METHOD,
+    MAX_TREND_FACTOR,
+    MIN_TREND_MONTHS,
+    Forecast,
+    fit_forecast,
+    forecast_from_history,
+    months_after,
+    negative_binomial,
+)
 from .harm import HarmWeights, harm, harm_weights
-from .inputs import Areas
+from .inputs import Areas, month_range
 from .schema import CRIME_TYPES, DemandSettings, HarmSettings, Shock
 
+__all__ = [
+    "FORECAST_METHOD",
+    "MAX_TREND_FACTOR",
+    "MIN_TREND_MONTHS",
+    "TOP_FRACTIONS",
+    "Concentration",
+    "Demand",
+    "DemandDraws",
+    "Forecast",
+    "ParentConcentration",
+    "apply_shocks",
+    "build_demand",
+    "concentration",
+    "draw_demand",
+    "draw_harm",
+    "forecast_from_history",
+]
+
 TOP_FRACTIONS = (0.1, 0.2, 0.5)
-FORECAST_METHOD = (
-    "last period's level: annualised records × horizon ÷ 12, with a Poisson interval "
-    "(annual totals only, so no trend or seasonality is fitted; Poisson understates year-to-year variation)"
-)
-MIN_TREND_MONTHS = 24
-MAX_TREND_FACTOR = 2.0
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """How records over the horizon are forecast: the method, its months, and per crime type the
-    factor on last period's level and the dispersion (variance ÷ mean) of the counts."""
-
-    method: str
-    description: str
-    months: tuple[str, ...]
-    factors: np.ndarray
-    dispersion: np.ndarray
-
-    def as_dict(self) -> dict:
-        """The forecast for the manifest."""
-        return {
-            "method": self.method,
-            "description": self.description,
-            "months_used": list(self.months),
-            "factor_on_level": {crime: round(float(f), 4) for crime, f in zip(CRIME_TYPES, self.factors)},
-            "dispersion": {crime: round(float(d), 4) for crime, d in zip(CRIME_TYPES, self.dispersion)},
-        }
-
-
-def forecast_from_history(monthly: Labelled | None, horizon_months: int) -> Forecast:
-    """Fit each crime type's force-wide monthly counts and say how far the horizon departs from last period's level.
-
-    With MIN_TREND_MONTHS (two years) or more: a Poisson log-linear trend with month-of-year
-    effects, fitted by iteratively reweighted least squares. With less, a trend cannot be told
-    apart from the seasons (Kent's Jun 2025 - May 2026 months alone fit violence at ×0.84, which is
-    the fall from the summer peak, not a trend), so last period's level stands.
-    The forecast total over the horizon, divided by last period's level, scales every area's
-    level forecast for that crime type (capped at ×MAX_TREND_FACTOR either way, so a series
-    cannot extrapolate wildly); the Pearson dispersion widens the interval where counts vary
-    more than Poisson.
-    """
-    ones = np.ones(len(CRIME_TYPES))
-    if monthly is None or monthly.values.shape[2] < MIN_TREND_MONTHS:
-        months = monthly.labels("month") if monthly is not None else ()
-        why = (
-            (
-                f" ({len(months)} months of history: a trend and month-of-year effects need {MIN_TREND_MONTHS}, "
-                "as a shorter series cannot tell a trend from the seasons)"
-            )
-            if months
-            else ""
-        )
-        return Forecast("level", FORECAST_METHOD + why, months, ones, ones)
-    months = monthly.labels("month")
-    series = monthly.values.sum(axis=0)
-    count = series.shape[1]
-    seasonal = True
-    calendar = np.array([int(month[5:]) - 1 for month in months])
-    future = (calendar[-1] + 1 + np.arange(horizon_months)) % 12
-    time = np.arange(count) - (count - 1) / 2.0
-    ahead = np.arange(count, count + horizon_months) - (count - 1) / 2.0
-    design, design_ahead = _design(time, calendar, seasonal), _design(ahead, future, seasonal)
-    factors, dispersion = ones.copy(), ones.copy()
-    for c in range(len(CRIME_TYPES)):
-        counts = series[c]
-        if counts.sum() <= 0:
-            continue
-        coefficients = _poisson_fit(design, counts)
-        fitted = np.exp(design @ coefficients)
-        level = counts.sum() * horizon_months / count
-        factors[c] = np.clip(np.exp(design_ahead @ coefficients).sum() / level, 1.0 / MAX_TREND_FACTOR, MAX_TREND_FACTOR)
-        freedom = count - design.shape[1]
-        if freedom > 0:
-            dispersion[c] = max(1.0, float(((counts - fitted) ** 2 / fitted).sum() / freedom))
-    method = "trend and month of year"
-    description = (
-        f"Poisson log-linear {method} fitted to each crime type's force-wide monthly records, {months[0]} to {months[-1]} "
-        f"({count} months); the forecast over the next {horizon_months} months ÷ last period's level scales each area's "
-        f"level (capped at ×{MAX_TREND_FACTOR:g} either way); the interval is negative binomial with the fitted dispersion"
-    )
-    return Forecast(method, description, months, factors, dispersion)
-
-
-def _design(time: np.ndarray, calendar: np.ndarray, seasonal: bool) -> np.ndarray:
-    columns = [np.ones(len(time)), time]
-    if seasonal:
-        columns += [(calendar == month).astype(float) for month in range(1, 12)]
-    return np.column_stack(columns)
-
-
-def _poisson_fit(design: np.ndarray, counts: np.ndarray, iterations: int = 50) -> np.ndarray:
-    """Poisson regression coefficients by iteratively reweighted least squares."""
-    coefficients = np.zeros(design.shape[1])
-    coefficients[0] = np.log(max(counts.mean(), 1e-9))
-    for _ in range(iterations):
-        eta = design @ coefficients
-        mean = np.exp(eta)
-        working = eta + (counts - mean) / mean
-        weighted = design * mean[:, None]
-        updated = np.linalg.lstsq(design.T @ weighted, weighted.T @ working, rcond=None)[0]
-        if np.max(np.abs(updated - coefficients)) < 1e-10:
-            return updated
-        coefficients = updated
-    return coefficients
+FORECAST_METHOD = LEVEL_METHOD
+DRAW_SOURCES = frozenset({"counts", "forecast"})
+INTERVAL_SEED = 20_260_601
+"""The interval's draws use one fixed seed, so the same inputs always give the same interval."""
 
 
 @dataclass(frozen=True)
 class Concentration:
-    """How unevenly harm falls across areas."""
+    """How unevenly harm falls across areas: the Lorenz curve (each area one unit, or weighted by its residents) and its Gini."""
 
     area_share: np.ndarray
     harm_share: np.ndarray
@@ -138,8 +64,29 @@ class Concentration:
     ranked_codes: tuple[str, ...]
 
     def top_share(self, fraction: float) -> float:
-        """Share of harm held by the top `fraction` of areas, interpolating along the Lorenz curve."""
+        """Share of harm held by the top `fraction` of areas (of residents, when weighted), interpolating along the Lorenz curve."""
         return float(1.0 - np.interp(1.0 - fraction, self.area_share, self.harm_share))
+
+
+@dataclass(frozen=True)
+class ParentConcentration:
+    """How unevenly harm falls across the small areas of one parent (the LSOAs of a district)."""
+
+    code: str
+    name: str
+    areas: int
+    gini: float
+    top_10_share: float
+
+
+@dataclass(frozen=True)
+class DemandDraws:
+    """Seeded draws of demand: what the data period's records might have been, and the records over the horizon."""
+
+    period_records: (
+        np.ndarray
+    )  # (draws, area, crime type): the data period's records as they might have been, for the rates the rules compare
+    future_records: np.ndarray  # (draws, area, crime type): records over the horizon
 
 
 @dataclass(frozen=True)
@@ -174,25 +121,55 @@ class Demand:
         """Expected harm per area over the horizon, all crime types (days)."""
         return self.harm.sum("crime_type", name="harm")
 
+    @property
+    def concentration_by_population(self) -> Concentration:
+        """Concentration of harm with each area weighted by its residents: areas ranked by harm per head, the x axis the share of residents."""
+        return concentration(self.harm_by_area, self.areas.population)
+
+    def concentration_within_parents(self) -> tuple[ParentConcentration, ...]:
+        """Concentration of harm among the areas of each parent (each area one unit), parents in order of first appearance."""
+        by_area = self.harm_by_area
+        found = []
+        for parent in dict.fromkeys(self.areas.parents):
+            members = tuple(code for code, owner in zip(self.areas.codes, self.areas.parents) if owner == parent)
+            within = concentration(by_area.take("area", members))
+            name = self.areas.parent_name(self.areas.parents.index(parent))
+            found.append(ParentConcentration(parent, name, len(members), within.gini, within.top_share(0.1)))
+        return tuple(found)
+
     def basket_records(self, crime_types: tuple[str, ...]) -> np.ndarray:
         """Annualised records per area summed over a set of crime types."""
         return self.annual_records.take("crime_type", crime_types).values.sum(axis=1)
 
 
 def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSettings, shocks: dict[str, Shock] | None = None) -> Demand:
-    """Apply the scenario's shocks, forecast records over the horizon and weigh them as harm."""
+    """Apply the scenario's shocks, forecast records over the horizon and weigh them as harm.
+
+    The interval is the `interval` share of the predictive draws of each area's records over the horizon
+    (`draw_demand` with every source, `settings.draws` draws, seed INTERVAL_SEED).
+    """
     records, applied = apply_shocks(areas, shocks or {})
     weights = harm_weights(harm_settings)
     population = areas.population.values[:, None]
     annual = records.with_values(records.values * 12.0 / areas.period_months, name="records per year", unit="records per year")
-    forecast = forecast_from_history(areas.monthly, settings.horizon_months)
+    history = areas.history if areas.history is not None else areas.monthly
+    period = month_range(areas.period_start, areas.period_end)
+    forecast = fit_forecast(history, period, months_after(areas.period_end, settings.horizon_months))
     expected = annual.with_values(
         annual.values * settings.horizon_months / 12.0 * forecast.factors[None, :], name="expected records", unit="records"
     )
     tail = (1.0 - settings.interval) / 2.0
-    low, high = _interval(expected.values, forecast.dispersion, tail)
-    lower = expected.with_values(low, name="expected records, lower")
-    upper = expected.with_values(high, name="expected records, upper")
+    future = _draws(
+        records.values,
+        forecast,
+        settings.horizon_months / areas.period_months,
+        np.random.default_rng(INTERVAL_SEED),
+        settings.draws,
+        DRAW_SOURCES,
+    )[1]
+    low, high = np.quantile(future, [tail, 1.0 - tail], axis=0, method="inverted_cdf")
+    lower = expected.with_values(np.minimum(low, expected.values), name="expected records, lower")
+    upper = expected.with_values(np.maximum(high, expected.values), name="expected records, upper")
     harm_days = harm(expected, weights)
     return Demand(
         areas=areas,
@@ -216,16 +193,35 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
     )
 
 
-def _interval(mean: np.ndarray, dispersion: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson quantiles, or negative binomial ones (variance = dispersion × mean) where dispersion > 1."""
-    low, high = stats.poisson.ppf(tail, mean), stats.poisson.ppf(1.0 - tail, mean)
-    extra = np.broadcast_to(dispersion[None, :], mean.shape) > 1.0 + 1e-9
-    if extra.any():
-        phi = np.broadcast_to(dispersion[None, :], mean.shape)[extra]
-        size, probability = mean[extra] / (phi - 1.0), 1.0 / phi
-        low[extra] = stats.nbinom.ppf(tail, size, probability)
-        high[extra] = stats.nbinom.ppf(1.0 - tail, size, probability)
-    return np.nan_to_num(low), np.nan_to_num(high)
+def draw_demand(demand: Demand, generator: np.random.Generator, draws: int, sources: frozenset[str] = DRAW_SOURCES) -> DemandDraws:
+    """Draws of each area × crime type's records over the data period and the horizon.
+
+    "counts" draws each area's rate from its records over the data period (gamma posterior, Jeffreys prior, scaled by
+    the dispersion) and negative binomial counts over the horizon; "forecast" draws the factor on the level (and the
+    dispersion) from the forecast's parameter error. With neither, every draw is the point forecast.
+    """
+    unknown = sorted(set(sources) - DRAW_SOURCES)
+    if unknown:
+        raise ConfigError(
+            "names an unknown source of uncertainty", key="sources", got=", ".join(unknown), expected=", ".join(sorted(DRAW_SOURCES))
+        )
+    forecast = demand.forecast or forecast_from_history(None, demand.horizon_months)
+    period, future = _draws(demand.records.values, forecast, demand.horizon_months / demand.areas.period_months, generator, draws, sources)
+    return DemandDraws(period, future)
+
+
+def _draws(records: np.ndarray, forecast: Forecast, scale: float, generator: np.random.Generator, draws: int, sources: frozenset[str]):
+    """Period and horizon draws (draws, area, crime type) from the period's records, the forecast and the horizon ÷ period length."""
+    factors = forecast.draw(generator, draws, parameter_error="forecast" in sources)
+    dispersion = factors.dispersion[:, None, :]
+    if "counts" in sources:
+        shape = records[None, :, :] / dispersion + 0.5
+        period = dispersion * generator.gamma(shape)
+    else:
+        period = np.broadcast_to(records, (draws, *records.shape)).astype(float)
+    mean = period * scale * factors.factors[:, None, :]
+    future = negative_binomial(generator, mean, np.broadcast_to(dispersion, mean.shape)) if "counts" in sources else mean
+    return period, future
 
 
 def apply_shocks(areas: Areas, shocks: dict[str, Shock]) -> tuple[Labelled, tuple[str, ...]]:
@@ -256,14 +252,17 @@ def apply_shocks(areas: Areas, shocks: dict[str, Shock]) -> tuple[Labelled, tupl
     return areas.counts.with_values(values), tuple(applied)
 
 
-def concentration(harm_by_area: Labelled) -> Concentration:
-    """Lorenz curve and Gini coefficient of harm across areas (each area one unit)."""
+def concentration(harm_by_area: Labelled, population: Labelled | None = None) -> Concentration:
+    """Lorenz curve and Gini coefficient of harm across areas: each area one unit, or weighted by its residents.
+
+    Weighted, the areas are ranked by harm per resident and the curve's x axis is the cumulative share of residents.
+    """
     values = harm_by_area.values
-    order = np.argsort(values, kind="stable")
+    weights = np.ones(len(values)) if population is None else population.take("area", harm_by_area.labels("area")).values
+    order = np.argsort(values / weights, kind="stable")
     ascending = values[order]
     total = ascending.sum()
-    count = len(values)
-    area_share = np.arange(count + 1) / count
+    area_share = np.concatenate([[0.0], np.cumsum(weights[order]) / weights.sum()])
     harm_share = np.concatenate([[0.0], np.cumsum(ascending) / total]) if total > 0 else area_share.copy()
     gini = float(1.0 - np.sum(np.diff(area_share) * (harm_share[1:] + harm_share[:-1])))
     codes = harm_by_area.labels("area")
@@ -272,18 +271,9 @@ def concentration(harm_by_area: Labelled) -> Concentration:
 
 
 def draw_harm(demand: Demand, draws: int, seed: int) -> np.ndarray:
-    """Seeded draws of harm over the horizon, shape (draws, area, crime type): Poisson, or gamma-Poisson
-    (negative binomial) where the fitted dispersion exceeds 1."""
-    generator = np.random.default_rng(seed)
-    mean = demand.expected.values
-    dispersion = demand.forecast.dispersion if demand.forecast is not None else np.ones(mean.shape[1])
-    if np.all(dispersion <= 1.0 + 1e-9):
-        counts = generator.poisson(mean, size=(draws, *mean.shape))
-    else:
-        excess = np.broadcast_to(np.maximum(dispersion - 1.0, 1e-9)[None, :], mean.shape)
-        rates = np.where(excess > 1e-6, generator.gamma(mean / excess, excess, size=(draws, *mean.shape)), mean)
-        counts = generator.poisson(rates)
-    return counts * demand.weights.weights.values[None, None, :]
+    """Seeded draws of harm over the horizon, shape (draws, area, crime type): `draw_demand`'s horizon records × harm weight."""
+    future = draw_demand(demand, np.random.default_rng(seed), draws).future_records
+    return future * demand.weights.weights.values[None, None, :]
 
 
 def _month(text: str) -> str:

@@ -9,6 +9,7 @@ rows are counted in the report, never silently dropped).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,7 @@ COUNT_OPTIONAL = {"period_start": ("period_start",), "period_end": ("period_end"
 # so no area in England and Wales comes near 20 million.
 MAX_COUNT = 10_000_000
 MAX_POPULATION = 20_000_000
+MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Areas:
     parent_names: tuple[str, ...] = ()
     monthly: Labelled | None = None
     population_known: bool = True
+    history: Labelled | None = None
+    """Monthly records (area × crime type × month, only months with rows) the forecast is fitted to: `data.history`,
+    else the counts file's months over the data period, else None (annual totals only)."""
 
     @property
     def level_name(self) -> str:
@@ -132,6 +137,11 @@ def load_areas(source: DataSource) -> Areas:
         population_source = NOMINAL_POPULATION_NOTE
     parsed = _parse_counts(count_text, count_file, codes, source)
     area_map, map_files = load_area_map(source, codes)
+    history, history_files = parsed.monthly, ()
+    if source.history.strip():
+        history_text, history_file = read_text(source.history, "data.history")
+        history, history_source = _parse_history(history_text, history_file, codes, source)
+        history_files = (history_source,)
     return Areas(
         level=source.level,
         codes=codes,
@@ -155,6 +165,7 @@ def load_areas(source: DataSource) -> Areas:
                 parsed.rows_other_areas,
             ),
             *map_files,
+            *history_files,
         ),
         population_source=population_source,
         count_source=parsed.source,
@@ -162,6 +173,7 @@ def load_areas(source: DataSource) -> Areas:
         parent_names=parent_names,
         monthly=parsed.monthly,
         population_known=population_known,
+        history=history,
     )
 
 
@@ -314,29 +326,10 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
                 continue
         code = area_code(row, columns["area_code"], file, line)
         if code not in area_position:
-            if source.other_areas == "count":
-                rows_elsewhere += 1
-                continue
-            raise DataError(
-                "names an area that is not in the area table",
-                file=file,
-                line=line,
-                key=columns["area_code"],
-                got=shown(code),
-                hint='add the area to the area table, remove the row, or set data.other_areas = "count" to count such rows and leave them out',
-            )
-        crime_type = (row.get(columns["crime_type"]) or "").strip()
-        if crime_type not in crime_position:
-            close = difflib.get_close_matches(crime_type, CRIME_TYPES, n=1, cutoff=0.6)
-            raise DataError(
-                "unknown crime type",
-                file=file,
-                line=line,
-                key="crime_type",
-                got=shown(crime_type),
-                expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'",
-                hint=f"did you mean '{close[0]}'?" if close else "spell it as police.uk does",
-            )
+            _check_other_area(source, file, line, columns["area_code"], code)
+            rows_elsewhere += 1
+            continue
+        crime_type = _crime_type(row, columns["crime_type"], file, line)
         if (code, crime_type, month) in seen:
             raise DataError(
                 "area and crime type appear twice in the period" + (" and month" if month else ""),
@@ -395,6 +388,117 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
         else ""
     )
     return _Counts(monthly.sum(axis=2), history, rows_read, rows_used, rows_other, rows_elsewhere, source_text)
+
+
+def _check_other_area(source: DataSource, file: str, line: int, column: str, code: str) -> None:
+    """A row for an area not in the area table is an error unless `data.other_areas` says to count such rows."""
+    if source.other_areas == "count":
+        return
+    raise DataError(
+        "names an area that is not in the area table",
+        file=file,
+        line=line,
+        key=column,
+        got=shown(code),
+        hint='add the area to the area table, remove the row, or set data.other_areas = "count" to count such rows and leave them out',
+    )
+
+
+def _crime_type(row: dict[str, str], column: str, file: str, line: int) -> str:
+    """The row's police.uk crime type, refused with the closest spelling when it is not one of the 14."""
+    crime_type = (row.get(column) or "").strip()
+    if crime_type not in CRIME_TYPES:
+        close = difflib.get_close_matches(crime_type, CRIME_TYPES, n=1, cutoff=0.6)
+        raise DataError(
+            "unknown crime type",
+            file=file,
+            line=line,
+            key="crime_type",
+            got=shown(crime_type),
+            expected="one of the 14 police.uk categories, e.g. 'Violence and sexual offences'",
+            hint=f"did you mean '{close[0]}'?" if close else "spell it as police.uk does",
+        )
+    return crime_type
+
+
+HISTORY_COLUMNS = {**COUNT_COLUMNS, "month": ("month",)}
+
+
+def _parse_history(text: str, file: str, codes: tuple[str, ...], source: DataSource) -> tuple[Labelled, SourceFile]:
+    """Monthly records by area, crime type and month for the forecast; months may have gaps but must cover the data period.
+
+    Rows for areas not in the area table follow `data.other_areas` (counted, or an error), as the counts' rows do.
+    """
+    table = Table(text, file)
+    columns = columns_of(table.header, HISTORY_COLUMNS, {"source": ("source",)}, file)
+    area_position = {code: a for a, code in enumerate(codes)}
+    crime_position = {crime: c for c, crime in enumerate(CRIME_TYPES)}
+    cells: dict[tuple[int, int, str], float] = {}
+    lines: dict[tuple[str, str, str], int] = {}
+    months: set[str] = set()
+    rows_read = rows_elsewhere = 0
+    for line, row in table:
+        rows_read += 1
+        month = (row.get(columns["month"]) or "").strip()
+        if not MONTH_PATTERN.fullmatch(month):
+            raise DataError(
+                "has a month that is not YYYY-MM",
+                file=file,
+                line=line,
+                key=columns["month"],
+                got=shown(month),
+                expected="a month such as 2025-06",
+            )
+        code = area_code(row, columns["area_code"], file, line)
+        if code not in area_position:
+            _check_other_area(source, file, line, columns["area_code"], code)
+            rows_elsewhere += 1
+            continue
+        crime_type = _crime_type(row, columns["crime_type"], file, line)
+        if (code, crime_type, month) in lines:
+            raise DataError(
+                f"area, crime type and month appear twice, on lines {lines[(code, crime_type, month)]} and {line}",
+                file=file,
+                line=line,
+                got=f"{code}, {crime_type}, {month}",
+                hint="sum the rows or remove the duplicate",
+            )
+        lines[(code, crime_type, month)] = line
+        count = whole_number(
+            row[columns["count"]],
+            file,
+            line,
+            columns["count"],
+            0,
+            MAX_COUNT,
+            "a count is the records of one crime type in one area in one month; check for a shifted column",
+        )
+        cells[(area_position[code], crime_position[crime_type], month)] = count
+        months.add(month)
+    if not months:
+        raise DataError(
+            "has no rows for the areas of the area table",
+            file=file,
+            key="data.history",
+            got=f"{rows_read} rows, {rows_elsewhere} for other areas",
+            hint="name a history of the same areas (area code, crime type, month YYYY-MM, count)",
+        )
+    missing = [month for month in month_range(source.period_start, source.period_end) if month not in months]
+    if missing:
+        raise DataError(
+            "does not cover the data period",
+            file=file,
+            key="data.history",
+            got="missing " + ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else ""),
+            hint="add those months to the history, or leave data.history empty to fit the data period's own months",
+        )
+    ordered = tuple(sorted(months))
+    month_position = {month: m for m, month in enumerate(ordered)}
+    values = np.zeros((len(codes), len(CRIME_TYPES), len(ordered)))
+    for (area, crime, month), count in cells.items():
+        values[area, crime, month_position[month]] = count
+    history = Labelled(values, ("area", "crime_type", "month"), (codes, CRIME_TYPES, ordered), "records", "records per month")
+    return history, SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere)
 
 
 def month_range(start: str, end: str) -> tuple[str, ...]:

@@ -502,19 +502,27 @@ class HarmSplit:
     source: str = spec(doc="where the share and its range come from, or 'assumption' and why")
 
     def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
-        """The range holds the share: low <= share <= high, low < high."""
-        if self.low <= self.share <= self.high and self.low < self.high:
-            return
-        keys = [prefix + "low", prefix + "share", prefix + "high"]
-        problem(
-            problems,
-            origin,
-            prefix + "share",
-            "is not inside [low, high]" if self.low < self.high else "has a range whose low is not below its high",
-            file=blame(origin, keys),
-            got=self.share,
-            expected=f"low ({self.low:g}) <= share <= high ({self.high:g}), low < high",
-        )
+        """The range holds the share: low < high, and low <= share <= high."""
+        if self.low >= self.high:
+            problem(
+                problems,
+                origin,
+                prefix + "low",
+                "is not below high",
+                file=blame(origin, [prefix + "low", prefix + "high"]),
+                got=self.low,
+                expected=f"a share below high ({self.high:g})",
+            )
+        elif not self.low <= self.share <= self.high:
+            problem(
+                problems,
+                origin,
+                prefix + "share",
+                "is not inside [low, high]",
+                file=blame(origin, [prefix + "share", prefix + "low", prefix + "high"]),
+                got=self.share,
+                expected=f"low ({self.low:g}) <= share <= high ({self.high:g})",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -687,10 +695,10 @@ class Scenario:
                 problem(
                     problems,
                     origin,
-                    reduction_key,
-                    f"lies outside its published interval {key}",
-                    file=blame(origin, [reduction_key, key + ".low", key + ".high"]),
+                    key,
+                    f"does not hold {reduction_key}",
+                    file=blame(origin, [key + ".low", key + ".high", reduction_key]),
                     got=reduction,
-                    expected=f"a reduction strictly between low ({effect.low:g}) and high ({effect.high:g})",
+                    expected=f"low ({effect.low:g}) < max_reduction < high ({effect.high:g})",
                     hint="the interval's two-piece normal has its mode at max_reduction: set max_reduction to the published point estimate",
                 )

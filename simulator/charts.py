@@ -14,11 +14,15 @@ import numpy as np
 from .eligibility import MANY_AREAS, too_many_to_list
 from .errors import InternalError
 from .experiments import Comparison
+from .figures import FAIL_COLOUR, NEUTRAL, PALETTE, PASS_COLOUR
+from .figures import captioned_figure as _figure
+from .figures import pound_formatter as _pound_formatter
+from .figures import pounds as _pounds
+from .figures import thousands_formatter as _thousands_formatter
 from .maps import AreaMap
 from .result import RunResult
+from .uncertainty_charts import UNCERTAINTY_CHARTS
 
-PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-PASS_COLOUR, FAIL_COLOUR, NEUTRAL = "#1b7837", "#b2182b", "#bdbdbd"
 SCENARIO_PALETTE = ("#4d4d4d", "#2b8cbe", "#e6550d", "#756bb1", "#31a354", "#c51b8a")
 ELIGIBILITY_CLASSES = (("eligible, funded", PASS_COLOUR), ("eligible, not funded", "#a6dba0"), ("not eligible", NEUTRAL))
 MONEY_SHOWN_GBP = 0.5
@@ -109,7 +113,9 @@ def eligibility_rules(result: RunResult):
         axes.scatter(outcome.thresholds[order], positions, marker="|", s=250, color="black", zorder=3)
         axes.set_title("\n".join(textwrap.wrap(outcome.label(), 30)), fontsize=10)
         axes.set_xlabel("\n".join(textwrap.wrap(outcome.unit, 34)))
-    axes_list[0].set_yticks(positions, names[order])
+    verdicts = result.monte_carlo.verdicts
+    labels = [names[i] + (f" (marginal, {verdicts.p_eligible.values[i]:.0%})" if verdicts.marginal[i] else "") for i in order]
+    axes_list[0].set_yticks(positions, labels)
     axes_list[0].set_ylabel("District")
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -125,7 +131,10 @@ def eligibility_rules(result: RunResult):
         fontsize=8,
         frameon=False,
     )
-    figure.suptitle(f"{result.scenario.round.name}: area test (an area must pass {result.eligibility.combine_words})")
+    figure.suptitle(
+        f"{result.scenario.round.name}: area test (an area must pass {result.eligibility.combine_words}); marginal: the verdict "
+        f"flips in more than {verdicts.marginal_share:.0%} of {verdicts.draws:,} draws (the chance of passing in brackets)"
+    )
     return figure
 
 
@@ -214,13 +223,17 @@ def map_eligibility(result: RunResult):
     funded = result.funded()
     classes = np.where(~eligible, 2, np.where(funded, 0, 1))
     colours = [ELIGIBILITY_CLASSES[c][1] for c in classes]
+    verdicts = result.monte_carlo.verdicts
+    marks = [f"marginal {p:.0%}" if marginal else "" for p, marginal in zip(verdicts.p_eligible.values, verdicts.marginal)]
     return area_map_chart(
         result.demand.areas.area_map,
         result.demand.areas.names,
         None,
         result.caption,
-        title=f"{result.scenario.round.name}: who passes the area test",
+        title=f"{result.scenario.round.name}: who passes the area test\n(marginal: the verdict flips in more than "
+        f"{verdicts.marginal_share:.0%} of draws; the chance of passing shown)",
         colours=colours,
+        value_labels=marks if any(marks) else None,
         legend=[ELIGIBILITY_CLASSES[c] for c in sorted(set(classes.tolist()))],
     )
 
@@ -541,6 +554,7 @@ RUN_CHARTS = {
     "allocation_by_district": allocation_by_area,
     "eligibility_rules": eligibility_rules,
     "lorenz_curve": lorenz_curve,
+    **UNCERTAINTY_CHARTS,
 }
 RUN_MAPS = {
     "map_harm_rate": map_harm_rate,
@@ -576,36 +590,3 @@ def comparison_charts(comparison: Comparison) -> dict:
     ):
         charts["comparison_change_map"] = comparison_change_map
     return charts
-
-
-def _figure(result: RunResult | str, height: float, width: float = 9.0, columns: int = 1, share_y: bool = True):
-    from matplotlib.figure import Figure
-
-    caption = result if isinstance(result, str) else result.caption
-    figure = Figure(figsize=(width if columns == 1 else max(width, 3.6 * columns), height), layout="constrained")
-    axes = figure.subplots(1, columns, sharey=share_y) if columns > 1 else figure.subplots()
-    figure.text(0.01, 0.005, "\n".join(textwrap.wrap(caption, int(figure.get_figwidth() * 17))), fontsize=7, color="#555555", va="bottom")
-    figure.get_layout_engine().set(h_pad=0.25)
-    return figure, axes
-
-
-def _pounds(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"£{value / 1e6:.2f}m"
-    if abs(value) >= 1e3:
-        return f"£{value / 1e3:.0f}k"
-    return f"£{value:.0f}"
-
-
-def _pound_formatter(signed: bool = False):
-    from matplotlib.ticker import FuncFormatter
-
-    if signed:
-        return FuncFormatter(lambda value, _: ("+" if value > 0 else "−" if value < 0 else "") + _pounds(abs(value)))
-    return FuncFormatter(lambda value, _: _pounds(value))
-
-
-def _thousands_formatter():
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda value, _: f"{value:,.0f}")

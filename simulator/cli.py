@@ -119,6 +119,11 @@ def cli() -> None:
 )
 @set_option
 @click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option(
+    "--draws",
+    type=int,
+    help="Monte Carlo draws (overrides demand.draws): each samples every uncertain input, re-applies the rules and re-solves the split.",
+)
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
 @click.option(
@@ -131,6 +136,7 @@ def run(
     out: Path | None,
     sets: tuple[str, ...],
     seed: int | None,
+    draws: int | None,
     solver: str | None,
     no_charts: bool,
     accept_changed_inputs: bool,
@@ -140,17 +146,18 @@ def run(
 
     SCENARIO is a scenario .toml file or a previous run's manifest.json; without it, the Kent
     baseline (scenarios/kent-baseline.toml) is run. Writes manifest.json, demand.csv,
-    eligibility.csv, allocation.csv, baselines.csv, summary.json, report.html, report.md and
-    charts/*.png. A rerun of a manifest.json refuses input files whose SHA-256 has changed.
+    eligibility.csv, allocation.csv, baselines.csv, uncertainty.csv, plans.csv, tornado.csv,
+    summary.json, report.html, report.md and charts/*.png. A rerun of a manifest.json refuses
+    input files whose SHA-256 has changed.
     """
     from . import run as run_model
     from .report import check_output_folder, write_run
 
-    loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver), accept_changed_inputs)
+    loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver, draws), accept_changed_inputs)
     folder = out or Path("reports") / loaded.output_name
     check_output_folder(folder, map(Path, loaded.files))
-    with _progress(4, "Running", quiet) as bar:
-        result = run_model(loaded, progress=lambda stage: bar.update(1, stage))
+    with _progress(4 + loaded.scenario.demand.draws, "Running", quiet) as bar:
+        result = run_model(loaded, progress=lambda stage: bar.update(1, stage), draw_progress=bar.update)
         bar.update(1, "writing the run folder")
         folder = write_run(result, folder, charts=not no_charts)
     if quiet:
@@ -168,21 +175,28 @@ def run(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write every area's verdict, reason and rule values to this CSV file.",
 )
+@click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option("--draws", type=int, help="Monte Carlo draws of the records behind the rates (overrides demand.draws).")
 @click.option("--accept-changed-inputs", is_flag=True, help="Check a manifest's scenario even if an input file changed since its run.")
 @debug_option
-def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None, accept_changed_inputs: bool) -> None:
-    """Show which areas pass the scenario's fund round area test, and why.
+def eligibility(
+    scenario: Path | None, sets: tuple[str, ...], csv_path: Path | None, seed: int | None, draws: int | None, accept_changed_inputs: bool
+) -> None:
+    """Show which areas pass the scenario's fund round area test, why, and how sure the verdict is.
 
     SCENARIO is a scenario .toml file or a run's manifest.json; without it, the Kent baseline.
+    Each area's chance of passing comes from the Monte Carlo draws of the records behind the
+    rates (the same draws a run makes); a verdict that flips in more than
+    uncertainty.marginal_share of them is marked marginal.
     """
-    from . import assess_eligibility
+    from . import eligibility_odds
     from .report import write_csv_file
     from .result import eligibility_rows
 
-    loaded = _load(_scenario_path(scenario), sets, accept_changed_inputs)
-    demand, verdict = assess_eligibility(loaded)
+    loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, None, draws), accept_changed_inputs)
+    demand, verdict, odds = eligibility_odds(loaded)
     if csv_path:
-        write_csv_file(csv_path, eligibility_rows(verdict))
+        write_csv_file(csv_path, eligibility_rows(verdict, odds))
     fund_round = loaded.scenario.round
     _echo(
         f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.period_label}): "
@@ -199,8 +213,15 @@ def eligibility(scenario: Path | None, sets: tuple[str, ...], csv_path: Path | N
     else:
         for position, name in enumerate(verdict.names):
             mark = "eligible" if verdict.eligible.values[position] else "not eligible"
-            click.echo(f"  {_fit_name(name, 24):<24} {mark:<12}  {_fit(verdict.short_reason(position), WIDTH - 42)}")
-    click.echo(f"{len(verdict.eligible_codes):,} of {len(verdict.codes):,} areas eligible.")
+            chance = f"{odds.p_eligible.values[position]:.0%}" + (" marginal" if odds.marginal[position] else "")
+            click.echo(f"  {_fit_name(name, 24):<24} {mark:<12} {chance:<13} {_fit(verdict.short_reason(position), WIDTH - 55)}")
+    marginal = int(odds.marginal.sum())
+    click.echo(f"{len(verdict.eligible_codes):,} of {len(verdict.codes):,} areas eligible; {marginal:,} verdict(s) marginal.")
+    _echo(
+        f"  The percentage is the chance of passing over {odds.draws:,} draws of the records behind the rates; "
+        f"marginal: the verdict flips in more than {odds.marginal_share:.0%} of them.",
+        indent="  ",
+    )
     if fund_round.assumptions:
         _echo(f"Note: {fund_round.assumptions}", indent="  ")
     if csv_path:
@@ -265,6 +286,77 @@ def compare(
     for line in comparison.headlines():
         _echo(line, indent="    " if line.startswith("  ") else "  ")
     click.echo(f"Wrote {folder}/")
+
+
+@cli.command(name="forecast-check")
+@scenario_argument
+@set_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (default: reports/forecast-check-<scenario name>). An existing folder is replaced only if this command wrote it.",
+)
+@click.option("--draws", type=click.IntRange(100, 100_000), default=4000, show_default=True, help="Predictive draws per held-out year.")
+@click.option("--seed", type=int, help="Seed for the draws (overrides the scenario's).")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG chart.")
+@click.option("--accept-changed-inputs", is_flag=True, help="Check a manifest's scenario even if an input file changed since its run.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the folder written.")
+@debug_option
+def forecast_check(
+    scenario: Path | None,
+    sets: tuple[str, ...],
+    out: Path | None,
+    draws: int,
+    seed: int | None,
+    no_charts: bool,
+    accept_changed_inputs: bool,
+    quiet: bool,
+) -> None:
+    """Replay the forecast on each past year of the monthly history, and say how often its interval held.
+
+    Each calendar year with data is held out and forecast from every month before it (a year with
+    fewer than 3 months before it is skipped). Per crime type and for all crime types together it
+    reports the error and whether the records fell inside the interval. SCENARIO (default: the
+    Kent baseline) names the history: data.history, or the counts' own months. Writes
+    forecast_check.csv, forecast_summary.csv, summary.json and charts/forecast_check.png.
+    """
+    from . import forecast_check as replay
+    from .report import check_output_folder, write_forecast_check
+
+    loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, None), accept_changed_inputs)
+    folder = out or Path("reports") / f"forecast-check-{loaded.output_name}"
+    check_output_folder(folder, map(Path, loaded.files))
+    areas, check = replay(loaded, draws)
+    caption = f"{areas.force_name}, police.uk street-level records, monthly history · {draws:,} predictive draws per year"
+    inputs = [Path(source.path) for source in areas.sources if not source.path.startswith(("embedded:", "("))]
+    write_forecast_check(check, caption, folder, [*map(Path, loaded.files), *inputs], charts=not no_charts)
+    if quiet:
+        click.echo(str(folder))
+        return
+    _echo(f"Forecast check, {areas.force_name}: each year held out and forecast from the months before it ({check.nominal:.0%} intervals)")
+    for held in check.years:
+        _echo(
+            f"- {held.year}: {len(held.months)} month(s) from {len(held.history_months)} months of history; {held.description}",
+            indent="    ",
+        )
+    for skipped in check.skipped:
+        _echo(f"- {skipped.year}: skipped, {skipped.reason}", indent="    ")
+    click.echo("")
+    header = f"  {'Crime type':<30} {'Years':>5} {'Mean abs error':>15} {'Inside interval':>16}"
+    click.echo(header)
+    click.echo("  " + "-" * (len(header) - 2))
+    for summary in check.summary:
+        error = "-" if summary.mean_abs_error_pct is None else f"{summary.mean_abs_error_pct:.1f} %"
+        click.echo(f"  {_fit(summary.crime_type, 30):<30} {summary.checked:>5} {error:>15} {f'{summary.inside} of {summary.checked}':>16}")
+    click.echo("")
+    _echo(
+        f"{check.coverage:.0%} of the crime-type totals fell inside their nominal {check.nominal:.0%} interval "
+        f"({sum(s.inside for s in check.summary[:-1])} of {sum(s.checked for s in check.summary[:-1])}). "
+        "The interval covers count noise and the fit's parameter error on data that follow the model; a change "
+        "in recording or in crime itself lies outside it.",
+        indent="  ",
+    )
+    click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
 
 
 @cli.group(name="import")
@@ -343,10 +435,12 @@ def _scenario_path(scenario: Path | None) -> Path:
     return DEFAULT_SCENARIO
 
 
-def _extra_sets(sets: tuple[str, ...], seed: int | None, solver: str | None) -> tuple[str, ...]:
+def _extra_sets(sets: tuple[str, ...], seed: int | None, solver: str | None, draws: int | None = None) -> tuple[str, ...]:
     extra = list(sets)
     if seed is not None:
         extra.append(f"seed={seed}")
+    if draws is not None:
+        extra.append(f"demand.draws={draws}")
     if solver is not None:
         extra.append(f'allocation.solver="{solver}"')
     return tuple(extra)
@@ -363,6 +457,7 @@ def _print_run(result, folder: Path) -> None:
     click.echo("-" * len(header))
     amounts, averted = result.area_amounts(), result.area_averted()
     verdict = result.eligibility
+    odds = result.monte_carlo.verdicts
     funded = result.funded()
     order = sorted(range(len(verdict.codes)), key=lambda a: (-amounts[a], verdict.names[a]))
     if result.many_areas:
@@ -372,7 +467,7 @@ def _print_run(result, folder: Path) -> None:
         order = listed[:MANY_AREAS]
     for a in order:
         click.echo(
-            f"{_fit_name(verdict.names[a], 24):<24} {'yes' if verdict.eligible.values[a] else 'no':<8} "
+            f"{_fit_name(verdict.names[a], 24):<24} {_verdict_mark(verdict.eligible.values[a], odds, a):<8} "
             f"{_fit(verdict.short_reason(a), 34):<34} {_pounds(amounts[a]):>11} {averted[a]:>9,.0f} {unit[:7]}"
         )
     if result.many_areas:
@@ -393,8 +488,29 @@ def _print_run(result, folder: Path) -> None:
     )
     _echo(f"  of a £{summary.budget_gbp:,.0f} budget; {per}", indent="  ")
     _echo(
-        f"  {summary.harm_averted_interval_coverage:.0%} interval {low:,.0f} to {high:,.0f} {unit}: the noise of the counts "
-        "around the forecast, allocation held fixed; not the uncertainty of effect sizes, costs or harm weights",
+        f"  {summary.harm_averted_interval_coverage:.0%} interval {low:,.0f} to {high:,.0f} {unit} over {summary.draws:,} draws of "
+        f"{summary.harm_averted_interval_includes}; the plan held fixed",
+        indent="  ",
+    )
+    if odds.marginal.any():
+        _echo(
+            f"  A percentage under Eligible marks a marginal verdict: the chance of passing, shown where the verdict flips in more "
+            f"than {odds.marginal_share:.0%} of draws ({', '.join(summary.marginal_areas[:6])}"
+            f"{f' and {len(summary.marginal_areas) - 6:,} more' if len(summary.marginal_areas) > 6 else ''}).",
+            indent="  ",
+        )
+    click.echo("")
+    click.echo(f"Plans on the same {summary.draws:,} draws (mean; worst {summary.worst_share:.0%} of draws; mean regret):")
+    for row in summary.plans:
+        worst = next(value for key, value in row.items() if key.startswith("harm_averted_worst_"))
+        chosen = "  (chosen)" if row["chosen"] == "true" else ""
+        click.echo(
+            f"  {row['plan']:<10} {row['harm_averted_mean_days']:>10,.0f} {unit}  {worst:>10,.0f} {unit}  "
+            f"{row['mean_regret_days']:>8,.0f} {unit}{chosen}"
+        )
+    _echo(
+        f"  Perfect knowledge of the draw before deciding would avert {summary.perfect_information_days:,.0f} {unit} more on average "
+        "(the expected plan's mean regret).",
         indent="  ",
     )
     click.echo("")
@@ -414,6 +530,12 @@ def _print_run(result, folder: Path) -> None:
     for warning in result.warnings():
         _echo(f"Warning: {warning}", indent="  ")
     click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
+
+
+def _verdict_mark(eligible: bool, odds, position: int) -> str:
+    """'yes' or 'no', with the chance of passing where the verdict is marginal ('yes 54%')."""
+    word = "yes" if eligible else "no"
+    return f"{word} {odds.p_eligible.values[position]:.0%}" if odds.marginal[position] else word
 
 
 def _load(path: Path, sets: tuple[str, ...], accept_changed_inputs: bool):

@@ -106,6 +106,7 @@ def run_document(result: RunResult, folder: str) -> Document:
             _eligibility_section(result),
             _allocation_section(result, summary),
             _baselines_section(result),
+            _uncertainty_section(result, summary),
             _assumptions_section(result),
             _repeat_section(result, folder),
         ),
@@ -139,12 +140,11 @@ def _headline(result: RunResult, summary: Summary) -> Section:
     if summary.allocated_gbp <= 0 and summary.binding_constraints:
         reason = summary.binding_constraints[0]
         blocks.append(f"Nothing is allocated. {reason[0].upper()}{reason[1:]}.")
-    interval_words = (
-        f"The {summary.harm_averted_interval_coverage:.0%} interval ({low:,.0f} to {high:,.0f}) covers only the "
-        "year-to-year noise of the counts around the forecast, with the allocation held fixed; it does not include "
-        "the uncertainty of the effect sizes, the cost scales or the harm weights, which is larger."
+    blocks.append(
+        f"The {summary.harm_averted_interval_coverage:.0%} interval ({low:,.0f} to {high:,.0f}) is the spread of harm averted by "
+        f"this plan over {summary.draws:,} Monte Carlo draws of {summary.harm_averted_interval_includes}, with the plan held fixed "
+        "(see How sure are we?)."
     )
-    blocks.append(interval_words)
     if summary.command_line:
         blocks.append(Bullets(tuple(f"Changed on the command line: {item}" for item in summary.command_line)))
     return Section("Summary", tuple(blocks))
@@ -265,7 +265,19 @@ def _eligibility_section(result: RunResult) -> Section:
     if fund_round.assumptions:
         blocks.append(f"How this file models the round: {fund_round.assumptions}")
     order = np.lexsort((np.array(verdict.names), ~verdict.eligible.values))
-    columns = (Column("area_name", "Area"), Column("eligible", "Eligible", "flag"), Column("reason", "Why"))
+    odds = result.monte_carlo.verdicts
+    columns = (
+        Column("area_name", "Area"),
+        Column("eligible", "Eligible", "flag"),
+        Column("p_eligible", "Chance of passing", "share"),
+        Column("certainty", "Verdict"),
+        Column("reason", "Why"),
+    )
+    blocks.append(
+        f"The chance of passing is the share of {odds.draws:,} draws of the records behind the rates in which the area passes; "
+        f"a verdict that flips in more than {odds.marginal_share:.0%} of them is marked marginal: on the published figures it "
+        f"could have gone the other way. {verdict.describe_rate_estimator()}"
+    )
     many = verdict.many_areas
     if many:
         blocks += [
@@ -284,7 +296,7 @@ def _eligibility_section(result: RunResult) -> Section:
             Table(
                 f"Eligible areas: {len(verdict.eligible_codes):,} of {len(verdict.codes):,}{more}",
                 columns,
-                tuple(_verdict_row(verdict, a) for a in shown),
+                tuple(_verdict_row(verdict, odds, a) for a in shown),
                 "eligibility.csv",
             )
         )
@@ -295,15 +307,21 @@ def _eligibility_section(result: RunResult) -> Section:
             Table(
                 f"Verdicts: {len(verdict.eligible_codes)} of {len(verdict.codes)} eligible",
                 columns,
-                tuple(_verdict_row(verdict, a) for a in order),
+                tuple(_verdict_row(verdict, odds, a) for a in order),
                 "eligibility.csv",
             ),
         ]
     return Section("Who is eligible, and why", tuple(blocks))
 
 
-def _verdict_row(verdict, a: int) -> dict:
-    return {"area_name": verdict.names[a], "eligible": bool(verdict.eligible.values[a]), "reason": verdict.reasons[a]}
+def _verdict_row(verdict, odds, a: int) -> dict:
+    return {
+        "area_name": verdict.names[a],
+        "eligible": bool(verdict.eligible.values[a]),
+        "p_eligible": float(odds.p_eligible.values[a]),
+        "certainty": "marginal" if odds.marginal[a] else "clear",
+        "reason": verdict.reasons[a],
+    }
 
 
 def _eligibility_by_parent(result: RunResult) -> Table:
@@ -412,6 +430,83 @@ def _baselines_section(result: RunResult) -> Section:
             ),
         ),
     )
+
+
+def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
+    """How sure the run is: what the draws include, the three plans on the same draws, each area's odds, and the tornado."""
+    carlo = result.monte_carlo
+    unit = result.demand.weights.short_unit
+    tail = f"{carlo.tail_share:.0%}"
+    plan_columns = (
+        Column("description", "Plan"),
+        Column("allocated_gbp", "Allocated", "gbp"),
+        Column("areas_funded", "Areas funded", "days"),
+        Column("harm_averted_mean_days", f"Mean ({unit})", "days"),
+        Column(next(key for key in summary.plans[0] if key.startswith("harm_averted_worst_")), f"Mean of worst {tail}", "days"),
+        Column("harm_averted_p5_days", "5 %", "days"),
+        Column("harm_averted_p95_days", "95 %", "days"),
+        Column("mean_regret_days", "Mean regret", "days"),
+    )
+    chosen = next(plan for plan in carlo.plans if plan.objective == carlo.chosen)
+    blocks: list[Block] = [
+        f"Each of {carlo.draws:,} draws (seed {carlo.seed}) samples {carlo.includes}. In every draw the round's rules are "
+        "applied again to the records as they might have been, and the best split is solved again. A plan is fixed before "
+        "the uncertainty resolves, so each plan below is scored on every draw: its mean, the mean of its worst "
+        f"{tail} of draws, and its regret (what the draw's own best split, under the published verdicts, would have averted "
+        "beyond it).",
+        f"The plan reported is the {chosen.label}. Perfect knowledge of each draw before deciding would avert "
+        f"{carlo.perfect_information_days:,.0f} {unit} more on average: the expected value of perfect information, and the "
+        "most that better evidence on effects, costs and demand could be worth in harm averted.",
+        Chart("uncertainty_plans", "Harm averted over the draws by the three plans; the chosen plan's box is darker."),
+        Table("The three plans on the same draws", plan_columns, tuple(result.plan_rows()), "plans.csv"),
+    ]
+    if summary.marginal_areas:
+        names = ", ".join(summary.marginal_areas[:MANY_AREAS])
+        more = f" and {len(summary.marginal_areas) - MANY_AREAS:,} more" if len(summary.marginal_areas) > MANY_AREAS else ""
+        blocks.append(f"Marginal verdicts (flip in more than {carlo.verdicts.marginal_share:.0%} of draws): {names}{more}.")
+    else:
+        blocks.append(f"No verdict flips in more than {carlo.verdicts.marginal_share:.0%} of draws.")
+    rows = sorted(result.uncertainty_rows(), key=lambda row: -row["plan_amount_gbp"])
+    blocks += [
+        Chart("uncertainty_by_area", "Each area's chance of passing and of being funded, and the range of its best amount."),
+        Table(
+            "Odds and ranges per area"
+            + (f" (the {TOP_ROWS} largest grants; every area in uncertainty.csv)" if len(rows) > TOP_ROWS else ""),
+            (
+                Column("area_name", "Area"),
+                Column("p_eligible", "P(eligible)", "share"),
+                Column("p_funded", "P(funded)", "share"),
+                Column("plan_amount_gbp", "Plan", "gbp"),
+                Column("best_amount_p5_gbp", "Best 5 %", "gbp"),
+                Column("best_amount_median_gbp", "Best median", "gbp"),
+                Column("best_amount_p95_gbp", "Best 95 %", "gbp"),
+                Column("plan_harm_averted_p5_days", "Averted 5 %", "days"),
+                Column("plan_harm_averted_p95_days", "Averted 95 %", "days"),
+            ),
+            tuple(rows[:TOP_ROWS]),
+            "uncertainty.csv",
+        ),
+        Chart(
+            "uncertainty_tornado",
+            "Harm averted by the plan with one input at its low and at its high and the rest at their point values; the "
+            "second line of each label is the best amount for the plan's largest grant at the same two values.",
+        ),
+        Table(
+            "Sensitivity: one input at a time",
+            (
+                Column("label", "Input"),
+                Column("low", "Low", "decimal"),
+                Column("high", "High", "decimal"),
+                Column("harm_averted_at_low_days", "Averted at low", "days"),
+                Column("harm_averted_at_high_days", "Averted at high", "days"),
+                Column("top_area_amount_at_low_gbp", "Top area at low", "gbp"),
+                Column("top_area_amount_at_high_gbp", "Top area at high", "gbp"),
+            ),
+            tuple(result.tornado_rows()),
+            "tornado.csv",
+        ),
+    ]
+    return Section("How sure are we?", tuple(blocks))
 
 
 def _assumptions_section(result: RunResult) -> Section:
@@ -581,7 +676,10 @@ def comparison_document(comparison: Comparison, run_folders: dict[str, str]) -> 
                 "Totals",
                 (
                     total_table,
-                    Chart("comparison_harm_averted", "Harm averted per scenario; whiskers show the interval from uncertain demand."),
+                    Chart(
+                        "comparison_harm_averted",
+                        "Harm averted per scenario; whiskers show each run's interval over its Monte Carlo draws (what the draws include is in each run's report).",
+                    ),
                 ),
             ),
             Section(

@@ -1,8 +1,10 @@
-"""One run, stage by stage: inputs → harm → demand → eligibility → baselines → allocation → result.
+"""One run, stage by stage: inputs → harm → demand → eligibility → baselines → allocation → Monte Carlo → result.
 
 This is the only module that knows the order of the stages; apart from what `inputs` reads it
 does no I/O. The baselines come first and never depend on the allocation: their funded bids are
-handed to the allocator as incumbents, a guard against its chord approximation.
+handed to the allocator as incumbents, a guard against its chord approximation. The Monte Carlo
+then draws every uncertain input, re-applies the rules and re-solves the split per draw; where
+`allocation.objective` asks for the expected or the CVaR plan, that plan replaces the point one.
 """
 
 from __future__ import annotations
@@ -14,16 +16,20 @@ from importlib import metadata
 
 import numpy as np
 
-from .allocation import AllocationRequest, allocate
+from .allocation import AllocationRequest, allocate, plan_allocation
 from .baselines import evaluate_baselines
-from .demand import Demand, build_demand, draw_harm
+from .demand import Demand, build_demand
 from .eligibility import Eligibility, assess
-from .inputs import load_areas
+from .errors import ConfigError
+from .forecast import ForecastCheck, check_forecast
+from .inputs import Areas, load_areas
 from .interventions import build_curves
+from .montecarlo import VerdictOdds, simulate, verdict_odds
 from .result import RunResult
 from .scenario import LoadedScenario
 
 Progress = Callable[[str], None]
+DrawProgress = Callable[[int], None]
 
 
 def assess_eligibility(loaded: LoadedScenario) -> tuple[Demand, Eligibility]:
@@ -32,11 +38,36 @@ def assess_eligibility(loaded: LoadedScenario) -> tuple[Demand, Eligibility]:
     areas = load_areas(scenario.data)
     loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
     demand = build_demand(areas, scenario.harm, scenario.demand, scenario.shocks)
-    return demand, assess(demand, scenario.fund_round, scenario.round)
+    return demand, assess(demand, scenario.fund_round, scenario.round, rate_estimator=scenario.demand.rate_estimator)
 
 
-def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
-    """Run the whole model for one resolved scenario."""
+def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, ForecastCheck]:
+    """The scenario's areas, and its forecast replayed on each past calendar year of the monthly history (`data.history`, or
+    the counts' own months)."""
+    scenario = loaded.scenario
+    areas = load_areas(scenario.data)
+    loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
+    history = areas.history if areas.history is not None else areas.monthly
+    if history is None:
+        raise ConfigError(
+            "has no monthly history to check the forecast against",
+            file=loaded.files[0] if loaded.files else None,
+            key="data.history",
+            hint="set data.history to a CSV of monthly counts (e.g. embedded:kent_crime_by_type_monthly.csv), "
+            "or use counts with a month column",
+        )
+    return areas, check_forecast(history, scenario.demand.interval, draws, scenario.seed)
+
+
+def eligibility_odds(loaded: LoadedScenario) -> tuple[Demand, Eligibility, VerdictOdds]:
+    """The round's verdicts and each area's chance of passing over the scenario's Monte Carlo draws (the same draws a run makes)."""
+    demand, eligibility = assess_eligibility(loaded)
+    scenario = loaded.scenario
+    return demand, eligibility, verdict_odds(scenario, demand, eligibility, scenario.demand.draws, scenario.seed)
+
+
+def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None) -> RunResult:
+    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` each finished draw."""
     report = progress or (lambda stage: None)
     scenario = loaded.scenario
     timings = {}
@@ -73,10 +104,16 @@ def run(loaded: LoadedScenario, progress: Progress | None = None) -> RunResult:
     lap("baselines")
     allocation = allocate(request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines])
     lap("allocation")
-    report("scoring uncertainty")
-    interval = averted_interval(demand, curves, allocation.amounts.values, interventions, scenario.seed)
-    lap("uncertainty")
-    return RunResult(loaded, demand, eligibility, curves, request, allocation, baselines, interval, timings, versions())
+    report(f"drawing {scenario.demand.draws:,} worlds")
+    monte_carlo = simulate(
+        scenario, demand, eligibility, curves, request, allocation.amounts.values, scenario.demand.draws, scenario.seed, draw_progress
+    )
+    if scenario.allocation.objective != "point":
+        plan = monte_carlo.plan
+        label = f"{allocation.solver}: {plan.label}, {monte_carlo.draws:,} draws"
+        allocation = plan_allocation(request, plan.amounts, label, plan.mean, monte_carlo.seconds)
+    lap("monte_carlo")
+    return RunResult(loaded, demand, eligibility, curves, request, allocation, baselines, monte_carlo, timings, versions())
 
 
 def bid_clusters(areas, bid_unit: str) -> dict:
@@ -87,17 +124,6 @@ def bid_clusters(areas, bid_unit: str) -> dict:
     index = {parent: b for b, parent in enumerate(parents)}
     names = {parent: areas.parent_name(a) for a, parent in enumerate(areas.parents)}
     return {"bid_of_area": np.array([index[parent] for parent in areas.parents]), "bid_names": tuple(names[parent] for parent in parents)}
-
-
-def averted_interval(demand: Demand, curves, amounts: np.ndarray, interventions: dict, seed: int) -> tuple[float, float]:
-    """Interval of harm averted by a fixed allocation when demand is drawn from its forecast."""
-    draws = draw_harm(demand, demand.draws, seed)
-    crime_index = {crime: i for i, crime in enumerate(demand.harm.labels("crime_type"))}
-    targeted = np.stack([draws[:, :, [crime_index[c] for c in item.crime_types]].sum(axis=2) for item in interventions.values()], axis=2)
-    totals = curves.averted(amounts[None, :, :], targeted).sum(axis=(1, 2))
-    tail = (1.0 - demand.interval) / 2.0
-    low, high = np.quantile(totals, [tail, 1.0 - tail])
-    return float(low), float(high)
 
 
 def versions() -> dict:

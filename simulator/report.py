@@ -1,8 +1,9 @@
 """The only writer: builds a run or comparison folder beside its target and renames it into place when complete.
 
-    <run>/manifest.json demand.csv eligibility.csv allocation.csv baselines.csv summary.json
-          report.html report.md charts/*.png
+    <run>/manifest.json demand.csv eligibility.csv allocation.csv baselines.csv uncertainty.csv
+          plans.csv tornado.csv summary.json report.html report.md charts/*.png
     <comparison>/comparison.csv totals.csv summary.json report.html report.md charts/*.png runs/<scenario>/
+    <forecast check>/forecast_check.csv forecast_summary.csv summary.json charts/forecast_check.png
 
 It never deletes or overwrites what it did not write: an existing folder is replaced only when it
 is one of its own run or comparison folders (every entry one it writes, and a manifest or summary
@@ -29,6 +30,7 @@ from .policeuk import OUTPUT_COLUMNS, StreetCounts
 
 if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs none of them
     from .experiments import Comparison
+    from .forecast import ForecastCheck
     from .result import RunResult
 
 CHART_DPI = 150
@@ -42,12 +44,16 @@ RUN_ENTRIES = frozenset(
         "eligibility.csv",
         "allocation.csv",
         "baselines.csv",
+        "uncertainty.csv",
+        "plans.csv",
+        "tornado.csv",
         "summary.json",
         "report.html",
         "report.md",
         "charts",
     }
 )
+FORECAST_CHECK_ENTRIES = frozenset({"forecast_check.csv", "forecast_summary.csv", "summary.json", "charts"})
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
 LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
@@ -84,6 +90,49 @@ def write_comparison(comparison: Comparison, out: str | Path, charts: bool = Tru
     return target
 
 
+def write_forecast_check(check: ForecastCheck, caption: str, out: str | Path, inputs: Iterable[Path] = (), charts: bool = True) -> Path:
+    """Write the forecast check's folder at `out`: every held-out total, the summary per crime type, and its chart."""
+    target = Path(out)
+    with _staged(target, tuple(inputs)) as staging:
+        write_table(staging / "forecast_check.csv", check.rows())
+        write_table(staging / "forecast_summary.csv", forecast_summary_rows(check))
+        write_json(
+            staging / "summary.json",
+            {
+                "written_by": WRITER,
+                "nominal_coverage": check.nominal,
+                "coverage": round(check.coverage, 4),
+                "draws": check.draws,
+                "seed": check.seed,
+                "years": [
+                    {"year": held.year, "months": list(held.months), "history_months": len(held.history_months), "method": held.description}
+                    for held in check.years
+                ],
+                "skipped": [{"year": skipped.year, "reason": skipped.reason} for skipped in check.skipped],
+            },
+        )
+        if charts:
+            from .uncertainty_charts import forecast_check_chart
+
+            write_charts(check, {"forecast_check": lambda subject: forecast_check_chart(subject, caption)}, staging / "charts")
+    return target
+
+
+def forecast_summary_rows(check: ForecastCheck) -> list[dict]:
+    """One row per crime type (and all crime types): years checked, mean absolute % error, how many fell inside."""
+    return [
+        {
+            "crime_type": summary.crime_type,
+            "years_checked": summary.checked,
+            "mean_abs_error_pct": None if summary.mean_abs_error_pct is None else round(summary.mean_abs_error_pct, 1),
+            "inside_interval": summary.inside,
+            "coverage": round(summary.coverage, 4) if summary.checked else None,
+            "nominal_coverage": check.nominal,
+        }
+        for summary in check.summary
+    ]
+
+
 def run_inputs(result: RunResult) -> tuple[Path, ...]:
     """The files a run read (scenario files and data), which no output may replace."""
     paths = [Path(name) for name in result.loaded.files]
@@ -101,6 +150,9 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
     write_table(folder / "eligibility.csv", result.eligibility_rows())
     write_table(folder / "allocation.csv", result.allocation_rows())
     write_table(folder / "baselines.csv", result.baseline_rows())
+    write_table(folder / "uncertainty.csv", result.uncertainty_rows())
+    write_table(folder / "plans.csv", result.plan_rows())
+    write_table(folder / "tornado.csv", result.tornado_rows())
     write_json(folder / "summary.json", result.summary().as_dict())
     from .document import run_document
 
@@ -136,6 +188,8 @@ def foreign_entries(folder: Path) -> list[str]:
         return []
     if "manifest.json" in entries:
         return _foreign_in(folder, entries, RUN_ENTRIES, "manifest.json", LEGACY_RUN_KEYS, "")
+    if "forecast_check.csv" in entries:
+        return _foreign_in(folder, entries, FORECAST_CHECK_ENTRIES, "summary.json", frozenset(), "")
     if "comparison.csv" in entries:
         found = _foreign_in(folder, entries, COMPARISON_ENTRIES, "summary.json", LEGACY_COMPARISON_KEYS, "")
         runs = folder / "runs"
@@ -161,7 +215,7 @@ def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: st
                 continue
             from .charts import chart_names
 
-            drawn = chart_names()
+            drawn = chart_names() | {"forecast_check"}
             found += [
                 f"{prefix}charts/{item.name}"
                 for item in sorted(path.iterdir())
@@ -177,7 +231,7 @@ def _is_marked(path: Path, legacy_keys: frozenset) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and (data.get("written_by") == WRITER or legacy_keys <= set(data))
+    return isinstance(data, dict) and (data.get("written_by") == WRITER or bool(legacy_keys) and legacy_keys <= set(data))
 
 
 def check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:

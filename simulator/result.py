@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation, AllocationRequest
+from .allocation import Allocation, AllocationRequest, funded_areas
 from .baselines import Baseline
 from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
 from .interventions import Curves
+from .montecarlo import MonteCarlo, VerdictOdds
 from .scenario import LoadedScenario
 from .schema import CRIME_TYPES
 
@@ -55,6 +56,15 @@ class Summary:
     harm_averted_days: float
     harm_averted_interval_days: tuple[float, float]
     harm_averted_interval_coverage: float
+    harm_averted_interval_includes: str
+    draws: int
+    plan: str
+    harm_averted_mean_days: float
+    harm_averted_worst_share_days: float
+    worst_share: float
+    perfect_information_days: float
+    marginal_areas: tuple[str, ...]
+    plans: tuple[dict, ...]
     gbp_per_harm_day_averted: float | None
     expected_harm_days: float
     eligible_areas: int
@@ -84,13 +94,14 @@ class Summary:
         for key in ("gini", "top_shares", "baselines", "command_line", "seed", "shocks"):
             data.pop(key)
         data["harm_averted_interval_days"] = list(self.harm_averted_interval_days)
-        for key in ("eligible_area_names", "funded_areas", "binding_constraints"):
+        for key in ("eligible_area_names", "funded_areas", "binding_constraints", "marginal_areas"):
             data[key] = list(data[key])
         data["concentration"] = {
             "gini": self.gini,
             **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": share for f, share in self.top_shares},
         }
         data["baselines"] = {row["method"]: {k: v for k, v in row.items() if k != "method"} for row in self.baselines}
+        data["plans"] = {row["plan"]: {k: v for k, v in row.items() if k != "plan"} for row in self.plans}
         data["shocks"] = list(self.shocks)
         data["command_line_overrides"] = list(self.command_line)
         data["seed"] = self.seed
@@ -108,7 +119,7 @@ class RunResult:
     request: AllocationRequest
     allocation: Allocation
     baselines: tuple[Baseline, ...]
-    averted_interval: tuple[float, float]
+    monte_carlo: MonteCarlo
     timings: dict
     versions: dict
 
@@ -202,8 +213,78 @@ class RunResult:
         return rows
 
     def eligibility_rows(self) -> list[dict]:
-        """One row per area: verdict, reason, and each rule's value, threshold, margin and result."""
-        return eligibility_rows(self.eligibility)
+        """One row per area: verdict, its odds over the draws, reason, and each rule's value, threshold, margin and result."""
+        return eligibility_rows(self.eligibility, self.monte_carlo.verdicts)
+
+    def uncertainty_rows(self) -> list[dict]:
+        """One row per area: odds of eligibility and funding, and intervals of the best amount and the plan's harm averted."""
+        carlo = self.monte_carlo
+        verdicts = carlo.verdicts
+        names = self.demand.areas.names
+        rows = []
+        for a, code in enumerate(carlo.codes):
+            amount, averted = carlo.amount.values[a], carlo.averted.values[a]
+            rows.append(
+                {
+                    "area_code": code,
+                    "area_name": names[a],
+                    "eligible": "true" if verdicts.point_eligible[a] else "false",
+                    "p_eligible": round(float(verdicts.p_eligible.values[a]), 4),
+                    "marginal": "true" if verdicts.marginal[a] else "false",
+                    "p_funded": round(float(carlo.p_funded.values[a]), 4),
+                    "plan_amount_gbp": money(self.allocation.amounts.values[a].sum()),
+                    "best_amount_p5_gbp": money(amount[0]),
+                    "best_amount_median_gbp": money(amount[1]),
+                    "best_amount_p95_gbp": money(amount[2]),
+                    "plan_harm_averted_p5_days": days(averted[0]),
+                    "plan_harm_averted_median_days": days(averted[1]),
+                    "plan_harm_averted_p95_days": days(averted[2]),
+                }
+            )
+        return rows
+
+    def plan_rows(self) -> list[dict]:
+        """One row per plan (point estimate, expected, CVaR) scored on the same draws."""
+        carlo = self.monte_carlo
+        tail = carlo.tail_share
+        rows = []
+        for plan in carlo.plans:
+            rows.append(
+                {
+                    "plan": plan.objective,
+                    "description": plan.label,
+                    "chosen": "true" if plan.objective == carlo.chosen else "false",
+                    "allocated_gbp": money(plan.amounts.sum()),
+                    "areas_funded": int(np.count_nonzero(funded_areas(plan.amounts))),
+                    "harm_averted_mean_days": days(plan.mean),
+                    f"harm_averted_worst_{tail:.0%}_mean_days".replace("%", "pct"): days(plan.worst_share_mean),
+                    "harm_averted_p5_days": days(plan.quantile(0.05)),
+                    "harm_averted_median_days": days(plan.quantile(0.5)),
+                    "harm_averted_p95_days": days(plan.quantile(0.95)),
+                    "mean_regret_days": days(plan.mean_regret),
+                }
+            )
+        return rows
+
+    def tornado_rows(self) -> list[dict]:
+        """One row per uncertain input: its low and high, and the plan's harm averted and the top area's best amount at each."""
+        carlo = self.monte_carlo
+        top = self.demand.areas.names[self.demand.areas.codes.index(carlo.top_area)]
+        return [
+            {
+                "input": bar.key,
+                "label": bar.label,
+                "low": round(bar.low, 6),
+                "high": round(bar.high, 6),
+                "harm_averted_at_low_days": days(bar.averted_low),
+                "harm_averted_at_high_days": days(bar.averted_high),
+                "swing_days": days(bar.swing),
+                "top_area": top,
+                "top_area_amount_at_low_gbp": money(bar.amount_low),
+                "top_area_amount_at_high_gbp": money(bar.amount_high),
+            }
+            for bar in carlo.tornado
+        ]
 
     def allocation_rows(self) -> list[dict]:
         """One row per area × intervention: £ and harm averted."""
@@ -287,6 +368,7 @@ class RunResult:
         names = dict(zip(demand.areas.codes, demand.areas.names))
         averted = allocation.averted_days
         shadow = allocation.budget_shadow_price
+        carlo = self.monte_carlo
         return Summary(
             scenario=scenario.name,
             title=scenario.title,
@@ -302,8 +384,17 @@ class RunResult:
             allocated_gbp=money(allocation.allocated_gbp),
             unallocated_gbp=money(scenario.budget_gbp - allocation.allocated_gbp),
             harm_averted_days=days(averted),
-            harm_averted_interval_days=(days(self.averted_interval[0]), days(self.averted_interval[1])),
-            harm_averted_interval_coverage=demand.interval,
+            harm_averted_interval_days=(days(carlo.interval[0]), days(carlo.interval[1])),
+            harm_averted_interval_coverage=carlo.coverage,
+            harm_averted_interval_includes=carlo.includes,
+            draws=carlo.draws,
+            plan=carlo.chosen,
+            harm_averted_mean_days=days(carlo.plan.mean),
+            harm_averted_worst_share_days=days(carlo.plan.worst_share_mean),
+            worst_share=carlo.tail_share,
+            perfect_information_days=days(carlo.perfect_information_days),
+            marginal_areas=tuple(names[code] for code, marginal in zip(carlo.codes, carlo.verdicts.marginal) if marginal),
+            plans=tuple(self.plan_rows()),
             gbp_per_harm_day_averted=money(allocation.allocated_gbp / averted) if averted > 0 else None,
             expected_harm_days=days(demand.harm.values.sum()),
             eligible_areas=len(self.eligibility.eligible_codes),
@@ -343,12 +434,18 @@ class RunResult:
             "solver": self.allocation.solver,
             "status": str(self.allocation.status),
             "seed": self.scenario.seed,
+            "monte_carlo": {
+                "draws": self.monte_carlo.draws,
+                "includes": self.monte_carlo.includes,
+                "seconds": round(self.monte_carlo.seconds, 4),
+            },
             "timings_seconds": {key: round(value, 4) for key, value in self.timings.items()},
         }
 
 
-def eligibility_rows(verdict: Eligibility) -> list[dict]:
-    """One row per area: verdict, reason, and each rule's value, threshold, margin and result."""
+def eligibility_rows(verdict: Eligibility, odds: VerdictOdds | None = None) -> list[dict]:
+    """One row per area: verdict, its odds over the Monte Carlo draws (when given), reason, and each rule's value,
+    threshold, margin and result."""
     rows = []
     for a, code in enumerate(verdict.codes):
         row = {
@@ -357,6 +454,9 @@ def eligibility_rows(verdict: Eligibility) -> list[dict]:
             "eligible": "true" if verdict.eligible.values[a] else "false",
             "reason": verdict.reasons[a],
         }
+        if odds is not None:
+            row["p_eligible"] = round(float(odds.p_eligible.values[a]), 4)
+            row["marginal"] = "true" if odds.marginal[a] else "false"
         for outcome in verdict.outcomes:
             row[f"{outcome.rule_id}_value"] = days(outcome.values[a])
             row[f"{outcome.rule_id}_threshold"] = days(outcome.thresholds[a])

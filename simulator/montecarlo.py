@@ -1,0 +1,371 @@
+"""Monte Carlo through the whole pipeline: every uncertain input drawn, the rules re-applied and the split re-solved per draw.
+
+A draw samples the data period's records as they might have been (the rates the rules compare),
+the funding period's records (count noise and the forecast's parameter error), each
+intervention's effect and cost scale, and the splits behind the harm weights, each source from
+its own seeded stream, so switching one source off leaves the others' draws as they were. Per
+draw the round's rules are applied again and the best split is solved again. A plan is chosen
+before the uncertainty resolves, so each plan (the point-estimate plan, the expected and the
+CVaR plan) is scored on every draw's curves; its regret in a draw is what that draw's own best
+split (under the published verdicts, which the fund decides on) would have averted beyond it.
+The mean regret of the expected plan is the expected value of perfect information.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .allocation import AllocationRequest, best_amounts, funded_areas
+from .arrays import Labelled
+from .demand import Demand, draw_demand
+from .eligibility import Eligibility, eligible_in_draws
+from .interventions import CurveDraws, Curves, curve_draws, worst_share_mean
+from .robust import plan_for_draws
+from .schema import Scenario
+from .uncertainty import describe_sources, draw_inputs, one_at_a_time, uncertain_inputs
+
+QUANTILES = (0.05, 0.5, 0.95)
+PLAN_LABELS = {
+    "point": "point-estimate plan",
+    "expected": "expected plan (best mean over the draws)",
+    "cvar": "CVaR plan (best mean of the worst draws)",
+}
+STREAMS = ("demand", "inputs")
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class PlanOnDraws:
+    """One plan scored on every draw: harm averted and regret against each draw's own best split."""
+
+    objective: str
+    amounts: np.ndarray
+    averted: np.ndarray
+    regret: np.ndarray
+    tail_share: float
+
+    @property
+    def label(self) -> str:
+        """The plan in words."""
+        return PLAN_LABELS[self.objective]
+
+    @property
+    def mean(self) -> float:
+        """Mean harm averted over the draws (days)."""
+        return float(self.averted.mean())
+
+    @property
+    def worst_share_mean(self) -> float:
+        """Mean harm averted over the worst `tail_share` of draws (days): the CVaR."""
+        return worst_share_mean(self.averted, self.tail_share)
+
+    def quantile(self, q: float) -> float:
+        """A quantile of harm averted over the draws (days)."""
+        return float(np.quantile(self.averted, q))
+
+    @property
+    def mean_regret(self) -> float:
+        """Mean harm each draw's own best split would have averted beyond this plan (days)."""
+        return float(self.regret.mean())
+
+
+@dataclass(frozen=True)
+class TornadoBar:
+    """Harm averted by the chosen plan, and the top funded area's best amount, with one input at its low and at its high."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    averted_low: float
+    averted_high: float
+    amount_low: float
+    amount_high: float
+
+    @property
+    def swing(self) -> float:
+        """How far harm averted moves between the input's low and high (days)."""
+        return abs(self.averted_high - self.averted_low)
+
+
+@dataclass(frozen=True)
+class VerdictOdds:
+    """How often each area passes the round's test when the records behind the rates are drawn again."""
+
+    draws: int
+    point_eligible: np.ndarray
+    p_eligible: Labelled
+    marginal_share: float
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Area codes, in order."""
+        return self.p_eligible.labels("area")
+
+    @property
+    def flip_share(self) -> np.ndarray:
+        """Per area, the share of draws whose verdict differs from the published one."""
+        p = self.p_eligible.values
+        return np.where(self.point_eligible, 1.0 - p, p)
+
+    @property
+    def marginal(self) -> np.ndarray:
+        """Per area, whether its verdict flips in more than `marginal_share` of draws: a knife-edge verdict."""
+        return self.flip_share > self.marginal_share + 1e-12
+
+    def describe(self, position: int) -> str:
+        """The verdict's odds in words, e.g. 'marginal: eligible in 54 % of draws'."""
+        p = float(self.p_eligible.values[position])
+        words = f"eligible in {p:.0%} of {self.draws:,} draws"
+        return f"marginal: {words}" if self.marginal[position] else words
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Per area the odds of each verdict and of funding, intervals of amount and harm averted; per plan its outcome over the draws."""
+
+    draws: int
+    seed: int
+    coverage: float
+    tail_share: float
+    includes: str
+    verdicts: VerdictOdds
+    p_funded: Labelled
+    amount: Labelled
+    averted: Labelled
+    plans: tuple[PlanOnDraws, ...]
+    chosen: str
+    tornado: tuple[TornadoBar, ...]
+    top_area: str
+    seconds: float
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Area codes, in order."""
+        return self.p_funded.labels("area")
+
+    @property
+    def plan(self) -> PlanOnDraws:
+        """The chosen plan scored on the draws."""
+        return next(plan for plan in self.plans if plan.objective == self.chosen)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The chosen plan's central `coverage` interval of harm averted over the draws (days)."""
+        tail = (1.0 - self.coverage) / 2.0
+        return self.plan.quantile(tail), self.plan.quantile(1.0 - tail)
+
+    @property
+    def perfect_information_days(self) -> float:
+        """The expected value of perfect information: the expected plan's mean regret (days), or the chosen plan's
+        when the expected plan was not solved."""
+        plans = {plan.objective: plan for plan in self.plans}
+        return (plans.get("expected") or self.plan).mean_regret
+
+
+def simulate(
+    scenario: Scenario,
+    demand: Demand,
+    eligibility: Eligibility,
+    curves: Curves,
+    request: AllocationRequest,
+    point_amounts: np.ndarray,
+    draws: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> MonteCarlo:
+    """Draw every uncertain input `draws` times, re-apply the rules and re-solve the split per draw, and score the plans.
+
+    `point_amounts` is the point-estimate plan; the expected and CVaR plans are solved on the same
+    draws, and `allocation.objective` says which of the three is chosen.
+    """
+    started = time.perf_counter()
+    settings = scenario.uncertainty
+    solver = "highs" if scenario.allocation.solver == "greedy" and request.needs_binaries else scenario.allocation.solver
+    interventions = scenario.active_interventions()
+    drawn = draw_world(scenario, demand, draws, seed)
+    world = curve_draws(
+        curves, interventions, drawn.future_records, drawn.inputs.harm_weights, drawn.inputs.max_reduction, drawn.inputs.cost_factor
+    )
+    eligible = _eligible(scenario, demand, drawn)
+    best_own, best_published = _best_per_draw(request, world, eligible, point_amounts, solver, progress)
+    plans = _plans(request, world, point_amounts, settings.tail_share, best_published)
+    chosen = next(plan for plan in plans if plan.objective == scenario.allocation.objective)
+    codes = curves.codes
+    quantile_labels = tuple(f"{q:.0%}" for q in QUANTILES)
+    top = int(np.argmax(chosen.amounts.sum(axis=1)))
+    return MonteCarlo(
+        draws=draws,
+        seed=seed,
+        coverage=scenario.demand.interval,
+        tail_share=settings.tail_share,
+        includes=describe_sources(settings, interventions, demand.weights),
+        verdicts=_odds(eligibility, eligible, settings.marginal_share),
+        p_funded=Labelled(funded_share(best_own), ("area",), (codes,), "P(funded by the draw's best split)", "probability"),
+        amount=Labelled(
+            np.quantile(best_own.sum(axis=2), QUANTILES, axis=0).T, ("area", "quantile"), (codes, quantile_labels), "best amount", "£"
+        ),
+        averted=Labelled(
+            np.quantile(world.averted_by_area(chosen.amounts), QUANTILES, axis=0).T,
+            ("area", "quantile"),
+            (codes, quantile_labels),
+            "harm averted by the plan",
+            "days",
+        ),
+        plans=plans,
+        chosen=scenario.allocation.objective,
+        tornado=tornado(scenario, demand, curves, request, chosen.amounts, top, solver),
+        top_area=codes[top],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def verdict_odds(scenario: Scenario, demand: Demand, eligibility: Eligibility, draws: int, seed: int) -> VerdictOdds:
+    """The verdicts alone under the Monte Carlo: each area's chance of passing when the records behind the rates are drawn again.
+
+    The draws are the same as a full run's with this seed, so the odds match its eligibility table.
+    """
+    return _odds(eligibility, _eligible(scenario, demand, draw_world(scenario, demand, draws, seed)), scenario.uncertainty.marginal_share)
+
+
+def _eligible(scenario: Scenario, demand: Demand, drawn: DrawnWorld) -> np.ndarray:
+    return eligible_in_draws(
+        demand, scenario.round, drawn.period_records, drawn.inputs.harm_weights, rate_estimator=scenario.demand.rate_estimator
+    )
+
+
+def _odds(eligibility: Eligibility, eligible: np.ndarray, marginal_share: float) -> VerdictOdds:
+    codes = eligibility.codes
+    return VerdictOdds(
+        draws=eligible.shape[0],
+        point_eligible=np.asarray(eligibility.eligible.values, dtype=bool),
+        p_eligible=Labelled(eligible.mean(axis=0), ("area",), (codes,), "P(eligible)", "probability"),
+        marginal_share=marginal_share,
+    )
+
+
+@dataclass(frozen=True)
+class DrawnWorld:
+    """The raw draws: records over the data period and the funding period, and the other inputs."""
+
+    period_records: np.ndarray
+    future_records: np.ndarray
+    inputs: object
+
+
+def draw_world(scenario: Scenario, demand: Demand, draws: int, seed: int) -> DrawnWorld:
+    """Every source's draws from its own stream of the seed, so one source switched off leaves the rest unchanged."""
+    streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS))))
+    sources = frozenset(scenario.uncertainty.sources)
+    records = draw_demand(demand, np.random.default_rng(streams["demand"]), draws, sources & {"counts", "forecast"})
+    inputs = draw_inputs(
+        scenario.uncertainty, scenario.active_interventions(), demand.weights, np.random.default_rng(streams["inputs"]), draws
+    )
+    return DrawnWorld(records.period_records, records.future_records, inputs)
+
+
+def _best_per_draw(
+    request: AllocationRequest,
+    world: CurveDraws,
+    eligible: np.ndarray,
+    plan: np.ndarray,
+    solver: str,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each draw's best split under its own verdicts, and its best harm averted under the published verdicts.
+
+    The second is what perfect knowledge of the draw would have achieved with the verdicts the fund
+    actually gives; it is at least the plan's own value in that draw (the plan is one candidate).
+    """
+    count = world.targeted_harm.shape[0]
+    own = np.zeros((count, *plan.shape))
+    published = np.zeros(count)
+    point_eligible = np.asarray(request.eligible, dtype=bool)
+    for d in range(count):
+        curves = world.draw(d)
+        drawn_request = dataclasses.replace(request, curves=curves, eligible=eligible[d])
+        own[d] = best_amounts(drawn_request, solver, incumbents=[plan])
+        if np.array_equal(eligible[d], point_eligible):
+            best = own[d]
+        else:
+            best = best_amounts(dataclasses.replace(request, curves=curves), solver, incumbents=[plan])
+        published[d] = max(float(curves.averted(best).sum()), float(curves.averted(plan).sum()))
+        if progress is not None:
+            progress(1)
+    return own, published
+
+
+def _plans(
+    request: AllocationRequest, world: CurveDraws, point: np.ndarray, tail_share: float, best: np.ndarray
+) -> tuple[PlanOnDraws, ...]:
+    """The point-estimate, expected and CVaR plans, each scored on the same draws."""
+    found = [("point", point)]
+    for name in ("expected", "cvar"):
+        found.append((name, plan_for_draws(request, world, name, tail_share).amounts.values))
+    plans = []
+    for name, amounts in found:
+        averted = world.averted(amounts)
+        plans.append(PlanOnDraws(name, amounts, averted, np.maximum(best, averted) - averted, tail_share))
+    return tuple(plans)
+
+
+def tornado(
+    scenario: Scenario, demand: Demand, curves: Curves, request: AllocationRequest, plan: np.ndarray, top: int, solver: str
+) -> tuple[TornadoBar, ...]:
+    """Each uncertain input at its low and high, the rest at their point values: the plan's harm averted and the top area's best amount.
+
+    Counts and the forecast enter as one bar: every area's records at the lower and at the upper
+    end of its forecast interval together, an extreme that bounds the count noise.
+    """
+    interventions = scenario.active_interventions()
+    bars = []
+    for item in uncertain_inputs(scenario.uncertainty, interventions, demand.weights):
+        outcomes = []
+        for value in (item.low, item.high):
+            inputs = one_at_a_time(scenario.uncertainty, interventions, demand.weights, item.key, value)
+            drawn = curve_draws(
+                curves, interventions, demand.expected.values[None], inputs.harm_weights, inputs.max_reduction, inputs.cost_factor
+            ).draw(0)
+            best = best_amounts(dataclasses.replace(request, curves=drawn), solver, incumbents=[plan])
+            outcomes.append((float(drawn.averted(plan).sum()), float(best[top].sum())))
+        (averted_low, amount_low), (averted_high, amount_high) = outcomes
+        bars.append(TornadoBar(item.key, item.label, item.low, item.high, averted_low, averted_high, amount_low, amount_high))
+    if {"counts", "forecast"} & set(scenario.uncertainty.sources):
+        outcomes = []
+        for bound in (demand.expected_lower.values, demand.expected_upper.values):
+            drawn = _curves_for_records(curves, interventions, demand, bound)
+            best = best_amounts(dataclasses.replace(request, curves=drawn), solver, incumbents=[plan])
+            outcomes.append((float(drawn.averted(plan).sum()), float(best[top].sum())))
+        tail = (1.0 - scenario.demand.interval) / 2.0
+        bars.append(
+            TornadoBar(
+                "demand",
+                f"records: every area at its {tail:.0%} / {1 - tail:.0%} forecast bound",
+                tail,
+                1.0 - tail,
+                outcomes[0][0],
+                outcomes[1][0],
+                outcomes[0][1],
+                outcomes[1][1],
+            )
+        )
+    return tuple(sorted(bars, key=lambda bar: -bar.swing))
+
+
+def _curves_for_records(curves: Curves, interventions: dict, demand: Demand, records: np.ndarray) -> Curves:
+    """The point curves with every area's records replaced by `records` (area × crime type)."""
+    weights = demand.weights.weights.values[None]
+    reductions = curves.max_reduction[None]
+    ones = np.ones_like(reductions)
+    return curve_draws(curves, interventions, records[None], weights, reductions, ones).draw(0)
+
+
+def funded_share(amounts_per_draw: np.ndarray) -> np.ndarray:
+    """Per area, the share of draws in which it is funded (amounts per draw × area × intervention)."""
+    return np.mean([funded_areas(amounts) for amounts in amounts_per_draw], axis=0)

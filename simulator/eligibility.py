@@ -16,8 +16,8 @@ import numpy as np
 
 from .arrays import Labelled
 from .demand import Demand
-from .errors import RuleError
-from .schema import FundRound, Rule
+from .errors import ConfigError, InternalError, RuleError
+from .schema import CRIME_TYPES, FundRound, Rule
 
 MANY_AREAS = 40
 """Above this many areas there are too many to show one by one: the terminal, the report's tables and the charts
@@ -42,6 +42,19 @@ UNITS = {
     "share_of_force": "% of the force's records",
 }
 
+RATE_ESTIMATORS = {
+    "observed": "Rates per 1,000 residents are as observed: each area's records ÷ its residents.",
+    "shrunk": (
+        "Rates per 1,000 residents are empirical-Bayes estimates: each area's observed rate is pulled toward {toward} "
+        "(a Poisson-gamma model whose strength is fitted to how much more the areas' rates differ than count noise explains), "
+        "so an area with few residents moves most and a large one hardly at all."
+    ),
+}
+"""How rates for the rules are estimated (the schema's `demand.rate_estimator`), each in one sentence for the report."""
+
+PER_POPULATION = ("rate_per_1000", "harm_per_1000")
+"""The metrics measured per 1,000 residents: the ones a rate estimator changes."""
+
 
 @dataclass(frozen=True)
 class RuleOutcome:
@@ -57,6 +70,11 @@ class RuleOutcome:
     measured: str = ""
     no_records: np.ndarray | None = None
     """Areas whose peer group has no records of the rule's crime types: a relative test cannot rank them, so they fail."""
+    margin_records: np.ndarray | None = None
+    """The margin in records over the data period: how many of the rule's records an area could lose (or, under a `<`
+    rule, gain) and still pass, negative when it fails by that many. A force_mean threshold moves with the area's own
+    records (they are part of its peers' figure), a rank, percentile or absolute threshold and the shrunk estimator's
+    prior are held as they are; NaN where the metric is not counted in records (harm, share) or cannot move."""
 
     @property
     def unit(self) -> str:
@@ -136,6 +154,14 @@ class Eligibility:
     force_name: str = ""
     parents: tuple[str, ...] = ()
     parent_names: tuple[str, ...] = ()
+    rate_estimator: str = "observed"
+    """How the rules' rates per 1,000 were estimated: a key of RATE_ESTIMATORS."""
+
+    def describe_rate_estimator(self) -> str:
+        """The rate estimator in one sentence for the report, naming what shrunk rates are pulled toward."""
+        whole_force = pools_whole_force(self.codes, self.parents)
+        toward = f"the rate of {self.force_name or 'the force'} as a whole" if whole_force else f"the rate of its {PEER_NOUN}"
+        return RATE_ESTIMATORS[self.rate_estimator].format(toward=toward)
 
     @property
     def many_areas(self) -> bool:
@@ -189,16 +215,16 @@ class Eligibility:
         return tuple(code for code, ok in zip(self.codes, self.eligible.values) if ok)
 
 
-def assess(demand: Demand, round_id: str, fund_round: FundRound) -> Eligibility:
-    """Apply the round's enabled rules to every area and combine them into verdicts."""
+def assess(demand: Demand, round_id: str, fund_round: FundRound, rate_estimator: str = "observed") -> Eligibility:
+    """Apply the round's enabled rules to every area and combine them into verdicts.
+
+    `rate_estimator` ("observed" or "shrunk", RATE_ESTIMATORS) says how the rules' rates per 1,000 are estimated.
+    The verdicts are the Monte Carlo's computed for one draw holding the demand's own records, so the two cannot disagree.
+    """
     areas = demand.areas
-    rules = {key: rule for key, rule in fund_round.rules.items() if rule.enabled}
-    outcomes = tuple(_apply(demand, round_id, key, rule) for key, rule in rules.items())
-    if outcomes:
-        stack = np.array([outcome.passed for outcome in outcomes])
-        eligible = stack.all(axis=0) if fund_round.combine == "all" else stack.any(axis=0)
-    else:
-        eligible = np.ones(len(areas.codes), dtype=bool)
+    tests = _rules_in_draws(demand, fund_round, demand.records.values[None], demand.weights.weights.values[None], rate_estimator, round_id)
+    outcomes = tuple(_outcome(demand, rule_id, rule, test) for (rule_id, rule), test in zip(enabled_rules(fund_round).items(), tests))
+    eligible = _combine(np.array([test.passed[0] for test in tests]).reshape(1, len(tests), len(areas.codes)), fund_round)[0]
     reasons = tuple(
         _reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_name) for position in range(len(areas.codes))
     )
@@ -213,39 +239,58 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound) -> Eligibility:
         force_name=areas.force_name,
         parents=areas.parents,
         parent_names=tuple(areas.parent_name(a) for a in range(len(areas.codes))),
+        rate_estimator=rate_estimator,
     )
 
 
-def metric_values(demand: Demand, rule: Rule, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The rule's metric per area, and the figure of its peer group (`groups`) each area is compared with."""
-    areas = demand.areas
-    records = demand.basket_records(rule.crime_types)
-    population = areas.population.values
-    harm_days = demand.harm.take("crime_type", rule.crime_types).values.sum(axis=1)
-    force = np.zeros(len(records))
-    metric = per_population_fallback(rule.metric, areas.population_known)
-    if metric == "rate_per_1000":
-        values = records / population * 1000.0
-    elif metric == "count":
-        values = records
-    elif metric == "harm_days":
-        values = harm_days
-    elif metric == "harm_per_1000":
-        values = harm_days / population * 1000.0
+def eligible_in_draws(
+    demand: Demand,
+    fund_round: FundRound,
+    period_records: np.ndarray,
+    harm_weights: np.ndarray | None = None,
+    rate_estimator: str = "observed",
+    *,
+    round_id: str = "",
+) -> np.ndarray:
+    """Every area's verdict in every draw, bool (draws, area): the round's rules applied to each draw's records, as `assess` applies them.
+
+    `period_records` (draws, area, crime type) are the data period's records as they might have been; `harm_weights`
+    (draws, crime type) are each draw's harm weights (the demand's own when None). Thresholds relative to peers are
+    recomputed in each draw.
+    """
+    passed = rules_passed_in_draws(demand, fund_round, period_records, harm_weights, rate_estimator, round_id=round_id)
+    return _combine(passed, fund_round)
+
+
+def rules_passed_in_draws(
+    demand: Demand,
+    fund_round: FundRound,
+    period_records: np.ndarray,
+    harm_weights: np.ndarray | None = None,
+    rate_estimator: str = "observed",
+    *,
+    round_id: str = "",
+) -> np.ndarray:
+    """Each enabled rule's pass or fail per draw and area, bool (draws, rule, area), rules in the order of `enabled_rules`
+    (and of `Eligibility.outcomes`): which rule flips an area's verdict in which draws."""
+    records = np.asarray(period_records, dtype=float)
+    area_count = len(demand.areas.codes)
+    if records.ndim != 3 or records.shape[1:] != (area_count, len(CRIME_TYPES)):
+        raise InternalError(f"period records must be (draws, {area_count} areas, {len(CRIME_TYPES)} crime types), got {records.shape}")
+    if harm_weights is None:
+        weights = np.broadcast_to(demand.weights.weights.values, (records.shape[0], len(CRIME_TYPES)))
     else:
-        values = np.zeros(len(records))
-    for members in groups:
-        if metric == "rate_per_1000":
-            force[members] = records[members].sum() / population[members].sum() * 1000.0
-        elif metric == "harm_per_1000":
-            force[members] = harm_days[members].sum() / population[members].sum() * 1000.0
-        elif metric == "share_of_force":
-            total = records[members].sum()
-            values[members] = records[members] / total * 100.0 if total > 0 else 0.0
-            force[members] = 100.0 / members.sum()
-        else:
-            force[members] = values[members].mean()
-    return values, force
+        weights = np.asarray(harm_weights, dtype=float)
+        if weights.shape != (records.shape[0], len(CRIME_TYPES)):
+            raise InternalError(f"harm weights must be (draws, {len(CRIME_TYPES)} crime types) like the records, got {weights.shape}")
+    tests = _rules_in_draws(demand, fund_round, records, weights, rate_estimator, round_id)
+    passed = np.array([test.passed for test in tests], dtype=bool).reshape(len(tests), records.shape[0], area_count)
+    return passed.transpose(1, 0, 2)
+
+
+def enabled_rules(fund_round: FundRound) -> dict[str, Rule]:
+    """The round's rules that apply, by id, in the round's order."""
+    return {rule_id: rule for rule_id, rule in fund_round.rules.items() if rule.enabled}
 
 
 def per_population_fallback(metric: str, population_known: bool) -> str:
@@ -263,21 +308,200 @@ def peer_groups(areas, within: str) -> list[np.ndarray]:
     return [parents == parent for parent in sorted(set(areas.parents))]
 
 
-def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutcome:
-    key = f"rounds.{round_id}.rules.{rule_id}.threshold"
+def pooling_groups(areas) -> list[np.ndarray]:
+    """The areas whose rates the shrunk estimator pools: those of one parent, or the whole force (pools_whole_force)."""
+    if pools_whole_force(areas.codes, areas.parents):
+        return [np.ones(len(areas.codes), dtype=bool)]
+    return peer_groups(areas, "parent")
+
+
+def pools_whole_force(codes: tuple[str, ...], parents: tuple[str, ...]) -> bool:
+    """True when the shrunk estimator pools every area together: every area is its own parent, or all share one (Kent's
+    districts, whose parent is the force).
+
+    A district that is its own parent holds no other area to learn a prior from, and shrinking it toward itself would
+    change nothing; pooling toward the force keeps the estimator's meaning (pull toward the level above) at every level.
+    With districts' populations the pull is small, as their counts are large (measured in tests/test_eligibility.py).
+    """
+    return all(parent == code for parent, code in zip(parents, codes)) or len(set(parents)) == 1
+
+
+@dataclass(frozen=True)
+class RuleInDraws:
+    """One rule applied in every draw; each array is (draws, area)."""
+
+    values: np.ndarray
+    thresholds: np.ndarray
+    passed: np.ndarray
+    margins: np.ndarray
+    margin_records: np.ndarray
+    no_records: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """A rule's metric per draw and area, the figure of the area's peers, and how far one more record over the data
+    period moves each (NaN where the metric is not counted in records)."""
+
+    values: np.ndarray
+    figure: np.ndarray
+    value_per_record: np.ndarray
+    figure_per_record: np.ndarray
+
+
+def _rules_in_draws(
+    demand: Demand, fund_round: FundRound, period_records: np.ndarray, weights: np.ndarray, rate_estimator: str, round_id: str
+) -> tuple[RuleInDraws, ...]:
+    if rate_estimator not in RATE_ESTIMATORS:
+        raise ConfigError("is not a rate estimator", key="demand.rate_estimator", got=rate_estimator, expected=", ".join(RATE_ESTIMATORS))
+    prefix = f"rounds.{round_id}.rules" if round_id else "rules"
+    return tuple(
+        _rule_in_draws(demand, rule, f"{prefix}.{rule_id}.threshold", period_records, weights, rate_estimator)
+        for rule_id, rule in enabled_rules(fund_round).items()
+    )
+
+
+def _rule_in_draws(
+    demand: Demand, rule: Rule, key: str, period_records: np.ndarray, weights: np.ndarray, rate_estimator: str
+) -> RuleInDraws:
+    """The rule's test in every draw: its metric, each draw's threshold among the draw's peers, pass or fail and margins."""
+    columns = [CRIME_TYPES.index(crime_type) for crime_type in rule.crime_types]
     groups = peer_groups(demand.areas, rule.within)
-    values, force = metric_values(demand, rule, groups)
-    thresholds = np.zeros(len(values))
+    measure = _measure(demand, rule, period_records[..., columns], weights[:, columns], columns, groups, rate_estimator)
+    values = measure.values
+    thresholds = _thresholds(rule, key, values, measure.figure, groups)
+    compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
+    passed = compare(values, thresholds)
+    no_records = np.zeros(values.shape, dtype=bool)
+    if rule.threshold_kind in RELATIVE_KINDS:
+        records = period_records[..., columns].sum(axis=-1)
+        for members in groups:
+            no_records[:, members] = (records[:, members].sum(axis=1) <= 0)[:, None]
+        passed = passed & ~no_records
+    lower_is_better = rule.operator in ("<=", "<") and rule.threshold_kind in ("absolute", "force_mean")
+    margins = thresholds - values if lower_is_better else values - thresholds
+    threshold_per_record = rule.threshold * measure.figure_per_record if rule.threshold_kind == "force_mean" else 0.0
+    step = measure.value_per_record - threshold_per_record
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin_records = np.where((step > 0) & ~no_records, margins / np.where(step > 0, step, 1.0), np.nan)
+    return RuleInDraws(values, thresholds, np.asarray(passed, dtype=bool), margins, margin_records, no_records)
+
+
+def _measure(
+    demand: Demand,
+    rule: Rule,
+    records_by_type: np.ndarray,
+    weights: np.ndarray,
+    columns: list[int],
+    groups: list[np.ndarray],
+    rate_estimator: str,
+) -> _Measure:
+    """The rule's metric per draw and area from the data period's records of its crime types (draws, area, type)."""
+    areas = demand.areas
+    population = areas.population.values
+    metric = per_population_fallback(rule.metric, areas.population_known)
+    annual_by_type = records_by_type * 12.0 / areas.period_months
+    records = annual_by_type.sum(axis=-1)
+    per_record = 12.0 / areas.period_months
+    shape = records.shape
+    value_per_record = np.full(shape, np.nan)
+    figure_per_record = np.full(shape, np.nan)
+    figure = np.zeros(shape)
+    shrunk = rate_estimator == "shrunk" and metric in PER_POPULATION
+    exposure = population / 1000.0 * areas.period_months / 12.0
+    if metric in ("harm_days", "harm_per_1000"):
+        harm_days = _harm_over_horizon(demand, annual_by_type, columns, weights).sum(axis=-1)
+    if metric == "rate_per_1000":
+        values = records / population * 1000.0
+        value_per_record[:] = per_record / population * 1000.0
+        if shrunk:
+            values, value_per_record = _shrunk(records_by_type.sum(axis=-1), exposure, values, pooling_groups(areas))
+    elif metric == "count":
+        values = records
+        value_per_record[:] = per_record
+    elif metric == "harm_days":
+        values = harm_days
+    elif metric == "harm_per_1000":
+        values = harm_days / population * 1000.0
+        if shrunk:
+            rates = np.stack(
+                [
+                    _shrunk(records_by_type[..., c], exposure, annual_by_type[..., c] / population * 1000.0, pooling_groups(areas))[0]
+                    for c in range(len(columns))
+                ],
+                axis=-1,
+            )
+            values = _harm_over_horizon(demand, rates, columns, weights).sum(axis=-1)
+    else:
+        values = np.zeros(shape)
+    for members in groups:
+        if metric == "rate_per_1000":
+            figure[:, members] = (records[:, members].sum(axis=1) / population[members].sum() * 1000.0)[:, None]
+            figure_per_record[:, members] = per_record / population[members].sum() * 1000.0
+        elif metric == "harm_per_1000":
+            figure[:, members] = (harm_days[:, members].sum(axis=1) / population[members].sum() * 1000.0)[:, None]
+        elif metric == "share_of_force":
+            total = records[:, members].sum(axis=1)[:, None]
+            values[:, members] = np.where(total > 0, records[:, members] / np.where(total > 0, total, 1.0) * 100.0, 0.0)
+            figure[:, members] = 100.0 / members.sum()
+        else:
+            figure[:, members] = values[:, members].mean(axis=1)[:, None]
+            figure_per_record[:, members] = per_record / members.sum() if metric == "count" else np.nan
+    return _Measure(values, figure, value_per_record, figure_per_record)
+
+
+def _harm_over_horizon(demand: Demand, annual: np.ndarray, columns: list[int], weights: np.ndarray) -> np.ndarray:
+    """Harm days over the horizon from annual records (or annual rates) per crime type, (draws, area, type).
+
+    Weighed as `build_demand` weighs the forecast (annual × horizon ÷ 12 × the forecast's factor × weight), in the same
+    order of operations, so the demand's own records give `demand.harm` to the last bit (a test holds the two together).
+    """
+    factors = demand.forecast.factors[columns] if demand.forecast is not None else np.ones(len(columns))
+    return annual * demand.horizon_months / 12.0 * factors * weights[:, None, :]
+
+
+def _shrunk(counts: np.ndarray, exposure: np.ndarray, observed: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical-Bayes rates (draws, area) and how far one more count moves each, pooling the areas of each group.
+
+    Model: an area's count is Poisson(rate × exposure) and its rate gamma with mean m, the group's pooled rate (its
+    counts ÷ its exposure), and shape α. α comes from the method of moments (Marshall 1991): the exposure-weighted
+    variance of the areas' rates about m, less the m ÷ mean exposure that Poisson noise alone would give, is the
+    variance of the true rates, m² ÷ α. The posterior mean rate is (count + α) ÷ (exposure + α ÷ m).
+    Where the rates vary no more than count noise explains, the moments cannot size the prior (strictly they call
+    for pooling every area to m, which would tie every rank), so the observed rates stand: α = 0, no pooling.
+    Units follow `exposure` (thousand resident-years give rates per 1,000 per year); `observed` are the rates
+    kept where nothing is pooled.
+    """
+    values = np.array(observed, dtype=float)
+    per_count = np.broadcast_to(1.0 / exposure, counts.shape).copy()
+    for members in groups:
+        group_counts, group_exposure = counts[:, members], exposure[members]
+        pooled = group_counts.sum(axis=1) / group_exposure.sum()
+        rates = group_counts / group_exposure
+        spread = (group_exposure * (rates - pooled[:, None]) ** 2).sum(axis=1) / group_exposure.sum()
+        between = spread - pooled / group_exposure.mean()
+        pools = (between > 0) & (pooled > 0)
+        strength = np.where(pools, pooled**2 / np.where(pools, between, 1.0), 0.0)[:, None]
+        prior_exposure = np.where(pools, strength[:, 0] / np.where(pools, pooled, 1.0), 0.0)[:, None]
+        posterior_exposure = group_exposure + prior_exposure
+        values[:, members] = np.where(pools[:, None], (group_counts + strength) / posterior_exposure, values[:, members])
+        per_count[:, members] = 1.0 / posterior_exposure
+    return values, per_count
+
+
+def _thresholds(rule: Rule, key: str, values: np.ndarray, figure: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Each draw's threshold per area: the rule's number, a multiple of the peers' figure, or a rank or percentile among the peers."""
+    thresholds = np.zeros(values.shape)
     if rule.threshold_kind == "absolute":
         thresholds[:] = rule.threshold
     elif rule.threshold_kind == "force_mean":
-        thresholds = rule.threshold * force
+        thresholds = rule.threshold * figure
     elif rule.threshold_kind == "rank":
         if rule.threshold < 1 or rule.threshold != int(rule.threshold):
             raise RuleError("a rank threshold must be a whole number of areas, 1 or more", key=key, got=rule.threshold)
         for members in groups:
-            ranked = np.sort(values[members])[::-1]
-            thresholds[members] = ranked[min(int(rule.threshold), len(ranked)) - 1]
+            ranked = np.sort(values[:, members], axis=1)
+            thresholds[:, members] = ranked[:, ranked.shape[1] - min(int(rule.threshold), ranked.shape[1])][:, None]
     else:
         if not 0 < rule.threshold <= 100:
             raise RuleError(
@@ -287,31 +511,32 @@ def _apply(demand: Demand, round_id: str, rule_id: str, rule: Rule) -> RuleOutco
                 hint="e.g. 20 for the top 20 % of areas",
             )
         for members in groups:
-            thresholds[members] = np.quantile(values[members], 1.0 - rule.threshold / 100.0)
-    compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
-    passed = compare(values, thresholds)
-    no_records = np.zeros(len(values), dtype=bool)
-    if rule.threshold_kind in RELATIVE_KINDS:
-        records = demand.basket_records(rule.crime_types)
-        for members in groups:
-            if records[members].sum() <= 0:
-                no_records[members] = True
-        passed = passed & ~no_records
-    lower_is_better = rule.operator in ("<=", "<") and rule.threshold_kind in ("absolute", "force_mean")
-    margins = thresholds - values if lower_is_better else values - thresholds
+            thresholds[:, members] = np.quantile(values[:, members], 1.0 - rule.threshold / 100.0, axis=1)[:, None]
+    return thresholds
+
+
+def _combine(passed: np.ndarray, fund_round: FundRound) -> np.ndarray:
+    """Verdicts (draws, area) from each rule's passes (draws, rule, area): every rule or at least one; no rule passes every area."""
+    if passed.shape[1] == 0:
+        return np.ones((passed.shape[0], passed.shape[2]), dtype=bool)
+    return passed.all(axis=1) if fund_round.combine == "all" else passed.any(axis=1)
+
+
+def _outcome(demand: Demand, rule_id: str, rule: Rule, test: RuleInDraws) -> RuleOutcome:
+    """The rule's outcome in the one draw `assess` makes (the demand's own records)."""
     areas = demand.areas
     peers = tuple(areas.parent_name(a) for a in range(len(areas.codes))) if rule.within == "parent" else ()
-    measured = per_population_fallback(rule.metric, areas.population_known)
     return RuleOutcome(
         rule_id,
         rule,
-        values,
-        thresholds,
-        np.asarray(passed, dtype=bool),
-        margins,
+        test.values[0],
+        test.thresholds[0],
+        test.passed[0],
+        test.margins[0],
         peers,
-        measured,
-        no_records if no_records.any() else None,
+        per_population_fallback(rule.metric, areas.population_known),
+        test.no_records[0] if test.no_records[0].any() else None,
+        test.margin_records[0],
     )
 
 

@@ -147,8 +147,6 @@ UNCERTAINTY_CHARTS = {
 
 def forecast_check_chart(check, caption: str):
     """Each held-out year's records against the forecast (actual ÷ forecast), with the interval as a bar: the forecast check at a glance."""
-    from .forecast import ALL_CRIME_TYPES
-
     crimes = [summary.crime_type for summary in check.summary]
     figure, axes = captioned_figure(caption, height=0.36 * len(crimes) + 2.4)
     positions = {crime: len(crimes) - 1 - position for position, crime in enumerate(crimes)}
@@ -168,11 +166,18 @@ def forecast_check_chart(check, caption: str):
         )
     axes.axvline(1.0, color="black", linewidth=0.8)
     axes.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    low, high = axes.get_xlim()
+    ticks = [tick for tick in (0.25, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 4.0) if low <= tick <= high]
+    axes.xaxis.set_major_locator(FixedLocator(ticks))
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"×{value:g}"))
     labels = []
     for crime in crimes:
         summary = check.summary_of(crime)
         error = "" if summary.mean_abs_error_pct is None else f", error {summary.mean_abs_error_pct:.0f}%"
-        labels.append(f"{crime}{' (all)' if crime == ALL_CRIME_TYPES else ''}: {summary.inside} of {summary.checked} inside{error}")
+        labels.append(f"{crime}: {summary.inside} of {summary.checked} inside{error}")
     axes.set_yticks([positions[crime] for crime in crimes], labels, fontsize=8)
     axes.set_xlabel("Recorded ÷ forecast (log scale); bar: the interval; ● inside, ✕ outside")
     axes.legend(loc="lower right", fontsize=7, frameon=False, title="held-out year", title_fontsize=7)

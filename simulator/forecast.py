@@ -18,6 +18,7 @@ import numpy as np
 
 from .arrays import Labelled
 from .errors import DataError
+from .inputs import month_runs
 from .schema import CRIME_TYPES
 
 MIN_TREND_MONTHS = 24
@@ -338,7 +339,7 @@ def fit_forecast(history: Labelled | None, period: tuple[str, ...], horizon: tup
         raise DataError(
             "does not cover the data period",
             key="data.history",
-            got="missing " + ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else ""),
+            got="missing " + month_runs(missing),
             hint="add those months to the history, or leave data.history empty to fit the data period's own months",
         )
     end = max(month_index(month) for month in period)

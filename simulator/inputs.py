@@ -489,7 +489,7 @@ def _parse_history(text: str, file: str, codes: tuple[str, ...], source: DataSou
             "does not cover the data period",
             file=file,
             key="data.history",
-            got="missing " + ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else ""),
+            got="missing " + month_runs(missing),
             hint="add those months to the history, or leave data.history empty to fit the data period's own months",
         )
     ordered = tuple(sorted(months))
@@ -499,6 +499,19 @@ def _parse_history(text: str, file: str, codes: tuple[str, ...], source: DataSou
         values[area, crime, month_position[month]] = count
     history = Labelled(values, ("area", "crime_type", "month"), (codes, CRIME_TYPES, ordered), "records", "records per month")
     return history, SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere)
+
+
+def month_runs(months: tuple[str, ...] | list[str]) -> str:
+    """Months in words as runs, e.g. '2025-09..2026-05 (9 months)' or '2023-01, 2024-02..2024-03 (3 months)'."""
+    ordered = sorted(set(months))
+    runs: list[list[str]] = []
+    for month in ordered:
+        if runs and months_between(runs[-1][-1], month) == 2:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    text = ", ".join(run[0] if len(run) == 1 else f"{run[0]}..{run[-1]}" for run in runs)
+    return f"{text} ({len(ordered)} month{'s' if len(ordered) != 1 else ''})"
 
 
 def month_range(start: str, end: str) -> tuple[str, ...]:

@@ -1160,3 +1160,69 @@ def test_cli_run_refuses_an_empty_data_path_in_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert result.stderr == "error: data.crime_counts: names no file (got ''; expected the path of a CSV file, or embedded:<name>)\n"
     assert result.stdout == "" and not out.exists()
+
+
+# ---------------------------------------------------------------- monthly history for the forecast
+
+HISTORY = (
+    "area_code,crime_type,month,count\n"
+    "A1,Burglary,2023-11,4\nA1,Burglary,2024-01,5\nA2,Burglary,2024-02,7\nA2,Robbery,2024-01,1\nZ9,Drugs,2024-01,3\n"
+)
+
+
+def history_source(tmp_path, history=HISTORY, **kwargs) -> DataSource:
+    (tmp_path / "history.csv").write_text(history, encoding="utf-8")
+    return source(tmp_path, history=str(tmp_path / "history.csv"), period_start="2024-01", period_end="2024-02", **kwargs)
+
+
+def test_history_keeps_only_the_months_it_has(tmp_path):
+    """A history with a gap (no December) is read by area, crime type and month; other areas are counted, as the counts' are."""
+    areas = load_areas(history_source(tmp_path, other_areas="count"))
+    assert areas.history.labels("month") == ("2023-11", "2024-01", "2024-02")
+    assert areas.history.get(area="A2", crime_type="Burglary", month="2024-02") == 7
+    history_file = areas.sources[-1]
+    assert (history_file.role, history_file.rows_read, history_file.rows_used, history_file.rows_other_areas) == ("history", 5, 4, 1)
+
+
+def test_history_area_outside_the_table_is_an_error_by_default(tmp_path):
+    """Without data.other_areas = "count" a history row for an unknown area is refused at its line."""
+    with pytest.raises(DataError) as caught:
+        load_areas(history_source(tmp_path))
+    assert caught.value.line == 6 and caught.value.file.endswith("history.csv")
+
+
+def test_history_month_must_be_a_month(tmp_path):
+    """A month written 2024/01 is refused with file, line and column."""
+    with pytest.raises(DataError) as caught:
+        load_areas(history_source(tmp_path, history="area_code,crime_type,month,count\nA1,Burglary,2024/01,4\n"))
+    assert (caught.value.line, caught.value.key) == (2, "month")
+
+
+def test_history_must_cover_the_data_period(tmp_path):
+    """A history that stops before the data period ends is one error naming data.history and the missing month."""
+    with pytest.raises(DataError) as caught:
+        load_areas(history_source(tmp_path, history="area_code,crime_type,month,count\nA1,Burglary,2024-01,4\n"))
+    assert caught.value.key == "data.history" and caught.value.got == "missing 2024-02 (1 month)"
+
+
+def test_history_repeated_cell_names_both_lines(tmp_path):
+    """The same area, crime type and month twice is refused, naming the first line."""
+    with pytest.raises(DataError) as caught:
+        load_areas(history_source(tmp_path, history=HISTORY + "A1,Burglary,2024-01,6\n", other_areas="count"))
+    assert caught.value.line == 7 and "lines 3 and 7" in caught.value.what
+
+
+def test_without_a_history_the_data_periods_months_are_the_history(tmp_path):
+    """data.history empty: the counts file's monthly columns over the data period are what the forecast fits."""
+    areas = load_areas(
+        source(tmp_path, areas=LSOA_AREAS, counts=MONTHLY, level="lsoa", other_areas="count", period_start="2024-01", period_end="2024-02")
+    )
+    assert areas.history is areas.monthly
+
+
+def test_shipped_kent_history_matches_the_annual_counts():
+    """The shipped monthly history summed over Jun 2025 - May 2026 equals the annual counts cell for cell (175,719 records)."""
+    areas = load_areas(DataSource(history="embedded:kent_crime_by_type_monthly.csv"))
+    period = [month for month in areas.history.labels("month") if "2025-06" <= month <= "2026-05"]
+    assert len(areas.history.labels("month")) == 41
+    assert (areas.history.take("month", period).values.sum(axis=2) == areas.counts.values).all()

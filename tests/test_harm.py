@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simulator.arrays import Labelled
-from simulator.harm import harm, harm_weights
-from simulator.schema import CRIME_TYPES, HarmSettings
+from simulator.harm import harm, harm_weights, split_applies, weight_at_share
+from simulator.schema import CRIME_TYPES, HarmSettings, HarmSplit
 
 
 def test_cchi_covers_every_category_with_a_source():
@@ -50,3 +50,42 @@ def test_harm_is_count_times_weight():
     counts = Labelled(np.ones((1, 14)) * 2, ("area", "crime_type"), (("A",), CRIME_TYPES), "records", "records")
     result = harm(counts, harm_weights(HarmSettings()))
     assert result.get(area="A", crime_type="Robbery") == 730
+
+
+RAPE_SHARE = HarmSplit(
+    crime_type="Violence and sexual offences",
+    share=0.35,
+    low=0.3,
+    high=0.5,
+    weight_with=2555.0,
+    weight_without=182.25,
+    of_records=0.09,
+    source="test",
+)
+
+
+def test_weight_set_is_named_without_the_override_note():
+    """A set with overrides still names the shipped set it comes from."""
+    assert harm_weights(HarmSettings(overrides={"Drugs": 4.0})).weight_set == "cchi"
+    assert harm_weights(HarmSettings(weight_set="count")).weight_set == "count"
+
+
+def test_overridden_marks_only_the_scenarios_weights():
+    """Only the crime types harm.overrides names are overridden."""
+    weights = harm_weights(HarmSettings(overrides={"Drugs": 4.0}))
+    assert weights.overridden("Drugs") and not weights.overridden("Burglary")
+
+
+def test_weight_at_share_moves_the_weight_by_the_share_change():
+    """Ten points more rape share add 0.1 × 0.09 × (2,555 − 182.25) days to the VSO weight."""
+    weights = harm_weights(HarmSettings())
+    moved = weight_at_share(weights, RAPE_SHARE, np.array([0.35, 0.45]))
+    assert moved == pytest.approx([160.6, 160.6 + 0.1 * 0.09 * (2555 - 182.25)])
+
+
+@pytest.mark.parametrize("settings", [HarmSettings(weight_set="count"), HarmSettings(overrides={"Violence and sexual offences": 200.0})])
+def test_split_does_not_move_a_weight_it_does_not_describe(settings):
+    """The count set and an overridden weight keep their value at any share."""
+    weights = harm_weights(settings)
+    assert not split_applies(weights, RAPE_SHARE)
+    assert np.all(weight_at_share(weights, RAPE_SHARE, np.array([0.3, 0.5])) == weights.of("Violence and sexual offences"))

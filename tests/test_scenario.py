@@ -171,6 +171,36 @@ def test_shipped_scenarios_all_load():
         assert load_scenario(path).scenario.name == path.stem
 
 
+def test_shipped_scenarios_carry_the_uncertainty_defaults():
+    """Every shipped scenario inherits configs/uncertainty.toml: its four harm splits, each with a source."""
+    for path in sorted((REPO / "scenarios").glob("*.toml")):
+        splits = load_scenario(path).scenario.uncertainty.harm_splits
+        assert len(splits) == 4 and all(split.source for split in splits.values()), path.name
+
+
+def test_set_switches_an_uncertainty_source_off():
+    """--set takes a list of sources like any TOML value."""
+    scenario = load_scenario(BASELINE, ['uncertainty.sources=["counts", "forecast"]']).scenario
+    assert scenario.uncertainty.sources == ("counts", "forecast")
+
+
+def test_bad_uncertainty_source_from_set_blames_set():
+    """An unknown source given with --set is refused naming --set and the key."""
+    error = refused(BASELINE, ['uncertainty.sources=["costs"]'])
+    assert (error.file, error.key, error.got) == ("--set", "uncertainty.sources", "costs")
+
+
+def test_max_reduction_set_outside_its_published_interval_blames_set(tmp_path):
+    """Moving max_reduction out of a published interval with --set blames --set and names both keys."""
+    path = extending(tmp_path, '[uncertainty.effects.street_lighting]\nlow = 0.1\nhigh = 0.3\nsource = "test"')
+    error = refused(path, ["interventions.street_lighting.max_reduction=0.35"])
+    assert (error.file, error.key, error.what) == (
+        "--set",
+        "uncertainty.effects.street_lighting",
+        "does not hold interventions.street_lighting.max_reduction",
+    )
+
+
 def refused(path, sets=()) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         load_scenario(path, sets)
@@ -561,7 +591,7 @@ def test_manifest_gives_back_the_runs_name_title_inputs_and_command_line(tmp_pat
     assert loaded.recorded_inputs == tuple(
         RecordedInput(item["role"], item["path"], item["sha256"]) for item in kent_result.manifest()["inputs"]
     )
-    assert [item.role for item in loaded.recorded_inputs] == ["areas", "crime_counts", "tile_layout"]
+    assert [item.role for item in loaded.recorded_inputs] == ["areas", "crime_counts", "tile_layout", "history"]
 
 
 def test_toml_scenario_has_no_recorded_inputs():

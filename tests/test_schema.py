@@ -17,21 +17,45 @@ from simulator.schema import (
     MOST_SEED,
     THRESHOLD_RANGES,
     AllocatorSettings,
+    CostScaleSettings,
     DataSource,
     DemandSettings,
+    EffectRange,
+    EffectRanges,
     FundRound,
     HarmSettings,
+    HarmSplit,
     Intervention,
+    PublishedEffect,
     Rule,
     Scenario,
     Shock,
+    UncertaintySettings,
     build,
 )
 
 FILE = "scenarios/what-if.toml"
-TABLES = (DataSource, HarmSettings, DemandSettings, Shock, Rule, FundRound, Intervention, AllocatorSettings, Scenario)
+TABLES = (
+    DataSource,
+    HarmSettings,
+    DemandSettings,
+    Shock,
+    Rule,
+    FundRound,
+    Intervention,
+    AllocatorSettings,
+    UncertaintySettings,
+    EffectRanges,
+    EffectRange,
+    PublishedEffect,
+    CostScaleSettings,
+    HarmSplit,
+    Scenario,
+)
 RULE = ("rounds", "safer-streets-4", "rules", "asb_rate")
 SHOCK = {"areas": ["Medway"], "multiplier": 1.3}
+EFFECT = ("uncertainty", "effects", "street_lighting")
+SPLIT = ("uncertainty", "harm_splits", "rape_share")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +63,7 @@ def resolved() -> dict:
     """The Kent baseline as a plain mapping, before it is built, with one shock added."""
     data = copy.deepcopy(load_scenario(BASELINE).resolved)
     data["shocks"] = {"s": dict(SHOCK)}
+    data["uncertainty"]["effects"] = {"street_lighting": {"low": 0.1, "high": 0.3, "source": "test"}}
     return data
 
 
@@ -83,6 +108,23 @@ FLOAT_KEYS = [
     ("allocation", "minimum_grant_gbp"),
     ("allocation", "match_funding_available_gbp"),
     (*RULE, "threshold"),
+    ("uncertainty", "marginal_share"),
+    ("uncertainty", "tail_share"),
+    ("uncertainty", "effect_ranges", "low", "low"),
+    ("uncertainty", "effect_ranges", "low", "high"),
+    (*EFFECT, "low"),
+    (*EFFECT, "high"),
+    (*EFFECT, "level"),
+    ("uncertainty", "cost_scales", "median"),
+    ("uncertainty", "cost_scales", "low"),
+    ("uncertainty", "cost_scales", "high"),
+    ("uncertainty", "cost_scales", "level"),
+    (*SPLIT, "share"),
+    (*SPLIT, "low"),
+    (*SPLIT, "high"),
+    (*SPLIT, "weight_with"),
+    (*SPLIT, "weight_without"),
+    (*SPLIT, "of_records"),
 ]
 
 
@@ -99,6 +141,11 @@ def test_float_keys_cover_every_float_field():
         item.name for _, item in number_fields() if item.type in ("float", "dict[str, float]", "typing.Optional[float]", "float | None")
     }
     assert floats == {path[-1] if path[0] != "harm" else "overrides" for path in FLOAT_KEYS}
+
+
+def test_the_resolved_baseline_with_a_published_effect_builds(resolved):
+    """The mapping the number checks start from is itself valid, so each check sees only its own problem."""
+    assert build(Scenario, resolved).uncertainty.effects["street_lighting"].level == 0.95
 
 
 def test_threshold_ranges_cover_every_threshold_kind():
@@ -130,6 +177,13 @@ TOO_LARGE = [
     (("allocation", "match_funding_available_gbp"), 1e10),
     (("seed",), MOST_SEED + 1),
     ((*RULE, "threshold"), 1e11),
+    (("uncertainty", "marginal_share"), 0.6),
+    (("uncertainty", "tail_share"), 1.5),
+    (("uncertainty", "effect_ranges", "assumption", "high"), 11),
+    (("uncertainty", "cost_scales", "high"), 11),
+    ((*EFFECT, "level"), 1.0),
+    ((*SPLIT, "share"), 1.2),
+    ((*SPLIT, "weight_with"), 36_501),
 ]
 
 

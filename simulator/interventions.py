@@ -16,8 +16,8 @@ import numpy as np
 
 from .arrays import Labelled
 from .demand import Demand
-from .errors import InternalError
-from .schema import Intervention
+from .errors import ConfigError, InternalError
+from .schema import CRIME_TYPES, Intervention
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,124 @@ class Curves:
         widths = np.broadcast_to(np.diff(breakpoints), gains.shape).copy()
         slopes = np.divide(gains, widths, out=np.zeros_like(gains), where=widths > 0)
         return widths, slopes
+
+
+@dataclass(frozen=True)
+class CurveDraws:
+    """Response curves per Monte Carlo draw, over the same areas and interventions as one `Curves`.
+
+    Draw d has its own targeted harm H_d (days), cost scales s_d (£) and effects r_d, so spending
+    x on cell (a, i) averts r_d,i · H_d[a,i] · (1 − exp(−x / s_d[a,i])) days in that draw.
+    """
+
+    targeted_harm: np.ndarray
+    scale: np.ndarray
+    max_reduction: np.ndarray
+    codes: tuple[str, ...]
+    interventions: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        harm, scale, reduction = (np.array(values, dtype=float) for values in (self.targeted_harm, self.scale, self.max_reduction))
+        draws, areas, items = harm.shape
+        if scale.shape != harm.shape or reduction.shape != (draws, items) or (areas, items) != (len(self.codes), len(self.interventions)):
+            raise InternalError(f"curve draws: harm {harm.shape}, scale {scale.shape} and effects {reduction.shape} do not line up")
+        for name, values in (("targeted_harm", harm), ("scale", scale), ("max_reduction", reduction)):
+            values.flags.writeable = False
+            object.__setattr__(self, name, values)
+
+    @property
+    def count(self) -> int:
+        """How many draws there are."""
+        return self.targeted_harm.shape[0]
+
+    def ceilings(self) -> np.ndarray:
+        """r_d,i · H_d[a,i] (draws × area × intervention): the most each cell can avert in each draw (days)."""
+        return self.max_reduction[:, None, :] * self.targeted_harm
+
+    def averted_by_area(self, amounts: np.ndarray) -> np.ndarray:
+        """Harm averted (days, draws × area) by `amounts` (£, area × intervention) on each draw's exact curves."""
+        return (self.ceilings() * -np.expm1(-np.asarray(amounts, dtype=float)[None] / self.scale)).sum(axis=2)
+
+    def averted(self, amounts: np.ndarray) -> np.ndarray:
+        """Total harm averted (days, one per draw) by `amounts` (£, area × intervention) on each draw's exact curves."""
+        return self.averted_by_area(amounts).sum(axis=1)
+
+    def draw(self, index: int) -> Curves:
+        """One draw's curves, as the allocator takes them."""
+        coords = (self.codes, self.interventions)
+        return Curves(
+            targeted_harm=Labelled(self.targeted_harm[index], ("area", "intervention"), coords, "targeted harm", "days"),
+            scale=Labelled(self.scale[index], ("area", "intervention"), coords, "cost scale", "£"),
+            max_reduction=self.max_reduction[index].copy(),
+        )
+
+    @classmethod
+    def of(cls, curves: Curves, count: int = 1) -> CurveDraws:
+        """`count` identical draws of the point curves (one draw reproduces the point-estimate problem)."""
+        return cls(
+            np.repeat(curves.targeted_harm.values[None], count, axis=0),
+            np.repeat(curves.scale.values[None], count, axis=0),
+            np.repeat(np.asarray(curves.max_reduction, dtype=float)[None], count, axis=0),
+            curves.codes,
+            curves.interventions,
+        )
+
+
+def curve_draws(
+    curves: Curves,
+    interventions: dict[str, Intervention],
+    future_records: np.ndarray,
+    harm_weights: np.ndarray,
+    max_reduction: np.ndarray,
+    cost_factor: np.ndarray,
+) -> CurveDraws:
+    """Curves per draw from drawn records (draws × area × crime type, `schema.CRIME_TYPES` order), harm weights (draws ×
+    crime type), effects (draws × intervention) and cost factors (draws × intervention).
+
+    A draw's targeted harm is Σ over the intervention's crime types of records × weight; its cost
+    scale is the point curves' scale times the draw's cost factor.
+    """
+    records, weights = np.asarray(future_records, dtype=float), np.asarray(harm_weights, dtype=float)
+    reduction, factor = np.asarray(max_reduction, dtype=float), np.asarray(cost_factor, dtype=float)
+    draws = records.shape[0]
+    expected = {
+        "future_records": (records.shape, (draws, len(curves.codes), len(CRIME_TYPES))),
+        "harm_weights": (weights.shape, (draws, len(CRIME_TYPES))),
+        "max_reduction": (reduction.shape, (draws, len(interventions))),
+        "cost_factor": (factor.shape, (draws, len(interventions))),
+    }
+    for name, (got, wanted) in expected.items():
+        if got != wanted:
+            raise InternalError(f"curve draws: {name} has shape {got}, expected {wanted}")
+    if tuple(interventions) != curves.interventions:
+        raise InternalError(f"curve draws: catalogue {tuple(interventions)} is not the curves' {curves.interventions}")
+    targets = np.zeros((len(CRIME_TYPES), len(interventions)))
+    for column, item in enumerate(interventions.values()):
+        targets[[CRIME_TYPES.index(crime) for crime in item.crime_types], column] = 1.0
+    harm = np.einsum("dac,dc,ci->dai", records, weights, targets)
+    return CurveDraws(harm, curves.scale.values[None] * factor[:, None, :], reduction, curves.codes, curves.interventions)
+
+
+def worst_share_mean(values: np.ndarray, share: float) -> float:
+    """The mean of the worst `share` of `values` (lowest first): the conditional value at risk at level `share`.
+
+    With N values and k = share × N not a whole number, the ⌊k⌋ lowest count in full and the next
+    lowest with weight k − ⌊k⌋, all divided by k (Rockafellar and Uryasev's
+    max_t t − Σ_d max(t − v_d, 0) / k). The robust plan's linear program maximises exactly this,
+    so a plan's worst-share mean there and in any evaluation is the same number. Share 1 is the mean.
+    """
+    if not 0.0 < share <= 1.0:
+        raise ConfigError(
+            "the tail share must be a fraction of the draws", key="uncertainty.tail_share", got=share, expected="0 < share ≤ 1"
+        )
+    ordered = np.sort(np.asarray(values, dtype=float).ravel())
+    if ordered.size == 0:
+        raise InternalError("the worst-share mean of no values")
+    tail = share * ordered.size
+    whole = min(int(np.floor(tail)), ordered.size)
+    partial = tail - whole
+    boundary = ordered[whole] * partial if partial > 0 and whole < ordered.size else 0.0
+    return float((ordered[:whole].sum() + boundary) / tail)
 
 
 def build_curves(demand: Demand, interventions: dict[str, Intervention]) -> Curves:

@@ -156,3 +156,39 @@ def test_draws_spread_with_the_dispersion(kent_areas):
     poisson_sd = draw_harm(demand, 2000, 1).sum(axis=2).std(axis=0)
     wider_sd = draw_harm(spread, 2000, 1).sum(axis=2).std(axis=0)
     assert np.median(wider_sd / poisson_sd) == pytest.approx(2.0, rel=0.1)
+
+
+# ---------------------------------------------------------------- concentration weighted by residents and within districts
+
+
+def test_kent_gini_across_districts_unweighted_and_by_residents(kent_areas):
+    """Kent's 13 districts: harm Gini 0.227 with each district one unit, 0.112 with each weighted by its residents."""
+    demand = build_demand(kent_areas, HarmSettings(), DemandSettings())
+    assert demand.concentration.gini == pytest.approx(0.227, abs=0.0005)
+    assert demand.concentration_by_population.gini == pytest.approx(0.112, abs=0.0005)
+
+
+def test_harm_in_proportion_to_residents_has_weighted_gini_zero():
+    """Harm proportional to residents is even per head: weighted Gini 0, though the unweighted Gini is not."""
+    codes = ("A0", "A1", "A2")
+    population = Labelled(np.array([1000.0, 2000.0, 7000.0]), ("area",), (codes,), "population", "residents")
+    harm_by_area = Labelled(np.array([10.0, 20.0, 70.0]), ("area",), (codes,), "harm", "days")
+    assert concentration(harm_by_area, population).gini == pytest.approx(0.0, abs=1e-12)
+    assert concentration(harm_by_area).gini > 0.3
+
+
+def test_concentration_within_each_district_of_kent_lsoas():
+    """Kent's LSOAs: one entry per district, its LSOAs counted, a Gini in [0, 1) and a top-10 % share above 10 %."""
+    areas = load_areas(
+        DataSource(
+            level="lsoa",
+            areas="embedded:kent_lsoa21.csv",
+            crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
+            period_start="2024-01",
+            period_end="2024-04",
+        )
+    )
+    within = build_demand(areas, HarmSettings(), DemandSettings(draws=100)).concentration_within_parents()
+    assert len(within) == 13 and sum(parent.areas for parent in within) == 1107
+    assert all(0.0 <= parent.gini < 1.0 and parent.top_10_share > 0.1 for parent in within)
+    assert {parent.name for parent in within} >= {"Medway", "Thanet"}

@@ -1,0 +1,166 @@
+"""Robust plans over Monte Carlo draws: the expected plan has the best mean, the CVaR plan the best worst share, both within the rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import make_request
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from strategies import requests
+
+from simulator.allocation import AllocationRequest, allocate
+from simulator.errors import ConfigError
+from simulator.interventions import CurveDraws, worst_share_mean
+from simulator.robust import chord_values, evaluate_plan, plan_for_draws
+
+
+def noisy_draws(request: AllocationRequest, count: int, seed: int) -> CurveDraws:
+    """Draws around the request's curves: harm per cell, cost scale per intervention and effects each varied."""
+    rng = np.random.default_rng(seed)
+    curves = request.curves
+    shape = curves.targeted_harm.values.shape
+    return CurveDraws(
+        curves.targeted_harm.values[None] * rng.gamma(4.0, 0.25, size=(count, *shape)),
+        curves.scale.values[None] * rng.lognormal(0.0, 0.4, size=(count, 1, shape[1])),
+        curves.max_reduction[None] * rng.uniform(0.5, 1.5, size=(count, shape[1])),
+        curves.codes,
+        curves.interventions,
+    )
+
+
+@st.composite
+def problems(draw, rules: bool = True):
+    """A random request under any of the round's rules where some bid can be funded, with 1-25 draws around its curves and a tail share."""
+    request = draw(requests(rules=rules))
+    assume(request.nothing_fundable() is None)
+    draws = noisy_draws(request, draw(st.integers(1, 25)), draw(st.integers(0, 2**32 - 1)))
+    return request, draws, draw(st.sampled_from([0.1, 0.25, 0.37, 1.0]))
+
+
+def tolerance(*values: float) -> float:
+    """The solver's tolerance in days: a millionth of the values compared (at least 1e-6)."""
+    return 1e-6 * max(1.0, *(abs(value) for value in values))
+
+
+@settings(max_examples=60)
+@given(problems())
+def test_cvar_plan_has_the_best_worst_share_and_the_expected_plan_the_best_mean(problem):
+    """On the same draws' chords: CVaR plan's worst-share mean ≥ expected plan's, expected plan's mean ≥ CVaR plan's."""
+    request, draws, share = problem
+    expected, cvar = plan_for_draws(request, draws, "expected", share), plan_for_draws(request, draws, "cvar", share)
+    expected_chords, cvar_chords = chord_values(request, draws, expected.amounts.values), chord_values(request, draws, cvar.amounts.values)
+    worst_expected, worst_cvar = worst_share_mean(expected_chords, share), worst_share_mean(cvar_chords, share)
+    assert worst_cvar >= worst_expected - tolerance(worst_expected)
+    assert expected_chords.mean() >= cvar_chords.mean() - tolerance(cvar_chords.mean())
+
+
+@settings(max_examples=60)
+@given(problems())
+def test_on_the_exact_curves_the_order_holds_within_the_chord_bound(problem):
+    """On the exact curves each plan is at most its gap bound behind the other plan on its own objective."""
+    request, draws, share = problem
+    expected, cvar = plan_for_draws(request, draws, "expected", share), plan_for_draws(request, draws, "cvar", share)
+    assert cvar.worst_share_mean_days >= expected.worst_share_mean_days - cvar.gap_bound_days - tolerance(expected.worst_share_mean_days)
+    assert expected.mean_days >= cvar.mean_days - expected.gap_bound_days - tolerance(cvar.mean_days)
+
+
+@settings(max_examples=60)
+@given(problems())
+def test_exact_values_lie_above_the_chords(problem):
+    """Chords lie under each concave curve: every draw's exact harm averted is at least its chord value."""
+    request, draws, share = problem
+    plan = plan_for_draws(request, draws, "cvar", share)
+    assert np.all(plan.averted_days >= plan.chord_days - tolerance(*plan.averted_days))
+    assert plan.objective_days >= plan.chord_objective_days - tolerance(plan.chord_objective_days)
+
+
+@settings(max_examples=60)
+@given(requests(rules=True))
+def test_one_draw_of_the_point_curves_gives_the_point_plans_harm_averted(request):
+    """With the point curves as the only draw, the expected plan averts within its chord bound of `allocate`."""
+    plan = plan_for_draws(request, CurveDraws.of(request.curves), "expected")
+    point = allocate(request).averted_days
+    assert abs(plan.mean_days - point) <= plan.gap_bound_days + 1e-4 * max(1.0, point)
+
+
+@settings(max_examples=60)
+@given(problems(), st.sampled_from(["expected", "cvar"]))
+def test_robust_plans_obey_every_rule(problem, objective):
+    """Budget, eligibility, grant cap, bid limit and minimum grant hold for both objectives."""
+    request, draws, share = problem
+    amounts = plan_for_draws(request, draws, objective, share).amounts.values
+    slack = request.slack_gbp
+    per_bid = request.per_bid(amounts)
+    funded = per_bid > slack
+    assert amounts.min() >= 0.0
+    assert amounts.sum() <= request.spendable_gbp + slack
+    assert np.all(amounts[~request.eligible] == 0.0)
+    assert np.all(amounts[~request.usable()] == 0.0)
+    assert np.all(per_bid <= request.max_grant_gbp + slack)
+    assert not request.max_areas or np.count_nonzero(funded) <= request.max_areas
+    assert np.all(per_bid[funded] >= request.minimum_grant_gbp - slack)
+
+
+@settings(max_examples=40)
+@given(problems(), st.floats(1.0, 3.0))
+def test_more_budget_never_lowers_the_expected_plans_mean(problem, factor):
+    """A bigger budget only widens the choice: on the same chords the mean cannot fall, on the exact curves not beyond the bound."""
+    request, draws, _ = problem
+    richer = replace(request, budget_gbp=request.budget_gbp * factor)
+    before, after = plan_for_draws(request, draws, "expected"), plan_for_draws(richer, draws, "expected")
+    assert after.mean_days >= before.mean_days - after.gap_bound_days - tolerance(before.mean_days)
+    if richer.curve_span_gbp == request.curve_span_gbp:
+        assert after.chord_objective_days >= before.chord_objective_days - tolerance(before.chord_objective_days)
+
+
+@settings(max_examples=40)
+@given(problems())
+def test_a_tail_of_every_draw_makes_cvar_the_expected_plan(problem):
+    """With tail share 1 the worst-share mean is the mean, so the CVaR plan's objective is the expected plan's."""
+    request, draws, _ = problem
+    expected, cvar = plan_for_draws(request, draws, "expected", 1.0), plan_for_draws(request, draws, "cvar", 1.0)
+    assert cvar.chord_objective_days == pytest.approx(expected.chord_objective_days, rel=1e-6, abs=1e-6)
+    assert cvar.worst_share_mean_days == pytest.approx(cvar.mean_days)
+
+
+def test_cvar_plan_avoids_a_gamble_the_expected_plan_takes():
+    """One area's harm is certain, the other's larger on average but absent in the worst of ten draws: with one bid
+    allowed, the expected plan funds the gamble and the CVaR plan (the worst draw alone) the certain area."""
+    request = make_request([[100.0], [150.0]], [50.0], [0.5], budget=100.0, cap=100.0, max_areas=1, segments=16)
+    harm = np.tile([[[100.0], [150.0]]], (10, 1, 1))
+    harm[0, 1, 0] = 0.0
+    draws = CurveDraws(harm, np.full((10, 2, 1), 50.0), np.full((10, 1), 0.5), request.curves.codes, request.curves.interventions)
+    expected, cvar = plan_for_draws(request, draws, "expected"), plan_for_draws(request, draws, "cvar")
+    assert expected.amounts.values[:, 0] == pytest.approx([0.0, 100.0])
+    assert cvar.amounts.values[:, 0] == pytest.approx([100.0, 0.0])
+
+
+def test_evaluate_plan_summarises_the_draws():
+    """Mean, worst-share mean and percentiles of the exact harm averted per draw."""
+    request = make_request([[100.0, 50.0]], [20.0], [0.2, 0.4], budget=60.0)
+    draws = noisy_draws(request, 40, 5)
+    amounts = np.array([[30.0, 30.0]])
+    outcome = evaluate_plan(amounts, draws, 0.1)
+    values = draws.averted(amounts)
+    assert outcome.averted_days == pytest.approx(values)
+    assert outcome.mean_days == pytest.approx(values.mean())
+    assert outcome.worst_share_mean_days == pytest.approx(np.sort(values)[:4].mean())
+    assert (outcome.percentile_5_days, outcome.median_days, outcome.percentile_95_days) == pytest.approx(np.percentile(values, [5, 50, 95]))
+
+
+def test_nothing_fundable_gives_an_empty_plan():
+    """With no eligible area both plans allocate nothing and avert nothing, with a zero bound."""
+    request = make_request([[100.0]], [20.0], [0.2], eligible=[False])
+    plan = plan_for_draws(request, noisy_draws(request, 5, 1), "cvar")
+    assert plan.amounts.values.sum() == 0.0 and plan.mean_days == 0.0 and plan.gap_bound_days == 0.0
+
+
+def test_unknown_objective_is_refused():
+    """Only `expected` and `cvar` are robust objectives."""
+    request = make_request([[100.0]], [20.0], [0.2])
+    with pytest.raises(ConfigError) as caught:
+        plan_for_draws(request, CurveDraws.of(request.curves), "median")
+    assert caught.value.key == "allocation.objective"

@@ -355,28 +355,34 @@ def _rules_in_draws(
     if rate_estimator not in RATE_ESTIMATORS:
         raise ConfigError("is not a rate estimator", key="demand.rate_estimator", got=rate_estimator, expected=", ".join(RATE_ESTIMATORS))
     prefix = f"rounds.{round_id}.rules" if round_id else "rules"
-    return tuple(
-        _rule_in_draws(demand, rule, f"{prefix}.{rule_id}.threshold", period_records, weights, rate_estimator)
-        for rule_id, rule in enabled_rules(fund_round).items()
-    )
+    baskets: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+    tests = []
+    for rule_id, rule in enabled_rules(fund_round).items():
+        if rule.crime_types not in baskets:
+            records_by_type = np.take(period_records, [CRIME_TYPES.index(crime_type) for crime_type in rule.crime_types], axis=2)
+            baskets[rule.crime_types] = records_by_type, records_by_type.sum(axis=-1)
+        tests.append(_rule_in_draws(demand, rule, f"{prefix}.{rule_id}.threshold", *baskets[rule.crime_types], weights, rate_estimator))
+    return tuple(tests)
 
 
 def _rule_in_draws(
-    demand: Demand, rule: Rule, key: str, period_records: np.ndarray, weights: np.ndarray, rate_estimator: str
+    demand: Demand, rule: Rule, key: str, records_by_type: np.ndarray, basket: np.ndarray, weights: np.ndarray, rate_estimator: str
 ) -> RuleInDraws:
-    """The rule's test in every draw: its metric, each draw's threshold among the draw's peers, pass or fail and margins."""
+    """The rule's test in every draw: its metric, each draw's threshold among the draw's peers, pass or fail and margins.
+
+    `records_by_type` are the data period's records of the rule's crime types (draws, area, type), `basket` their sum.
+    """
     columns = [CRIME_TYPES.index(crime_type) for crime_type in rule.crime_types]
     groups = peer_groups(demand.areas, rule.within)
-    measure = _measure(demand, rule, period_records[..., columns], weights[:, columns], columns, groups, rate_estimator)
+    measure = _measure(demand, rule, basket, records_by_type, weights[:, columns], columns, groups, rate_estimator)
     values = measure.values
     thresholds = _thresholds(rule, key, values, measure.figure, groups)
     compare = COMPARE[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else op.ge
     passed = compare(values, thresholds)
     no_records = np.zeros(values.shape, dtype=bool)
     if rule.threshold_kind in RELATIVE_KINDS:
-        records = period_records[..., columns].sum(axis=-1)
         for members in groups:
-            no_records[:, members] = (records[:, members].sum(axis=1) <= 0)[:, None]
+            no_records[:, members] = (basket[:, members].sum(axis=1) <= 0)[:, None]
         passed = passed & ~no_records
     lower_is_better = rule.operator in ("<=", "<") and rule.threshold_kind in ("absolute", "force_mean")
     margins = thresholds - values if lower_is_better else values - thresholds
@@ -390,18 +396,23 @@ def _rule_in_draws(
 def _measure(
     demand: Demand,
     rule: Rule,
+    basket: np.ndarray,
     records_by_type: np.ndarray,
     weights: np.ndarray,
     columns: list[int],
     groups: list[np.ndarray],
     rate_estimator: str,
 ) -> _Measure:
-    """The rule's metric per draw and area from the data period's records of its crime types (draws, area, type)."""
+    """The rule's metric per draw and area from the data period's records of its crime types: their sum (draws, area)
+    and, for harm, each type's (draws, area, type).
+
+    Records per year are the period's sum × 12 ÷ months (summed before annualising, the order that is cheap over
+    many draws; with whole counts and a period that divides the year it is exactly the demand's annual records).
+    """
     areas = demand.areas
     population = areas.population.values
     metric = per_population_fallback(rule.metric, areas.population_known)
-    annual_by_type = records_by_type * 12.0 / areas.period_months
-    records = annual_by_type.sum(axis=-1)
+    records = basket * 12.0 / areas.period_months
     per_record = 12.0 / areas.period_months
     shape = records.shape
     value_per_record = np.full(shape, np.nan)
@@ -410,12 +421,13 @@ def _measure(
     shrunk = rate_estimator == "shrunk" and metric in PER_POPULATION
     exposure = population / 1000.0 * areas.period_months / 12.0
     if metric in ("harm_days", "harm_per_1000"):
+        annual_by_type = records_by_type * 12.0 / areas.period_months
         harm_days = _harm_over_horizon(demand, annual_by_type, columns, weights).sum(axis=-1)
     if metric == "rate_per_1000":
         values = records / population * 1000.0
         value_per_record[:] = per_record / population * 1000.0
         if shrunk:
-            values, value_per_record = _shrunk(records_by_type.sum(axis=-1), exposure, values, pooling_groups(areas))
+            values, value_per_record = _shrunk(basket, exposure, values, pooling_groups(areas))
     elif metric == "count":
         values = records
         value_per_record[:] = per_record

@@ -321,7 +321,7 @@ def pools_whole_force(codes: tuple[str, ...], parents: tuple[str, ...]) -> bool:
 
     A district that is its own parent holds no other area to learn a prior from, and shrinking it toward itself would
     change nothing; pooling toward the force keeps the estimator's meaning (pull toward the level above) at every level.
-    With districts' populations the pull is small, as their counts are large (measured in tests/test_eligibility.py).
+    Kent's district rates move by up to 6 % for burglary alone and 1 % for neighbourhood crime (tests/test_eligibility.py).
     """
     return all(parent == code for parent, code in zip(parents, codes)) or len(set(parents)) == 1
 

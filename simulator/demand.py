@@ -192,29 +192,38 @@ def _predictive_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The interval of each area × crime type's records over the horizon: a negative binomial with the mean and variance of `draw_demand`'s draws.
 
-    The moments are exact for those draws' distribution given the factor and dispersion draws (seed INTERVAL_SEED), so
-    the interval includes the area's level error, the factor's parameter error and the horizon's count noise without
-    drawing every cell: the level L = φ·Gamma(R/φ + ½) has mean R + φ/2 and variance φR + φ²/2, the horizon's records
-    given L have mean L·scale·f and variance φ times that.
+    The moments are exact for those draws' distribution given the factor draws (seed INTERVAL_SEED), so the interval
+    includes the area's level error, the factor's parameter error, the force-wide swing and the area's own count
+    noise without drawing every cell. With φ the area's own dispersion: the level L = φ·Gamma(R/φ + ½) has mean
+    R + φ/2 and variance φR + φ²/2; the force-wide swing s has mean 1 and variance v (`_swing_variance`); the
+    horizon's records given L, f and s have mean m = L·scale·f·s and variance φ·m.
     """
     factors = forecast.draw(np.random.default_rng(INTERVAL_SEED), draws)
-    f, phi = factors.factors, factors.dispersion
-
-    def moment(values: np.ndarray) -> np.ndarray:
-        return values.mean(axis=0)[None, :]
-
-    mean = scale * (records * moment(f) + moment(f * phi) / 2.0)
-    conditional_variance = scale * (records * moment(phi * f) + moment(phi**2 * f) / 2.0) + scale**2 * (
-        records * moment(f**2 * phi) + moment(f**2 * phi**2) / 2.0
-    )
-    mean_square = scale**2 * (records**2 * moment(f**2) + records * moment(f**2 * phi) + moment(f**2 * phi**2) / 4.0)
-    variance = conditional_variance + mean_square - mean**2
+    f = factors.factors
+    phi = forecast.dispersion_within()[None, :]
+    swing = _swing_variance(factors.dispersion, phi, scale * f * records.sum(axis=0)[None, :])
+    level_mean = records + phi / 2.0
+    level_square = phi * records + phi**2 / 2.0 + level_mean**2
+    mean_f = f.mean(axis=0)[None, :]
+    mean = scale * mean_f * level_mean
+    square_f = (f**2 * (1.0 + swing)).mean(axis=0)[None, :]
+    variance = phi * mean + scale**2 * (square_f * level_square - mean_f**2 * level_mean**2)
     tail = (1.0 - coverage) / 2.0
     over = variance > mean * (1.0 + 1e-9)
     low, high = stats.poisson.ppf(tail, mean), stats.poisson.ppf(1.0 - tail, mean)
     size, probability = mean[over] ** 2 / (variance[over] - mean[over]), mean[over] / variance[over]
     low[over], high[over] = stats.nbinom.ppf(tail, size, probability), stats.nbinom.ppf(1.0 - tail, size, probability)
     return np.nan_to_num(low), np.nan_to_num(high)
+
+
+def _swing_variance(force_dispersion: np.ndarray, area_dispersion: np.ndarray, force_total: np.ndarray) -> np.ndarray:
+    """The variance of the force-wide swing, a factor (mean 1) on every area's horizon records at once.
+
+    The force total's variance is its dispersion × its mean; the areas' own noise accounts for their dispersion ×
+    the same mean, and the rest, (φ_force − φ_area) × mean, is variation the areas share: as a factor on the total
+    it has variance (φ_force − φ_area) ÷ the total's mean.
+    """
+    return np.maximum(force_dispersion - area_dispersion, 0.0) / np.maximum(force_total, 1.0)
 
 
 def draw_demand(demand: Demand, generator: np.random.Generator, draws: int, sources: frozenset[str] = DRAW_SOURCES) -> DemandDraws:
@@ -235,17 +244,25 @@ def draw_demand(demand: Demand, generator: np.random.Generator, draws: int, sour
 
 
 def _draws(records: np.ndarray, forecast: Forecast, scale: float, generator: np.random.Generator, draws: int, sources: frozenset[str]):
-    """Period and horizon draws (draws, area, crime type) from the period's records, the forecast and the horizon ÷ period length."""
+    """Period and horizon draws (draws, area, crime type) from the period's records, the forecast and the horizon ÷ period length.
+
+    Counts vary in two ways: each area's own noise (the dispersion within the force, `Forecast.dispersion_within`),
+    which also gives the level's error, and a force-wide swing shared by every area (`_swing_variance`), the part of
+    the force-wide dispersion the areas' own noise does not explain.
+    """
     factors = forecast.draw(generator, draws, parameter_error="forecast" in sources)
-    dispersion = factors.dispersion[:, None, :]
+    phi = forecast.dispersion_within()[None, None, :]
     if "counts" in sources:
-        shape = records[None, :, :] / dispersion + 0.5
-        period = dispersion * generator.gamma(shape)
+        period = phi * generator.gamma(np.broadcast_to(records[None, :, :] / phi + 0.5, (draws, *records.shape)))
     else:
         period = np.broadcast_to(records, (draws, *records.shape)).astype(float)
     mean = period * scale * factors.factors[:, None, :]
-    future = negative_binomial(generator, mean, np.broadcast_to(dispersion, mean.shape)) if "counts" in sources else mean
-    return period, future
+    if "counts" not in sources:
+        return period, mean
+    swing = _swing_variance(factors.dispersion, phi[0], mean.sum(axis=1))
+    shared = np.where(swing > 0, generator.gamma(1.0 / np.maximum(swing, 1e-12), np.maximum(swing, 1e-12)), 1.0)
+    mean = mean * shared[:, None, :]
+    return period, negative_binomial(generator, mean, np.broadcast_to(phi, mean.shape))
 
 
 def apply_shocks(areas: Areas, shocks: dict[str, Shock]) -> tuple[Labelled, tuple[str, ...]]:

@@ -279,6 +279,12 @@ class Forecast:
     period: tuple[str, ...] = ()
     horizon: tuple[str, ...] = ()
     fit: SeriesFit | None = None
+    area_dispersion: np.ndarray | None = None
+
+    def dispersion_within(self) -> np.ndarray:
+        """Per crime type the dispersion of one area's counts around its share of the force-wide pattern (1 = Poisson),
+        from `area_dispersion`; without a history by area, Poisson."""
+        return np.ones(len(self.factors)) if self.area_dispersion is None else self.area_dispersion
 
     def draw(self, generator: np.random.Generator, draws: int, parameter_error: bool = True) -> FactorDraws:
         """Draws of the factor and the dispersion: from the fit's parameter error, or the point values repeated.
@@ -352,7 +358,9 @@ def fit_forecast(history: Labelled | None, period: tuple[str, ...], horizon: tup
             "the interval draws each area's rate from its records (gamma posterior, Jeffreys prior), the dispersion from its "
             "Pearson χ² and negative binomial counts over the horizon"
         )
-        return Forecast(LEVEL, description, months, ones, fit.dispersion, tuple(period), tuple(horizon), fit)
+        return Forecast(
+            LEVEL, description, months, ones, fit.dispersion, tuple(period), tuple(horizon), fit, area_dispersion(history, months)
+        )
     future = fit.means(tuple(horizon)).sum(axis=1)
     level = fit.means(tuple(period)).sum(axis=1) * len(horizon) / len(period)
     factors = np.where(fit.active, np.clip(future / np.where(level > 0, level, 1.0), 1.0 / MAX_TREND_FACTOR, MAX_TREND_FACTOR), 1.0)
@@ -363,7 +371,34 @@ def fit_forecast(history: Labelled | None, period: tuple[str, ...], horizon: tup
         f"each area's level (capped at ×{MAX_TREND_FACTOR:g} either way); the interval draws each area's rate (gamma posterior, "
         "Jeffreys prior), the fit's parameters and dispersion, and negative binomial counts over the horizon"
     )
-    return Forecast(TREND, description, months, factors, fit.dispersion, tuple(period), tuple(horizon), fit)
+    return Forecast(
+        TREND, description, months, factors, fit.dispersion, tuple(period), tuple(horizon), fit, area_dispersion(history, months)
+    )
+
+
+def area_dispersion(history: Labelled, months: tuple[str, ...]) -> np.ndarray | None:
+    """Per crime type, how much more one area's monthly records vary than Poisson around its share of each month's force total.
+
+    The force-wide dispersion mixes two things: variation common to every area (a force-wide swing, which moves
+    every area together and cancels in a threshold relative to the force) and each area's own. Each month's
+    expected records in area a are its share of the records × that month's force total (the independence model,
+    the Poisson maximum likelihood fit of area + month effects); the Pearson χ² over (areas − 1)(months − 1)
+    degrees of freedom, at least 1, is the dispersion of an area's own counts. None without a history by area
+    (or with one area or one month).
+    """
+    if "area" not in history.dims or len(history.labels("area")) < 2 or len(months) < 2:
+        return None
+    counts = history.take("month", months).take("crime_type", CRIME_TYPES).values
+    dispersion = np.ones(len(CRIME_TYPES))
+    for c in range(len(CRIME_TYPES)):
+        table = counts[:, c, :]
+        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+        freedom = (table.shape[0] - 1) * (table.shape[1] - 1)
+        if freedom <= 0:
+            continue
+        expected = table.sum(axis=1)[:, None] * table.sum(axis=0)[None, :] / table.sum()
+        dispersion[c] = max(1.0, float(((table - expected) ** 2 / expected).sum() / freedom))
+    return dispersion
 
 
 def forecast_from_history(monthly: Labelled | None, horizon_months: int, period: tuple[str, ...] | None = None) -> Forecast:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulator.arrays import Labelled
-from simulator.demand import build_demand, concentration, draw_harm
+from simulator.demand import build_demand, concentration, draw_demand, draw_harm
 from simulator.errors import ConfigError
 from simulator.inputs import load_areas
 from simulator.schema import DataSource, DemandSettings, HarmSettings, Shock
@@ -145,17 +145,37 @@ def test_overdispersed_counts_are_measured():
     assert np.median(forecast.draw(np.random.default_rng(1), 2000).dispersion[:, robbery]) > 3
 
 
-def test_draws_spread_with_the_dispersion(kent_areas):
-    """With dispersion 4 the seeded draws vary about twice as widely as Poisson draws (sd × √4)."""
+def test_draws_spread_with_the_areas_own_dispersion(kent_areas):
+    """With each area's own dispersion 4 the seeded draws vary about twice as widely as Poisson draws (sd × √4)."""
     import dataclasses
 
     from simulator.demand import Forecast
 
     demand = build_demand(kent_areas, HarmSettings(weight_set="count"), DemandSettings())
-    spread = dataclasses.replace(demand, forecast=Forecast("trend", "test", (), np.ones(len(CRIME_TYPES)), np.full(len(CRIME_TYPES), 4.0)))
-    poisson_sd = draw_harm(demand, 2000, 1).sum(axis=2).std(axis=0)
+    ones, fours = np.ones(len(CRIME_TYPES)), np.full(len(CRIME_TYPES), 4.0)
+    poisson = dataclasses.replace(demand, forecast=Forecast("trend", "test", (), ones, ones))
+    spread = dataclasses.replace(demand, forecast=Forecast("trend", "test", (), ones, fours, area_dispersion=fours))
+    poisson_sd = draw_harm(poisson, 2000, 1).sum(axis=2).std(axis=0)
     wider_sd = draw_harm(spread, 2000, 1).sum(axis=2).std(axis=0)
     assert np.median(wider_sd / poisson_sd) == pytest.approx(2.0, rel=0.1)
+
+
+def test_force_wide_dispersion_alone_moves_every_area_together(kent_areas):
+    """Variation the areas share (force dispersion above their own) scales every area alike: their shares barely move."""
+    import dataclasses
+
+    from simulator.demand import Forecast
+
+    demand = build_demand(kent_areas, HarmSettings(weight_set="count"), DemandSettings())
+    ones = np.ones(len(CRIME_TYPES))
+    shared = dataclasses.replace(
+        demand, forecast=Forecast("trend", "test", (), ones, np.full(len(CRIME_TYPES), 400.0), area_dispersion=ones)
+    )
+    future = draw_demand(shared, np.random.default_rng(3), 2000).future_records[:, :, 0]
+    totals = future.sum(axis=1)
+    assert totals.std() / totals.mean() > 0.03
+    shares = future / totals[:, None]
+    assert np.median(shares.std(axis=0) / shares.mean(axis=0)) < 0.03
 
 
 # ---------------------------------------------------------------- concentration weighted by residents and within districts

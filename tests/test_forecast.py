@@ -215,3 +215,28 @@ def test_forecast_error_alone_moves_the_factor_not_the_level(kent_demand):
 def test_month_index_counts_calendar_months():
     """Month indices differ by the months between, across a year's end and a gap."""
     assert month_index("2024-01") - month_index("2023-01") == 12 and months_after("2023-11", 3) == ("2023-12", "2024-01", "2024-02")
+
+
+def test_area_dispersion_separates_each_areas_noise_from_a_force_wide_swing():
+    """Areas with their own dispersion 2 under a shared monthly swing (±20 %): the areas' dispersion comes out near 2,
+    while the force-wide series varies far more than that."""
+    from simulator.forecast import area_dispersion
+
+    generator = np.random.default_rng(11)
+    months = months_after("2019-12", 36)
+    force_mean = trend_and_seasons(generator, len(CRIME_TYPES), 36, 600.0)
+    swing = generator.gamma(25.0, 1.0 / 25.0, size=(1, len(CRIME_TYPES), 36))
+    shares = generator.dirichlet(np.ones(8), size=len(CRIME_TYPES)).T
+    counts = negative_binomial_counts(generator, shares[:, :, None] * force_mean[None, :, :] * swing, 2.0)
+    history = Labelled(counts, ("area", "crime_type", "month"), (tuple(f"A{a}" for a in range(8)), CRIME_TYPES, months), "records", "r")
+    within = area_dispersion(history, months)
+    assert np.median(within) == pytest.approx(2.0, rel=0.2)
+    assert np.median(fit_series(counts.sum(axis=0), months).dispersion) > 5 * np.median(within)
+
+
+def test_area_dispersion_needs_more_than_one_area():
+    from simulator.forecast import area_dispersion
+
+    months = months_after("2019-12", 12)
+    history = Labelled(np.ones((1, len(CRIME_TYPES), 12)), ("area", "crime_type", "month"), (("A",), CRIME_TYPES, months), "records", "r")
+    assert area_dispersion(history, months) is None

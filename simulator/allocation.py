@@ -262,20 +262,6 @@ def allocate(request: AllocationRequest, solver: str = "highs", incumbents: Sequ
     return result
 
 
-def best_amounts(request: AllocationRequest, solver: str = "highs", incumbents: Sequence[np.ndarray] = ()) -> np.ndarray:
-    """£ per area × intervention of the best split, without the explanation `allocate` adds.
-
-    Where every fundable bid may be funded the exact water-filling alone is the optimum, so no
-    LP is built (a Monte Carlo re-solves it per draw in about a millisecond); otherwise the
-    funded set is chosen by `allocate`.
-    """
-    if request.nothing_fundable():
-        return np.zeros(request.curves.targeted_harm.values.shape)
-    if request.funds_every_fundable_bid:
-        return _polish(request, request.fundable_bids(), ())[0]
-    return allocate(request, solver, incumbents).amounts.values
-
-
 def plan_allocation(request: AllocationRequest, amounts: np.ndarray, solver: str, objective_days: float, seconds: float) -> Allocation:
     """An `Allocation` for a plan chosen on the Monte Carlo draws (the expected or CVaR plan), checked
     against the same constraints; it has no single budget shadow price, so that is None."""
@@ -291,6 +277,38 @@ def plan_allocation(request: AllocationRequest, amounts: np.ndarray, solver: str
     )
     check_allocation(request, result)
     return result
+
+
+def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, bool]:
+    """£ per area × intervention of a good split found without a linear program, and whether it is the exact optimum.
+
+    Exact where every fundable bid may be funded (water-filling alone). Under a bid limit or a minimum grant the
+    funded set is the best of: the bids the split without those two rules spends most on (as many as the rules
+    allow), and each incumbent's funded bids; each set is water-filled on the exact curves. That is a heuristic:
+    a better set can exist, so a regret measured against it is a lower bound. A Monte Carlo uses it where a mixed
+    integer program per draw would take seconds each.
+    """
+    shape = request.curves.targeted_harm.values.shape
+    if request.nothing_fundable():
+        return np.zeros(shape), True
+    fundable = request.fundable_bids()
+    if request.funds_every_fundable_bid:
+        return _polish(request, fundable, ())[0], True
+    unlimited, _ = water_fill(
+        request.curves,
+        request.usable(),
+        request.bids(),
+        np.zeros(request.bid_count),
+        np.where(fundable, request.max_grant_gbp, 0.0),
+        request.spendable_gbp,
+    )
+    spend = np.where(fundable, request.per_bid(unlimited), -1.0)
+    most = request.max_areas or request.bid_count
+    if request.minimum_grant_gbp > 0:
+        most = int(min(most, request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)))
+    favoured = np.zeros(request.bid_count, dtype=bool)
+    favoured[np.argsort(-spend, kind="stable")[: max(most, 0)]] = True
+    return _polish(request, favoured & fundable, incumbents)[0], False
 
 
 def _check_solver(request: AllocationRequest, solver: str) -> None:
@@ -360,7 +378,12 @@ def _candidate_bid_sets(request: AllocationRequest, funded_by_chords: np.ndarray
 
 def check_allocation(request: AllocationRequest, allocation: Allocation) -> None:
     """Raise InternalError if the allocation breaks a constraint it was solved under."""
-    amounts = allocation.amounts.values
+    check_amounts(request, allocation.amounts.values)
+
+
+def check_amounts(request: AllocationRequest, amounts: np.ndarray) -> None:
+    """Raise InternalError if £ per area × intervention break one of the request's rules: the one statement of them that
+    every plan (point, expected, CVaR) is checked against."""
     slack = request.slack_gbp
     if amounts.min(initial=0.0) < -slack:
         raise InternalError("negative allocation")

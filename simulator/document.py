@@ -204,7 +204,8 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
         f"{summary.top_share(TOP_FRACTIONS[0]):.0%} of harm"
         + (f"; {top}" if top else "")
         + f". The Gini coefficient is {summary.gini:.2f} "
-        "(0 if every area held the same share, 1 if one area held it all)."
+        "(0 if every area held the same share, 1 if one area held it all); weighted by residents, so that a populous "
+        f"area counts for more, it is {demand.concentration_by_population.gini:.2f}."
     )
     harm = demand.harm.values
     records = demand.annual_records.values
@@ -241,6 +242,7 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
         tuple(rows),
         "demand.csv",
     )
+    within = _within_parents_table(result) if result.many_areas else None
     return Section(
         "Where the harm is",
         (
@@ -248,7 +250,27 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
             Chart("lorenz_curve", "How unevenly harm falls: the further the curve bows below the diagonal, the more concentrated."),
             Chart("map_harm_rate", "Expected harm per 1,000 residents."),
             table,
+            *((within,) if within else ()),
         ),
+    )
+
+
+def _within_parents_table(result: RunResult) -> Table:
+    """Small areas: how concentrated harm is among each district's own areas."""
+    rows = tuple(
+        {"parent": item.name, "areas": item.areas, "gini": item.gini, "top_10": item.top_10_share}
+        for item in sorted(result.demand.concentration_within_parents(), key=lambda item: -item.gini)
+    )
+    level = result.demand.areas.level_name
+    return Table(
+        f"Concentration within each district: how unevenly harm falls among its {level}s",
+        (
+            Column("parent", "District"),
+            Column("areas", f"{level}s", "days"),
+            Column("gini", "Gini", "decimal"),
+            Column("top_10", f"Top 10 % of {level}s hold", "share"),
+        ),
+        rows,
     )
 
 
@@ -454,6 +476,7 @@ def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
         "the uncertainty resolves, so each plan below is scored on every draw: its mean, the mean of its worst "
         f"{tail} of draws, and its regret (what the draw's own best split, under the published verdicts, would have averted "
         "beyond it).",
+        carlo.best_split_words,
         f"The plan reported is the {chosen.label}. Perfect knowledge of each draw before deciding would avert "
         f"{carlo.perfect_information_days:,.0f} {unit} more on average: the expected value of perfect information, and the "
         "most that better evidence on effects, costs and demand could be worth in harm averted.",

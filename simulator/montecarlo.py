@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import AllocationRequest, best_amounts, funded_areas
+from .allocation import AllocationRequest, funded_areas, quick_best_amounts
 from .arrays import Labelled
 from .demand import Demand, draw_demand
 from .eligibility import Eligibility, eligible_in_draws
@@ -144,11 +144,23 @@ class MonteCarlo:
     tornado: tuple[TornadoBar, ...]
     top_area: str
     seconds: float
+    exact_per_draw: bool = True
 
     @property
     def codes(self) -> tuple[str, ...]:
         """Area codes, in order."""
         return self.p_funded.labels("area")
+
+    @property
+    def best_split_words(self) -> str:
+        """How each draw's best split was found, in a sentence for the report."""
+        if self.exact_per_draw:
+            return "Each draw's best split is exact: water-filling the draw's curves over every fundable bid."
+        return (
+            "Under the round's bid limit or minimum grant, each draw's best split is the better of the plan's own bids and "
+            "the bids the draw's split without those rules favours, water-filled exactly: a heuristic, so the regret and the "
+            "value of perfect information are lower bounds and P(funded) is approximate."
+        )
 
     @property
     def plan(self) -> PlanOnDraws:
@@ -187,14 +199,13 @@ def simulate(
     """
     started = time.perf_counter()
     settings = scenario.uncertainty
-    solver = "highs" if scenario.allocation.solver == "greedy" and request.needs_binaries else scenario.allocation.solver
     interventions = scenario.active_interventions()
     drawn = draw_world(scenario, demand, draws, seed)
     world = curve_draws(
         curves, interventions, drawn.future_records, drawn.inputs.harm_weights, drawn.inputs.max_reduction, drawn.inputs.cost_factor
     )
     eligible = _eligible(scenario, demand, drawn)
-    best_own, best_published = _best_per_draw(request, world, eligible, point_amounts, solver, progress)
+    best_own, best_published, exact = _best_per_draw(request, world, eligible, point_amounts, progress)
     plans = _plans(request, world, point_amounts, settings.tail_share, best_published)
     chosen = next(plan for plan in plans if plan.objective == scenario.allocation.objective)
     codes = curves.codes
@@ -220,7 +231,8 @@ def simulate(
         ),
         plans=plans,
         chosen=scenario.allocation.objective,
-        tornado=tornado(scenario, demand, curves, request, chosen.amounts, top, solver),
+        tornado=tornado(scenario, demand, curves, request, chosen.amounts, top),
+        exact_per_draw=exact,
         top_area=codes[top],
         seconds=time.perf_counter() - started,
     )
@@ -275,30 +287,31 @@ def _best_per_draw(
     world: CurveDraws,
     eligible: np.ndarray,
     plan: np.ndarray,
-    solver: str,
     progress: Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each draw's best split under its own verdicts, and its best harm averted under the published verdicts.
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Each draw's best split under its own verdicts, its best harm averted under the published verdicts, and whether
+    every one of those splits is the exact optimum (`allocation.quick_best_amounts`).
 
-    The second is what perfect knowledge of the draw would have achieved with the verdicts the fund
-    actually gives; it is at least the plan's own value in that draw (the plan is one candidate).
+    The second is what perfect knowledge of the draw would have achieved with the verdicts the fund actually
+    gives; it is at least the plan's own value in that draw (the plan is one candidate).
     """
     count = world.targeted_harm.shape[0]
     own = np.zeros((count, *plan.shape))
     published = np.zeros(count)
     point_eligible = np.asarray(request.eligible, dtype=bool)
+    exact = True
     for d in range(count):
         curves = world.draw(d)
-        drawn_request = dataclasses.replace(request, curves=curves, eligible=eligible[d])
-        own[d] = best_amounts(drawn_request, solver, incumbents=[plan])
+        own[d], own_exact = quick_best_amounts(dataclasses.replace(request, curves=curves, eligible=eligible[d]), incumbents=[plan])
         if np.array_equal(eligible[d], point_eligible):
-            best = own[d]
+            best, best_exact = own[d], own_exact
         else:
-            best = best_amounts(dataclasses.replace(request, curves=curves), solver, incumbents=[plan])
+            best, best_exact = quick_best_amounts(dataclasses.replace(request, curves=curves), incumbents=[plan])
+        exact = exact and own_exact and best_exact
         published[d] = max(float(curves.averted(best).sum()), float(curves.averted(plan).sum()))
         if progress is not None:
             progress(1)
-    return own, published
+    return own, published, exact
 
 
 def _plans(
@@ -316,7 +329,7 @@ def _plans(
 
 
 def tornado(
-    scenario: Scenario, demand: Demand, curves: Curves, request: AllocationRequest, plan: np.ndarray, top: int, solver: str
+    scenario: Scenario, demand: Demand, curves: Curves, request: AllocationRequest, plan: np.ndarray, top: int
 ) -> tuple[TornadoBar, ...]:
     """Each uncertain input at its low and high, the rest at their point values: the plan's harm averted and the top area's best amount.
 
@@ -332,7 +345,7 @@ def tornado(
             drawn = curve_draws(
                 curves, interventions, demand.expected.values[None], inputs.harm_weights, inputs.max_reduction, inputs.cost_factor
             ).draw(0)
-            best = best_amounts(dataclasses.replace(request, curves=drawn), solver, incumbents=[plan])
+            best = quick_best_amounts(dataclasses.replace(request, curves=drawn), incumbents=[plan])[0]
             outcomes.append((float(drawn.averted(plan).sum()), float(best[top].sum())))
         (averted_low, amount_low), (averted_high, amount_high) = outcomes
         bars.append(TornadoBar(item.key, item.label, item.low, item.high, averted_low, averted_high, amount_low, amount_high))
@@ -340,7 +353,7 @@ def tornado(
         outcomes = []
         for bound in (demand.expected_lower.values, demand.expected_upper.values):
             drawn = _curves_for_records(curves, interventions, demand, bound)
-            best = best_amounts(dataclasses.replace(request, curves=drawn), solver, incumbents=[plan])
+            best = quick_best_amounts(dataclasses.replace(request, curves=drawn), incumbents=[plan])[0]
             outcomes.append((float(drawn.averted(plan).sum()), float(best[top].sum())))
         tail = (1.0 - scenario.demand.interval) / 2.0
         bars.append(

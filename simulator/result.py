@@ -461,6 +461,8 @@ def eligibility_rows(verdict: Eligibility, odds: VerdictOdds | None = None) -> l
             row[f"{outcome.rule_id}_value"] = days(outcome.values[a])
             row[f"{outcome.rule_id}_threshold"] = days(outcome.thresholds[a])
             row[f"{outcome.rule_id}_margin"] = days(outcome.margins[a])
+            records = np.nan if outcome.margin_records is None else outcome.margin_records[a]
+            row[f"{outcome.rule_id}_margin_records"] = days(records) if np.isfinite(records) else None
             row[f"{outcome.rule_id}_passed"] = "true" if outcome.passed[a] else "false"
         rows.append(row)
     return rows

@@ -19,6 +19,9 @@ RUN_CHARTS = {
     "map_harm_rate.png",
     "map_eligibility.png",
     "map_allocation.png",
+    "uncertainty_plans.png",
+    "uncertainty_by_area.png",
+    "uncertainty_tornado.png",
 }
 
 
@@ -36,7 +39,43 @@ def test_run_without_scenario_runs_the_kent_baseline(runner, tmp_path, monkeypat
     assert {path.name for path in out.iterdir()} == RUN_FILES
     assert {path.name for path in (out / "charts").iterdir()} == RUN_CHARTS
     assert "Medway" in result.stdout and "Against simple splits" in result.stdout
+    assert "90% interval" in result.stdout and "over 1,000 draws of counts (negative binomial)" in result.stdout
     assert result.stderr == ""
+
+
+def test_draws_option_sets_the_monte_carlo_draws(runner, tmp_path):
+    out = tmp_path / "few"
+    result = runner.invoke(cli, ["run", str(BASELINE), "--draws", "50", "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["draws"] == 50
+    assert "over 50 draws of" in result.stdout
+    rows = (out / "uncertainty.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("area_code,area_name,eligible,p_eligible,marginal,p_funded")
+    assert len(rows) == 14
+
+
+def test_too_few_draws_is_one_clear_error(runner, tmp_path):
+    result = runner.invoke(cli, ["run", str(BASELINE), "--draws", "5", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "demand.draws" in result.stderr and "10" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_marginal_verdicts_are_marked_in_the_printout_and_the_csv(runner, tmp_path):
+    out = tmp_path / "marks"
+    result = runner.invoke(cli, ["run", str(BASELINE), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 0, result.output
+    rows = (out / "eligibility.csv").read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    assert header[:6] == ["area_code", "area_name", "eligible", "reason", "p_eligible", "marginal"]
+    marginal = [line for line in rows[1:] if ",true," in line.split('"')[-1] or line.endswith(",true")]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["marginal_areas"], "the Kent baseline has knife-edge verdicts"
+    for name in summary["marginal_areas"]:
+        line = next(line for line in result.stdout.splitlines() if line.startswith(name))
+        assert "%" in line.split()[len(name.split())]
+    assert marginal
 
 
 def test_run_summary_has_the_required_keys(runner, tmp_path):

@@ -355,8 +355,9 @@ def fit_forecast(history: Labelled | None, period: tuple[str, ...], horizon: tup
     if fit.method == LEVEL:
         description = (
             f"last period's level, from {len(months)} months of force-wide records ({_span(months)}): {fit.reason}; "
-            "the interval draws each area's rate from its records (gamma posterior, Jeffreys prior), the dispersion from its "
-            "Pearson χ² and negative binomial counts over the horizon"
+            "the interval draws each area's rate from its records (gamma posterior, Jeffreys prior) and its counts over the "
+            "horizon (negative binomial with the dispersion of one area's own monthly records), and a force-wide swing (the rest "
+            "of the force-wide Pearson dispersion) shared by every area"
         )
         return Forecast(
             LEVEL, description, months, ones, fit.dispersion, tuple(period), tuple(horizon), fit, area_dispersion(history, months)
@@ -369,7 +370,8 @@ def fit_forecast(history: Labelled | None, period: tuple[str, ...], horizon: tup
         f"({len(months)} months{', with gaps' if month_index(months[-1]) - month_index(months[0]) + 1 > len(months) else ''}); "
         f"the forecast over the {len(horizon)} horizon months ÷ the fit over the data period's {len(period)} months scales "
         f"each area's level (capped at ×{MAX_TREND_FACTOR:g} either way); the interval draws each area's rate (gamma posterior, "
-        "Jeffreys prior), the fit's parameters and dispersion, and negative binomial counts over the horizon"
+        "Jeffreys prior) and its counts over the horizon (negative binomial with the dispersion of one area's own monthly records), "
+        "the fit's parameters, and a force-wide swing (the rest of the force-wide dispersion) shared by every area"
     )
     return Forecast(
         TREND, description, months, factors, fit.dispersion, tuple(period), tuple(horizon), fit, area_dispersion(history, months)

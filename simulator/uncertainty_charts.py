@@ -87,7 +87,7 @@ def odds_by_area(result: RunResult):
     left.set_yticks(positions, labels, fontsize=8)
     left.set_xlim(0, 100)
     left.set_xlabel("Share of draws (%)")
-    left.set_title("How often each area passes and is funded", fontsize=10)
+    left.set_title("Chance of passing and of funding", fontsize=10)
     left.legend(loc="lower right", fontsize=7, frameon=False)
     interval = carlo.amount.values[order]
     right.plot([interval[:, 0], interval[:, 2]], [positions, positions], color=PALETTE[2], linewidth=2.2, solid_capstyle="butt")
@@ -95,7 +95,7 @@ def odds_by_area(result: RunResult):
     right.plot(amounts[order], positions, "o", color="black", markersize=5)
     right.xaxis.set_major_formatter(pound_formatter())
     right.set_xlabel("£")
-    right.set_title("Plan's amount (dot) against the best amount per draw (5-95 %, median)", fontsize=10)
+    right.set_title("Plan (dot) against each draw's best\n(line 5-95 %, tick median)", fontsize=10)
     more = "" if len(order) == len(names) else f" (the {len(order)} with the largest amounts)"
     figure.suptitle(f"Odds and ranges per area{more}; red bars: verdict flips in more than {verdicts.marginal_share:.0%} of draws")
     return figure
@@ -104,21 +104,21 @@ def odds_by_area(result: RunResult):
 def tornado(result: RunResult):
     """Harm averted by the plan with each uncertain input at its low and at its high, the rest at their point values."""
     carlo = result.monte_carlo
-    bars = carlo.tornado[:14]
+    bars = [bar for bar in carlo.tornado if bar.swing > 0][:12]
     unit = result.demand.weights.short_unit
     point = result.allocation.averted_days
-    figure, axes = captioned_figure(result, height=0.38 * max(len(bars), 1) + 2.2)
+    figure, axes = captioned_figure(result, height=0.62 * max(len(bars), 1) + 2.0)
     positions = np.arange(len(bars))[::-1]
     for y, bar in zip(positions, bars):
         for value, colour in ((bar.averted_low, PALETTE[0]), (bar.averted_high, PALETTE[1])):
             axes.barh(y, value - point, left=point, color=colour, height=0.6)
     top = result.demand.areas.names[result.demand.areas.codes.index(carlo.top_area)] if bars else ""
     labels = [
-        "\n".join(textwrap.wrap(f"{bar.label} ({_value(bar.low)} to {_value(bar.high)})", 44))
+        "\n".join(textwrap.wrap(f"{bar.label} ({_value(bar.low)} to {_value(bar.high)})", 40))
         + f"\n{top}: {pounds(bar.amount_low)} to {pounds(bar.amount_high)}"
         for bar in bars
     ]
-    axes.set_yticks(positions, labels, fontsize=7)
+    axes.set_yticks(positions, labels, fontsize=8)
     axes.axvline(point, color="black", linewidth=0.8)
     axes.xaxis.set_major_formatter(thousands_formatter())
     axes.set_xlabel(f"Harm averted by the plan ({unit}); black line: every input at its point value ({point:,.0f})")
@@ -130,7 +130,7 @@ def tornado(result: RunResult):
         fontsize=8,
         frameon=False,
     )
-    axes.set_title(f"What moves harm averted most (and the best amount for {top}, the plan's largest grant)", fontsize=10)
+    axes.set_title(f"What moves harm averted most (second line: the best amount for {top}, the plan's largest grant)", fontsize=10)
     return figure
 
 

@@ -19,7 +19,8 @@ WHAT_IF = "kent-maidstone-violence-surge"
 def main() -> int:
     os.chdir(REPO)  # relative paths keep machine-specific folders out of the committed manifests
     sys.path.insert(0, str(REPO))
-    from simulator import compare, load_scenario, run, write_comparison, write_run
+    from simulator import compare, forecast_check, load_scenario, run, write_comparison, write_run
+    from simulator.report import write_forecast_check
 
     baseline = load_scenario(Path("scenarios") / "kent-baseline.toml")
     what_if = load_scenario(Path("scenarios") / f"{WHAT_IF}.toml")
@@ -27,6 +28,9 @@ def main() -> int:
         write_run(run(baseline), EXAMPLES / "kent-baseline"),
         write_comparison(compare([baseline, what_if]), EXAMPLES / f"compare-kent-baseline-vs-{WHAT_IF}"),
     ]
+    areas, check = forecast_check(baseline)
+    caption = f"{areas.force_name}, police.uk street-level records, monthly history · {check.draws:,} predictive draws per year"
+    written.append(write_forecast_check(check, caption, EXAMPLES / "forecast-check-kent-baseline"))
     for folder in written:
         print(f"wrote {folder}")
     return 0

@@ -48,6 +48,7 @@ def plans_on_draws(result: RunResult):
     axes.set_ylim(-0.6, len(plans) - 0.2)
     axes.xaxis.set_major_formatter(thousands_formatter())
     axes.set_xlabel(f"Harm averted over the funding period ({unit}); line 5-95 %, box middle half")
+    axes.set_ylabel("Plan")
     from matplotlib.lines import Line2D
 
     axes.legend(
@@ -87,6 +88,7 @@ def odds_by_area(result: RunResult):
     left.set_yticks(positions, labels, fontsize=8)
     left.set_xlim(0, 100)
     left.set_xlabel("Share of draws (%)")
+    left.set_ylabel(result.demand.areas.level_name)
     left.set_title("Chance of passing and of funding", fontsize=10)
     left.legend(loc="lower right", fontsize=7, frameon=False)
     interval = carlo.amount.values[order]
@@ -119,6 +121,7 @@ def tornado(result: RunResult):
         for bar in bars
     ]
     axes.set_yticks(positions, labels, fontsize=8)
+    axes.set_ylabel("Uncertain input (its low to its high)")
     axes.axvline(point, color="black", linewidth=0.8)
     axes.xaxis.set_major_formatter(thousands_formatter())
     axes.set_xlabel(f"Harm averted by the plan ({unit}); black line: every input at its point value ({point:,.0f})")

@@ -47,7 +47,7 @@ def test_compare_prints_the_districts_that_changed(compared):
     """The summary names Dover (lost eligibility) and Maidstone (more money) with amounts."""
     result, _ = compared
     assert "Dover: lost eligibility; £42,060 → £0 (−£42,060)" in result.stdout
-    assert "Maidstone: £37,288 → £279,847 (+£242,559)" in result.stdout
+    assert "Maidstone: £42,150 → £282,673 (+£240,524)" in result.stdout
     assert result.stderr == ""
 
 

@@ -14,7 +14,7 @@ def test_eligibility_lists_every_district_with_a_reason(tmp_path):
     """All 13 districts are listed with their verdict; the count line says 9 of 13."""
     result = CliRunner().invoke(cli, ["eligibility", str(BASELINE), "--csv", str(tmp_path / "e.csv")])
     assert result.exit_code == 0, result.output
-    assert "9 of 13 areas eligible." in result.stdout
+    assert "9 of 13 areas eligible;" in result.stdout
     assert "Tunbridge Wells" in result.stdout
     rows = list(csv.DictReader((tmp_path / "e.csv").read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 13 and {"area_code", "area_name", "eligible", "reason"} <= set(rows[0])
@@ -25,7 +25,7 @@ def test_eligibility_follows_set(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     result = CliRunner().invoke(cli, ["eligibility", "--set", 'fund_round="safer-streets-3"'])
     assert result.exit_code == 0, result.output
-    assert "7 of 13 areas eligible." in result.stdout
+    assert "7 of 13 areas eligible;" in result.stdout
 
 
 def test_eligibility_bad_input_is_exit_2(tmp_path):

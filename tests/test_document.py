@@ -135,10 +135,15 @@ def test_allocation_table_matches_allocation_csv(run_folder):
 
 def test_eligibility_table_matches_eligibility_csv(run_folder):
     """Verdicts and reasons in the report are eligibility.csv's, word for word."""
-    table = parse(run_folder / "report.html").tables["eligibility.csv"][1:]
-    shown = {row[0]: (row[1], row[2]) for row in table}
+    table = parse(run_folder / "report.html").tables["eligibility.csv"]
+    columns = {name: position for position, name in enumerate(table[0])}
+    shown = {row[0]: row for row in table[1:]}
     for row in read_csv(run_folder / "eligibility.csv"):
-        assert shown[row["area_name"]] == ("yes" if row["eligible"] == "true" else "no", row["reason"])
+        cells = shown[row["area_name"]]
+        assert cells[columns["Eligible"]] == ("yes" if row["eligible"] == "true" else "no")
+        assert cells[columns["Why"]] == row["reason"]
+        assert cells[columns["Chance of passing"]] == f"{float(row['p_eligible']) * 100:,.1f} %"
+        assert cells[columns["Verdict"]] == ("marginal" if row["marginal"] == "true" else "clear")
 
 
 def test_baselines_table_matches_baselines_csv(run_folder):
@@ -213,7 +218,7 @@ def test_markdown_links_charts_that_exist(run_folder):
     """report.md shows each chart by a relative path to a file in the folder."""
     text = (run_folder / "report.md").read_text(encoding="utf-8")
     linked = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
-    assert len(linked) == 6
+    assert len(linked) == 9
     assert all((run_folder / path).is_file() for path in linked)
 
 

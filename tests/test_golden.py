@@ -10,7 +10,7 @@ from conftest import REPO
 from simulator.report import write_run
 
 GOLDEN = REPO / "tests" / "golden" / "kent-baseline"
-FILES = ("summary.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv")
+FILES = ("summary.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "uncertainty.csv", "plans.csv", "tornado.csv")
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from strategies import requests
 
 from simulator.allocation import AllocationRequest, allocate
+from simulator.arrays import Labelled
 from simulator.errors import ConfigError
-from simulator.interventions import CurveDraws, worst_share_mean
-from simulator.robust import chord_values, evaluate_plan, plan_for_draws
+from simulator.interventions import CurveDraws, Curves, worst_share_mean
+from simulator.robust import MOST_ROBUST_NONZEROS, chord_values, evaluate_plan, plan_for_draws
 
 
 def noisy_draws(request: AllocationRequest, count: int, seed: int) -> CurveDraws:
@@ -166,3 +167,52 @@ def test_unknown_objective_is_refused():
     with pytest.raises(ConfigError) as caught:
         plan_for_draws(request, CurveDraws.of(request.curves), "median")
     assert caught.value.key == "allocation.objective"
+
+
+def small_area_request(areas: int = 240, seed: int = 3) -> AllocationRequest:
+    """An LSOA-like round: hundreds of areas with cost scales of £2k-20k, a third eligible, bids of 20 areas capped at
+    £150,000 (the span), £400,000 to spend."""
+    rng = np.random.default_rng(seed)
+    codes, items = tuple(f"E01{i:06d}" for i in range(areas)), ("lighting", "gating")
+    curves = Curves(
+        Labelled(rng.gamma(1.2, 400.0, size=(areas, 2)), ("area", "intervention"), (codes, items), "targeted harm", "days"),
+        Labelled(rng.uniform(2_000.0, 20_000.0, size=(areas, 2)), ("area", "intervention"), (codes, items), "cost scale", "£"),
+        np.array([0.2, 0.3]),
+    )
+    return AllocationRequest(curves, rng.random(areas) < 0.35, 400_000.0, 150_000.0, bid_of_area=np.arange(areas) // 20)
+
+
+def test_on_small_areas_the_expected_plan_is_not_behind_the_point_plan():
+    """Breakpoints follow each cell's cost scale: with scales of a few £k against a £150,000 span the bound stays under
+    2 %, and the expected plan's exact mean over the draws is at least the point plan's less that bound."""
+    request = small_area_request()
+    draws = noisy_draws(request, 40, 11)
+    plan = plan_for_draws(request, draws, "expected")
+    point = evaluate_plan(allocate(request).amounts.values, draws)
+    assert plan.gap_bound_days < 0.02 * plan.mean_days
+    assert plan.mean_days >= point.mean_days - plan.gap_bound_days
+    assert plan.status == "optimal"
+
+
+def test_fitted_draws_are_every_draw_below_the_limit():
+    """Below `MOST_ROBUST_NONZEROS` both plans are fitted on every draw and say so."""
+    request = small_area_request(60)
+    draws = noisy_draws(request, 30, 4)
+    assert draws.count * int(request.usable().sum()) * request.segments <= MOST_ROBUST_NONZEROS
+    for objective in ("expected", "cvar"):
+        plan = plan_for_draws(request, draws, objective)
+        assert plan.fitted_draws == plan.draws == draws.count
+        assert plan.fitted_objective_days == pytest.approx(plan.objective_days)
+        assert plan.fitted_words == "fitted and scored on all 30 draws"
+
+
+def test_above_the_limit_the_cvar_plan_is_fitted_on_the_first_draws(monkeypatch):
+    """Beyond `MOST_ROBUST_NONZEROS` the CVaR plan is fitted on the first draws that fit (at least 50) and scored on all;
+    the expected plan's problem does not grow with the draws, so it keeps every draw."""
+    monkeypatch.setattr("simulator.robust.MOST_ROBUST_NONZEROS", 1)
+    request = small_area_request(60)
+    draws = noisy_draws(request, 70, 4)
+    cvar, expected = plan_for_draws(request, draws, "cvar"), plan_for_draws(request, draws, "expected")
+    assert (cvar.fitted_draws, cvar.draws, expected.fitted_draws) == (50, 70, 70)
+    assert cvar.fitted_objective_days == pytest.approx(worst_share_mean(cvar.averted_days[:50], 0.1))
+    assert cvar.fitted_words == "fitted on the first 50 of 70 draws and scored on all 70"

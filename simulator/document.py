@@ -482,6 +482,7 @@ def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
         "most that better evidence on effects, costs and demand could be worth in harm averted.",
         Chart("uncertainty_plans", "Harm averted over the draws by the three plans; the chosen plan's box is darker."),
         Table("The three plans on the same draws", plan_columns, tuple(result.plan_rows()), "plans.csv"),
+        Bullets(tuple(f"{plan.label[0].upper()}{plan.label[1:]}: {plan.how}." for plan in carlo.plans)),
     ]
     if summary.marginal_areas:
         names = ", ".join(summary.marginal_areas[:MANY_AREAS])

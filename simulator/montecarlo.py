@@ -49,6 +49,7 @@ class PlanOnDraws:
     averted: np.ndarray
     regret: np.ndarray
     tail_share: float
+    how: str = ""
 
     @property
     def label(self) -> str:
@@ -317,14 +318,27 @@ def _best_per_draw(
 def _plans(
     request: AllocationRequest, world: CurveDraws, point: np.ndarray, tail_share: float, best: np.ndarray
 ) -> tuple[PlanOnDraws, ...]:
-    """The point-estimate, expected and CVaR plans, each scored on the same draws."""
-    found = [("point", point)]
+    """The point-estimate, expected and CVaR plans, each scored on the same draws, with how each was found."""
+    found = [("point", point, "the allocation's optimum at the point estimates, exact on the point curves")]
     for name in ("expected", "cvar"):
-        found.append((name, plan_for_draws(request, world, name, tail_share).amounts.values))
+        plan = plan_for_draws(request, world, name, tail_share)
+        objective = plan.objective_days
+        bound = (
+            f"{plan.gap_bound_days:,.0f} days ({plan.gap_bound_days / objective:.1%})"
+            if objective > 0
+            else f"{plan.gap_bound_days:,.0f} days"
+        )
+        found.append(
+            (
+                name,
+                plan.amounts.values,
+                f"linear program over the draws' chords, {plan.fitted_words}; {plan.status}; within {bound} of the best possible",
+            )
+        )
     plans = []
-    for name, amounts in found:
+    for name, amounts, how in found:
         averted = world.averted(amounts)
-        plans.append(PlanOnDraws(name, amounts, averted, np.maximum(best, averted) - averted, tail_share))
+        plans.append(PlanOnDraws(name, amounts, averted, np.maximum(best, averted) - averted, tail_share, how))
     return tuple(plans)
 
 

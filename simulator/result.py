@@ -262,6 +262,7 @@ class RunResult:
                     "harm_averted_median_days": days(plan.quantile(0.5)),
                     "harm_averted_p95_days": days(plan.quantile(0.95)),
                     "mean_regret_days": days(plan.mean_regret),
+                    "how_found": plan.how,
                 }
             )
         return rows

@@ -46,7 +46,7 @@ def test_compare_writes_the_folder(compared):
 def test_compare_prints_the_districts_that_changed(compared):
     """The summary names Dover (lost eligibility) and Maidstone (more money) with amounts."""
     result, _ = compared
-    assert "Dover: lost eligibility; £42,060 → £0 (−£42,060)" in result.stdout
+    assert "Dover: lost eligibility; £45,648 → £0 (−£45,648)" in result.stdout
     assert "Maidstone: £42,150 → £282,673 (+£240,524)" in result.stdout
     assert result.stderr == ""
 

@@ -216,3 +216,22 @@ def test_above_the_limit_the_cvar_plan_is_fitted_on_the_first_draws(monkeypatch)
     assert (cvar.fitted_draws, cvar.draws, expected.fitted_draws) == (50, 70, 70)
     assert cvar.fitted_objective_days == pytest.approx(worst_share_mean(cvar.averted_days[:50], 0.1))
     assert cvar.fitted_words == "fitted on the first 50 of 70 draws and scored on all 70"
+
+
+@settings(max_examples=30)
+@given(problems())
+def test_cvar_over_each_allowed_bid_set_equals_the_mip(problem):
+    """With few allowed sets of bids the CVaR plan solves one LP per set; its worst-share mean equals the MIP's."""
+    import simulator.robust as robust
+
+    request, draws, share = problem
+    assume(request.needs_binaries)
+    enumerated = plan_for_draws(request, draws, "cvar", share)
+    saved = robust.ENUMERATED_BID_SETS
+    robust.ENUMERATED_BID_SETS = 0
+    try:
+        mip = plan_for_draws(request, draws, "cvar", share)
+    finally:
+        robust.ENUMERATED_BID_SETS = saved
+    one, other = chord_values(request, draws, enumerated.amounts.values), chord_values(request, draws, mip.amounts.values)
+    assert worst_share_mean(one, share) == pytest.approx(worst_share_mean(other, share), rel=1e-5, abs=1e-6)

@@ -204,10 +204,11 @@ def test_printed_charts_take_at_most_part_of_a_page(browser, name):
 def test_a_table_over_several_pages_repeats_its_header(browser):
     """Every printed page holding rows of the LSOA report's eligible-areas table starts them under its header row."""
     printed = [[line for _, line in page_lines(page)] for page in words(browser[("pdf", "lsoa")])]
-    holding = [lines for lines in printed if any(" yes eligible:" in line for line in lines)]
+    row = re.compile(r" yes [\d.]+ % (clear|marginal) eligible:")
+    holding = [lines for lines in printed if any(row.search(line) for line in lines)]
     assert len(holding) >= 2, "the table runs over several pages"
     for lines in holding:
-        assert "Area Eligible Why" in lines, lines[:3]
+        assert "Area Eligible Chance of Verdict Why" in lines, lines[:3]
 
 
 @pytest.mark.parametrize("name", REPORTS)

@@ -99,7 +99,8 @@ def odds_by_area(result: RunResult):
     right.set_xlabel("£")
     right.set_title("Plan (dot) against each draw's best\n(line 5-95 %, tick median)", fontsize=10)
     more = "" if len(order) == len(names) else f" (the {len(order)} with the largest amounts)"
-    figure.suptitle(f"Odds and ranges per area{more}; red bars: verdict flips in more than {verdicts.marginal_share:.0%} of draws")
+    title = f"Odds and ranges per area{more}; red bars: the verdict flips in more than {verdicts.marginal_share:.0%} of draws"
+    figure.suptitle("\n".join(textwrap.wrap(title, 80)))
     return figure
 
 

@@ -118,10 +118,10 @@ def cli() -> None:
     "run folder this tool wrote.",
 )
 @set_option
-@click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed for the Monte Carlo draws (overrides the scenario's).")
 @click.option(
     "--draws",
-    type=int,
+    type=click.IntRange(10, 100_000),
     help="Monte Carlo draws (overrides demand.draws): each samples every uncertain input, re-applies the rules and re-solves the split.",
 )
 @click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
@@ -155,7 +155,7 @@ def run(
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver, draws), accept_changed_inputs)
     folder = out or Path("reports") / loaded.output_name
-    check_output_folder(folder, map(Path, loaded.files))
+    check_output_folder(folder, map(Path, loaded.files), "run")
     with _progress(4 + loaded.scenario.demand.draws, "Running", quiet) as bar:
         result = run_model(loaded, progress=lambda stage: bar.update(1, stage), draw_progress=bar.update)
         bar.update(1, "writing the run folder")
@@ -175,8 +175,10 @@ def run(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write every area's verdict, reason and rule values to this CSV file.",
 )
-@click.option("--seed", type=int, help="Seed for the Monte Carlo draws (overrides the scenario's).")
-@click.option("--draws", type=int, help="Monte Carlo draws of the records behind the rates (overrides demand.draws).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option(
+    "--draws", type=click.IntRange(10, 100_000), help="Monte Carlo draws of the records behind the rates (overrides demand.draws)."
+)
 @click.option("--accept-changed-inputs", is_flag=True, help="Check a manifest's scenario even if an input file changed since its run.")
 @debug_option
 def eligibility(
@@ -264,7 +266,7 @@ def compare(
 
     loaded = [_load(path, _extra_sets(sets, None, solver), accept_changed_inputs) for path in scenarios]
     folder = out or Path("reports") / comparison_name([item.scenario.name for item in loaded])
-    check_output_folder(folder, [Path(name) for item in loaded for name in item.files])
+    check_output_folder(folder, [Path(name) for item in loaded for name in item.files], "comparison")
     with _progress(len(loaded) + 1, "Running scenarios", quiet) as bar:
         comparison = compare_scenarios(loaded, progress=lambda name: bar.update(1, name))
         bar.update(1, "writing the comparison folder")
@@ -297,7 +299,7 @@ def compare(
     help="Folder to write (default: reports/forecast-check-<scenario name>). An existing folder is replaced only if this command wrote it.",
 )
 @click.option("--draws", type=click.IntRange(100, 100_000), default=4000, show_default=True, help="Predictive draws per held-out year.")
-@click.option("--seed", type=int, help="Seed for the draws (overrides the scenario's).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed for the draws (overrides the scenario's).")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG chart.")
 @click.option("--accept-changed-inputs", is_flag=True, help="Check a manifest's scenario even if an input file changed since its run.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the folder written.")
@@ -325,7 +327,7 @@ def forecast_check(
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, None), accept_changed_inputs)
     folder = out or Path("reports") / f"forecast-check-{loaded.output_name}"
-    check_output_folder(folder, map(Path, loaded.files))
+    check_output_folder(folder, map(Path, loaded.files), "forecast check")
     areas, check = replay(loaded, draws)
     caption = f"{areas.force_name}, police.uk street-level records, monthly history · {draws:,} predictive draws per year"
     inputs = [Path(source.path) for source in areas.sources if not source.path.startswith(("embedded:", "("))]
@@ -508,19 +510,16 @@ def _print_run(result, folder: Path) -> None:
             f"  {row['plan']:<10} {row['harm_averted_mean_days']:>10,.0f} {unit}  {worst:>10,.0f} {unit}  "
             f"{row['mean_regret_days']:>8,.0f} {unit}{chosen}"
         )
-    _echo(
-        f"  Perfect knowledge of the draw before deciding would avert {summary.perfect_information_days:,.0f} {unit} more on average "
-        "(the expected plan's mean regret).",
-        indent="  ",
-    )
+    _echo(f"  {result.monte_carlo.perfect_information_words}", indent="  ")
     click.echo("")
     click.echo("Against simple splits (same rules, same response curves):")
+    reference = result.method_totals()[0]["method"]
     for row in result.method_totals():
         share = row["harm_averted_vs_optimised_pct"]
         click.echo(
             (
                 f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
-                f"  {'' if share is None else f'{share:5.1f} % of optimised'}"
+                f"  {'' if share is None else f'{share:5.1f} % of {reference}'}"
             ).rstrip()
         )
     for note in summary.binding_constraints:

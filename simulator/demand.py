@@ -192,7 +192,8 @@ def _predictive_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The interval of each area × crime type's records over the horizon: a negative binomial with the mean and variance of `draw_demand`'s draws.
 
-    The moments are exact for those draws' distribution given the factor draws (seed INTERVAL_SEED), so the interval
+    The moments follow those draws' distribution given the factor draws (seed INTERVAL_SEED; the force-wide swing is sized
+    here from the point records, in the draws from each draw's own total, a second-order difference), so the interval
     includes the area's level error, the factor's parameter error, the force-wide swing and the area's own count
     noise without drawing every cell. With φ the area's own dispersion: the level L = φ·Gamma(R/φ + ½) has mean
     R + φ/2 and variance φR + φ²/2; the force-wide swing s has mean 1 and variance v (`_swing_variance`); the

@@ -133,7 +133,7 @@ def _headline(result: RunResult, summary: Summary) -> Section:
         f"Under the terms of {fund_round.name} ({fund_round.period}), {summary.eligible_areas} of the "
         f"{len(areas.codes)} areas in {areas.force_name} pass the area test, and the allocation below "
         f"spends {_gbp(summary.allocated_gbp)} of a {_gbp(summary.budget_gbp)} budget across "
-        f"{len(summary.funded_areas)} of them to avert an expected {summary.harm_averted_days:,.0f} {unit.unit} "
+        f"{len(summary.funded_areas)} of them to avert a point estimate of {summary.harm_averted_days:,.0f} {unit.unit} "
         f"over the next {result.demand.horizon_months} months."
     )
     blocks: list[Block] = [facts, text]
@@ -405,8 +405,13 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
     shadow = summary.budget_shadow_price_days_per_1000_gbp
     bid = "bid" if result.request.bid_of_area is not None else "area"
     blocks: list[Block] = [
-        f"The linear program puts {_gbp(summary.allocated_gbp)} where each pound averts the most harm, within the round's "
-        f"cap of {_gbp(summary.max_grant_gbp)} per {bid}"
+        (
+            f"The linear program puts {_gbp(summary.allocated_gbp)} where each pound averts the most harm, within the round's "
+            if summary.plan == "point"
+            else f"The {result.monte_carlo.plan.label} puts {_gbp(summary.allocated_gbp)} where it does best over the Monte Carlo "
+            "draws (see How sure are we?), within the round's "
+        )
+        + f"cap of {_gbp(summary.max_grant_gbp)} per {bid}"
         + (f" and its limit of {summary.bids_per_commissioner} bids" if summary.bids_per_commissioner else "")
         + f". Solver: {summary.solver} ({summary.status}).",
     ]
@@ -437,7 +442,12 @@ def _baselines_section(result: RunResult) -> Section:
             "The same money under the same rules (eligibility, grant cap, bid limit, minimum grant, match funding), split the "
             "simple ways a panel might, and scored with the same response curves:",
             Table(
-                "The optimised allocation and three simple splits",
+                f"The {'optimised allocation' if result.scenario.allocation.objective == 'point' else 'chosen plan'} and three simple splits"
+                + (
+                    ""
+                    if result.scenario.allocation.objective == "point"
+                    else " (at the point estimates, where the chosen plan is not the optimum)"
+                ),
                 (
                     Column("method", "Method"),
                     Column("description", "How"),
@@ -477,9 +487,7 @@ def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
         f"{tail} of draws, and its regret (what the draw's own best split, under the published verdicts, would have averted "
         "beyond it).",
         carlo.best_split_words,
-        f"The plan reported is the {chosen.label}. Perfect knowledge of each draw before deciding would avert "
-        f"{carlo.perfect_information_days:,.0f} {unit} more on average: the expected value of perfect information, and the "
-        "most that better evidence on effects, costs and demand could be worth in harm averted.",
+        f"The plan reported is the {chosen.label}. {carlo.perfect_information_words}",
         Chart("uncertainty_plans", "Harm averted over the draws by the three plans; the chosen plan's box is darker."),
         Table("The three plans on the same draws", plan_columns, tuple(result.plan_rows()), "plans.csv"),
         Bullets(tuple(f"{plan.label[0].upper()}{plan.label[1:]}: {plan.how}." for plan in carlo.plans)),

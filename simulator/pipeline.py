@@ -27,6 +27,7 @@ from .interventions import build_curves
 from .montecarlo import VerdictOdds, simulate, verdict_odds
 from .result import RunResult
 from .scenario import LoadedScenario
+from .schema import CRIME_TYPES
 
 Progress = Callable[[str], None]
 DrawProgress = Callable[[int], None]
@@ -51,7 +52,6 @@ def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, Fo
     if history is None:
         raise ConfigError(
             "has no monthly history to check the forecast against",
-            file=loaded.files[0] if loaded.files else None,
             key="data.history",
             hint="set data.history to a CSV of monthly counts (e.g. embedded:kent_crime_by_type_monthly.csv), "
             "or use counts with a month column",
@@ -104,6 +104,7 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
     lap("baselines")
     allocation = allocate(request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines])
     lap("allocation")
+    check_draws_fit(scenario.demand.draws, len(demand.areas.codes))
     report(f"drawing {scenario.demand.draws:,} worlds")
     monte_carlo = simulate(
         scenario, demand, eligibility, curves, request, allocation.amounts.values, scenario.demand.draws, scenario.seed, draw_progress
@@ -114,6 +115,24 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
         allocation = plan_allocation(request, plan.amounts, label, plan.mean, monte_carlo.seconds)
     lap("monte_carlo")
     return RunResult(loaded, demand, eligibility, curves, request, allocation, baselines, monte_carlo, timings, versions())
+
+
+MOST_DRAWN_VALUES = 60_000_000
+"""Draws × areas × crime types a run may hold in one array: about 480 MB of float64, and a few such arrays are held."""
+
+
+def check_draws_fit(draws: int, areas: int) -> None:
+    """Refuse more Monte Carlo draws than the memory of one run holds for this many areas."""
+    values = draws * areas * len(CRIME_TYPES)
+    if values > MOST_DRAWN_VALUES:
+        most = MOST_DRAWN_VALUES // (areas * len(CRIME_TYPES))
+        raise ConfigError(
+            "asks for more Monte Carlo draws than a run can hold for this many areas",
+            key="demand.draws",
+            got=draws,
+            expected=f"at most {most:,} draws for {areas:,} areas",
+            hint="use fewer draws (--draws), or fewer areas",
+        )
 
 
 def bid_clusters(areas, bid_unit: str) -> dict:

@@ -65,7 +65,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def write_run(result: RunResult, out: str | Path, charts: bool = True) -> Path:
     """Write the run folder at `out`, replacing a run folder there only once everything is written."""
     target = Path(out)
-    with _staged(target, run_inputs(result)) as staging:
+    with _staged(target, run_inputs(result), "run") as staging:
         _write_run_files(result, staging, _display(target), charts)
     return target
 
@@ -74,7 +74,7 @@ def write_comparison(comparison: Comparison, out: str | Path, charts: bool = Tru
     """Write the comparison folder at `out`, each scenario's own run folder inside it under runs/."""
     target = Path(out)
     inputs = tuple(path for result in comparison.results for path in run_inputs(result))
-    with _staged(target, inputs) as staging:
+    with _staged(target, inputs, "comparison") as staging:
         folders = {label: f"runs/{label}" for label in comparison.labels}
         (staging / "runs").mkdir()
         for label, result in zip(comparison.labels, comparison.results):
@@ -93,7 +93,7 @@ def write_comparison(comparison: Comparison, out: str | Path, charts: bool = Tru
 def write_forecast_check(check: ForecastCheck, caption: str, out: str | Path, inputs: Iterable[Path] = (), charts: bool = True) -> Path:
     """Write the forecast check's folder at `out`: every held-out total, the summary per crime type, and its chart."""
     target = Path(out)
-    with _staged(target, tuple(inputs)) as staging:
+    with _staged(target, tuple(inputs), "forecast check") as staging:
         write_table(staging / "forecast_check.csv", check.rows())
         write_table(staging / "forecast_summary.csv", forecast_summary_rows(check))
         write_json(
@@ -234,18 +234,32 @@ def _is_marked(path: Path, legacy_keys: frozenset) -> bool:
     return isinstance(data, dict) and (data.get("written_by") == WRITER or bool(legacy_keys) and legacy_keys <= set(data))
 
 
-def check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
+FOLDER_KINDS = {"manifest.json": "run", "comparison.csv": "comparison", "forecast_check.csv": "forecast check"}
+"""The entry that marks each kind of folder the tool writes, and the kind's name."""
+
+
+def folder_kind(folder: Path) -> str | None:
+    """Which kind of the tool's folders `folder` looks like ("run", "comparison", "forecast check"), or None."""
+    try:
+        entries = {item.name for item in folder.iterdir()}
+    except OSError:
+        return None
+    return next((kind for marker, kind in FOLDER_KINDS.items() if marker in entries), None)
+
+
+def check_output_folder(target: Path, inputs: Iterable[Path] = (), kind: str | None = None) -> None:
     """Refuse an output folder the tool may not replace (see `_check_output_folder`); a path the system cannot use
     (a name too long, say) is refused the same way."""
     try:
-        _check_output_folder(target, inputs)
+        _check_output_folder(target, inputs, kind)
     except OSError as error:
         raise ConfigError("cannot use the output folder", file=str(target), key="--out", hint=error.strerror or str(error)) from None
 
 
-def _check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
+def _check_output_folder(target: Path, inputs: Iterable[Path] = (), kind: str | None = None) -> None:
     """Refuse an output folder the tool may not replace: the current folder or one holding it, one
-    that is or holds an input of the run, a file, or a folder holding anything the tool did not write."""
+    that is or holds an input of the run, a file, a folder holding anything the tool did not write,
+    or one of the tool's folders of another `kind` (a forecast check never replaces a run folder)."""
     resolved = target.resolve()
     here = Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
@@ -274,6 +288,14 @@ def _check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
         )
     if target.exists() and not target.is_dir():
         raise ConfigError("the output path is a file, not a folder", file=str(target), key="--out", hint="name a new folder")
+    existing = folder_kind(target) if target.is_dir() else None
+    if kind is not None and existing is not None and existing != kind:
+        raise ConfigError(
+            f"the output folder holds a {existing} this tool wrote, not a {kind}, so it will not be replaced",
+            file=str(target),
+            key="--out",
+            hint="name a new folder",
+        )
     if target.is_dir():
         found = foreign_entries(target)
         if found:
@@ -290,12 +312,13 @@ def _check_output_folder(target: Path, inputs: Iterable[Path] = ()) -> None:
 class _staged:
     """A temporary sibling folder that becomes `target` on success and vanishes on failure."""
 
-    def __init__(self, target: Path, inputs: Iterable[Path] = ()):
+    def __init__(self, target: Path, inputs: Iterable[Path] = (), kind: str | None = None):
         self.target = target
         self.inputs = tuple(inputs)
+        self.kind = kind
 
     def __enter__(self) -> Path:
-        check_output_folder(self.target, self.inputs)
+        check_output_folder(self.target, self.inputs, self.kind)
         parent = self.target.parent
         self.created = _missing_ancestors(parent)
         try:

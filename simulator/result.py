@@ -308,11 +308,15 @@ class RunResult:
     def method_totals(self) -> list[dict]:
         """Totals for the optimised allocation and each baseline."""
         best = self.allocation.averted_days
+        objective = self.scenario.allocation.objective
         methods = [
             (
-                "optimised",
+                "optimised" if objective == "point" else f"{objective} plan",
                 "the most harm averted within the round's rules: the linear program picks the funded bids, "
-                "and the amounts are then optimal on the exact response curves",
+                "and the amounts are then optimal on the exact response curves"
+                if objective == "point"
+                else f"the {self.monte_carlo.plan.label}, chosen on the Monte Carlo draws; at the point estimates "
+                "a simple split can avert more",
                 self.allocation.allocated_gbp,
                 best,
                 len(self.allocation.funded_codes),
@@ -337,7 +341,8 @@ class RunResult:
     def baseline_rows(self) -> list[dict]:
         """One row per method × area (£ and harm averted), then a total row per method."""
         rows = []
-        splits = [("optimised", self.allocation.amounts.values, self.allocation.harm_averted.values)]
+        chosen = self.method_totals()[0]["method"]
+        splits = [(chosen, self.allocation.amounts.values, self.allocation.harm_averted.values)]
         splits += [(b.name, b.amounts.values, b.harm_averted.values) for b in self.baselines]
         totals = {row["method"]: row for row in self.method_totals()}
         for name, amounts, averted in splits:

@@ -84,14 +84,14 @@ class UncertainInput:
 def describe_sources(
     settings: UncertaintySettings, interventions: dict[str, Intervention] | None = None, weights: HarmWeights | None = None
 ) -> str:
-    """What varies between draws, in one phrase for a headline interval ("counts (negative binomial), ... and 4 assumed splits ...").
+    """What varies between draws, in one phrase for a headline interval ("counts (each area's rate and ...), ... and 4 assumed splits ...").
 
     Given the interventions and weights, it counts them; a harm-weight source with no split that applies
     (the count set, or every split weight overridden) varies nothing and is left out.
     """
     parts = []
     if settings.varies("counts"):
-        parts.append("counts (negative binomial)")
+        parts.append("counts (each area's rate and negative binomial noise, and a force-wide swing)")
     if settings.varies("forecast"):
         parts.append("the forecast's parameter error")
     effects = settings.varies("effects")
@@ -173,28 +173,23 @@ def _all_inputs(
 def _assemble(
     settings: UncertaintySettings, interventions: dict[str, Intervention], weights: HarmWeights, values: dict[str, np.ndarray], draws: int
 ) -> InputDraws:
-    """Arrays from each input's values: effects capped so no crime type's effects pass 100 %, split changes added to the weights."""
+    """Arrays from each input's values, split changes added to the weights.
+
+    Each effect is drawn on its own and not capped against the others: scaling every intervention on a crime type down
+    where their draws add past 100 % would tie an intervention's effect to others the plan may not fund at all (a high
+    draw of target hardening would cut what funded alley gating averts on every crime type). The response curves only
+    approach r·H as spending grows without bound, so a sum past 100 % matters only where several measures on one crime
+    type are all bought near saturation; the point values are still refused above 100 % by the scenario check.
+    """
     ids = tuple(interventions)
     reductions = np.column_stack([values[f"effect:{item_id}"] for item_id in ids]) if ids else np.zeros((draws, 0))
     factors = np.column_stack([values[f"cost_scale:{item_id}"] for item_id in ids]) if ids else np.zeros((draws, 0))
-    targets = np.array([[crime_type in interventions[item_id].crime_types for item_id in ids] for crime_type in CRIME_TYPES], dtype=bool)
-    reductions = _capped(reductions, targets.reshape(len(CRIME_TYPES), len(ids)))
     harm_weights = np.tile(weights.weights.values.astype(float), (draws, 1))
     for split_id, split in settings.harm_splits.items():
         if split_applies(weights, split):
             column = CRIME_TYPES.index(split.crime_type)
             harm_weights[:, column] += weight_at_share(weights, split, values[f"harm_split:{split_id}"]) - weights.of(split.crime_type)
     return InputDraws(ids, reductions, factors, np.maximum(harm_weights, 0.0))
-
-
-def _capped(reductions: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Scale each intervention's effect down by the largest excess over 100 % among the crime types it targets, draw by draw."""
-    if reductions.shape[1] == 0:
-        return reductions
-    totals = reductions @ targets.T.astype(float)
-    shrink = np.where(totals > 1.0, 1.0 / np.where(totals > 0, totals, 1.0), 1.0)
-    per_item = np.where(targets.T[None, :, :], shrink[:, None, :], 1.0).min(axis=2)
-    return reductions * per_item
 
 
 def _effect_input(settings: UncertaintySettings, item_id: str, item: Intervention) -> UncertainInput:

@@ -117,8 +117,7 @@ def tornado(result: RunResult):
             axes.barh(y, value - point, left=point, color=colour, height=0.6)
     top = result.demand.areas.names[result.demand.areas.codes.index(carlo.top_area)] if bars else ""
     labels = [
-        "\n".join(textwrap.wrap(f"{bar.label} ({_value(bar.low)} to {_value(bar.high)})", 40))
-        + f"\n{top}: {pounds(bar.amount_low)} to {pounds(bar.amount_high)}"
+        "\n".join(textwrap.wrap(f"{bar.label} ({_range(bar)})", 40)) + f"\n{top}: {pounds(bar.amount_low)} to {pounds(bar.amount_high)}"
         for bar in bars
     ]
     axes.set_yticks(positions, labels, fontsize=8)
@@ -134,12 +133,18 @@ def tornado(result: RunResult):
         fontsize=8,
         frameon=False,
     )
-    axes.set_title(f"What moves harm averted most (second line: the best amount for {top}, the plan's largest grant)", fontsize=10)
+    title = f"What moves harm averted most (second line of each label: the best amount for {top}, the plan's largest grant)"
+    axes.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
     return figure
 
 
-def _value(value: float) -> str:
-    return f"{value:.0%}" if 0 < abs(value) < 1 else f"{value:,.3g}"
+def _range(bar) -> str:
+    """An input's low and high as the chart labels them: multipliers for cost scales, percentages for effects and shares."""
+    if bar.key.startswith("cost_scale:"):
+        return f"×{bar.low:g} to ×{bar.high:g}"
+    if bar.key == "demand":
+        return f"{bar.low:.0%} to {bar.high:.0%} points"
+    return f"{bar.low:.0%} to {bar.high:.0%}"
 
 
 UNCERTAINTY_CHARTS = {

@@ -40,7 +40,7 @@ def test_run_without_scenario_runs_the_kent_baseline(runner, tmp_path, monkeypat
     assert {path.name for path in out.iterdir()} == RUN_FILES
     assert {path.name for path in (out / "charts").iterdir()} == RUN_CHARTS
     assert "Medway" in result.stdout and "Against simple splits" in result.stdout
-    assert "90% interval" in result.stdout and "over 1,000 draws of counts (negative binomial)" in result.stdout
+    assert "90% interval" in result.stdout and "over 1,000 draws of counts (each area's rate and negative binomial noise" in result.stdout
     assert result.stderr == ""
 
 
@@ -316,3 +316,31 @@ def test_manifest_without_inputs_is_refused(runner, tmp_path):
     manifest.write_text(json.dumps(data), encoding="utf-8")
     result = runner.invoke(cli, ["run", str(manifest), "--out", str(tmp_path / "again"), "--no-charts"])
     assert result.exit_code == 2 and "records no input files" in result.stderr
+
+
+def test_forecast_check_never_replaces_a_run_folder(runner, tmp_path):
+    """A run folder is the tool's own, but not a forecast check's: `forecast-check --out` onto it is refused, and it stays."""
+    out = tmp_path / "run"
+    assert runner.invoke(cli, ["run", str(BASELINE), "--draws", "20", "--out", str(out), "--no-charts"]).exit_code == 0
+    before = sorted(path.name for path in out.iterdir())
+    result = runner.invoke(cli, ["forecast-check", str(BASELINE), "--out", str(out), "--no-charts"])
+    assert result.exit_code == 2
+    assert "holds a run this tool wrote, not a forecast check" in result.stderr
+    assert sorted(path.name for path in out.iterdir()) == before
+
+
+def test_forecast_check_without_history_names_the_key(runner, tmp_path):
+    result = runner.invoke(cli, ["forecast-check", str(BASELINE), "--set", 'data.history=""', "--out", str(tmp_path / "f")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: data.history: has no monthly history")
+    assert not (tmp_path / "f").exists()
+
+
+def test_forecast_check_writes_its_folder(runner, tmp_path):
+    out = tmp_path / "check"
+    result = runner.invoke(cli, ["forecast-check", str(BASELINE), "--out", str(out), "--draws", "500"])
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in out.iterdir()) == ["charts", "forecast_check.csv", "forecast_summary.csv", "summary.json"]
+    assert "Anti-social behaviour" in result.stdout and "of the crime-type totals fell inside" in result.stdout
+    again = runner.invoke(cli, ["forecast-check", str(BASELINE), "--out", str(out), "--draws", "500"])
+    assert again.exit_code == 0, again.output

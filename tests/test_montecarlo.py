@@ -85,6 +85,34 @@ def test_nothing_uncertain_collapses_the_interval_to_the_point():
     assert high == pytest.approx(result.allocation.averted_days, rel=1e-9)
     assert not result.monte_carlo.verdicts.marginal.any()
     assert "nothing" in result.summary().harm_averted_interval_includes
+    assert result.monte_carlo.perfect_information_days == pytest.approx(0.0, abs=1e-6)
+
+
+def test_perfect_information_is_never_negative_and_no_plan_beats_each_draws_best(small_run):
+    carlo = small_run.monte_carlo
+    assert carlo.perfect_information_days >= 0
+    assert carlo.perfect_information_days == pytest.approx(min(plan.mean_regret for plan in carlo.plans))
+
+
+def test_records_bar_of_the_tornado_follows_the_sources_switched_on():
+    """With only the forecast's parameters varying, the records bar is a few thousand days wide (every crime type at the
+    same end of its factor's range), not the 16,000 of count noise and forecast together."""
+    forecast_only = run(load_scenario(BASELINE, ("demand.draws=200", 'uncertainty.sources=["forecast"]')))
+    both = run(load_scenario(BASELINE, ("demand.draws=200", 'uncertainty.sources=["counts", "forecast"]')))
+
+    def width(result):
+        return next(bar.swing for bar in result.monte_carlo.tornado if bar.key == "demand")
+
+    assert width(forecast_only) < 0.4 * width(both)
+
+
+def test_too_many_draws_for_the_areas_is_one_clear_error():
+    from simulator.errors import ConfigError
+    from simulator.pipeline import check_draws_fit
+
+    check_draws_fit(1000, 13)
+    with pytest.raises(ConfigError, match="more Monte Carlo draws than a run can hold"):
+        check_draws_fit(100_000, 1_107)
 
 
 def test_headline_names_what_the_interval_includes(small_run):
@@ -125,6 +153,8 @@ def test_expected_objective_reports_the_expected_plan():
 
 def test_cvar_plan_respects_the_rules():
     result = run(load_scenario(BASELINE, ("demand.draws=100", 'allocation.objective="cvar"')))
+    assert result.method_totals()[0]["method"] == "cvar plan"
+    assert "a simple split can avert more" in result.method_totals()[0]["description"]
     amounts = result.allocation.amounts.values
     assert amounts.sum() <= result.scenario.budget_gbp + 0.01
     assert np.all(amounts[~result.eligibility.eligible.values] == 0)

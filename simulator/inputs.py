@@ -77,6 +77,9 @@ class Areas:
     history: Labelled | None = None
     """Monthly records (area × crime type × month, only months with rows) the forecast is fitted to: `data.history`,
     else the counts file's months over the data period, else None (annual totals only)."""
+    history_gaps: tuple[tuple[str, str], ...] = ()
+    """(area code, month) pairs of `data.history` with no rows in a month other areas have: read as 0 records, and
+    reported as a warning (an imported small-area history can have areas with no records in a month)."""
 
     @property
     def level_name(self) -> str:
@@ -137,10 +140,10 @@ def load_areas(source: DataSource) -> Areas:
         population_source = NOMINAL_POPULATION_NOTE
     parsed = _parse_counts(count_text, count_file, codes, source)
     area_map, map_files = load_area_map(source, codes)
-    history, history_files = parsed.monthly, ()
+    history, history_files, history_gaps = parsed.monthly, (), ()
     if source.history.strip():
         history_text, history_file = read_text(source.history, "data.history")
-        history, history_source = _parse_history(history_text, history_file, codes, source)
+        history, history_source, history_gaps = _parse_history(history_text, history_file, codes, source)
         history_files = (history_source,)
     return Areas(
         level=source.level,
@@ -174,6 +177,7 @@ def load_areas(source: DataSource) -> Areas:
         monthly=parsed.monthly,
         population_known=population_known,
         history=history,
+        history_gaps=history_gaps,
     )
 
 
@@ -424,7 +428,9 @@ def _crime_type(row: dict[str, str], column: str, file: str, line: int) -> str:
 HISTORY_COLUMNS = {**COUNT_COLUMNS, "month": ("month",)}
 
 
-def _parse_history(text: str, file: str, codes: tuple[str, ...], source: DataSource) -> tuple[Labelled, SourceFile]:
+def _parse_history(
+    text: str, file: str, codes: tuple[str, ...], source: DataSource
+) -> tuple[Labelled, SourceFile, tuple[tuple[str, str], ...]]:
     """Monthly records by area, crime type and month for the forecast; months may have gaps but must cover the data period.
 
     Rows for areas not in the area table follow `data.other_areas` (counted, or an error), as the counts' rows do.
@@ -498,7 +504,10 @@ def _parse_history(text: str, file: str, codes: tuple[str, ...], source: DataSou
     for (area, crime, month), count in cells.items():
         values[area, crime, month_position[month]] = count
     history = Labelled(values, ("area", "crime_type", "month"), (codes, CRIME_TYPES, ordered), "records", "records per month")
-    return history, SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere)
+    seen = {(area, month) for area, _, month in cells}
+    present = sorted({area for area, _, _ in cells})
+    gaps = tuple((codes[area], month) for area in present for month in ordered if (area, month) not in seen)
+    return history, SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere), gaps
 
 
 def month_runs(months: tuple[str, ...] | list[str]) -> str:

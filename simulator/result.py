@@ -150,6 +150,14 @@ class RunResult:
         found = []
         if not areas.population_known:
             found.append(areas.population_source)
+        if areas.history_gaps:
+            shown = ", ".join(f"{areas.name_of(code)} {month}" for code, month in areas.history_gaps[:3])
+            more = f" and {len(areas.history_gaps) - 3:,} more" if len(areas.history_gaps) > 3 else ""
+            found.append(
+                f"{len(areas.history_gaps):,} area-month{'' if len(areas.history_gaps) == 1 else 's'} of the monthly history "
+                "have no rows although other areas have that "
+                f"month ({shown}{more}); they are read as 0 records in the forecast's fit"
+            )
         for source in areas.sources:
             if source.rows_other_areas:
                 found.append(

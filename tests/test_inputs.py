@@ -1226,3 +1226,23 @@ def test_shipped_kent_history_matches_the_annual_counts():
     period = [month for month in areas.history.labels("month") if "2025-06" <= month <= "2026-05"]
     assert len(areas.history.labels("month")) == 41
     assert (areas.history.take("month", period).values.sum(axis=2) == areas.counts.values).all()
+
+
+def test_an_area_missing_a_month_of_its_history_is_counted_and_warned(tmp_path):
+    """Medway with no rows for October 2025 while every other district has them: read as 0 records, and said so."""
+    from importlib import resources
+
+    from simulator import load_scenario, run
+
+    text = (resources.files("simulator") / "data" / "kent_crime_by_type_monthly.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    kept = [line for line in lines if not ("E06000035" in line and "2025-10" in line)]
+    assert len(kept) < len(lines)
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    scenario = REPO / "scenarios" / "kent-baseline.toml"
+    result = run(load_scenario(scenario, (f'data.history="{history.as_posix()}"', "demand.draws=10")))
+    assert result.demand.areas.history_gaps == (("E06000035", "2025-10"),)
+    assert any(
+        "1 area-month of the monthly history have no rows" in warning and "Medway 2025-10" in warning for warning in result.warnings()
+    )

@@ -154,9 +154,9 @@ class RunResult:
             shown = ", ".join(f"{areas.name_of(code)} {month}" for code, month in areas.history_gaps[:3])
             more = f" and {len(areas.history_gaps) - 3:,} more" if len(areas.history_gaps) > 3 else ""
             found.append(
-                f"{len(areas.history_gaps):,} area-month{'' if len(areas.history_gaps) == 1 else 's'} of the monthly history "
-                "have no rows although other areas have that "
-                f"month ({shown}{more}); they are read as 0 records in the forecast's fit"
+                f"the monthly history has no rows for {len(areas.history_gaps):,} area-month"
+                f"{'' if len(areas.history_gaps) == 1 else 's'} that other areas have ({shown}{more}); "
+                "the forecast's fit reads them as 0 records"
             )
         for source in areas.sources:
             if source.rows_other_areas:

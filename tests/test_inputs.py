@@ -1244,5 +1244,5 @@ def test_an_area_missing_a_month_of_its_history_is_counted_and_warned(tmp_path):
     result = run(load_scenario(scenario, (f'data.history="{history.as_posix()}"', "demand.draws=10")))
     assert result.demand.areas.history_gaps == (("E06000035", "2025-10"),)
     assert any(
-        "1 area-month of the monthly history have no rows" in warning and "Medway 2025-10" in warning for warning in result.warnings()
+        "has no rows for 1 area-month that other areas have" in warning and "Medway 2025-10" in warning for warning in result.warnings()
     )

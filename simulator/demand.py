@@ -157,7 +157,7 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
     period = month_range(areas.period_start, areas.period_end)
     forecast = fit_forecast(history, period, months_after(areas.period_end, settings.horizon_months))
     expected = annual.with_values(
-        annual.values * settings.horizon_months / 12.0 * forecast.factors[None, :], name="expected records", unit="records"
+        expected_records(annual.values, settings.horizon_months, forecast.factors), name="expected records", unit="records"
     )
     low, high = _predictive_interval(
         records.values, forecast, settings.horizon_months / areas.period_months, settings.interval, settings.draws
@@ -185,6 +185,12 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
         shocks=applied,
         forecast=forecast,
     )
+
+
+def expected_records(annual: np.ndarray, horizon_months: int, factors: np.ndarray) -> np.ndarray:
+    """Records expected over the horizon from records per year (crime types on the last axis): annual × horizon ÷ 12 ×
+    the forecast's factor per crime type. The one statement of it: the rules' harm metrics in draws use it too."""
+    return annual * horizon_months / 12.0 * factors
 
 
 def _predictive_interval(

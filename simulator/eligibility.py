@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arrays import Labelled
-from .demand import Demand
+from .demand import Demand, expected_records
 from .errors import ConfigError, InternalError, RuleError
 from .schema import CRIME_TYPES, FundRound, Rule
 
@@ -465,11 +465,11 @@ def _measure(
 def _harm_over_horizon(demand: Demand, annual: np.ndarray, columns: list[int], weights: np.ndarray) -> np.ndarray:
     """Harm days over the horizon from annual records (or annual rates) per crime type, (draws, area, type).
 
-    Weighed as `build_demand` weighs the forecast (annual × horizon ÷ 12 × the forecast's factor × weight), in the same
-    order of operations, so the demand's own records give `demand.harm` to the last bit (a test holds the two together).
+    The records over the horizon are `demand.expected_records`, as `build_demand` forecasts them, weighed as `harm.harm`
+    weighs them, so the demand's own records give `demand.harm` to the last bit (a test holds the two together).
     """
     factors = demand.forecast.factors[columns] if demand.forecast is not None else np.ones(len(columns))
-    return annual * demand.horizon_months / 12.0 * factors * weights[:, None, :]
+    return expected_records(annual, demand.horizon_months, factors) * weights[:, None, :]
 
 
 def _shrunk(counts: np.ndarray, exposure: np.ndarray, observed: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -529,7 +529,8 @@ def _build(request: AllocationRequest, pulp) -> _Model:
         code, item = curves.codes[area], curves.interventions[intervention]
         variables = []
         for segment in range(request.segments):
-            if slopes[area, intervention, segment] <= 0:
+            # A flat chord adds nothing, except room to reach a minimum grant where the curve is already flat.
+            if slopes[area, intervention, segment] <= 0 and request.minimum_grant_gbp <= 0:
                 continue
             variable = problem.add_variable(f"y_{code}_{item}_{segment}", 0, float(widths[area, intervention, segment]) / money)
             variables.append(variable)

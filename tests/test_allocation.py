@@ -542,3 +542,31 @@ def test_kent_lsoas_with_1000_gbp_says_more_budget_would_avert_more():
     )
     assert allocation.budget_shadow_price == pytest.approx(0.87742615, rel=1e-6)
     assert_shadow_price_is_the_marginal_harm(result)
+
+
+@given(requests(rules=True))
+def test_quick_best_amounts_obeys_every_rule_and_is_exact_when_it_says_so(request):
+    """The Monte Carlo's split per draw: within the round's rules always; equal to the optimum where it claims exactness,
+    and never above it (nor below an incumbent it was given) where it does not."""
+    from simulator.allocation import check_amounts, quick_best_amounts
+
+    optimum = allocate(request, "highs")
+    amounts, exact = quick_best_amounts(request, incumbents=[optimum.amounts.values])
+    check_amounts(request, amounts)
+    value, best = float(request.curves.averted(amounts).sum()), optimum.averted_days
+    tolerance = 1e-6 * max(1.0, best)
+    assert value <= best + tolerance
+    if exact:
+        assert value == pytest.approx(best, rel=1e-6, abs=1e-6)
+    guess, _ = quick_best_amounts(request)
+    check_amounts(request, guess)
+    assert float(request.curves.averted(guess).sum()) <= best + tolerance
+
+
+def test_a_minimum_grant_reaching_where_the_curve_is_flat_can_still_be_funded():
+    """£428 to spend, a £428 minimum grant and a curve flat long before £428 (cost scale £10): the chords whose slope
+    rounds to 0 still give room to reach the minimum, so the one area is funded (it had been left with £0)."""
+    request = make_request([[1.0]], [10.0], [0.5], budget=428.0, cap=428.0, minimum_grant=428.0, segments=8)
+    allocation = allocate(request, "highs")
+    assert allocation.amounts.values[0, 0] == pytest.approx(428.0)
+    assert allocation.averted_days == pytest.approx(0.5)

@@ -462,14 +462,18 @@ class CostScaleSettings:
         if self.low < self.median < self.high:
             return
         keys = [prefix + "low", prefix + "median", prefix + "high"]
+        if self.low >= self.high:
+            key, what, got = prefix + "low", "is not below high", self.low
+        else:
+            key, what, got = prefix + "median", "is not between low and high", self.median
         problem(
             problems,
             origin,
-            prefix + "median",
-            "is not between low and high",
+            key,
+            what,
             file=blame(origin, keys),
-            got=self.median,
-            expected=f"low ({self.low:g}) < median < high ({self.high:g})",
+            got=got,
+            expected=f"low ({self.low:g}) < median ({self.median:g}) < high ({self.high:g})",
         )
 
 
@@ -532,6 +536,8 @@ class UncertaintySettings:
     sources: tuple[str, ...] = spec(
         UNCERTAIN_SOURCES,
         "the inputs that vary between draws, a subset of: " + ", ".join(UNCERTAIN_SOURCES) + "; the others stay at their point values",
+        choices=UNCERTAIN_SOURCES,
+        noun="source of uncertainty",
     )
     marginal_share: float = spec(
         0.10,
@@ -561,21 +567,6 @@ class UncertaintySettings:
     def varies(self, source: str) -> bool:
         """Whether one source varies between draws."""
         return source in self.sources
-
-    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
-        """Every source named is one the draws know."""
-        for name in self.sources:
-            if name not in UNCERTAIN_SOURCES:
-                close = difflib.get_close_matches(name, UNCERTAIN_SOURCES, n=1)
-                problem(
-                    problems,
-                    origin,
-                    prefix + "sources",
-                    "names an unknown source",
-                    got=name,
-                    expected=", ".join(UNCERTAIN_SOURCES),
-                    hint=f"did you mean '{close[0]}'?" if close else None,
-                )
 
 
 @dataclass(frozen=True, kw_only=True)

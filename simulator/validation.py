@@ -126,7 +126,9 @@ def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, proble
         return value
     if kind is tuple:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            problem(problems, origin, key, "must be a list of strings", got=value, expected='e.g. ["Burglary", "Robbery"]')
+            allowed = [str(choice) for choice in meta.get("choices") or ()][:2] or ["Burglary", "Robbery"]
+            example = "[" + ", ".join(f'"{item}"' for item in allowed) + "]"
+            problem(problems, origin, key, "must be a list of strings", got=value, expected=f"e.g. {example}")
             return _INVALID
         if meta.get("nonempty") and not value:
             problem(problems, origin, key, "must not be empty", expected="at least one entry")
@@ -134,7 +136,7 @@ def _convert(hint: Any, value: Any, meta: dict, key: str, origin: Origin, proble
         choices = meta.get("choices")
         for item in value if choices else ():
             if item not in choices:
-                _unknown_choice(problems, origin, key, item, choices, "crime type")
+                _unknown_choice(problems, origin, key, item, choices, meta.get("noun", "crime type"))
                 return _INVALID
         if len(set(value)) != len(value):
             problem(problems, origin, key, "lists an entry twice", got=value)

@@ -395,7 +395,7 @@ def test_level_outside_zero_to_one_is_refused(tmp_path, level):
 def test_unknown_source_is_refused_with_a_suggestion(tmp_path):
     """A misspelt source names the key, the value and the closest source."""
     error = refused(tmp_path, '[uncertainty]\nsources = ["counts", "efects"]')
-    assert (error.key, error.what, error.got) == ("uncertainty.sources", "names an unknown source", "efects")
+    assert (error.key, error.what, error.got) == ("uncertainty.sources", "unknown source of uncertainty", "efects")
     assert error.hint == "did you mean 'effects'?" and error.file.endswith("what-if.toml")
 
 

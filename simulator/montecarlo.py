@@ -24,8 +24,8 @@ from .allocation import AllocationRequest, funded_areas, quick_best_amounts
 from .arrays import Labelled
 from .demand import Demand, draw_demand
 from .eligibility import Eligibility, eligible_in_draws
-from .interventions import CurveDraws, Curves, curve_draws, worst_share_mean
-from .robust import plan_for_draws
+from .interventions import CurveDraws, Curves, curve_draws
+from .robust import PlanOutcome, evaluate_plan, plan_for_draws
 from .schema import Scenario
 from .uncertainty import describe_sources, draw_inputs, one_at_a_time, uncertain_inputs
 
@@ -42,13 +42,12 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class PlanOnDraws:
-    """One plan scored on every draw: harm averted and regret against each draw's own best split."""
+    """One plan scored on every draw: its outcome (`robust.evaluate_plan`) and its regret against each draw's own best split."""
 
     objective: str
     amounts: np.ndarray
-    averted: np.ndarray
+    outcome: PlanOutcome
     regret: np.ndarray
-    tail_share: float
     how: str = ""
 
     @property
@@ -57,14 +56,24 @@ class PlanOnDraws:
         return PLAN_LABELS[self.objective]
 
     @property
+    def averted(self) -> np.ndarray:
+        """Harm averted in each draw (days)."""
+        return self.outcome.averted_days
+
+    @property
+    def tail_share(self) -> float:
+        """The share of worst draws `worst_share_mean` averages."""
+        return self.outcome.tail_share
+
+    @property
     def mean(self) -> float:
         """Mean harm averted over the draws (days)."""
-        return float(self.averted.mean())
+        return self.outcome.mean_days
 
     @property
     def worst_share_mean(self) -> float:
         """Mean harm averted over the worst `tail_share` of draws (days): the CVaR."""
-        return worst_share_mean(self.averted, self.tail_share)
+        return self.outcome.worst_share_mean_days
 
     def quantile(self, q: float) -> float:
         """A quantile of harm averted over the draws (days)."""
@@ -332,7 +341,14 @@ def _plans(
 
     Every plan obeys the published verdicts and the round's rules, so each draw's best split is at least the best of
     them in that draw; regret is measured from that best."""
-    found = [("point", point, "the allocation's optimum at the point estimates, exact on the point curves")]
+    found = [
+        (
+            "point",
+            point,
+            evaluate_plan(point, world, tail_share),
+            "the allocation's optimum at the point estimates, exact on the point curves",
+        )
+    ]
     for name in ("expected", "cvar"):
         plan = plan_for_draws(request, world, name, tail_share)
         objective = plan.objective_days
@@ -345,12 +361,12 @@ def _plans(
             (
                 name,
                 plan.amounts.values,
+                plan.outcome,
                 f"linear program over the draws' chords, {plan.fitted_words}; {plan.status}; within {bound} of the best possible",
             )
         )
-    averted = [world.averted(amounts) for _, amounts, _ in found]
-    best = np.max([best, *averted], axis=0)
-    return tuple(PlanOnDraws(name, amounts, values, best - values, tail_share, how) for (name, amounts, how), values in zip(found, averted))
+    best = np.max([best, *(outcome.averted_days for _, _, outcome, _ in found)], axis=0)
+    return tuple(PlanOnDraws(name, amounts, outcome, best - outcome.averted_days, how) for name, amounts, outcome, how in found)
 
 
 def tornado(

@@ -328,12 +328,11 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
             if period != f"{source.period_start}..{source.period_end}":
                 rows_other += 1
                 continue
-        code = area_code(row, columns["area_code"], file, line)
-        if code not in area_position:
-            _check_other_area(source, file, line, columns["area_code"], code)
+        cell = _area_and_crime_type(row, columns, file, line, source, area_position)
+        if cell is None:
             rows_elsewhere += 1
             continue
-        crime_type = _crime_type(row, columns["crime_type"], file, line)
+        code, crime_type = cell
         if (code, crime_type, month) in seen:
             raise DataError(
                 "area and crime type appear twice in the period" + (" and month" if month else ""),
@@ -392,6 +391,18 @@ def _parse_counts(text: str, file: str, codes: tuple[str, ...], source: DataSour
         else ""
     )
     return _Counts(monthly.sum(axis=2), history, rows_read, rows_used, rows_other, rows_elsewhere, source_text)
+
+
+def _area_and_crime_type(
+    row: dict[str, str], columns: dict[str, str], file: str, line: int, source: DataSource, area_position: dict[str, int]
+) -> tuple[str, str] | None:
+    """A counts or history row's area code and crime type, or None for an area not in the area table (which
+    `data.other_areas` allows to be counted; otherwise an error)."""
+    code = area_code(row, columns["area_code"], file, line)
+    if code not in area_position:
+        _check_other_area(source, file, line, columns["area_code"], code)
+        return None
+    return code, _crime_type(row, columns["crime_type"], file, line)
 
 
 def _check_other_area(source: DataSource, file: str, line: int, column: str, code: str) -> None:
@@ -455,12 +466,11 @@ def _parse_history(
                 got=shown(month),
                 expected="a month such as 2025-06",
             )
-        code = area_code(row, columns["area_code"], file, line)
-        if code not in area_position:
-            _check_other_area(source, file, line, columns["area_code"], code)
+        cell = _area_and_crime_type(row, columns, file, line, source, area_position)
+        if cell is None:
             rows_elsewhere += 1
             continue
-        crime_type = _crime_type(row, columns["crime_type"], file, line)
+        code, crime_type = cell
         if (code, crime_type, month) in lines:
             raise DataError(
                 f"area, crime type and month appear twice, on lines {lines[(code, crime_type, month)]} and {line}",

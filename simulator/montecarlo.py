@@ -22,12 +22,12 @@ import numpy as np
 
 from .allocation import AllocationRequest, funded_areas, quick_best_amounts
 from .arrays import Labelled
-from .demand import Demand, draw_demand
+from .demand import Demand, DemandDraws, draw_demand
 from .eligibility import Eligibility, eligible_in_draws
 from .interventions import CurveDraws, Curves, curve_draws
 from .robust import PlanOutcome, evaluate_plan, plan_for_draws
 from .schema import Scenario
-from .uncertainty import describe_sources, draw_inputs, one_at_a_time, uncertain_inputs
+from .uncertainty import InputDraws, describe_sources, draw_inputs, one_at_a_time, uncertain_inputs
 
 QUANTILES = (0.05, 0.5, 0.95)
 PLAN_LABELS = {
@@ -222,7 +222,7 @@ def simulate(
     interventions = scenario.active_interventions()
     drawn = draw_world(scenario, demand, draws, seed)
     world = curve_draws(
-        curves, interventions, drawn.future_records, drawn.inputs.harm_weights, drawn.inputs.max_reduction, drawn.inputs.cost_factor
+        curves, interventions, drawn.records.future_records, drawn.inputs.harm_weights, drawn.inputs.max_reduction, drawn.inputs.cost_factor
     )
     eligible = _eligible(scenario, demand, drawn)
     best_own, best_published, exact = _best_per_draw(request, world, eligible, point_amounts, progress)
@@ -251,7 +251,7 @@ def simulate(
         ),
         plans=plans,
         chosen=scenario.allocation.objective,
-        tornado=tornado(scenario, demand, curves, request, chosen.amounts, top, drawn.future_records),
+        tornado=tornado(scenario, demand, curves, request, chosen.amounts, top, drawn.records.future_records),
         exact_per_draw=exact,
         top_area=codes[top],
         seconds=time.perf_counter() - started,
@@ -268,7 +268,7 @@ def verdict_odds(scenario: Scenario, demand: Demand, eligibility: Eligibility, d
 
 def _eligible(scenario: Scenario, demand: Demand, drawn: DrawnWorld) -> np.ndarray:
     return eligible_in_draws(
-        demand, scenario.round, drawn.period_records, drawn.inputs.harm_weights, rate_estimator=scenario.demand.rate_estimator
+        demand, scenario.round, drawn.records.period_records, drawn.inputs.harm_weights, rate_estimator=scenario.demand.rate_estimator
     )
 
 
@@ -286,9 +286,8 @@ def _odds(eligibility: Eligibility, eligible: np.ndarray, marginal_share: float)
 class DrawnWorld:
     """The raw draws: records over the data period and the funding period, and the other inputs."""
 
-    period_records: np.ndarray
-    future_records: np.ndarray
-    inputs: object
+    records: DemandDraws
+    inputs: InputDraws
 
 
 def draw_world(scenario: Scenario, demand: Demand, draws: int, seed: int) -> DrawnWorld:
@@ -299,7 +298,7 @@ def draw_world(scenario: Scenario, demand: Demand, draws: int, seed: int) -> Dra
     inputs = draw_inputs(
         scenario.uncertainty, scenario.active_interventions(), demand.weights, np.random.default_rng(streams["inputs"]), draws
     )
-    return DrawnWorld(records.period_records, records.future_records, inputs)
+    return DrawnWorld(records, inputs)
 
 
 def _best_per_draw(
@@ -313,7 +312,7 @@ def _best_per_draw(
     every one of those splits is the exact optimum (`allocation.quick_best_amounts`).
 
     The second is what perfect knowledge of the draw would have achieved with the verdicts the fund actually
-    gives; it is at least the plan's own value in that draw (the plan is one candidate).
+    gives (with a heuristic split, the plans scored on the draw can beat it; `_plans` takes the best of them all).
     """
     count = world.targeted_harm.shape[0]
     own = np.zeros((count, *plan.shape))
@@ -328,7 +327,7 @@ def _best_per_draw(
         else:
             best, best_exact = quick_best_amounts(dataclasses.replace(request, curves=curves), incumbents=[plan])
         exact = exact and own_exact and best_exact
-        published[d] = max(float(curves.averted(best).sum()), float(curves.averted(plan).sum()))
+        published[d] = float(curves.averted(best).sum())
         if progress is not None:
             progress(1)
     return own, published, exact

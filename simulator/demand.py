@@ -153,9 +153,8 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
     weights = harm_weights(harm_settings)
     population = areas.population.values[:, None]
     annual = records.with_values(records.values * 12.0 / areas.period_months, name="records per year", unit="records per year")
-    history = areas.history if areas.history is not None else areas.monthly
     period = month_range(areas.period_start, areas.period_end)
-    forecast = fit_forecast(history, period, months_after(areas.period_end, settings.horizon_months))
+    forecast = fit_forecast(areas.history, period, months_after(areas.period_end, settings.horizon_months))
     expected = annual.with_values(
         expected_records(annual.values, settings.horizon_months, forecast.factors), name="expected records", unit="records"
     )

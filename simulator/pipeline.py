@@ -36,9 +36,7 @@ DrawProgress = Callable[[int], None]
 def assess_eligibility(loaded: LoadedScenario) -> tuple[Demand, Eligibility]:
     """Inputs, demand and the round's verdicts, without allocating."""
     scenario = loaded.scenario
-    areas = load_areas(scenario.data)
-    loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
-    demand = build_demand(areas, scenario.harm, scenario.demand, scenario.shocks)
+    demand = build_demand(_read_areas(loaded), scenario.harm, scenario.demand, scenario.shocks)
     return demand, assess(demand, scenario.fund_round, scenario.round, rate_estimator=scenario.demand.rate_estimator)
 
 
@@ -46,17 +44,22 @@ def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, Fo
     """The scenario's areas, and its forecast replayed on each past calendar year of the monthly history (`data.history`, or
     the counts' own months)."""
     scenario = loaded.scenario
-    areas = load_areas(scenario.data)
-    loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
-    history = areas.history if areas.history is not None else areas.monthly
-    if history is None:
+    areas = _read_areas(loaded)
+    if areas.history is None:
         raise ConfigError(
             "has no monthly history to check the forecast against",
             key="data.history",
             hint="set data.history to a CSV of monthly counts (e.g. embedded:kent_crime_by_type_monthly.csv), "
             "or use counts with a month column",
         )
-    return areas, check_forecast(history, scenario.demand.interval, draws, scenario.seed)
+    return areas, check_forecast(areas.history, scenario.demand.interval, draws, scenario.seed)
+
+
+def _read_areas(loaded: LoadedScenario) -> Areas:
+    """The scenario's areas and counts, each input file checked against a rerun's recorded hash."""
+    areas = load_areas(loaded.scenario.data)
+    loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
+    return areas
 
 
 def eligibility_odds(loaded: LoadedScenario) -> tuple[Demand, Eligibility, VerdictOdds]:

@@ -22,6 +22,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,27 @@ FORECAST_CHECK_ENTRIES = frozenset({"forecast_check.csv", "forecast_summary.csv"
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
 LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
+
+
+@dataclass(frozen=True)
+class _FolderKind:
+    """A kind of folder the tool writes: the entry that marks it, the entries it may hold, and the file whose
+    `written_by` (or, from earlier versions, whose keys) says the tool wrote it."""
+
+    name: str
+    marker: str
+    entries: frozenset
+    marked: str
+    legacy_keys: frozenset
+
+
 LEGACY_IMPORT_KEYS = frozenset({"rows_read", "rows_aggregated", "files"})
+FOLDER_KINDS = (
+    _FolderKind("run", "manifest.json", RUN_ENTRIES, "manifest.json", LEGACY_RUN_KEYS),
+    _FolderKind("forecast check", "forecast_check.csv", FORECAST_CHECK_ENTRIES, "summary.json", frozenset()),
+    _FolderKind("comparison", "comparison.csv", COMPARISON_ENTRIES, "summary.json", LEGACY_COMPARISON_KEYS),
+)
+"""The kinds of folder the tool writes, in the order a folder is recognised."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Cell openings a spreadsheet may run as a formula (OWASP's CSV injection list)."""
 
@@ -186,19 +207,17 @@ def foreign_entries(folder: Path) -> list[str]:
     entries = sorted(item.name for item in folder.iterdir())
     if not entries:
         return []
-    if "manifest.json" in entries:
-        return _foreign_in(folder, entries, RUN_ENTRIES, "manifest.json", LEGACY_RUN_KEYS, "")
-    if "forecast_check.csv" in entries:
-        return _foreign_in(folder, entries, FORECAST_CHECK_ENTRIES, "summary.json", frozenset(), "")
-    if "comparison.csv" in entries:
-        found = _foreign_in(folder, entries, COMPARISON_ENTRIES, "summary.json", LEGACY_COMPARISON_KEYS, "")
+    kind = _kind_of(entries)
+    if kind is None:
+        return entries
+    found = _foreign_in(folder, entries, kind.entries, kind.marked, kind.legacy_keys, "")
+    if kind.name == "comparison":
         runs = folder / "runs"
         if not found and runs.is_dir() and not runs.is_symlink():
             for run in sorted(runs.iterdir()):
                 inner = foreign_entries(run) if run.is_dir() and not run.is_symlink() else [""]
                 found += [f"runs/{run.name}/{name}".rstrip("/") for name in inner]
-        return found
-    return entries
+    return found
 
 
 def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: str, legacy_keys: frozenset, prefix: str) -> list[str]:
@@ -234,17 +253,18 @@ def _is_marked(path: Path, legacy_keys: frozenset) -> bool:
     return isinstance(data, dict) and (data.get("written_by") == WRITER or bool(legacy_keys) and legacy_keys <= set(data))
 
 
-FOLDER_KINDS = {"manifest.json": "run", "comparison.csv": "comparison", "forecast_check.csv": "forecast check"}
-"""The entry that marks each kind of folder the tool writes, and the kind's name."""
-
-
 def folder_kind(folder: Path) -> str | None:
     """Which kind of the tool's folders `folder` looks like ("run", "comparison", "forecast check"), or None."""
     try:
-        entries = {item.name for item in folder.iterdir()}
+        kind = _kind_of({item.name for item in folder.iterdir()})
     except OSError:
         return None
-    return next((kind for marker, kind in FOLDER_KINDS.items() if marker in entries), None)
+    return kind.name if kind else None
+
+
+def _kind_of(entries) -> _FolderKind | None:
+    """The kind of folder whose marking entry is among `entries`, first match in FOLDER_KINDS' order."""
+    return next((kind for kind in FOLDER_KINDS if kind.marker in entries), None)
 
 
 def check_output_folder(target: Path, inputs: Iterable[Path] = (), kind: str | None = None) -> None:

@@ -18,15 +18,17 @@ PLAN_COLOURS = {"point": PALETTE[7], "expected": PALETTE[2], "cvar": PALETTE[1]}
 
 
 def _includes(result: RunResult) -> str:
-    carlo = result.monte_carlo
-    return f"{carlo.draws:,} draws of {carlo.includes}"
+    """The draws in a few words for a chart's small print: how many, and which sources vary."""
+    sources = result.scenario.uncertainty.sources
+    varying = ", ".join(source.replace("_", " ") for source in sources) if sources else "nothing"
+    return f"{result.monte_carlo.draws:,} draws varying {varying}"
 
 
 def plans_on_draws(result: RunResult):
     """Harm averted over the draws by the point-estimate, expected and CVaR plans: 5-95 % range, middle half, mean and worst-share mean."""
     carlo = result.monte_carlo
     unit = result.demand.weights.short_unit
-    figure, axes = captioned_figure(f"{result.caption} · {_includes(result)}", height=3.4)
+    figure, axes = captioned_figure(f"{result.caption} · {_includes(result)}", height=3.8)
     plans = carlo.plans
     positions = np.arange(len(plans))[::-1]
     for y, plan in zip(positions, plans):

@@ -23,7 +23,8 @@ sys.path.insert(0, str(REPO))
 from simulator import load_scenario, run  # noqa: E402
 from simulator.allocation import AllocationRequest, allocate, available_solvers  # noqa: E402
 from simulator.arrays import Labelled  # noqa: E402
-from simulator.interventions import Curves, water_fill  # noqa: E402
+from simulator.filling import water_fill  # noqa: E402
+from simulator.interventions import Curves  # noqa: E402
 
 
 def kent_baseline(repeats: int = 5) -> None:

@@ -6,7 +6,7 @@ area a; their slopes fall along each curve, so maximising Σ slope·y fills them
 the model money is counted in £1,000s (or less for small grants) and slopes are divided by the
 steepest, so the solvers' absolute tolerances act as relative ones. The chords decide which bids are
 funded; the amounts then come from water-filling the exact curves over those bids (see
-`interventions.water_fill`), so the reported harm averted is the exact optimum for the funded
+`filling.water_fill`), so the reported harm averted is the exact optimum for the funded
 set, and the budget's shadow price is the water level: the harm one more £ of budget averts when
 it goes to the funded bids that are below their grant caps. This is the only module that imports
 PuLP. HiGHS is the default solver, CBC the cross-check, and `greedy` an exact sort-based method
@@ -26,7 +26,8 @@ import numpy as np
 
 from .arrays import Labelled
 from .errors import ConfigError, InternalError
-from .interventions import Curves, greedy_fill, water_fill
+from .filling import greedy_fill, water_fill
+from .interventions import Curves
 
 SOLVERS = ("highs", "cbc", "greedy")
 TOLERANCE_GBP = 1e-4

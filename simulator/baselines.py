@@ -25,7 +25,7 @@ import numpy as np
 
 from .allocation import AllocationRequest, SplitTotals
 from .arrays import Labelled
-from .interventions import water_fill
+from .filling import water_fill
 
 BASELINES = {
     "equal": "equal shares between eligible areas",

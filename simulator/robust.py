@@ -31,7 +31,8 @@ from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 from .allocation import MODEL_MONEY_GBP, AllocationRequest, SolveStatus, check_amounts
 from .arrays import Labelled
 from .errors import ConfigError, InternalError
-from .interventions import CurveDraws, greedy_fill, worst_share_mean
+from .filling import greedy_fill
+from .interventions import CurveDraws, worst_share_mean
 
 OBJECTIVES = ("expected", "cvar")
 MIP_RELATIVE_GAP = 1e-9
@@ -557,7 +558,7 @@ def _steepest_columns(request: AllocationRequest, grid: _CommonChords, layout: _
 
 def _harm_unit(request: AllocationRequest, grid: _CommonChords, layout: _Layout, mean_slopes: np.ndarray) -> float:
     """The days the model counts harm in: the mean chords' optimum under the budget and each bid's cap (steepest
-    segments first, exact for those limits; `interventions.greedy_fill`), or one unit of money at the steepest
+    segments first, exact for those limits; `filling.greedy_fill`), or one unit of money at the steepest
     chord when that is 0."""
     caps = np.full(layout.bid_count, request.max_grant_gbp)
     widths, slopes = grid.widths[:, None, :], mean_slopes[:, None, :]

@@ -23,6 +23,7 @@ ORDER = [
     "demand",
     "eligibility",
     "interventions",
+    "filling",
     "allocation",
     "robust",
     "baselines",

@@ -1,0 +1,159 @@
+"""Exact fills of money on the response curves: the greedy over linear segments and the water-filling on the exact curves.
+
+Both are exact for a budget with caps on disjoint groups (a laminar family): the greedy on
+segments filled in falling slope order, the water-filling on the concave curves by their
+Karush-Kuhn-Tucker conditions. The allocator polishes its solutions with them, the baselines
+split money inside an area with them, and the robust plans bound their objective with them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InternalError
+from .interventions import Curves
+
+
+def greedy_fill(
+    widths: np.ndarray,
+    slopes: np.ndarray,
+    budget_gbp: float,
+    area_caps_gbp: np.ndarray,
+    usable: np.ndarray | None = None,
+    cap_groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Spend the budget on the steepest segments first, within each cap.
+
+    Exact for a budget plus caps on disjoint groups of areas (each area alone, or clusters such
+    as the LSOAs of one district): those limits form a laminar family, over which filling
+    segments in falling slope order is optimal (a fractional knapsack per nest). `cap_groups`
+    gives each area's group (default: its own), `area_caps_gbp` one cap per group; `usable`
+    (area × intervention, bool) excludes cells. The result is £ per area × intervention.
+    """
+    areas, interventions, count = slopes.shape
+    mask = np.ones((areas, interventions), dtype=bool) if usable is None else usable
+    flat_slopes = np.where(mask[:, :, None], slopes, 0.0).ravel()
+    order = np.argsort(-flat_slopes, kind="stable")
+    amounts = np.zeros((areas, interventions))
+    remaining_budget = float(budget_gbp)
+    remaining_cap = np.array(area_caps_gbp, dtype=float).copy()
+    group_of = np.arange(areas) if cap_groups is None else np.asarray(cap_groups)
+    flat_widths = widths.ravel()
+    for position in order:
+        if flat_slopes[position] <= 0.0 or remaining_budget <= 0.0:
+            break
+        area, intervention = divmod(int(position) // count, interventions)
+        group = group_of[area]
+        take = min(flat_widths[position], remaining_budget, remaining_cap[group])
+        if take <= 0.0:
+            continue
+        amounts[area, intervention] += take
+        remaining_budget -= take
+        remaining_cap[group] -= take
+    return amounts
+
+
+def water_fill(
+    curves: Curves, usable: np.ndarray, bids: np.ndarray, lower_gbp: np.ndarray, upper_gbp: np.ndarray, budget_gbp: float
+) -> tuple[np.ndarray, float]:
+    """Spend up to the budget on the exact curves for the most harm averted, each bid within its bounds.
+
+    Bid b (`bids` gives each area's) receives between `lower_gbp[b]` and `upper_gbp[b]`: a bid
+    that is not funded has both at 0, a funded one the minimum grant and the grant cap. The
+    problem is concave, so the Karush-Kuhn-Tucker conditions decide it. At a price λ (days per
+    £) cell (a, i) with ceiling A = r·H and cost scale s spends x = s·ln(A / (s·λ)) where
+    A > s·λ, else 0: its marginal value A/s·exp(−x/s) then equals λ. A bid's spend S_b(λ) falls
+    as λ rises; each bid takes S_b(λ) clamped to its bounds, at its own price λ_b, and the
+    global λ is bisected in log space until the clamped spends add up to the budget. When the
+    upper bounds add up to less than the budget, every bid takes its upper bound.
+
+    Returns £ per area × intervention and the budget's marginal value: the days one more £
+    would avert (the highest λ_b among bids below their upper bound), 0 when the budget does
+    not bind. Bids without a usable cell take nothing; bounds whose lower bounds add up to more
+    than the budget are a caller's bug.
+    """
+    ceilings, scale = curves.ceilings(), curves.scale.values
+    live = usable & (ceilings > 0) & (scale > 0)
+    areas, interventions = np.nonzero(live)
+    bid_count = len(lower_gbp)
+    cell_bid = np.asarray(bids)[areas]
+    cell_scale = scale[areas, interventions]
+    log_slope = np.log(ceilings[areas, interventions]) - np.log(cell_scale)
+    has_cells = np.bincount(cell_bid, minlength=bid_count) > 0
+    upper = np.where(has_cells, np.asarray(upper_gbp, dtype=float), 0.0)
+    lower = np.minimum(np.asarray(lower_gbp, dtype=float), upper)
+    amounts = np.zeros(ceilings.shape)
+    if lower.sum() > budget_gbp * (1 + 1e-12) + 1e-9:
+        raise InternalError(f"minimum spends of £{lower.sum():,.2f} exceed the budget of £{budget_gbp:,.2f}")
+    if upper.sum() <= 0.0:
+        return amounts, 0.0
+
+    def spend(log_price: float) -> np.ndarray:
+        per_cell = cell_scale * np.maximum(log_slope - log_price, 0.0)
+        return np.clip(np.bincount(cell_bid, weights=per_cell, minlength=bid_count), lower, upper)
+
+    inverse = _BidInverse(log_slope, cell_scale, cell_bid, bid_count)
+    if upper.sum() <= budget_gbp:
+        targets, binds = upper, False
+    else:
+        low = float(np.min(inverse.log_prices(upper)[upper > 0]))
+        high = float(np.max(log_slope))
+        for _ in range(200):
+            middle = 0.5 * (low + high)
+            if middle in (low, high):
+                break
+            if spend(middle).sum() > budget_gbp:
+                low = middle
+            else:
+                high = middle
+        targets, binds = spend(high), True
+    bid_log_prices = inverse.log_prices(targets)
+    amounts[areas, interventions] = cell_scale * np.maximum(log_slope - bid_log_prices[cell_bid], 0.0)
+    below_upper = (upper > 0) & (targets < upper * (1 - 1e-12))
+    if not binds or not below_upper.any():
+        return amounts, 0.0
+    return amounts, float(np.exp(np.max(bid_log_prices[below_upper])))
+
+
+class _BidInverse:
+    """Each bid's price for a given spend: S_b is piecewise linear in ln λ, so it inverts exactly.
+
+    With the bid's cells sorted by falling ln(A/s) = l_1 ≥ l_2 ≥ …, while the first k cells
+    spend, S_b = Σ_j≤k s_j·(l_j − ln λ). Spends at the breakpoints ln λ = l_k rise with k;
+    the target falls between two of them, which fixes k and then ln λ in closed form.
+    """
+
+    def __init__(self, log_slope: np.ndarray, scale: np.ndarray, bid: np.ndarray, bid_count: int):
+        order = np.lexsort((-log_slope, bid))
+        self.bid = bid[order]
+        self.bid_count = bid_count
+        starts = np.searchsorted(self.bid, np.arange(bid_count))
+        self.start = starts
+        top = np.full(bid_count, 0.0)
+        present = np.bincount(self.bid, minlength=bid_count) > 0
+        top[present] = log_slope[order][starts[present]]
+        self.top = top
+        shifted = log_slope[order] - top[self.bid]
+        sorted_scale = scale[order]
+        self.cum_scale = _cumsum_by_group(sorted_scale, self.bid, starts)
+        self.cum_weighted = _cumsum_by_group(sorted_scale * shifted, self.bid, starts)
+        self.at_breakpoint = self.cum_weighted - shifted * self.cum_scale
+
+    def log_prices(self, targets: np.ndarray) -> np.ndarray:
+        """ln λ_b at which bid b spends targets[b] (the bid's top ln slope where the target is 0)."""
+        active = self.at_breakpoint < targets[self.bid]
+        count = np.bincount(self.bid, weights=active, minlength=self.bid_count).astype(int)
+        prices = self.top.copy()
+        spending = (targets > 0) & (count > 0)
+        last = self.start[spending] + count[spending] - 1
+        prices[spending] += (self.cum_weighted[last] - targets[spending]) / self.cum_scale[last]
+        return prices
+
+
+def _cumsum_by_group(values: np.ndarray, groups: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running sums restarted at each group (values sorted by group, `starts` its first positions)."""
+    if len(values) == 0:
+        return values.copy()
+    total = np.cumsum(values)
+    before = np.concatenate([[0.0], total])[starts]
+    return total - before[groups]

@@ -1,0 +1,170 @@
+"""The exact fills: the greedy over linear segments and the water-filling on the exact curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_request
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import minimize
+
+from simulator.filling import greedy_fill, water_fill
+
+
+def test_greedy_respects_budget_and_area_caps():
+    """The greedy never spends beyond the budget or an area's cap."""
+    request = make_request([[100.0, 80.0], [90.0, 70.0]], [50.0, 50.0], [0.3, 0.3], budget=150.0)
+    widths, slopes = request.curves.segments(150.0, 8)
+    amounts = greedy_fill(widths, slopes, 150.0, np.array([60.0, 1e9]))
+    assert amounts.sum() == pytest.approx(150.0)
+    assert amounts[0].sum() == pytest.approx(60.0)
+
+
+def test_greedy_skips_unusable_cells():
+    """Cells marked unusable get nothing however steep their curve."""
+    request = make_request([[1000.0], [10.0]], [50.0], [0.3], budget=40.0)
+    widths, slopes = request.curves.segments(40.0, 4)
+    amounts = greedy_fill(widths, slopes, 40.0, np.array([1e9, 1e9]), np.array([[False], [True]]))
+    assert amounts[0, 0] == 0.0 and amounts[1, 0] == pytest.approx(40.0)
+
+
+@st.composite
+def bounded_fills(draw):
+    """A small exact-curve problem: 1-3 bids of one area each, 1-2 interventions, bounds and a budget that fit."""
+    areas = draw(st.integers(1, 3))
+    items = draw(st.integers(1, 2))
+    harm = draw(arrays(float, (areas, items), elements=st.floats(1.0, 1_000.0)))
+    scale = draw(arrays(float, (areas, items), elements=st.floats(10.0, 500.0)))
+    reductions = draw(arrays(float, items, elements=st.floats(0.05, 0.5)))
+    upper = draw(arrays(float, areas, elements=st.floats(1.0, 500.0)))
+    lower = upper * draw(arrays(float, areas, elements=st.sampled_from([0.0, 0.0, 0.3, 0.9, 1.0])))
+    budget = lower.sum() + draw(st.floats(0.0, 1_500.0))
+    request = make_request(harm, scale, reductions)
+    return request.curves, lower, upper, budget
+
+
+def fill(curves, lower, upper, budget):
+    """Water-fill with each area its own bid and every cell usable."""
+    usable = np.ones(curves.scale.values.shape, dtype=bool)
+    return water_fill(curves, usable, np.arange(len(lower)), lower, upper, budget)
+
+
+def scipy_optimum(curves, lower, upper, budget) -> float:
+    """The best harm averted SLSQP finds from a few starting points (a reference, not the method)."""
+    shape = curves.scale.values.shape
+    size = shape[0] * shape[1]
+    constraints = [{"type": "ineq", "fun": lambda x: budget - x.sum()}]
+    for bid in range(shape[0]):
+        constraints.append({"type": "ineq", "fun": lambda x, bid=bid: x.reshape(shape)[bid].sum() - lower[bid]})
+        constraints.append({"type": "ineq", "fun": lambda x, bid=bid: upper[bid] - x.reshape(shape)[bid].sum()})
+    slopes_at_zero = (curves.ceilings() / curves.scale.values).ravel()
+
+    def gradient(x):
+        return -slopes_at_zero * np.exp(-x / curves.scale.values.ravel())
+
+    best = -np.inf
+    starts = [np.repeat(lower / shape[1], shape[1]), np.repeat((lower + upper) / (2 * shape[1]), shape[1])]
+    for start in starts:
+        found = minimize(
+            lambda x: -curves.averted(x.reshape(shape)).sum(),
+            start,
+            jac=gradient,
+            method="SLSQP",
+            bounds=[(0.0, None)] * size,
+            constraints=constraints,
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
+        if found.success and np.all([c["fun"](found.x) >= -1e-6 for c in constraints]):
+            best = max(best, -found.fun)
+    return best
+
+
+@settings(max_examples=60)
+@given(bounded_fills())
+def test_water_fill_equals_the_scipy_optimum(problem):
+    """On small instances the water-filling reaches SLSQP's optimum and never falls short of it."""
+    curves, lower, upper, budget = problem
+    amounts, _ = fill(curves, lower, upper, budget)
+    reference = scipy_optimum(curves, lower, upper, budget)
+    assume(np.isfinite(reference))
+    value = curves.averted(amounts).sum()
+    assert value >= reference - 1e-9 * max(1.0, reference)
+    assert value == pytest.approx(reference, rel=1e-5, abs=1e-6)
+
+
+@settings(max_examples=100)
+@given(bounded_fills())
+def test_water_fill_keeps_bounds_and_budget(problem):
+    """Each bid stays within its bounds and the total within the budget."""
+    curves, lower, upper, budget = problem
+    amounts, _ = fill(curves, lower, upper, budget)
+    per_bid = amounts.sum(axis=1)
+    assert np.all(amounts >= 0.0)
+    assert amounts.sum() <= budget * (1 + 1e-12) + 1e-9
+    assert np.all(per_bid >= lower * (1 - 1e-9) - 1e-9) and np.all(per_bid <= upper * (1 + 1e-9) + 1e-9)
+
+
+@settings(max_examples=100)
+@given(bounded_fills())
+def test_water_fill_satisfies_kkt(problem):
+    """Spending cells of a bid share one marginal value λ_b, idle cells start below it; bids off their bounds share the budget's λ."""
+    curves, lower, upper, budget = problem
+    amounts, price = fill(curves, lower, upper, budget)
+    ceilings, scale = curves.ceilings(), curves.scale.values
+    marginal = ceilings / scale * np.exp(-amounts / scale)
+    per_bid = amounts.sum(axis=1)
+    binds = upper.sum() > budget
+    for bid in range(len(lower)):
+        spending = amounts[bid] > 1e-9 * max(1.0, per_bid[bid])
+        if not spending.any():
+            continue
+        level = marginal[bid][spending].max()
+        np.testing.assert_allclose(marginal[bid][spending], level, rtol=1e-6)
+        assert np.all(marginal[bid][~spending] <= level * (1 + 1e-6))
+        at_lower = per_bid[bid] <= lower[bid] * (1 + 1e-9) + 1e-9
+        at_upper = per_bid[bid] >= upper[bid] * (1 - 1e-9) - 1e-9
+        if not binds:
+            assert at_upper and price == 0.0
+        elif not at_lower and not at_upper:
+            assert level == pytest.approx(price, rel=1e-6)
+        elif at_upper and not at_lower:
+            assert level >= price * (1 - 1e-6)
+        elif at_lower and not at_upper:
+            assert level <= price * (1 + 1e-6)
+
+
+def test_water_fill_gives_every_bid_its_upper_bound_when_they_fit():
+    """Bounds that add up to less than the budget are all reached, and the budget's marginal value is 0."""
+    curves = make_request([[100.0, 50.0], [80.0, 20.0]], [[10.0, 20.0], [10.0, 10.0]], [0.3, 0.2]).curves
+    amounts, price = fill(curves, np.zeros(2), np.array([30.0, 40.0]), 100.0)
+    np.testing.assert_allclose(amounts.sum(axis=1), [30.0, 40.0])
+    assert price == 0.0
+
+
+def test_water_fill_price_is_the_marginal_value_of_the_budget():
+    """One more £ of budget averts about the returned λ more days on the exact curves."""
+    curves = make_request([[100.0, 50.0], [80.0, 20.0]], [[10.0, 20.0], [10.0, 10.0]], [0.3, 0.2]).curves
+    lower, upper = np.zeros(2), np.array([60.0, 60.0])
+    amounts, price = fill(curves, lower, upper, 50.0)
+    more, _ = fill(curves, lower, upper, 50.01)
+    gain = (curves.averted(more).sum() - curves.averted(amounts).sum()) / 0.01
+    assert gain == pytest.approx(price, rel=1e-3)
+
+
+def test_water_fill_spends_a_single_cell_at_its_price():
+    """One cell alone: x = s·ln(A / (s·λ)), i.e. λ = A/s · exp(−x/s), with the whole budget spent."""
+    curves = make_request([[1000.0]], [200.0], [0.3]).curves
+    amounts, price = fill(curves, np.zeros(1), np.array([1e9]), 150.0)
+    assert amounts[0, 0] == pytest.approx(150.0)
+    assert price == pytest.approx(300.0 / 200.0 * np.exp(-150.0 / 200.0))
+
+
+def test_water_fill_leaves_unfunded_bids_and_unusable_cells_at_zero():
+    """A bid with both bounds at 0 and a cell marked unusable receive nothing."""
+    curves = make_request([[1000.0, 900.0], [5000.0, 10.0]], [50.0], [0.3, 0.3]).curves
+    usable = np.array([[True, False], [True, True]])
+    amounts, _ = water_fill(curves, usable, np.arange(2), np.zeros(2), np.array([100.0, 0.0]), 80.0)
+    assert amounts[0, 1] == 0.0 and np.all(amounts[1] == 0.0)
+    assert amounts[0, 0] == pytest.approx(80.0)

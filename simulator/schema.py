@@ -258,6 +258,13 @@ class FundRound:
         why_maximum=MOST_GBP_WHY,
     )
     max_grant_applies_to: str = spec("per bid", "what the grant cap is counted over, in the round's words")
+    force_cap_gbp: float = spec(
+        0.0,
+        "the most one force area (one commissioner) may receive across all its bids, £ (0 = no such cap); nested over the per-bid cap",
+        minimum=0.0,
+        maximum=MOST_GBP,
+        why_maximum=MOST_GBP_WHY,
+    )
     bids_per_commissioner: int = spec(
         0,
         "the most bids one commissioner may make (0 = no limit stated)",
@@ -305,7 +312,72 @@ class Intervention:
     source: str = spec(doc="where the effect size comes from")
     confidence: Literal["high", "medium", "low", "assumption"] = spec(doc="how far the effect size can be trusted")
     cost_source: str = spec("planning assumption: no current unit costs found", "where the cost scale comes from")
+    reach: dict[str, float] = spec(
+        {},
+        "the share of each targeted crime type's harm the measure can touch (e.g. residential burglary within police.uk "
+        "Burglary for alley gating, public-space violence for patrols); a crime type not listed is reached in full",
+        key_choices=CRIME_TYPES,
+        minimum=0.0,
+        exclusive_minimum=True,
+        maximum=1.0,
+        why_maximum="a share of the crime type's harm: 0.6 means 60 %",
+    )
+    reach_source: str = spec("", "where each reach share comes from, or 'assumption' and why")
+    kind: Literal["capital", "recurring"] = spec(
+        "recurring",
+        "`capital` (gates, lights, cameras: bought once, effective for `lifetime_years`) or `recurring` (patrols, "
+        "programmes: effective for the year they are funded)",
+    )
+    lifetime_years: float = spec(
+        1.0,
+        "years a capital measure keeps its effect; its harm averted is counted over them, discounted at "
+        "appraisal.discount_rate (1 for a recurring measure)",
+        minimum=1.0,
+        maximum=50.0,
+        why_maximum="no street measure keeps its effect for more than 50 years without renewal",
+    )
+    lifetime_source: str = spec("", "where the lifetime comes from, or 'assumption' and why")
     enabled: bool = spec(True, "false removes it from the catalogue for this scenario")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppraisalSettings:
+    """How harm averted in later years counts against harm averted now."""
+
+    discount_rate: float = spec(
+        0.035,
+        "the annual rate at which harm averted in later years is discounted (0.035 = 3.5 %)",
+        minimum=0.0,
+        maximum=0.2,
+        why_maximum="above 20 % a year nothing after the first few years would count",
+    )
+    source: str = spec(
+        "HM Treasury, The Green Book (2022): social time preference rate of 3.5 % a year for the first 30 years",
+        "where the rate comes from",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareBounds:
+    """Bounds on one intervention's share of the money allocated (e.g. at least a quarter on VAWG prevention)."""
+
+    minimum: float = spec(
+        0.0, "the least share (0.25 = a quarter)", minimum=0.0, maximum=1.0, why_maximum="a share of the money: 1 is all of it"
+    )
+    maximum: float = spec(1.0, "the greatest share", minimum=0.0, maximum=1.0, why_maximum="a share of the money: 1 is all of it")
+
+    def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
+        """The least share is not above the greatest."""
+        if self.minimum > self.maximum:
+            problem(
+                problems,
+                origin,
+                prefix + "minimum",
+                "is above maximum",
+                file=blame(origin, [prefix + "minimum", prefix + "maximum"]),
+                got=self.minimum,
+                expected=f"a share at most maximum ({self.maximum:g})",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -315,10 +387,33 @@ class AllocatorSettings:
     solver: Literal["highs", "cbc", "greedy"] = spec(
         "highs", "`highs` (default), `cbc` (cross-check) or `greedy` (exact for budget and grant caps only)"
     )
-    objective: Literal["point", "expected", "cvar"] = spec(
+    objective: Literal["point", "expected", "cvar", "maxmin", "blend", "least_cost"] = spec(
         "point",
-        "the plan chosen: `point` (most harm averted at the point estimates), `expected` (most on average over the "
-        "Monte Carlo draws) or `cvar` (the best mean over the worst draws, uncertainty.tail_share of them)",
+        "what the plan achieves: `point` (most harm averted at the point estimates), `expected` (most on average over the "
+        "Monte Carlo draws), `cvar` (the best mean over the worst draws, uncertainty.tail_share of them), `maxmin` (raise "
+        "the worst-served eligible area's harm averted per day of its basket harm), `blend` (harm averted and the max-min "
+        "term, weighted by blend_weight) or `least_cost` (the least money that averts target_harm_days)",
+    )
+    blend_weight: float = spec(
+        0.5,
+        "with objective `blend`: the weight on the max-min term (0 = harm averted only, 1 = max-min only)",
+        minimum=0.0,
+        maximum=1.0,
+        why_maximum="a weight between the two terms: 1 puts all of it on max-min",
+    )
+    target_harm_days: float = spec(
+        0.0,
+        "with objective `least_cost`: the harm averted (days) the plan must reach",
+        minimum=0.0,
+        maximum=1e12,
+        why_maximum="more harm days than every force records in a century",
+    )
+    gap_target: float = spec(
+        0.0005,
+        "the optimality gap (fraction of the objective) below which a solution counts as exact; breakpoints are refined until it is met",
+        minimum=1e-9,
+        maximum=0.1,
+        why_maximum="a gap above 10 % is no longer an optimum worth the name",
     )
     segments: int = spec(
         48,
@@ -340,6 +435,43 @@ class AllocatorSettings:
         minimum=0.0,
         maximum=MOST_GBP,
         why_maximum=MOST_GBP_WHY,
+    )
+    local_match_gbp: dict[str, float] = spec(
+        {},
+        "match funding each district (a bid, or the parent of a bid's areas) can find, £, keyed by its code or name: a funded "
+        "bid's grant × the round's match rate must fit within it; a district not listed is not limited",
+        minimum=0.0,
+        maximum=MOST_GBP,
+        why_maximum=MOST_GBP_WHY,
+    )
+    intervention_shares: dict[str, ShareBounds] = spec(
+        {}, "bounds on each intervention's share of the money allocated, keyed by intervention id", key_pattern=INTERVENTION_ID.pattern
+    )
+    intervention_caps_gbp: dict[str, float] = spec(
+        {},
+        "the most each intervention may receive in total, £, keyed by intervention id",
+        key_pattern=INTERVENTION_ID.pattern,
+        minimum=0.0,
+        maximum=MOST_GBP,
+        why_maximum=MOST_GBP_WHY,
+    )
+    equity_floor: float = spec(
+        0.0,
+        "each eligible bid receives at least this fraction of its fair share of the budget (0 = no floor): its share "
+        "of eligible basket harm, or an equal share (equity_basis)",
+        minimum=0.0,
+        maximum=1.0,
+        why_maximum="a fraction of the fair share: 1 means the whole of it",
+    )
+    equity_basis: Literal["harm", "equal"] = spec(
+        "harm", "what a bid's fair share follows: `harm` (its share of the eligible bids' basket harm) or `equal` (an equal share)"
+    )
+    budget_curve_points: int = spec(
+        21,
+        "points of the budget-response curve V(B), from £0 to twice the budget",
+        minimum=3,
+        maximum=401,
+        why_maximum="401 points resolve the curve far finer than any chart shows",
     )
 
 
@@ -589,6 +721,7 @@ class Scenario:
     interventions: dict[str, Intervention] = spec({}, "the intervention catalogue, keyed by id", key_pattern=INTERVENTION_ID.pattern)
     shocks: dict[str, Shock] = spec({}, "what-if changes to demand, keyed by id")
     uncertainty: UncertaintySettings = spec(UncertaintySettings(), "what varies in the Monte Carlo draws, each with its source")
+    appraisal: AppraisalSettings = spec(AppraisalSettings(), "how harm averted in later years is discounted")
 
     @property
     def round(self) -> FundRound:
@@ -662,6 +795,50 @@ class Scenario:
                     hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention",
                 )
         self._check_published_effects(origin, problems)
+        self._check_allocation_rules(origin, problems)
+
+    def _check_allocation_rules(self, origin: Origin, problems: list) -> None:
+        """Shares and caps name interventions of the catalogue, the least shares add up to at most all the money, and
+        the least-cost objective has a target."""
+        settings = self.allocation
+        for table in ("intervention_shares", "intervention_caps_gbp"):
+            for item_id in getattr(settings, table):
+                if item_id not in self.interventions:
+                    key = f"allocation.{table}.{item_id}"
+                    close = difflib.get_close_matches(item_id, list(self.interventions), n=1)
+                    problem(
+                        problems,
+                        origin,
+                        key,
+                        "names an unknown intervention",
+                        file=blame(origin, [key, "interventions"]),
+                        got=item_id,
+                        expected=", ".join(self.interventions),
+                        hint=f"did you mean '{close[0]}'?" if close else "key the entry by an id under [interventions]",
+                    )
+        least = sum(bounds.minimum for bounds in settings.intervention_shares.values())
+        if least > 1.0 + 1e-9:
+            keys = [f"allocation.intervention_shares.{item_id}.minimum" for item_id in settings.intervention_shares]
+            problem(
+                problems,
+                origin,
+                "allocation.intervention_shares",
+                "asks for least shares that add up to more than all the money",
+                file=blame(origin, keys),
+                got=round(least, 3),
+                expected="least shares adding up to at most 1",
+            )
+        if settings.objective == "least_cost" and settings.target_harm_days <= 0:
+            problem(
+                problems,
+                origin,
+                "allocation.target_harm_days",
+                "must be set for the least_cost objective",
+                file=blame(origin, ["allocation.target_harm_days", "allocation.objective"]),
+                got=settings.target_harm_days,
+                expected="a number of harm days above 0",
+                hint="e.g. --set allocation.target_harm_days=50000",
+            )
 
     def _check_published_effects(self, origin: Origin, problems: list) -> None:
         """Each published interval names an intervention of the catalogue and holds its max_reduction strictly inside."""

@@ -17,6 +17,7 @@ from simulator.schema import (
     MOST_SEED,
     THRESHOLD_RANGES,
     AllocatorSettings,
+    AppraisalSettings,
     CostScaleSettings,
     DataSource,
     DemandSettings,
@@ -29,6 +30,7 @@ from simulator.schema import (
     PublishedEffect,
     Rule,
     Scenario,
+    ShareBounds,
     Shock,
     UncertaintySettings,
     build,
@@ -36,6 +38,8 @@ from simulator.schema import (
 
 FILE = "scenarios/what-if.toml"
 TABLES = (
+    AppraisalSettings,
+    ShareBounds,
     DataSource,
     HarmSettings,
     DemandSettings,
@@ -107,6 +111,18 @@ FLOAT_KEYS = [
     ("demand", "interval"),
     ("allocation", "minimum_grant_gbp"),
     ("allocation", "match_funding_available_gbp"),
+    ("allocation", "blend_weight"),
+    ("allocation", "target_harm_days"),
+    ("allocation", "gap_target"),
+    ("allocation", "equity_floor"),
+    ("allocation", "local_match_gbp", "Ashford"),
+    ("allocation", "intervention_caps_gbp", "cctv"),
+    ("allocation", "intervention_shares", "cctv", "minimum"),
+    ("allocation", "intervention_shares", "cctv", "maximum"),
+    ("rounds", "safer-streets-4", "force_cap_gbp"),
+    ("interventions", "cctv", "lifetime_years"),
+    ("interventions", "cctv", "reach", "Vehicle crime"),
+    ("appraisal", "discount_rate"),
     (*RULE, "threshold"),
     ("uncertainty", "marginal_share"),
     ("uncertainty", "tail_share"),
@@ -140,7 +156,9 @@ def test_float_keys_cover_every_float_field():
     floats = {
         item.name for _, item in number_fields() if item.type in ("float", "dict[str, float]", "typing.Optional[float]", "float | None")
     }
-    assert floats == {path[-1] if path[0] != "harm" else "overrides" for path in FLOAT_KEYS}
+    tables_of_numbers = {"overrides", "reach", "local_match_gbp", "intervention_caps_gbp"}
+    named = {path[-2] if len(path) > 1 and path[-2] in tables_of_numbers else path[-1] for path in FLOAT_KEYS}
+    assert floats == {name if name != "Burglary" else "overrides" for name in named}
 
 
 def test_the_resolved_baseline_with_a_published_effect_builds(resolved):

@@ -87,7 +87,7 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
     lap("inputs_demand_eligibility")
     report("scoring baselines and allocating")
     interventions = scenario.active_interventions()
-    curves = build_curves(demand, interventions)
+    curves = build_curves(demand, interventions, scenario.appraisal)
     fund_round = scenario.round
     request = AllocationRequest(
         curves=curves,

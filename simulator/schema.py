@@ -290,7 +290,11 @@ class FundRound:
 
 @dataclass(frozen=True, kw_only=True)
 class Intervention:
-    """A crime-prevention measure with a diminishing-returns response curve."""
+    """A crime-prevention measure with a diminishing-returns response curve.
+
+    It averts at most `max_reduction` of the harm it can reach (`reach` of each targeted crime type), in every year
+    of its effect: one for a recurring measure, `lifetime_years` for a capital one (discounted; `interventions.py`).
+    """
 
     name: str = spec(doc="the intervention's name, for tables and charts")
     crime_types: tuple[str, ...] = spec(doc="the crime types it reduces", choices=CRIME_TYPES, nonempty=True)
@@ -734,7 +738,13 @@ class Scenario:
         return {key: item for key, item in self.interventions.items() if item.enabled and key in allowed}
 
     def check_table(self, prefix: str, origin: Origin, problems: list) -> None:
-        """Cross-field checks, once every table is sound: the round exists, named interventions exist, effects do not exceed 100 %."""
+        """Cross-field checks, once every table is sound: the round exists, named interventions exist, each intervention's
+        reach and lifetime fit what it targets and its kind, and effects on a crime type do not exceed 100 %.
+
+        The 100 % is checked on the plain sum of max_reduction, not on the reached parts: two measures may reach the
+        same residential burglaries, and with Σ r_i ≤ 1 each year's harm averted on a crime type, at most
+        Σ r_i · reach_i · harm ≤ harm, never exceeds its harm whatever the reaches are.
+        """
         if problems:
             return
         scenario = self
@@ -775,6 +785,32 @@ class Scenario:
                 file=blame(origin, keys),
                 hint=f"enable one of: {', '.join(scenario.round.interventions or scenario.interventions)}",
             )
+        for item_id, intervention in scenario.interventions.items():
+            for crime_type in intervention.reach:
+                if crime_type not in intervention.crime_types:
+                    key = f"interventions.{item_id}.reach"
+                    problem(
+                        problems,
+                        origin,
+                        key,
+                        "gives a share for a crime type the intervention does not target",
+                        file=blame(origin, [key, f"interventions.{item_id}.crime_types"]),
+                        got=crime_type,
+                        expected=", ".join(intervention.crime_types),
+                        hint="add the crime type to crime_types or drop its share",
+                    )
+            if intervention.kind == "recurring" and intervention.lifetime_years != 1.0:
+                key = f"interventions.{item_id}.lifetime_years"
+                problem(
+                    problems,
+                    origin,
+                    key,
+                    "is more than one year for a recurring intervention",
+                    file=blame(origin, [key, f"interventions.{item_id}.kind"]),
+                    got=intervention.lifetime_years,
+                    expected="1 (a recurring measure works for the year it is funded)",
+                    hint='set kind = "capital" for a measure bought once that keeps working, or lifetime_years = 1',
+                )
         totals: dict[str, list[tuple[str, float]]] = {}
         for item_id, intervention in scenario.active_interventions().items():
             for crime_type in intervention.crime_types:
@@ -792,7 +828,7 @@ class Scenario:
                     file=blame(origin, keys + round_keys),
                     got=round(total, 3),
                     expected="a sum <= 1",
-                    hint=f"effects are modelled as additive ({named}): lower max_reduction or disable an intervention",
+                    hint=f"effects are modelled as additive and checked before reach ({named}): lower max_reduction or disable an intervention",
                 )
         self._check_published_effects(origin, problems)
         self._check_allocation_rules(origin, problems)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
-from conftest import make_request
+from conftest import BASELINE, make_request
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from simulator.arrays import Labelled
 from simulator.errors import ConfigError
-from simulator.interventions import CurveDraws, curve_draws, worst_share_mean
-from simulator.schema import CRIME_TYPES, Intervention
+from simulator.interventions import (
+    CurveDraws,
+    build_curves,
+    curve_draws,
+    harm_years,
+    lifetime_factors,
+    reach_matrix,
+    worst_share_mean,
+)
+from simulator.scenario import load_scenario
+from simulator.schema import CRIME_TYPES, AppraisalSettings, Intervention
 
 
 def test_curve_saturates_at_the_maximum_reduction():
@@ -110,3 +123,150 @@ def test_worst_share_mean_refuses_a_share_outside_0_to_1(share):
     with pytest.raises(ConfigError) as caught:
         worst_share_mean(np.ones(3), share)
     assert caught.value.key == "uncertainty.tail_share" and caught.value.got == share
+
+
+def catalogue_entry(crime_types: tuple[str, ...], reduction: float = 0.2, **fields) -> Intervention:
+    """A catalogue entry with reach, kind and lifetime as given."""
+    return dataclasses.replace(measure(crime_types, reduction), **fields)
+
+
+def demand_of(harm: np.ndarray, horizon_months: int = 12) -> SimpleNamespace:
+    """A demand with `harm` (area × crime type, `CRIME_TYPES` order) and populations of 1,000; only what `build_curves` reads."""
+    codes = tuple(f"E0{i:07d}" for i in range(harm.shape[0]))
+    areas = SimpleNamespace(codes=codes, population=Labelled(np.full(len(codes), 1000.0), ("area",), (codes,), "population", "residents"))
+    harm_table = Labelled(np.asarray(harm, dtype=float), ("area", "crime_type"), (codes, CRIME_TYPES), "harm", "days")
+    return SimpleNamespace(areas=areas, harm=harm_table, horizon_months=horizon_months)
+
+
+def harm_with(**by_crime: list[float]) -> np.ndarray:
+    """Harm per area × crime type with the named crime types (underscores for spaces) set and the rest zero."""
+    areas = len(next(iter(by_crime.values())))
+    harm = np.zeros((areas, len(CRIME_TYPES)))
+    for name, values in by_crime.items():
+        harm[:, CRIME_TYPES.index(name.replace("_", " "))] = values
+    return harm
+
+
+GREEN_BOOK = AppraisalSettings()
+
+
+def test_reach_scales_targeted_harm_per_crime_type():
+    """Targeted harm is Σ reach[c] × harm[c]: 0.7 of burglary (100 → 70) plus 0.25 of robbery (40 → 10)."""
+    harm = harm_with(Burglary=[100.0, 20.0], Robbery=[40.0, 8.0])
+    item = catalogue_entry(("Burglary", "Robbery"), reach={"Burglary": 0.7, "Robbery": 0.25})
+    curves = build_curves(demand_of(harm), {"gates": item}, GREEN_BOOK)
+    assert curves.targeted_harm.values[:, 0] == pytest.approx([80.0, 16.0])
+
+
+def test_crime_type_without_a_reach_counts_in_full():
+    """Robbery has no share in `reach`, so all of it counts: 0.5 × 100 + 40."""
+    harm = harm_with(Burglary=[100.0], Robbery=[40.0])
+    item = catalogue_entry(("Burglary", "Robbery"), reach={"Burglary": 0.5})
+    curves = build_curves(demand_of(harm), {"gates": item}, GREEN_BOOK)
+    assert curves.targeted_harm.values[0, 0] == pytest.approx(90.0)
+
+
+def test_reach_matrix_leaves_untargeted_crime_types_out():
+    """A crime type the intervention does not target has share 0, however much harm it has."""
+    shares = reach_matrix({"gates": catalogue_entry(("Burglary",), reach={"Burglary": 0.78})}, CRIME_TYPES)
+    expected = np.zeros((len(CRIME_TYPES), 1))
+    expected[CRIME_TYPES.index("Burglary"), 0] = 0.78
+    assert shares.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("lifetime", [1, 2, 6, 10, 20])
+def test_harm_years_is_the_discounted_sum_for_whole_years(lifetime):
+    """Σ_{t=0}^{L−1} 1.035^−t: the first year undiscounted, each later year at 3.5 % a year."""
+    assert harm_years(lifetime, 0.035) == pytest.approx(sum(1.035**-year for year in range(lifetime)), rel=1e-12)
+
+
+def test_harm_years_at_a_zero_rate_is_the_lifetime():
+    """Without discounting every year counts in full, fractional lifetimes too."""
+    assert (harm_years(20, 0.0), harm_years(2.5, 0.0)) == (20.0, 2.5)
+
+
+def test_harm_years_between_whole_lifetimes_lies_between_their_sums():
+    """A fractional lifetime falls strictly between the sums of the whole lifetimes either side."""
+    assert harm_years(2, 0.035) < harm_years(2.5, 0.035) < harm_years(3, 0.035)
+
+
+def test_recurring_measures_count_one_year_whatever_the_rate():
+    """A recurring measure's factor is 1; a capital one's is the discounted sum over its lifetime."""
+    catalogue = {
+        "patrols": catalogue_entry(("Robbery",)),
+        "lights": catalogue_entry(("Robbery",), kind="capital", lifetime_years=20.0),
+    }
+    assert lifetime_factors(catalogue, AppraisalSettings(discount_rate=0.1)).tolist() == [1.0, harm_years(20, 0.1)]
+
+
+def test_capital_ceiling_counts_its_discounted_lifetime():
+    """Ceiling = r × harm_years(L) × reached harm: 0.2 × (1 + 1/1.035 + 1/1.035²) × 0.5 × 100 days for a 3-year measure."""
+    harm = harm_with(Burglary=[100.0])
+    item = catalogue_entry(("Burglary",), reach={"Burglary": 0.5}, kind="capital", lifetime_years=3.0)
+    curves = build_curves(demand_of(harm), {"gates": item}, GREEN_BOOK)
+    expected = 0.2 * (1 + 1 / 1.035 + 1 / 1.035**2) * 50.0
+    assert curves.ceilings()[0, 0] == pytest.approx(expected, rel=1e-12)
+    assert curves.averted(np.array([[1e12]]))[0, 0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_capital_lifetime_counts_per_year_of_a_longer_horizon():
+    """Over a 24-month horizon the harm is two years', so a 3-year measure counts harm_years(3) / 2 horizons."""
+    harm = harm_with(Burglary=[100.0])
+    item = catalogue_entry(("Burglary",), kind="capital", lifetime_years=3.0)
+    curves = build_curves(demand_of(harm, horizon_months=24), {"gates": item}, GREEN_BOOK)
+    assert curves.years.tolist() == [harm_years(3, 0.035) / 2]
+
+
+def test_curve_draws_of_the_point_records_reproduce_the_point_curves():
+    """One draw at the point records, weights, effects and unit cost factors has the point curves' reach and years."""
+    records = harm_with(Burglary=[10.0, 4.0], Other_theft=[30.0, 6.0], Robbery=[5.0, 2.0])
+    weights = np.arange(1.0, len(CRIME_TYPES) + 1.0)
+    catalogue = {
+        "lights": catalogue_entry(
+            ("Burglary", "Other theft"), 0.21, reach={"Burglary": 0.78, "Other theft": 0.5}, kind="capital", lifetime_years=20.0
+        ),
+        "patrols": catalogue_entry(("Robbery",), 0.08),
+    }
+    curves = build_curves(demand_of(records * weights), catalogue, GREEN_BOOK)
+    reductions = curves.max_reduction[None]
+    draw = curve_draws(curves, catalogue, records[None], weights[None], reductions, np.ones_like(reductions)).draw(0)
+    assert draw.targeted_harm.values == pytest.approx(curves.targeted_harm.values, rel=1e-12)
+    assert draw.years.tolist() == curves.years.tolist()
+    assert draw.ceilings() == pytest.approx(curves.ceilings(), rel=1e-12)
+
+
+def test_curve_draws_keep_the_point_curves_years():
+    """Every draw's ceiling carries the same lifetime factor as the point curves (effects, harm and cost vary; years do not)."""
+    curves = dataclasses.replace(make_request([[100.0, 100.0]], [10.0, 10.0], [0.2, 0.1]).curves, years=np.array([5.0, 1.0]))
+    draws = CurveDraws.of(curves, 2)
+    assert draws.ceilings()[:, 0, :].tolist() == [[100.0, 10.0], [100.0, 10.0]]
+
+
+def refused(*sets: str) -> ConfigError:
+    """The error loading the Kent baseline with these --set overrides raises."""
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(BASELINE, sets)
+    return caught.value
+
+
+def test_reach_for_a_crime_type_not_targeted_is_refused():
+    """A reach share must name one of the intervention's own crime types (a typo would otherwise be silently ignored)."""
+    error = refused('interventions.alley_gating.reach={"Robbery" = 0.5}')
+    assert (error.key, error.what, error.got) == (
+        "interventions.alley_gating.reach",
+        "gives a share for a crime type the intervention does not target",
+        "Robbery",
+    )
+
+
+def test_recurring_measure_with_a_lifetime_is_refused():
+    """A recurring measure works for the period it is funded, so a lifetime above one year contradicts its kind."""
+    error = refused("interventions.hot_spots_patrols.lifetime_years=5")
+    assert (error.key, error.got) == ("interventions.hot_spots_patrols.lifetime_years", 5.0)
+
+
+def test_reductions_are_summed_before_reach():
+    """The 100 % check adds max_reduction, not max_reduction × reach: 0.21 + 0.25 + 0.6 on Burglary is refused even though
+    every Burglary reach is 0.78."""
+    error = refused("interventions.alley_gating.max_reduction=0.6")
+    assert (error.key, error.got) == ("interventions", 1.06)

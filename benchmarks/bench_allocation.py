@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from simulator import load_scenario, run  # noqa: E402
-from simulator.allocation import AllocationRequest, allocate, available_solvers  # noqa: E402
+from simulator.allocation import allocate, available_solvers  # noqa: E402
+from simulator.constraints import AllocationRequest  # noqa: E402
 from simulator.arrays import Labelled  # noqa: E402
 from simulator.filling import water_fill  # noqa: E402
 from simulator.interventions import Curves  # noqa: E402
@@ -77,7 +78,7 @@ def small_area_scale() -> None:
         started = time.perf_counter()
         allocation = allocate(request, solver)
         print(f"  {solver:<7} budget + caps:  {time.perf_counter() - started:7.2f} s   harm averted {allocation.averted_days:,.1f} days")
-    limited = AllocationRequest(**{**request.__dict__, "max_areas": 3})
+    limited = AllocationRequest(**{**request.__dict__, "max_bids": 3})
     for solver in [name for name in available_solvers() if name != "greedy"]:
         started = time.perf_counter()
         allocation = allocate(limited, solver)

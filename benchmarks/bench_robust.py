@@ -23,7 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from simulator.allocation import AllocationRequest  # noqa: E402
+from simulator.constraints import AllocationRequest  # noqa: E402
 from simulator.arrays import Labelled  # noqa: E402
 from simulator.interventions import CurveDraws, Curves  # noqa: E402
 from simulator.robust import plan_for_draws  # noqa: E402
@@ -84,9 +84,9 @@ if __name__ == "__main__":
     kent = synthetic(13, 1.0, (300_000.0, 1_500_000.0), 750_000.0)
     kent_draws = draws_for(kent, 1000)
     time_plans("Kent-sized (13 districts, all eligible)", kent, kent_draws)
-    time_plans("Kent-sized with a 3-bid limit", replace(kent, max_areas=3), kent_draws)
+    time_plans("Kent-sized with a 3-bid limit", replace(kent, max_bids=3), kent_draws)
     lsoa = synthetic(1107, 0.3, (2_000.0, 20_000.0), 550_000.0, bids=13)
     for count in (200, 1000):
         lsoa_draws = draws_for(lsoa, count)
         time_plans("LSOA-sized (1,107 areas in 13 bids, 30 % eligible)", lsoa, lsoa_draws, repeats=1)
-        time_plans("LSOA-sized with a 3-bid limit", replace(lsoa, max_areas=3), lsoa_draws, repeats=1)
+        time_plans("LSOA-sized with a 3-bid limit", replace(lsoa, max_bids=3), lsoa_draws, repeats=1)

@@ -1,20 +1,26 @@
-"""The allocator: a linear program (a MIP when the round limits the number of bids) built with PuLP,
-then polished on the exact response curves.
+"""The allocator: exact where the rules allow, otherwise a linear program (a MIP when bids are switched on and off)
+between two piecewise-linear models of the curves, so every solution carries a certified optimality gap.
 
-Variables y[a,i,s] are money spent on segment s of intervention i's response curve in eligible
-area a; their slopes fall along each curve, so maximising Σ slope·y fills them in order. Inside
-the model money is counted in £1,000s (or less for small grants) and slopes are divided by the
-steepest, so the solvers' absolute tolerances act as relative ones. The chords decide which bids are
-funded; the amounts then come from water-filling the exact curves over those bids (see
-`filling.water_fill`), so the reported harm averted is the exact optimum for the funded
-set, and the budget's shadow price is the water level: the harm one more £ of budget averts when
-it goes to the funded bids that are below their grant caps. This is the only module that imports
-PuLP. HiGHS is the default solver, CBC the cross-check, and `greedy` an exact sort-based method
-for the budget-and-caps case.
+Each curve f(x) = A·(1 − exp(−x/s)) is followed by K chords between breakpoints placed where it
+bends: at x = s·g_k with exp(−g_k/2) falling in equal steps, so chords are short near 0, where the
+curve is steep, and long where it is flat, and the largest gap between chord and curve is about
+the same on every chord. The chords lie under the curve, so a solution of the chord model averts
+at least its chord value on the exact curves. Tangents at the same breakpoints lie over the
+curve, so the tangent model's optimum bounds the exact optimum from above (from below for a
+least-cost goal). The gap between the solution's exact value and that bound is reported; while
+it is above `gap_target` the breakpoints are doubled and the models solved again.
+
+Where the rules are a budget with caps on bids (and a force cap, match funding, local match
+funding), the amounts come from water-filling the exact curves over the funded bids
+(`filling.water_fill`), which is exact, and the prices of the budget and of each cap come from
+its Karush-Kuhn-Tucker conditions. This is the only module that imports PuLP. HiGHS is the
+default solver, CBC the cross-check, and `greedy` an exact sort-based method for the
+budget-and-caps case.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -25,23 +31,18 @@ from enum import StrEnum
 import numpy as np
 
 from .arrays import Labelled
-from .errors import ConfigError, InternalError
-from .filling import greedy_fill, water_fill
-from .interventions import Curves
+from .constraints import AllocationRequest, Family, check_goal, funded_areas, gbp, rule_breaches
+from .errors import ConfigError, InfeasibleError, InternalError
+from .filling import greedy_fill, water_fill_prices
 
 SOLVERS = ("highs", "cbc", "greedy")
-TOLERANCE_GBP = 1e-4
 MODEL_MONEY_GBP = 1000.0
-FUNDED_THRESHOLD_GBP = 0.005
-"""An area is funded when it receives more than this (£): half a penny, so its amount shows as at
-least £0.01 when rounded to the penny as every table and report does.
-
-The amounts come from water-filling the exact curves (the allocation) or from a split (the
-baselines), not from a solver, so no solver tolerance enters. What the threshold screens out is
-a sliver: a cell whose marginal harm averted per £ is a hair above the water level spends a
-fraction of a penny, and an area whose amount shows as £0.00 is not called funded. A bid is
-funded when any of its areas is (`AllocationRequest.funded_bids`).
-"""
+MOST_SEGMENTS = 384
+"""Refinement doubles the breakpoints per curve up to this many; beyond it the gap is reported as it is."""
+MIP_GAP = 1e-9
+"""The relative gap the MIP solvers are asked to close, so their own stopping rule does not loosen the certified bound."""
+EXACT_FILL_FAMILIES = frozenset({"budget", "force_cap", "match_funding", "grant_cap", "local_match", "minimum_grant", "bid_limit"})
+"""Families the water-filling honours once the funded bids are fixed (the minimum grant and the bid limit then fix bounds)."""
 
 
 class SolveStatus(StrEnum):
@@ -52,123 +53,6 @@ class SolveStatus(StrEnum):
     UNBOUNDED = "unbounded"
     NOT_SOLVED = "not solved"
     UNDEFINED = "undefined"
-
-
-@dataclass(frozen=True)
-class AllocationRequest:
-    """Everything the allocator needs: curves, eligibility, money and the round's limits."""
-
-    curves: Curves
-    eligible: np.ndarray
-    budget_gbp: float
-    max_grant_gbp: float
-    max_areas: int = 0
-    minimum_grant_gbp: float = 0.0
-    match_funding_rate: float = 0.0
-    match_funding_available_gbp: float | None = None
-    segments: int = 48
-    area_names: tuple[str, ...] = ()
-    bid_of_area: np.ndarray | None = None
-    bid_names: tuple[str, ...] = ()
-
-    def area_label(self, area: int) -> str:
-        """The area's name where known, else its code."""
-        return self.area_names[area] if self.area_names else self.curves.codes[area]
-
-    def bids(self) -> np.ndarray:
-        """The bid each area belongs to: its own, or its cluster's (e.g. the LSOAs of one district)."""
-        return np.arange(len(self.eligible)) if self.bid_of_area is None else np.asarray(self.bid_of_area)
-
-    @property
-    def bid_count(self) -> int:
-        """How many possible bids there are."""
-        return len(self.eligible) if self.bid_of_area is None else int(np.max(self.bid_of_area, initial=-1)) + 1
-
-    def bid_label(self, bid: int) -> str:
-        """A bid's name: its area's, or its cluster's."""
-        return self.area_label(bid) if self.bid_of_area is None else (self.bid_names[bid] if self.bid_names else f"bid {bid + 1}")
-
-    def per_bid(self, amounts: np.ndarray) -> np.ndarray:
-        """£ per bid from £ per area × intervention."""
-        return np.bincount(self.bids(), weights=amounts.sum(axis=1), minlength=self.bid_count)
-
-    def funded_bids(self, amounts: np.ndarray) -> np.ndarray:
-        """Bids funded by `amounts` (£ per area × intervention), bool per bid: a bid is funded when any of its areas is."""
-        return np.bincount(self.bids(), weights=funded_areas(amounts), minlength=self.bid_count) > 0
-
-    @property
-    def spendable_gbp(self) -> float:
-        """The budget, lowered where the match funding available limits the grant."""
-        if self.match_funding_available_gbp is not None and self.match_funding_rate > 0:
-            return min(self.budget_gbp, self.match_funding_available_gbp / self.match_funding_rate)
-        return self.budget_gbp
-
-    @property
-    def match_funding_limits(self) -> bool:
-        """True when match funding allows no more grant than the budget, so more budget could not be spent."""
-        if self.match_funding_available_gbp is None or self.match_funding_rate <= 0:
-            return False
-        return self.match_funding_available_gbp / self.match_funding_rate <= self.budget_gbp
-
-    @property
-    def needs_binaries(self) -> bool:
-        """True when a funded/not-funded decision per area is needed (bid limit or minimum grant)."""
-        return self.max_areas > 0 or self.minimum_grant_gbp > 0
-
-    @property
-    def funds_every_fundable_bid(self) -> bool:
-        """True when no rule stops every fundable bid taking part (no minimum grant, no binding bid limit):
-        then water-filling the exact curves over all of them is the exact optimum, with no funded set to choose."""
-        return self.minimum_grant_gbp <= 0 and (not self.max_areas or int(self.fundable_bids().sum()) <= self.max_areas)
-
-    @property
-    def curve_span_gbp(self) -> float:
-        """The stretch of each curve the chords cover: the most one bid can receive (at least £1)."""
-        return max(min(self.spendable_gbp, self.max_grant_gbp), 1.0)
-
-    def segment_grid(self) -> tuple[np.ndarray, np.ndarray]:
-        """Widths and slopes of each curve's chords over [0, the most one bid can receive]."""
-        return self.curves.segments(self.curve_span_gbp, self.segments)
-
-    def usable(self) -> np.ndarray:
-        """Area × intervention cells that may receive money: eligible areas, harm to avert."""
-        return self.eligible[:, None] & (self.curves.targeted_harm.values > 0)
-
-    def fundable_bids(self) -> np.ndarray:
-        """Bids with at least one usable cell (bool per bid)."""
-        return np.bincount(self.bids(), weights=self.usable().any(axis=1), minlength=self.bid_count) > 0
-
-    @property
-    def slack_gbp(self) -> float:
-        """How far a total may stray from a limit before it counts as breaking it (£)."""
-        return TOLERANCE_GBP * max(1.0, self.budget_gbp / 1000.0)
-
-    def nothing_fundable(self) -> str | None:
-        """Why no bid can be funded, in words, or None when some bid can."""
-        if not self.eligible.any():
-            return "no area passes the round's area test, so nothing can be allocated"
-        if not self.usable().any():
-            eligible = int(np.count_nonzero(self.eligible))
-            return (
-                f"the {eligible} eligible area(s) have no recorded harm of the crime types the enabled "
-                f"interventions target, so nothing can be allocated"
-            )
-        if self.spendable_gbp <= 0:
-            return (
-                f"match funding: {_gbp(self.match_funding_available_gbp)} available at {self.match_funding_rate:.0%} "
-                f"allows no grant, so nothing can be allocated"
-            )
-        minimum = self.minimum_grant_gbp
-        if minimum > self.max_grant_gbp:
-            return f"the minimum grant of {_gbp(minimum)} is above the grant cap of {_gbp(self.max_grant_gbp)}, so no bid can be funded"
-        if minimum > self.spendable_gbp:
-            if self.spendable_gbp < self.budget_gbp:
-                return (
-                    f"the minimum grant of {_gbp(minimum)} is above the {_gbp(self.spendable_gbp)} that match funding "
-                    f"allows ({_gbp(self.match_funding_available_gbp)} at {self.match_funding_rate:.0%}), so no bid can be funded"
-                )
-            return f"the minimum grant of {_gbp(minimum)} is above the budget of {_gbp(self.budget_gbp)}, so no bid can be funded"
-        return None
 
 
 class SplitTotals:
@@ -189,7 +73,7 @@ class SplitTotals:
 
     @property
     def funded(self) -> np.ndarray:
-        """Whether each area is funded (bool per area): it receives more than `FUNDED_THRESHOLD_GBP`."""
+        """Whether each area is funded (bool per area): it receives more than `constraints.FUNDED_THRESHOLD_GBP`."""
         return funded_areas(self.amounts.values)
 
     @property
@@ -198,14 +82,40 @@ class SplitTotals:
         return tuple(code for code, funded in zip(self.amounts.labels("area"), self.funded) if funded)
 
 
-def funded_areas(amounts: np.ndarray) -> np.ndarray:
-    """Whether each area of `amounts` (£ per area × intervention) is funded: more than `FUNDED_THRESHOLD_GBP`."""
-    return np.asarray(amounts).sum(axis=1) > FUNDED_THRESHOLD_GBP
+@dataclass(frozen=True)
+class Certificate:
+    """How close a solution is to the optimum: its goal value on the exact curves, a bound no solution can pass, and the gap.
+
+    For the goals that maximise, `bound` is an upper bound from the tangent model; for least cost, a lower bound on the
+    money needed. `gap` is |bound − value| ÷ |bound| (÷ value for least cost): 0 for an exact method."""
+
+    goal: str
+    value: float
+    bound: float
+    gap: float
+    method: str
+    segments: int
+
+    @property
+    def unit(self) -> str:
+        """What the goal's value counts."""
+        return {"harm": "harm days", "maxmin": "days averted per day of basket harm", "blend": "harm days", "least_cost": "£"}[self.goal]
+
+
+@dataclass(frozen=True)
+class RowPrice:
+    """What moving one rule's limit is worth at the solution: days of harm averted per unit of the limit."""
+
+    family: str
+    index: int
+    words: str
+    price: float
+    unit: str
 
 
 @dataclass(frozen=True)
 class Allocation(SplitTotals):
-    """£ per area × intervention, the harm it averts, and why the solution looks as it does."""
+    """£ per area × intervention, the harm it averts, how close to the optimum it is and why it looks as it does."""
 
     amounts: Labelled
     harm_averted: Labelled
@@ -215,6 +125,10 @@ class Allocation(SplitTotals):
     budget_shadow_price: float | None
     binding: tuple[str, ...]
     solve_seconds: float
+    certificate: Certificate | None = None
+    prices: tuple[RowPrice, ...] = ()
+    conditional_on_bids: bool = False
+    """Prices hold with the funded bids as chosen (a MIP chose them), not across a change of bids."""
 
 
 def available_solvers() -> tuple[str, ...]:
@@ -232,51 +146,66 @@ def available_solvers() -> tuple[str, ...]:
     return tuple(found)
 
 
-def allocate(request: AllocationRequest, solver: str = "highs", incumbents: Sequence[np.ndarray] = ()) -> Allocation:
-    """Solve the allocation problem and return the allocation, checked against its constraints.
+def allocate(
+    request: AllocationRequest,
+    solver: str = "highs",
+    incumbents: Sequence[np.ndarray] = (),
+    fixed_bids: np.ndarray | None = None,
+    certify: bool = True,
+) -> Allocation:
+    """Solve the allocation problem and return the allocation, checked against every rule, with its certificate.
 
-    The chord LP/MIP (or the greedy) picks the funded bids and gives `objective_days`; the amounts
-    are then water-filled on the exact curves. Without a minimum grant, and with no more fundable
-    bids than the bid limit, every fundable bid takes part and the result is the exact optimum.
-    Otherwise the funded set is a choice the chords make, and the chord optimum's set can in
-    principle be worse on the exact curves than another: as a guard against the approximation,
-    the funded set of each `incumbents` allocation (£ per area × intervention, e.g. the
-    baselines') is polished too, and the best exact value kept.
+    `fixed_bids` (bool per bid) fixes which bids are funded: the explanation re-solves so, to price a rule
+    conditional on the chosen bids. `incumbents` (£ per area × intervention, e.g. the baselines') offer their funded
+    bids as candidate sets where a bid limit or minimum grant makes the set a choice. Without `certify` no bound is
+    computed (a re-solve for a price needs only the value).
     """
     started = time.perf_counter()
-    _check_solver(request, solver)
+    check_goal(request)
+    _check_solver(request, solver, fixed_bids)
     shape = request.curves.targeted_harm.values.shape
-    if request.nothing_fundable():
-        chords, objective, funded = np.zeros(shape), 0.0, np.zeros(request.bid_count, dtype=bool)
-    elif solver == "greedy":
-        widths, slopes = request.segment_grid()
-        caps = np.full(request.bid_count, request.max_grant_gbp)
-        chords = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable(), request.bids())
-        objective, funded = float(_pwl_value(chords, widths, slopes)), request.per_bid(chords) > 0
-    else:
-        chords, objective, funded = _solve_lp(request, solver)
-    amounts, price = _polish(request, funded, incumbents)
-    shadow = None if request.nothing_fundable() else (0.0 if request.match_funding_limits else price)
-    binding = _binding(request, amounts, price)
-    result = _result(request, amounts, objective, SolveStatus.OPTIMAL, solver, shadow, binding, time.perf_counter() - started)
-    check_allocation(request, result)
-    return result
+    nothing = request.nothing_fundable()
+    if nothing:
+        amounts = np.zeros(shape)
+        certificate = Certificate(request.goal, 0.0, 0.0, 0.0, "nothing fundable", 0)
+        return _finish(request, amounts, solver, started, certificate, (), None, False)
+    if _exact_fill_applies(request) and (fixed_bids is not None or request.funds_every_fundable_bid):
+        funded = request.fundable_bids() if fixed_bids is None else np.asarray(fixed_bids, dtype=bool) & request.fundable_bids()
+        amounts, prices, _ = _water_fill(request, funded)
+        budget_price = _price_of(prices, "budget") or 0.0
+        certificate = _fill_certificate(request, amounts) if certify else None
+        return _finish(request, amounts, solver, started, certificate, prices, budget_price, fixed_bids is not None)
+    sets = _enumerable_sets(request) if _exact_fill_applies(request) and fixed_bids is None else None
+    if sets is not None:
+        amounts, prices, _ = _best_fill(request, np.zeros(request.bid_count, dtype=bool), incumbents, sets)
+        value = _goal_value(request, amounts)
+        certificate = Certificate("harm", value, value, 0.0, f"water-filling over all {len(sets):,} funded sets the rules allow", 0)
+        return _finish(request, amounts, solver, started, certificate, prices, _price_of(prices, "budget") or 0.0, True)
+    if solver == "greedy":
+        raise InternalError("the greedy solver reached a problem it does not solve exactly")
+    segments = request.segments
+    while True:
+        amounts, funded, prices, certificate = _solve_models(request, solver, segments, fixed_bids, certify)
+        if certificate is None or certificate.gap <= request.gap_target or segments * 2 > MOST_SEGMENTS:
+            break
+        segments *= 2
+    conditional = request.needs_binaries and fixed_bids is None
+    if _exact_fill_applies(request):
+        amounts, prices, _ = _best_fill(request, funded, incumbents)
+        if certificate is not None:
+            value = _goal_value(request, amounts)
+            certificate = dataclasses.replace(
+                certificate, value=value, bound=max(certificate.bound, value), gap=_gap(request, value, certificate.bound)
+            )
+    budget_price = None if request.goal in ("maxmin", "least_cost") else (_price_of(prices, "budget") or 0.0)
+    return _finish(request, amounts, solver, started, certificate, prices, budget_price, conditional or fixed_bids is not None)
 
 
 def plan_allocation(request: AllocationRequest, amounts: np.ndarray, solver: str, objective_days: float, seconds: float) -> Allocation:
-    """An `Allocation` for a plan chosen on the Monte Carlo draws (the expected or CVaR plan), checked
-    against the same constraints; it has no single budget shadow price, so that is None."""
-    result = _result(
-        request,
-        np.asarray(amounts, dtype=float),
-        objective_days,
-        SolveStatus.OPTIMAL,
-        solver,
-        None,
-        _binding(request, amounts, None),
-        seconds,
-    )
-    check_allocation(request, result)
+    """An `Allocation` for a plan chosen on the Monte Carlo draws (the expected or CVaR plan), checked against the same
+    rules; it has no single budget shadow price or certificate at the point estimates, so those are None."""
+    result = _result(request, np.asarray(amounts, dtype=float), objective_days, solver, None, (), seconds, None, False)
+    check_amounts(request, result.amounts.values)
     return result
 
 
@@ -287,149 +216,481 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
     funded set is the best of: the bids the split without those two rules spends most on (as many as the rules
     allow), and each incumbent's funded bids; each set is water-filled on the exact curves. That is a heuristic:
     a better set can exist, so a regret measured against it is a lower bound. A Monte Carlo uses it where a mixed
-    integer program per draw would take seconds each.
+    integer program per draw would take seconds each; it handles only the families the water-filling does.
     """
+    beyond = [family.title for family in request.families() if family.key not in EXACT_FILL_FAMILIES]
+    if beyond or request.goal != "harm":
+        raise InternalError(f"quick_best_amounts handles budget and caps only, not {', '.join(beyond) or request.goal}")
     shape = request.curves.targeted_harm.values.shape
     if request.nothing_fundable():
         return np.zeros(shape), True
     fundable = request.fundable_bids()
     if request.funds_every_fundable_bid:
-        return _polish(request, fundable, ())[0], True
-    unlimited, _ = water_fill(
+        return _water_fill(request, fundable)[0], True
+    unlimited, _, _ = water_fill_prices(
         request.curves,
         request.usable(),
         request.bids(),
         np.zeros(request.bid_count),
-        np.where(fundable, request.max_grant_gbp, 0.0),
+        np.where(fundable, request.bid_caps(), 0.0),
         request.spendable_gbp,
     )
     spend = np.where(fundable, request.per_bid(unlimited), -1.0)
-    most = request.max_areas or request.bid_count
-    if request.minimum_grant_gbp > 0:
-        most = int(min(most, request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)))
     favoured = np.zeros(request.bid_count, dtype=bool)
-    favoured[np.argsort(-spend, kind="stable")[: max(most, 0)]] = True
-    return _polish(request, favoured & fundable, incumbents)[0], False
-
-
-def _check_solver(request: AllocationRequest, solver: str) -> None:
-    """Refuse an unknown or missing solver, and the greedy where it is not exact."""
-    if solver == "greedy":
-        if request.needs_binaries:
-            raise ConfigError(
-                "the greedy solver handles only the budget and grant caps",
-                key="allocation.solver",
-                got="greedy",
-                hint="use highs or cbc when the round limits bids or sets a minimum grant",
-            )
-        return
-    _pulp_solver(solver)
-
-
-def _polish(request: AllocationRequest, funded_by_chords: np.ndarray, incumbents: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
-    """The best amounts on the exact curves over the candidate funded sets, and the water level (days per £).
-
-    Each funded bid is bounded by the grant cap itself, not by the cap or the money to spend,
-    whichever is less: with the latter a lone funded bid that takes the whole budget would look
-    capped, and the water level would come out 0 although more budget would avert more harm. The
-    water level is the harm one more £ to spend averts with the funded set fixed; 0 only when every
-    funded bid is at its grant cap.
-    """
-    best, best_value, best_price = np.zeros(request.curves.targeted_harm.values.shape), -1.0, 0.0
-    if request.nothing_fundable():
-        return best, 0.0
-    usable, bids = request.usable(), request.bids()
-    for funded in _candidate_bid_sets(request, funded_by_chords, incumbents):
-        amounts, price = water_fill(
-            request.curves,
-            usable,
-            bids,
-            np.where(funded, request.minimum_grant_gbp, 0.0),
-            np.where(funded, request.max_grant_gbp, 0.0),
-            request.spendable_gbp,
-        )
-        value = float(request.curves.averted(amounts).sum())
-        if value > best_value:
-            best, best_value, best_price = amounts, value, price
-    return best, best_price
-
-
-def _candidate_bid_sets(request: AllocationRequest, funded_by_chords: np.ndarray, incumbents: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Funded sets (bool per bid) to polish: every fundable bid when the rules allow, else the chords' and incumbents'.
-
-    The chords' set (the MIP's funded flags) is feasible by construction; an incumbent funds the
-    bids it gives any money to, and its set is kept only if the bid limit and the minimum grant
-    allow that many bids.
-    """
-    fundable = request.fundable_bids()
-    if request.funds_every_fundable_bid:
-        return [fundable]
-    most = request.max_areas or request.bid_count
-    if request.minimum_grant_gbp > 0:
-        affordable = request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)
-        most = int(min(most, affordable))
-
-    sets = [fundable & funded_by_chords]
-    for amounts in incumbents:
-        funded = fundable & (request.per_bid(np.asarray(amounts, dtype=float)) > 0)
-        if funded.sum() <= most and not any(np.array_equal(funded, known) for known in sets):
-            sets.append(funded)
-    return sets
+    favoured[np.argsort(-spend, kind="stable")[: max(_most_bids(request), 0)]] = True
+    return _best_fill(request, favoured & fundable, incumbents)[0], False
 
 
 def check_allocation(request: AllocationRequest, allocation: Allocation) -> None:
-    """Raise InternalError if the allocation breaks a constraint it was solved under."""
+    """Raise InternalError if the allocation breaks a rule it was solved under."""
     check_amounts(request, allocation.amounts.values)
 
 
 def check_amounts(request: AllocationRequest, amounts: np.ndarray) -> None:
-    """Raise InternalError if £ per area × intervention break one of the request's rules: the one statement of them that
-    every plan (point, expected, CVaR) is checked against."""
-    slack = request.slack_gbp
-    if amounts.min(initial=0.0) < -slack:
-        raise InternalError("negative allocation")
-    if amounts.sum() > request.spendable_gbp + slack:
-        raise InternalError(f"allocated {amounts.sum():.2f} over the budget {request.spendable_gbp:.2f}")
-    per_area = amounts.sum(axis=1)
+    """Raise InternalError if £ per area × intervention break one of the request's rules (`constraints.rule_breaches`)."""
+    breaches = rule_breaches(request, amounts)
+    if breaches:
+        raise InternalError("the allocation breaks " + "; ".join(breaches[:3]))
+
+
+def goal_value(request: AllocationRequest, amounts: np.ndarray) -> float:
+    """The request's goal on the exact curves for `amounts`: harm days, the worst served ratio, the blend, or £."""
+    return _goal_value(request, np.asarray(amounts, dtype=float))
+
+
+def breakpoints(request: AllocationRequest, segments: int) -> np.ndarray:
+    """Breakpoints (£, area × intervention × segments + 1) of each cell's curve on [0, its cap], placed where it bends.
+
+    In units of the cell's cost scale s, g_k = −2·ln(1 − (k/K)·(1 − exp(−U/2))) for U = cap ÷ s: the chord error
+    A·exp(g)·(Δg)²/8 ≈ A·(Δ e^(−g/2))²/2 is then the same on every chord."""
+    scale = request.curves.scale.values
+    span = request.cell_caps_gbp / scale
+    steps = np.linspace(0.0, 1.0, segments + 1)
+    reach = -np.expm1(-span / 2.0)
+    units = -2.0 * np.log1p(-np.minimum(steps[None, None, :] * reach[:, :, None], 1.0 - 1e-12))
+    units[:, :, -1] = span
+    units = np.minimum(units, span[:, :, None])
+    return units * scale[:, :, None]
+
+
+def chords(request: AllocationRequest, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Widths (£) and slopes (days per £) of the chords between breakpoints: under the curve, slopes falling."""
+    values = _curve_values(request, points)
+    widths = np.diff(points, axis=2)
+    slopes = np.divide(np.diff(values, axis=2), widths, out=np.zeros_like(widths), where=widths > 0)
+    return widths, slopes
+
+
+def tangents(request: AllocationRequest, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Widths (£) and slopes (days per £) of the tangents' envelope: over the curve, one segment per breakpoint.
+
+    The tangent at b_k holds from where it meets the tangent at b_(k−1) to where it meets the one at b_(k+1)."""
+    values = _curve_values(request, points)
+    slope_at = (
+        request.curves.ceilings()[:, :, None]
+        / request.curves.scale.values[:, :, None]
+        * np.exp(-points / request.curves.scale.values[:, :, None])
+    )
+    left, right = slope_at[:, :, :-1], slope_at[:, :, 1:]
+    meet = np.divide(
+        values[:, :, 1:] - values[:, :, :-1] + left * points[:, :, :-1] - right * points[:, :, 1:],
+        left - right,
+        out=0.5 * (points[:, :, :-1] + points[:, :, 1:]),
+        where=left - right > 1e-300,
+    )
+    meet = np.clip(meet, points[:, :, :-1], points[:, :, 1:])
+    ends = np.concatenate([np.zeros((*points.shape[:2], 1)), meet, points[:, :, -1:]], axis=2)
+    return np.diff(ends, axis=2), slope_at
+
+
+def _curve_values(request: AllocationRequest, points: np.ndarray) -> np.ndarray:
+    curves = request.curves
+    return curves.ceilings()[:, :, None] * -np.expm1(-points / curves.scale.values[:, :, None])
+
+
+def _exact_fill_applies(request: AllocationRequest) -> bool:
+    """True when the water-filling is exact for the request once bids are fixed: harm goal, budget-and-cap families only."""
+    return request.goal == "harm" and all(family.key in EXACT_FILL_FAMILIES for family in request.families())
+
+
+def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarray | None) -> None:
+    """Refuse an unknown or missing solver, and the greedy where it is not exact (naming each rule it does not handle)."""
+    if solver != "greedy":
+        _pulp_solver(solver)
+        return
+    beyond = [family.title for family in request.families() if not family.greedy]
+    if fixed_bids is not None:
+        beyond = [family.title for family in request.families() if family.key not in EXACT_FILL_FAMILIES]
+    if beyond or request.goal != "harm":
+        what = ", ".join(beyond) if beyond else f"the {request.goal} objective"
+        raise ConfigError(
+            f"the greedy solver handles only the budget and caps, not {what}",
+            key="allocation.solver",
+            got="greedy",
+            hint="use highs or cbc for these rules",
+        )
+
+
+def _most_bids(request: AllocationRequest) -> int:
+    """How many bids the bid limit and the minimum grant allow at most."""
+    most = request.max_bids or request.bid_count
+    if request.minimum_grant_gbp > 0:
+        most = int(min(most, request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)))
+    return most
+
+
+def _water_fill(request: AllocationRequest, funded: np.ndarray) -> tuple[np.ndarray, tuple[RowPrice, ...], float]:
+    """Exact amounts over a funded set, with the price of the spend limit that binds and of each bid's cap or minimum."""
+    caps = request.bid_caps()
+    lower = np.where(funded, request.minimum_grant_gbp, 0.0)
+    upper = np.where(funded, caps, 0.0)
+    amounts, level, bid_prices = water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)
+    return amounts, _fill_prices(request, amounts, level, bid_prices, funded), level
+
+
+MOST_ENUMERATED_SETS = 300
+"""Funded sets the allocator water-fills one by one, instead of a MIP choosing them, when the rules allow no more:
+13 districts with a 3-bid limit give 286."""
+
+
+def _enumerable_sets(request: AllocationRequest) -> list[np.ndarray] | None:
+    """Every funded set worth trying under the bid limit and minimum grant (each as bool per bid), or None when there
+    are more than `MOST_ENUMERATED_SETS`. Without a minimum grant a set of the most bids allowed is never worse than
+    its subsets, so only those are listed; with one, every size up to what the money allows."""
+    from itertools import combinations
+    from math import comb
+
+    fundable = np.flatnonzero(request.fundable_bids())
+    most = min(_most_bids(request), len(fundable))
+    sizes = [most] if request.minimum_grant_gbp <= 0 else list(range(1, most + 1))
+    if most <= 0 or sum(comb(len(fundable), size) for size in sizes) > MOST_ENUMERATED_SETS:
+        return None
+    sets = []
+    for size in sizes:
+        for chosen in combinations(fundable, size):
+            funded = np.zeros(request.bid_count, dtype=bool)
+            funded[list(chosen)] = True
+            sets.append(funded)
+    return sets
+
+
+def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumbents: Sequence[np.ndarray], every: Sequence[np.ndarray] = ()):
+    """The best exact water-filling over the model's funded set and each incumbent's (where the rules allow that many bids),
+    or over `every` set given."""
+    fundable = request.fundable_bids()
+    sets = list(every) or [fundable & np.asarray(funded_by_model, dtype=bool)]
+    for amounts in () if every else incumbents:
+        funded = fundable & (request.per_bid(np.asarray(amounts, dtype=float)) > 0)
+        if funded.sum() <= _most_bids(request) and not any(np.array_equal(funded, known) for known in sets):
+            sets.append(funded)
+    best = None
+    for funded in sets:
+        filled = _water_fill(request, funded)
+        value = float(request.curves.averted(filled[0]).sum())
+        if best is None or value > best[0]:
+            best = (value, filled)
+    return best[1]
+
+
+def _fill_prices(request, amounts, level, bid_prices, funded) -> tuple[RowPrice, ...]:
+    """Prices from the water-filling's conditions: the spend limit's is the water level; a capped bid's its own level
+    above it; a bid held at the minimum grant, the water level above its own."""
+    prices = []
+    spend = request.spendable_gbp
+    slack = request.slack_gbp + 0.01
+    if amounts.sum() >= spend - slack and level > 0:
+        binding = spend_limit(request)
+        per_unit = level * (1.0 / request.match_funding_rate if binding == "match_funding" else 1.0)
+        prices.append(RowPrice(binding, 0, _words_of(request, binding, 0), per_unit, "£"))
     per_bid = request.per_bid(amounts)
-    if np.any(per_bid > request.max_grant_gbp + slack):
-        raise InternalError("a bid exceeds the grant cap")
-    if np.any(per_area[~request.eligible] > slack):
-        raise InternalError("an ineligible area received money")
-    if request.max_areas and np.count_nonzero(per_bid > slack) > request.max_areas:
-        raise InternalError("more bids funded than the bid limit allows")
-    if np.any((per_bid > slack) & (per_bid < request.minimum_grant_gbp - slack)):
-        raise InternalError("a funded bid receives less than the minimum grant")
+    caps = request.bid_caps()
+    fundable = [int(bid) for bid in np.flatnonzero(request.fundable_bids())]
+    local = None if request.local_match_gbp is None else np.asarray(request.local_match_gbp, float)
+    for index, bid in enumerate(fundable):
+        if not funded[bid]:
+            continue
+        if per_bid[bid] >= caps[bid] - slack and bid_prices[bid] > level:
+            gain = bid_prices[bid] - level
+            grant = request.grant_caps_gbp[bid] if request.grant_caps_gbp is not None else request.max_grant_gbp
+            if local is not None and request.match_funding_rate > 0 and local[bid] / request.match_funding_rate < grant:
+                row = [b for b in fundable if np.isfinite(local[b])].index(bid)
+                prices.append(RowPrice("local_match", row, _words_of(request, "local_match", row), gain / request.match_funding_rate, "£"))
+            else:
+                prices.append(RowPrice("grant_cap", index, _words_of(request, "grant_cap", index), gain, "£"))
+        elif request.minimum_grant_gbp > 0 and per_bid[bid] <= request.minimum_grant_gbp + slack and bid_prices[bid] < level:
+            prices.append(RowPrice("minimum_grant", index, _words_of(request, "minimum_grant", index), bid_prices[bid] - level, "£"))
+    return tuple(prices)
 
 
-def _pwl_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:
-    """Value of `amounts` on the piecewise-linear curves (segments filled in order)."""
+def _words_of(request: AllocationRequest, key: str, index: int) -> str:
+    for family in request.families():
+        if family.key == key:
+            return family.rows[index].words
+    raise InternalError(f"no rule family {key}")
+
+
+def _price_of(prices: Sequence[RowPrice], key: str) -> float | None:
+    found = [price.price for price in prices if price.family == key]
+    return found[0] if found else None
+
+
+def _fill_certificate(request: AllocationRequest, amounts: np.ndarray) -> Certificate:
+    """The water-filling's value and an independent bound: the exact greedy over the tangents' envelope, with every
+    fundable bid allowed (an upper bound on the optimum over any funded set)."""
+    value = float(request.curves.averted(amounts).sum())
+    points = breakpoints(request, MOST_SEGMENTS)
+    widths, slopes = tangents(request, points)
+    caps = np.where(request.fundable_bids(), request.bid_caps(), 0.0)
+    filled = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable(), request.bids())
+    bound = max(_segment_value(filled, widths, slopes), value)
+    return Certificate("harm", value, bound, _gap(request, value, bound), "water-filling on the exact curves", MOST_SEGMENTS)
+
+
+def _segment_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:
+    """Value of `amounts` on piecewise-linear curves (segments filled in order)."""
     starts = np.concatenate([np.zeros((*widths.shape[:2], 1)), np.cumsum(widths, axis=2)[:, :, :-1]], axis=2)
     filled = np.clip(amounts[:, :, None] - starts, 0.0, widths)
     return float((filled * slopes).sum())
 
 
-def _result(request, amounts, objective, status, solver, shadow, binding, seconds) -> Allocation:
+def _gap(request: AllocationRequest, value: float, bound: float) -> float:
+    if request.goal == "least_cost":
+        return max(value - bound, 0.0) / value if value > 0 else 0.0
+    return max(bound - value, 0.0) / abs(bound) if bound else 0.0
+
+
+def _goal_value(request: AllocationRequest, amounts: np.ndarray) -> float:
+    if request.goal == "least_cost":
+        return float(amounts.sum())
+    averted = request.curves.averted(amounts)
+    if request.goal == "harm":
+        return float(averted.sum())
+    ratio = _worst_ratio(request, amounts, averted)
+    if request.goal == "maxmin":
+        return ratio
+    return (1 - request.blend_weight) * float(averted.sum()) + request.blend_weight * _served_harm(request) * ratio
+
+
+def _worst_ratio(request: AllocationRequest, amounts: np.ndarray, averted: np.ndarray) -> float:
+    """The least harm averted per day of basket harm over the served areas of the funded bids."""
+    served = request.served_areas() & request.funded_bids(amounts)[request.bids()] if request.needs_binaries else request.served_areas()
+    if not served.any():
+        return 0.0
+    return float(np.min(averted.sum(axis=1)[served] / request.area_harm()[served]))
+
+
+def _served_harm(request: AllocationRequest) -> float:
+    return float(request.area_harm()[request.served_areas()].sum())
+
+
+def _finish(request, amounts, solver, started, certificate, prices, budget_price, conditional) -> Allocation:
+    value = _goal_value(request, amounts) if certificate is None else certificate.value
+    result = _result(request, amounts, value, solver, budget_price, tuple(prices), time.perf_counter() - started, certificate, conditional)
+    check_allocation(request, result)
+    return result
+
+
+def _result(request, amounts, objective, solver, shadow, prices, seconds, certificate, conditional) -> Allocation:
     curves = request.curves
     coords = (curves.codes, curves.interventions)
     averted = curves.averted(amounts)
     return Allocation(
         amounts=Labelled(amounts, ("area", "intervention"), coords, "allocation", "£"),
         harm_averted=Labelled(averted, ("area", "intervention"), coords, "harm averted", "days"),
-        objective_days=objective,
-        status=status,
+        objective_days=float(objective),
+        status=SolveStatus.OPTIMAL,
         solver=solver,
         budget_shadow_price=shadow,
-        binding=binding,
+        binding=binding_words(request, amounts, prices, conditional),
         solve_seconds=seconds,
+        certificate=certificate,
+        prices=tuple(prices),
+        conditional_on_bids=conditional,
     )
 
 
-def _pulp_solver(name: str):
+def binding_words(
+    request: AllocationRequest, amounts: np.ndarray, prices: Sequence[RowPrice], conditional: bool = False
+) -> tuple[str, ...]:
+    """The rules the solution presses against, in words, each with what moving it is worth where known.
+
+    The first line is about the money: why nothing can be allocated, or what limits the spend and what one more
+    £1,000 of it would avert, or why money is left. Then one line per other rule family that binds, and last the
+    count of ineligible areas."""
+    excluded = int(np.count_nonzero(~request.eligible))
+    eligibility = [f"eligibility: {excluded} ineligible area(s) receive £0"] if excluded else []
+    nothing = request.nothing_fundable()
+    if nothing:
+        return (nothing, *(eligibility if request.eligible.any() else []))
+    funded = request.funded_bids(amounts)
+    priced = {(price.family, price.index): price for price in prices}
+    slack = request.slack_gbp + 0.01
+    tight = binding_rows(request, amounts)
+    notes = [_money_line(request, amounts, funded, priced, tight, slack)]
+    if conditional and prices:
+        notes[0] += "; prices hold for the bids chosen"
+    for key, (family, rows) in tight.items():
+        if key in SPEND_LIMITS:
+            continue
+        notes.append(_family_line(request, family, rows, priced))
+    return (*notes, *eligibility)
+
+
+def binding_rows(request: AllocationRequest, amounts: np.ndarray) -> dict[str, tuple[Family, list[int]]]:
+    """The rows `amounts` press against, by family key: (family, row indices), in the families' order. A per-bid row of
+    an unfunded bid (its cap or minimum held at 0 by its flag) does not count."""
+    funded = request.funded_bids(amounts)
+    slack = request.slack_gbp + 0.01
+    tight = {}
+    for family in request.families():
+        rows = [index for index, row in enumerate(family.rows) if row.slack(amounts, funded) <= _tolerance(family, slack)]
+        if family.key in ("grant_cap", "minimum_grant", "local_match"):
+            rows = [index for index in rows if funded[_bid_of_row(request, index, family)]]
+        if rows:
+            tight[family.key] = (family, rows)
+    return tight
+
+
+SPEND_LIMITS = ("budget", "force_cap", "match_funding")
+"""Families that limit the total spend: the first line of the explanation says which one binds."""
+
+
+def spend_limit(request: AllocationRequest) -> str:
+    """The family whose limit sets the most that may be spent: the least of budget, force cap and match funding (on a
+    tie, the one that is not the budget, since more budget could then not be spent)."""
+    limits = [(request.budget_gbp, 1, "budget")]
+    if request.force_cap_gbp > 0:
+        limits.append((request.force_cap_gbp, 0, "force_cap"))
+    if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
+        limits.append((request.match_funding_available_gbp / request.match_funding_rate, 0, "match_funding"))
+    return min(limits)[2]
+
+
+def _money_line(request, amounts, funded, priced, tight, slack) -> str:
+    total = float(amounts.sum())
+    limit = spend_limit(request)
+    price = priced.get((limit, 0))
+    per_1000 = price.price * 1000 if price is not None else None
+    if total >= request.spendable_gbp - slack:
+        if limit == "match_funding":
+            line = (
+                f"match funding: {gbp(request.match_funding_available_gbp)} available at {request.match_funding_rate:.0%} limits the "
+                f"grant to {gbp(request.spendable_gbp)}"
+            )
+            return line + (
+                f"; each extra £1,000 of grant it allowed would avert about {price.price * request.match_funding_rate * 1000:.2f} more harm days"
+                if price
+                else ""
+            )
+        if limit == "force_cap":
+            line = f"force cap: {gbp(request.force_cap_gbp)} is the most {request.force_name} may receive, below the budget of {gbp(request.budget_gbp)}"
+            return line + (f"; each extra £1,000 of cap would avert about {per_1000:.2f} more harm days" if price else "")
+        if per_1000 is not None and per_1000 > 0:
+            return f"budget: all {gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about {per_1000:.2f} more harm days"
+        capped = "grant_cap" in tight and len(tight["grant_cap"][1]) == int(funded.sum())
+        if capped:
+            noun = "areas" if request.bid_of_area is None else "bids"
+            return f"budget: all {gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded {noun} allow, so a little more budget would avert nothing"
+        return f"budget: all {gbp(request.budget_gbp)} allocated"
+    return _unspent(request, total, funded, tight, slack)
+
+
+def _unspent(request, total, funded, tight, slack) -> str:
+    """Why money is left over: the rules that stop the rest being spent."""
+    left = request.spendable_gbp - total
+    words = f"budget not used up: {gbp(request.budget_gbp - total)} left"
+    reasons = []
+    noun = "areas" if request.bid_of_area is None else "bids"
+    all_capped = "grant_cap" in tight and len(tight["grant_cap"][1]) == int(funded.sum()) and funded.any()
+    unfunded = request.fundable_bids() & ~funded
+    if all_capped and not unfunded.any():
+        idle = int(np.count_nonzero(request.eligible & ~request.usable().any(axis=1)))
+        reasons.append(
+            f"the grant caps of the eligible {noun} bound the spend"
+            + (f"; {idle} eligible area(s) have no harm the interventions target" if idle else "")
+        )
+    elif all_capped and "bid_limit" in tight:
+        reasons.append(f"the {int(funded.sum())} funded bid(s) are at the grant cap and the bid limit allows no more")
+    elif all_capped and request.minimum_grant_gbp > left + slack:
+        reasons.append(
+            f"the funded bid(s) are at the grant cap and the {gbp(left)} that could still be spent is less than the minimum grant of {gbp(request.minimum_grant_gbp)}"
+        )
+    for key in ("local_match", "intervention_cap", "share_minimum", "share_maximum"):
+        if key in tight:
+            reasons.append(f"the {tight[key][0].title} allows no more")
+    return words + (f", because {' and '.join(reasons)}" if reasons else "")
+
+
+def _family_line(request, family: Family, rows: list[int], priced: dict) -> str:
+    """One rule family's binding rows in a sentence, with what raising each limit would avert."""
+    if family.key == "grant_cap":
+        noun = "area(s)" if request.bid_of_area is None else "bid(s)"
+        names = [
+            _with_price(request.bid_label(_bid_of_row(request, index, family)), priced.get((family.key, index)), family) for index in rows
+        ]
+        caps = {family.rows[index].limit for index in rows}
+        figure = gbp(next(iter(caps))) if len(caps) == 1 else "caps"
+        return f"grant cap {figure} reached in {len(rows)} {noun}: {_listed(names)}"
+    if family.key == "minimum_grant":
+        noun = "area(s)" if request.bid_of_area is None else "bid(s)"
+        names = [
+            _with_price(request.bid_label(_bid_of_row(request, index, family)), priced.get((family.key, index)), family) for index in rows
+        ]
+        return f"minimum grant {gbp(request.minimum_grant_gbp)}: {len(rows)} {noun} receive exactly the minimum: {_listed(names)}"
+    if family.key == "bid_limit":
+        count = request.max_bids
+        noun = "area" if request.bid_of_area is None else "bid"
+        return f"bid limit: {count} {noun}{'' if count == 1 else 's'} funded, the most the round allows"
+    pieces = [_with_price(family.rows[index].words, priced.get((family.key, index)), family) for index in rows]
+    return f"{family.title}: {_listed(pieces)} bind{'s' if len(rows) == 1 else ''}"
+
+
+def _listed(pieces: list[str], most: int = 12) -> str:
+    shown = ", ".join(pieces[:most])
+    return shown + (f" and {len(pieces) - most} more" if len(pieces) > most else "")
+
+
+def _with_price(name: str, price: RowPrice | None, family: Family) -> str:
+    return f"{name} ({price_words(price, family)})" if price is not None and price.price != 0 else name
+
+
+def price_step(family: Family, limit: float) -> float:
+    """How far to move a limit when saying what it is worth: the family's step, smaller for small limits."""
+    if family.unit != "£":
+        return family.step
+    return family.step if limit >= 100_000 else float(10 ** np.floor(np.log10(max(limit, 10.0) / 10.0)))
+
+
+def price_words(price: RowPrice, family: Family) -> str:
+    """What raising the limit by one step is worth: more harm averted, or (a floor) harm given up."""
+    step = price_step(family, family.rows[price.index].limit)
+    by = {"£": gbp(step), "share": "one percentage point", "bids": "one bid"}[family.unit]
+    change = price.price * step
+    if change >= 0:
+        return f"raising it by {by} would avert about {change:,.1f} more harm days"
+    return f"raising it by {by} would give up about {-change:,.1f} harm days"
+
+
+def _tolerance(family: Family, slack: float) -> float:
+    """How close a row's two sides must be to call it binding: half a bid for the bid limit, else the money slack."""
+    return 0.5 if family.key == "bid_limit" else slack
+
+
+def _bid_of_row(request: AllocationRequest, index: int, family: Family | None = None) -> int:
+    """The bid a per-bid row is written for (the grant cap's, minimum grant's and local match's rows follow the fundable
+    bids; local match only those with a local budget)."""
+    fundable = np.flatnonzero(request.fundable_bids())
+    if family is not None and family.key == "local_match":
+        local = np.asarray(request.local_match_gbp, dtype=float)
+        fundable = [bid for bid in fundable if np.isfinite(local[bid])]
+    return int(fundable[index])
+
+
+def _pulp_solver(name: str, mip: bool = True):
     import pulp
 
     if name == "highs":
-        solver = pulp.HiGHS(msg=False)
+        solver = pulp.HiGHS(msg=False, mip=mip, gapRel=MIP_GAP)
         if not solver.available():
             raise ConfigError(
                 "the HiGHS solver is not installed",
@@ -441,10 +702,10 @@ def _pulp_solver(name: str):
     if name == "cbc":
         path = _cbc_path()
         if path:
-            return pulp.COIN_CMD(msg=False, path=path)
+            return pulp.COIN_CMD(msg=False, path=path, mip=mip, gapRel=MIP_GAP)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            bundled = pulp.PULP_CBC_CMD(msg=False)
+            bundled = pulp.PULP_CBC_CMD(msg=False, mip=mip, gapRel=MIP_GAP)
         if bundled.available():
             return bundled
         raise ConfigError(
@@ -466,156 +727,341 @@ def _cbc_path() -> str | None:
     return path if os.access(path, os.X_OK) else None
 
 
-def _solve_lp(request: AllocationRequest, solver_name: str) -> tuple[np.ndarray, float, np.ndarray]:
-    """The chord LP/MIP's amounts (£ per area × intervention), objective (days) and funded bids.
-
-    Bids are funded as the MIP's flags say, or (an LP) where they receive money. A model without
-    a variable is not sent to the solver: nothing is allocated.
-    """
-    import pulp
-
-    model = _build(request, pulp)
-    amounts = np.zeros(request.curves.targeted_harm.values.shape)
-    if not model.cells:
-        return amounts, 0.0, np.zeros(request.bid_count, dtype=bool)
-    code = model.problem.solve(_pulp_solver(solver_name))
-    status = _status(pulp.LpStatus[code])
-    if status is not SolveStatus.OPTIMAL:
-        raise InternalError(f"the allocation problem should always be feasible but {solver_name} says {status}")
-    for (area, intervention), variables in model.cells.items():
-        amounts[area, intervention] = model.money_gbp * sum(max(variable.value() or 0.0, 0.0) for variable in variables)
-    if model.flags:
-        funded = np.zeros(request.bid_count, dtype=bool)
-        funded[[bid for bid, flag in model.flags.items() if (flag.value() or 0.0) > 0.5]] = True
-    else:
-        funded = request.per_bid(amounts) > 0
-    return amounts, model.value_days * float(pulp.value(model.problem.objective) or 0.0), funded
-
-
-@dataclass(frozen=True)
+@dataclass
 class _Model:
-    """A built PuLP problem, its variables per usable cell, its funded flags per bid, and the units it counts in."""
+    """A built PuLP problem: its segment variables per usable cell, funded flags per bid, the max-min level, the rows
+    of each family (to read their prices) and the units it counts in."""
 
     problem: object
     cells: dict
     flags: dict
+    level: object
+    rows: dict
     money_gbp: float
     value_days: float
+    slopes: dict
+    slacks: dict
 
 
-def _build(request: AllocationRequest, pulp) -> _Model:
-    """The LP/MIP over eligible cells with a rising chord, one block per constraint family.
+def _solve_models(request: AllocationRequest, solver: str, segments: int, fixed_bids, certify: bool):
+    """Solve the chord model for a solution and (with `certify`) the tangent model for the bound, at `segments` chords."""
+    points = breakpoints(request, segments)
+    widths, slopes = chords(request, points)
+    amounts, funded, prices, value = _solve_one(request, solver, widths, slopes, fixed_bids, prices_wanted=True)
+    if not certify:
+        return amounts, funded, prices, None
+    upper_widths, upper_slopes = tangents(request, points)
+    _, _, _, bound = _solve_one(request, solver, upper_widths, upper_slopes, fixed_bids, prices_wanted=False)
+    exact = _goal_value(request, amounts)
+    bound = min(bound, exact) if request.goal == "least_cost" else max(bound, exact)
+    method = "mixed-integer program" if request.needs_binaries and fixed_bids is None else "linear program"
+    return (
+        amounts,
+        funded,
+        prices,
+        Certificate(request.goal, exact, bound, _gap(request, exact, bound), f"{method} between chords and tangents", segments),
+    )
 
-    Money in the model is counted in £1,000s (in units of the most one bid can receive when that
-    is less) and the objective in units of `value_days` (one unit of money at the steepest
-    slope), so objective coefficients lie in (0, 1] and the solvers' absolute tolerances (about
-    1e-7) act relative to the problem's size. In £ and days, slopes can be as small as that
-    tolerance, and HiGHS then stopped short of the optimum by up to 4e-5 of it; with a budget
-    under £1, CBC overran it by 0.2 % in £1,000s. Counting money in units of one curve's span
-    even when large (bounds near 1/segments) made CBC's bid-limit MIP several times slower at
-    small-area scale (benchmarks/bench_allocation.py).
-    """
-    problem = pulp.LpProblem("safer_streets_allocation", pulp.LpMaximize)
-    curves = request.curves
-    widths, slopes = request.segment_grid()
+
+def _solve_one(request: AllocationRequest, solver: str, widths, slopes, fixed_bids, prices_wanted: bool):
+    """One piecewise-linear model solved (two stages for max-min): amounts, funded bids, row prices, and the goal's
+    value on that model's segments (the bound, for the tangent model)."""
+    import pulp
+
+    model = _build(request, widths, slopes, fixed_bids, pulp)
+    _run(model, request, solver, mip=bool(model.flags))
+    value = _model_goal(model, request)
+    if request.goal == "maxmin":
+        level = float(model.level.value() or 0.0)
+        model.problem += model.level >= level * (1 - 1e-7), "keep_level"
+        model.problem.setObjective(_harm_expression(model, pulp))
+        model.problem.sense = pulp.LpMaximize
+        _run(model, request, solver, mip=bool(model.flags))
+    amounts = _amounts(request, model)
+    if model.flags:
+        funded = np.zeros(request.bid_count, dtype=bool)
+        funded[[bid for bid, flag in model.flags.items() if (flag.value() or 0.0) > 0.5]] = True
+    else:
+        funded = request.funded_bids(amounts) if fixed_bids is None else np.asarray(fixed_bids, dtype=bool)
+    prices = ()
+    if prices_wanted and request.goal != "least_cost":
+        prices = _duals(request, model, solver, funded, pulp)
+    return amounts, funded, prices, value
+
+
+def _run(model: _Model, request: AllocationRequest, solver: str, mip: bool) -> None:
+    import pulp
+
+    code = model.problem.solve(_pulp_solver(solver, mip=mip))
+    status = _status(pulp.LpStatus[code])
+    if status is SolveStatus.INFEASIBLE:
+        raise infeasible(request, solver)
+    if status is not SolveStatus.OPTIMAL:
+        raise InternalError(f"the allocation problem should be solvable but {solver} says {status}")
+
+
+def _model_goal(model: _Model, request: AllocationRequest) -> float:
+    """The goal's value on the model's own segments, in its natural unit."""
+    money = model.money_gbp
+    if request.goal == "least_cost":
+        return money * sum(max(v.value() or 0.0, 0.0) for variables in model.cells.values() for v in variables)
+    harm = sum(
+        model.slopes[key][k] * money * max(v.value() or 0.0, 0.0) for key, variables in model.cells.items() for k, v in enumerate(variables)
+    )
+    if request.goal == "harm":
+        return float(harm)
+    level = float(model.level.value() or 0.0)
+    if request.goal == "maxmin":
+        return level
+    return (1 - request.blend_weight) * float(harm) + request.blend_weight * _served_harm(request) * level
+
+
+def _amounts(request: AllocationRequest, model: _Model) -> np.ndarray:
+    amounts = np.zeros(request.curves.targeted_harm.values.shape)
+    for (area, item), variables in model.cells.items():
+        amounts[area, item] = model.money_gbp * sum(max(v.value() or 0.0, 0.0) for v in variables)
+    return amounts
+
+
+def _harm_expression(model: _Model, pulp):
+    return pulp.LpAffineExpression(
+        [
+            (v, model.slopes[key][k] * model.money_gbp / model.value_days)
+            for key, variables in model.cells.items()
+            for k, v in enumerate(variables)
+        ]
+    )
+
+
+def _build(request: AllocationRequest, widths: np.ndarray, slopes: np.ndarray, fixed_bids, pulp, elastic: bool = False) -> _Model:
+    """The model over usable cells: one variable per segment, a funded flag per bid where bids are chosen, a level for
+    the max-min goal, and every family's rows.
+
+    Money is counted in £1,000s (less when a cell's cap is smaller) and harm in units of one unit of money at the
+    steepest slope, so coefficients lie near 1 and the solvers' absolute tolerances act relative to the problem."""
+    sense = pulp.LpMinimize if request.goal == "least_cost" else pulp.LpMaximize
+    problem = pulp.LpProblem("safer_streets_allocation", sense)
     usable = request.usable()
-    money = min(MODEL_MONEY_GBP, request.curve_span_gbp)
-    steepest = float(np.max(np.where(usable[:, :, None], slopes, 0.0), initial=0.0))
-    if steepest <= 0.0:
-        return _Model(problem, {}, {}, money, 0.0)
+    if fixed_bids is not None:
+        usable = usable & np.asarray(fixed_bids, dtype=bool)[request.bids()][:, None]
+    money = float(min(MODEL_MONEY_GBP, np.min(request.cell_caps_gbp[usable], initial=MODEL_MONEY_GBP)))
+    steepest = float(np.max(np.where(usable[:, :, None], slopes, 0.0), initial=0.0)) or 1.0
     value = steepest * money
-    cells: dict[tuple[int, int], list] = {}
-    objective_terms = []
-    for area, intervention in zip(*np.nonzero(usable)):
-        code, item = curves.codes[area], curves.interventions[intervention]
-        variables = []
-        for segment in range(request.segments):
-            # A flat chord adds nothing, except room to reach a minimum grant where the curve is already flat.
-            if slopes[area, intervention, segment] <= 0 and request.minimum_grant_gbp <= 0:
+    items = usable.shape[1]
+    cells, cell_slopes = {}, {}
+    for area, item in zip(*np.nonzero(usable)):
+        key = (int(area), int(item))
+        cells[key] = [
+            problem.add_variable(f"y_{area}_{item}_{k}", 0, float(widths[area, item, k]) / money)
+            for k in range(widths.shape[2])
+            if widths[area, item, k] > 0
+        ]
+        cell_slopes[key] = [float(slopes[area, item, k]) for k in range(widths.shape[2]) if widths[area, item, k] > 0]
+    flags = {}
+    if request.needs_binaries and fixed_bids is None:
+        flags = {
+            int(bid): problem.add_variable(f"funded_{bid}", 0, 1, cat=pulp.LpBinary) for bid in np.flatnonzero(request.fundable_bids())
+        }
+    level = None
+    if request.goal in ("maxmin", "blend"):
+        level = problem.add_variable("level", 0, _most_level(request))
+    model = _Model(problem, cells, flags, level, {}, money, value, cell_slopes, {})
+    _set_objective(model, request, pulp)
+    by_flat = {area * items + item: variables for (area, item), variables in cells.items()}
+    fixed = None if fixed_bids is None else np.asarray(fixed_bids, dtype=float)
+    for family in request.families():
+        for index, row in enumerate(family.rows):
+            terms = [(v, coef) for cell, coef in zip(row.cells, row.coefs) for v in by_flat.get(int(cell), ())]
+            rhs = row.rhs
+            flag_terms = []
+            for bid, coef in zip(row.flags, row.flag_coefs):
+                if fixed is not None or not flags:
+                    rhs -= coef * (fixed[bid] if fixed is not None else 1.0)
+                elif int(bid) in flags:
+                    flag_terms.append((flags[int(bid)], coef / (money if len(row.cells) else 1.0)))
+            scale = money if len(row.cells) else 1.0
+            if not terms and not flag_terms:
                 continue
-            variable = problem.add_variable(f"y_{code}_{item}_{segment}", 0, float(widths[area, intervention, segment]) / money)
-            variables.append(variable)
-            objective_terms.append((variable, float(slopes[area, intervention, segment]) * money / value))
-        if variables:
-            cells[(int(area), int(intervention))] = variables
-    problem += pulp.LpAffineExpression(objective_terms), "harm_averted_days"
-    area_flags = _add_funded_flags(problem, request, cells, pulp)
-    _add_budget(problem, request, cells, money, pulp)
-    _add_grant_caps(problem, request, cells, area_flags, money, pulp)
-    _add_segment_links(problem, request, cells, area_flags)
-    _add_bid_limit(problem, request, area_flags, pulp)
-    _add_minimum_grant(problem, request, cells, area_flags, money, pulp)
-    _add_match_funding(problem, request, cells, money, pulp)
-    return _Model(problem, cells, area_flags, money, value)
+            expression = pulp.LpAffineExpression(terms + flag_terms)
+            name = f"{family.key}_{index}"
+            if elastic and family.demanding:
+                relief = problem.add_variable(f"short_{name}", 0, None)
+                expression += relief
+                model.slacks[(family.key, index)] = (relief, scale)
+            constraint = expression <= rhs / scale if row.sense == "<=" else expression >= rhs / scale
+            problem.addConstraint(constraint, name)
+            model.rows[(family.key, index)] = (constraint, scale, family)
+    _add_segment_links(model, request)
+    _add_goal_rows(model, request, pulp, elastic)
+    if elastic:
+        model.problem.sense = pulp.LpMinimize
+        model.problem.setObjective(pulp.LpAffineExpression([(variable, 1.0) for variable, _ in model.slacks.values()]))
+    return model
 
 
-def _by_bid(request: AllocationRequest, cells: dict) -> dict[int, list]:
-    """Each bid's segment variables (a bid is one area, or a cluster of areas), for the constraints written per bid."""
-    bids = request.bids()
-    grouped: dict[int, list] = {}
-    for (area, _), variables in cells.items():
-        if variables:
-            grouped.setdefault(int(bids[area]), []).extend(variables)
-    return dict(sorted(grouped.items()))
+def _most_level(request: AllocationRequest) -> float:
+    """The highest harm averted per day of basket harm any served area could reach (the max-min level's bound)."""
+    served = request.served_areas()
+    ceilings = request.curves.ceilings().sum(axis=1)
+    return float(np.max(ceilings[served] / request.area_harm()[served], initial=0.0))
 
 
-def _bid_key(request: AllocationRequest, bid: int) -> str:
-    return request.curves.codes[bid] if request.bid_of_area is None else f"bid{bid}"
+def _set_objective(model: _Model, request: AllocationRequest, pulp) -> None:
+    if request.goal == "least_cost":
+        model.problem.setObjective(pulp.LpAffineExpression([(v, 1.0) for variables in model.cells.values() for v in variables]))
+        return
+    harm = _harm_expression(model, pulp)
+    if request.goal == "harm":
+        model.problem.setObjective(harm)
+    elif request.goal == "maxmin":
+        model.problem.setObjective(pulp.LpAffineExpression([(model.level, 1.0)]))
+    else:
+        weight = request.blend_weight
+        model.problem.setObjective((1 - weight) * harm + weight * _served_harm(request) / model.value_days * model.level)
 
 
-def _add_funded_flags(problem, request, cells, pulp) -> dict:
-    """z[b] ∈ {0, 1}: bid b is funded; created only when a bid limit or minimum grant needs it."""
-    if not request.needs_binaries:
-        return {}
-    return {bid: problem.add_variable(f"funded_{_bid_key(request, bid)}", 0, 1, cat=pulp.LpBinary) for bid in _by_bid(request, cells)}
+def _add_segment_links(model: _Model, request: AllocationRequest) -> None:
+    """y[a,i,s] ≤ width[a,i,s] × z[b(a)]: implied by the bid's cap, but a much tighter relaxation of the MIP.
 
-
-def _add_budget(problem, request, cells, money, pulp) -> None:
-    """Σ_a,i x[a,i] ≤ budget."""
-    problem += pulp.lpSum(v for variables in cells.values() for v in variables) <= request.budget_gbp / money, "budget"
-
-
-def _add_grant_caps(problem, request, cells, area_flags, money, pulp) -> None:
-    """Σ_(a in b),i x[a,i] ≤ max grant (× z[b] when bids are switched on and off)."""
-    for bid, variables in _by_bid(request, cells).items():
-        cap = request.max_grant_gbp / money
-        problem += pulp.lpSum(variables) <= (cap * area_flags[bid] if area_flags else cap), f"cap_{_bid_key(request, bid)}"
-
-
-def _add_segment_links(problem, request, cells, area_flags) -> None:
-    """y[a,i,s] ≤ width[a,i,s] × z[b(a)]: implied by the bid's cap, but a much tighter LP relaxation.
-
-    With only Σ x ≤ cap × z, the relaxation can fund every bid a little with z ≈ x ÷ cap; linking each
-    segment to its bid's flag makes a fractional z pay for the steep first segments too, which more
-    than halves the MIP's solve time at small-area scale (benchmarks/bench_allocation.py).
-    """
-    if not area_flags:
+    With only Σ x ≤ cap × z, the relaxation can fund every bid a little with z ≈ x ÷ cap; linking each segment to its
+    bid's flag makes a fractional z pay for the steep first segments too (benchmarks/bench_allocation.py)."""
+    if not model.flags:
         return
     bids = request.bids()
-    for (area, _), variables in cells.items():
-        flag = area_flags[int(bids[area])]
+    for (area, _), variables in model.cells.items():
+        flag = model.flags[int(bids[area])]
         for variable in variables:
-            problem += variable - variable.upBound * flag <= 0
+            model.problem += variable - variable.upBound * flag <= 0
 
 
-def _add_bid_limit(problem, request, area_flags, pulp) -> None:
-    """Σ_b z[b] ≤ bids per commissioner."""
-    if request.max_areas > 0 and area_flags:
-        problem += pulp.lpSum(area_flags.values()) <= request.max_areas, "bids"
+def _add_goal_rows(model: _Model, request: AllocationRequest, pulp, elastic: bool = False) -> None:
+    """The max-min level under every served area's ratio (released for unfunded bids), and the least-cost target."""
+    money, value = model.money_gbp, model.value_days
+    if request.goal in ("maxmin", "blend"):
+        harm = request.area_harm()
+        bids = request.bids()
+        most = _most_level(request)
+        for area in np.flatnonzero(request.served_areas()):
+            terms = [
+                (v, model.slopes[key][k] * money / value)
+                for key, variables in model.cells.items()
+                if key[0] == area
+                for k, v in enumerate(variables)
+            ]
+            if not terms:
+                continue
+            expression = pulp.LpAffineExpression(terms) - harm[area] / value * model.level
+            flag = model.flags.get(int(bids[area]))
+            if flag is not None:
+                expression += harm[area] / value * most * (1 - flag)
+            model.problem += expression >= 0, f"level_{area}"
+    if request.goal == "least_cost":
+        terms = [(v, model.slopes[key][k] * money / value) for key, variables in model.cells.items() for k, v in enumerate(variables)]
+        expression = pulp.LpAffineExpression(terms)
+        if elastic:
+            relief = model.problem.add_variable("short_target", 0, None)
+            expression += relief
+            model.slacks[("target", 0)] = (relief, value)
+        model.problem += expression >= request.target_harm_days / value, "target"
 
 
-def _add_minimum_grant(problem, request, cells, area_flags, money, pulp) -> None:
-    """Σ_(a in b),i x[a,i] ≥ minimum grant × z[b]."""
-    if request.minimum_grant_gbp > 0:
-        for bid, variables in _by_bid(request, cells).items():
-            problem += pulp.lpSum(variables) >= request.minimum_grant_gbp / money * area_flags[bid], f"min_{_bid_key(request, bid)}"
+def _duals(request: AllocationRequest, model: _Model, solver: str, funded: np.ndarray, pulp) -> tuple[RowPrice, ...]:
+    """Each binding row's shadow price (harm days per unit of its limit), read from the LP with the funded bids fixed.
+
+    For a MIP the flags are fixed at the chosen bids and the LP solved again, so the prices are conditional on the
+    bids. The goal's objective is in units of `value_days`, so a dual times value ÷ scale is days per £."""
+    if request.goal in ("maxmin", "least_cost"):
+        return ()
+    if model.flags:
+        for bid, flag in model.flags.items():
+            flag.lowBound = flag.upBound = float(funded[bid])
+            flag.cat = pulp.LpContinuous
+        _run(model, request, solver, mip=False)
+    prices = []
+    for (key, index), (constraint, scale, family) in model.rows.items():
+        dual = constraint.pi
+        if dual is None or abs(dual) < 1e-12:
+            continue
+        per_unit = abs(dual) * model.value_days / scale
+        if family.unit == "share":
+            per_unit *= float(_amounts(request, model).sum())
+        if family.rows[index].sense == ">=":
+            per_unit = -per_unit
+        prices.append(RowPrice(key, index, family.rows[index].words, per_unit, family.unit))
+    return tuple(prices)
 
 
-def _add_match_funding(problem, request, cells, money, pulp) -> None:
-    """match rate × Σ x ≤ match funding available."""
-    if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
-        total = pulp.lpSum(v for variables in cells.values() for v in variables)
-        problem += request.match_funding_rate * total <= request.match_funding_available_gbp / money, "match_funding"
+def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleError:
+    """Why the rules cannot all hold, in one sentence, found by relaxing the demanding rules with penalised slack.
+
+    Every row of a demanding family (equity floors, least intervention shares) and the least-cost target gets a slack
+    variable; the model then minimises the total slack. The families left with slack are the ones the other rules cannot
+    satisfy; the limits binding in that solution are the ones they conflict with, and the slack is by how much."""
+    import pulp
+
+    points = breakpoints(request, min(request.segments, 16))
+    widths, slopes = chords(request, points)
+    model = _build(request, widths, slopes, None, pulp, elastic=True)
+    code = model.problem.solve(_pulp_solver(solver, mip=bool(model.flags)))
+    if _status(pulp.LpStatus[code]) is not SolveStatus.OPTIMAL:
+        raise InternalError(f"the relaxed allocation problem should always be solvable but {solver} says {pulp.LpStatus[code]}")
+    short = {}
+    for (key, _), (variable, scale) in model.slacks.items():
+        short[key] = short.get(key, 0.0) + max(variable.value() or 0.0, 0.0) * scale
+    short = {key: amount for key, amount in short.items() if amount > max(request.slack_gbp, 1e-6)}
+    if not short:
+        return InfeasibleError(
+            "the rules cannot all be met together", key="allocation", hint="relax the equity floors, shares or minimum grant"
+        )
+    key, amount = max(short.items(), key=lambda item: item[1])
+    amounts = _amounts(request, model)
+    funded = np.zeros(request.bid_count, dtype=bool)
+    funded[[bid for bid, flag in model.flags.items() if (flag.value() or 0.0) > 0.5]] = True
+    if not model.flags:
+        funded = request.funded_bids(amounts)
+    limits = _binding_limits(request, amounts, funded)
+    families = {family.key: family for family in request.families()}
+    if key == "target":
+        need = f"the target of {request.target_harm_days:,.0f} harm days"
+        gap_words = f"{amount:,.0f} harm days"
+        config_key, hint = "allocation.target_harm_days", "lower the target, or raise the budget"
+    else:
+        family = families[key]
+        need = _need_words(request, family)
+        gap_words = gbp(amount)
+        config_key, hint = family.config_key, f"lower {family.config_key}, or relax {limits[0][1] if limits else 'the other rules'}"
+    against = " and ".join(words for words, _ in limits[:2]) or "the other rules"
+    return InfeasibleError(
+        f"the rules cannot all be met: {need}, but {against} leave it short by {gap_words}",
+        key=config_key,
+        hint=hint,
+    )
+
+
+def _need_words(request: AllocationRequest, family: Family) -> str:
+    if family.key == "equity_floor":
+        floors = request.equity_floors_gbp()
+        return f"equity floors need {gbp(float(floors.sum()))} in total over {int(np.count_nonzero(floors))} {request.bid_noun}s"
+    return f"{family.title} ({'; '.join(row.words for row in family.rows[:3])})"
+
+
+def _binding_limits(request: AllocationRequest, amounts: np.ndarray, funded: np.ndarray) -> list[tuple[str, str]]:
+    """The upper limits a solution presses against, as (words, config key), most general first."""
+    found = []
+    for family in request.families():
+        if family.demanding:
+            continue
+        for row in family.rows:
+            if row.sense == "<=" and row.slack(amounts, funded) <= _tolerance(family, request.slack_gbp + 0.01):
+                if (
+                    family.key == "grant_cap"
+                    and request.needs_binaries
+                    and not funded[_bid_of_row(request, family.rows.index(row), family)]
+                ):
+                    continue
+                found.append((row.words, family.config_key))
+                break
+    return found
 
 
 def _status(text: str) -> SolveStatus:
@@ -625,90 +1071,3 @@ def _status(text: str) -> SolveStatus:
         "Unbounded": SolveStatus.UNBOUNDED,
         "Not Solved": SolveStatus.NOT_SOLVED,
     }.get(text, SolveStatus.UNDEFINED)
-
-
-def _binding(request: AllocationRequest, amounts: np.ndarray, price: float | None) -> tuple[str, ...]:
-    """The constraints the solution presses against, in words (the first says why when nothing is allocated).
-
-    `price` is the water level (days per £); None for a plan chosen on the Monte Carlo draws, whose
-    marginal value is not one number at the point estimates."""
-    excluded = int(np.count_nonzero(~request.eligible))
-    eligibility = [f"eligibility: {excluded} ineligible area(s) receive £0"] if excluded else []
-    nothing = request.nothing_fundable()
-    if nothing:
-        return (nothing, *(eligibility if request.eligible.any() else []))
-    notes = []
-    slack = request.slack_gbp + 0.01
-    total = float(amounts.sum())
-    per_bid = request.per_bid(amounts)
-    funded = request.funded_bids(amounts)
-    all_capped = bool(funded.any()) and bool(np.all(per_bid[funded] >= request.max_grant_gbp - slack))
-    what = "area(s)" if request.bid_of_area is None else "bid(s)"
-    chord = request.curve_span_gbp / request.segments
-    if request.spendable_gbp < chord:
-        notes.append(
-            f"budget: the {_gbp(request.spendable_gbp)} to spend is less than one chord ({_gbp(chord)}) of the "
-            f"linear program's response curves, so its objective is rough; the amounts and harm averted come "
-            f"from the exact curves"
-        )
-    spent = total >= request.spendable_gbp - slack
-    if spent and request.match_funding_limits:
-        notes.append(
-            f"match funding: {_gbp(request.match_funding_available_gbp)} available at "
-            f"{request.match_funding_rate:.0%} limits the grant to {_gbp(request.spendable_gbp)}; each extra "
-            f"£1,000 of grant it allowed would avert about {price * 1000:.2f} more harm days"
-        )
-    elif spent and all_capped and (price or 0.0) <= 0:
-        notes.append(
-            f"budget: all {_gbp(request.budget_gbp)} allocated, exactly what the grant caps of the funded "
-            f"{'areas' if request.bid_of_area is None else 'bids'} allow, so a little more budget would avert nothing"
-        )
-    elif spent and price is None:
-        notes.append(f"budget: all {_gbp(request.budget_gbp)} allocated")
-    elif spent:
-        notes.append(
-            f"budget: all {_gbp(request.budget_gbp)} allocated; each extra £1,000 would avert about {price * 1000:.2f} more harm days"
-        )
-    else:
-        notes.append(_unspent(request, total, all_capped, funded, slack))
-    capped = [request.bid_label(bid) for bid in np.nonzero(per_bid >= request.max_grant_gbp - slack)[0]]
-    if capped:
-        notes.append(f"grant cap {_gbp(request.max_grant_gbp)} reached in {len(capped)} {what}: {', '.join(capped)}")
-    if request.minimum_grant_gbp > 0:
-        least = [request.bid_label(bid) for bid in np.nonzero(funded & (per_bid <= request.minimum_grant_gbp + slack))[0]]
-        if least:
-            notes.append(
-                f"minimum grant {_gbp(request.minimum_grant_gbp)}: {len(least)} {what} receive exactly the minimum: {', '.join(least)}"
-            )
-    count = int(np.count_nonzero(funded))
-    if request.max_areas and count >= request.max_areas:
-        noun = "area" if request.bid_of_area is None else "bid"
-        notes.append(f"bid limit: {count} {noun}{'' if count == 1 else 's'} funded, the most the round allows")
-    return (*notes, *eligibility)
-
-
-def _unspent(request: AllocationRequest, total: float, all_capped: bool, funded: np.ndarray, slack: float) -> str:
-    """Why money is left over: which limits stop the rest being spent (the caps only when every funded bid is at its cap)."""
-    left = request.spendable_gbp - total
-    words = f"budget not used up: {_gbp(request.budget_gbp - total)} left"
-    if not all_capped:
-        return words
-    unfunded = request.fundable_bids() & ~funded
-    if not unfunded.any():
-        idle = int(np.count_nonzero(request.eligible & ~request.usable().any(axis=1)))
-        idle_words = f"; {idle} eligible area(s) have no harm the interventions target" if idle else ""
-        return f"{words}, because the grant caps of the eligible {'areas' if request.bid_of_area is None else 'bids'} bound the spend{idle_words}"
-    count = int(np.count_nonzero(funded))
-    if request.max_areas and count >= request.max_areas:
-        return f"{words}, because the {count} funded bid(s) are at the grant cap and the bid limit allows no more"
-    if request.minimum_grant_gbp > left + slack:
-        return (
-            f"{words}, because the funded bid(s) are at the grant cap and the {_gbp(left)} that could still be spent "
-            f"is less than the minimum grant of {_gbp(request.minimum_grant_gbp)}"
-        )
-    return words
-
-
-def _gbp(amount: float) -> str:
-    """Pounds for a sentence: whole pounds, or pence below £100."""
-    return f"£{amount:,.0f}" if abs(amount) >= 100 or amount == round(amount) else f"£{amount:,.2f}"

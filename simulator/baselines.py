@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import AllocationRequest, SplitTotals
+from .allocation import SplitTotals
 from .arrays import Labelled
+from .constraints import AllocationRequest
 from .filling import water_fill
 
 BASELINES = {
@@ -44,16 +45,17 @@ class Baseline(SplitTotals):
     harm_averted: Labelled
 
 
-def evaluate_baselines(request: AllocationRequest, population: np.ndarray, basket_harm: np.ndarray) -> tuple[Baseline, ...]:
+def evaluate_baselines(request: AllocationRequest, population: np.ndarray) -> tuple[Baseline, ...]:
     """The equal, per-head and per-harm splits of the money the request may spend."""
+    basket_harm = request.area_harm()
     bids = request.bids()
     in_play_areas = request.usable().any(axis=1)
     area_harm = np.where(in_play_areas, np.asarray(basket_harm, float), 0.0)
     bid_harm = np.bincount(bids, weights=area_harm, minlength=request.bid_count)
     candidates = request.fundable_bids()
-    limited = bool(request.max_areas) and candidates.sum() > request.max_areas
+    limited = bool(request.max_bids) and candidates.sum() > request.max_bids
     if limited:
-        chosen = [bid for bid in np.argsort(-bid_harm, kind="stable") if candidates[bid]][: request.max_areas]
+        chosen = [bid for bid in np.argsort(-bid_harm, kind="stable") if candidates[bid]][: request.max_bids]
         candidates = np.isin(np.arange(request.bid_count), chosen)
     in_play = in_play_areas & candidates[bids]
     keys = {"equal": np.ones(len(in_play)), "per_head": np.asarray(population, float), "per_harm": np.asarray(basket_harm, float)}
@@ -100,7 +102,7 @@ def _describe(request: AllocationRequest, name: str, limited: bool) -> str:
     """The baseline's rule in words, with the round's rules it was repaired to obey."""
     words = [f"{BASELINES[name]}, capped at the grant limit with the excess passed on"]
     if limited:
-        words.append(f"only the {request.max_areas} bids with the most basket harm (the bid limit)")
+        words.append(f"only the {request.max_bids} bids with the most basket harm (the bid limit)")
     if request.minimum_grant_gbp > 0:
         words.append(
             f"a bid whose share is below the £{request.minimum_grant_gbp:,.0f} minimum grant is dropped, "

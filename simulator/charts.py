@@ -19,6 +19,7 @@ from .figures import captioned_figure as _figure
 from .figures import pound_formatter as _pound_formatter
 from .figures import pounds as _pounds
 from .figures import thousands_formatter as _thousands_formatter
+from .interventions import counted_over
 from .maps import AreaMap
 from .result import RunResult
 from .uncertainty_charts import UNCERTAINTY_CHARTS
@@ -443,7 +444,7 @@ def comparison_harm_averted(comparison: Comparison):
     axes.set_xlabel("Scenario")
     reference = comparison.reference.demand
     unit = "CCHI days" if reference.weights.name.startswith("cchi") else "harm"
-    axes.set_ylabel(f"Harm averted ({unit}, next {reference.horizon_months} months)")
+    axes.set_ylabel(textwrap.fill(f"Harm averted ({unit}, {counted_over(comparison.reference.curves, reference.horizon_months)})", 48))
     axes.set_title(f"Harm averted per scenario, with {comparison.reference.demand.interval:.0%} interval")
     return figure
 

@@ -15,6 +15,7 @@ import numpy as np
 from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .eligibility import MANY_AREAS
 from .experiments import Comparison
+from .interventions import counted_over
 from .result import COUNT_CAVEAT, RunResult, Summary
 
 TOP_ROWS = 30
@@ -134,7 +135,7 @@ def _headline(result: RunResult, summary: Summary) -> Section:
         f"{len(areas.codes)} areas in {areas.force_name} pass the area test, and the allocation below "
         f"spends {_gbp(summary.allocated_gbp)} of a {_gbp(summary.budget_gbp)} budget across "
         f"{len(summary.funded_areas)} of them to avert a point estimate of {summary.harm_averted_days:,.0f} {unit.unit} "
-        f"over the next {result.demand.horizon_months} months."
+        f"({counted_over(result.curves, result.demand.horizon_months)})."
     )
     blocks: list[Block] = [facts, text]
     if summary.allocated_gbp <= 0 and summary.binding_constraints:
@@ -548,7 +549,11 @@ def _assumptions_section(result: RunResult) -> Section:
     bullets = [
         f"Forecast: {result.demand.forecast.description if result.demand.forecast else FORECAST_METHOD}.",
         f"Harm weights: {weights.name}, in {weights.short_unit} per record; the table below gives each weight's source and confidence.",
-        f"Response curves: spend x in an area averts max reduction × targeted harm × (1 − e^(−x / scale)), scale = cost "
+        f"Response curves: spend x in an area averts max reduction × years counted × reached harm × (1 − e^(−x / scale)), "
+        "reached harm = each targeted crime type's harm × the share the measure can reach (shown beside the crime type below; "
+        "100 % where none is shown), years counted = 1 for a recurring measure and, for a capital one, each year of its "
+        f"lifetime discounted at {scenario.appraisal.discount_rate:.1%} a year ({scenario.appraisal.source.rstrip('.')}), "
+        "scale = cost "
         f"per 1,000 residents × residents ÷ 1,000; the linear program follows each curve in {scenario.allocation.segments} "
         f"straight segments up to the grant cap, so amounts move in steps of {_gbp(fund_round.max_grant_gbp / scenario.allocation.segments)}.",
         f"Fund round terms: {fund_round.source}.",
@@ -576,11 +581,14 @@ def _assumptions_section(result: RunResult) -> Section:
     intervention_rows = tuple(
         {
             "name": item.name,
-            "crime_types": ", ".join(item.crime_types),
+            "crime_types": ", ".join(f"{crime} ({item.reach[crime]:.0%})" if crime in item.reach else crime for crime in item.crime_types),
             "max_reduction": item.max_reduction * 100,
+            "counted": f"{item.lifetime_years:g} years (capital)" if item.kind == "capital" else "the funded period",
             "scale": item.cost_scale_gbp_per_1000_residents,
             "confidence": item.confidence,
-            "source": f"{_sentence(item.evidence)} Source: {_sentence(item.source)} Cost: {_sentence(item.cost_source)}",
+            "source": f"{_sentence(item.evidence)} Source: {_sentence(item.source)} Cost: {_sentence(item.cost_source)}"
+            + (f" Reach: {_sentence(item.reach_source)}" if item.reach_source else "")
+            + (f" Lifetime: {_sentence(item.lifetime_source)}" if item.lifetime_source else ""),
         }
         for item in active.values()
     )
@@ -594,6 +602,7 @@ def _assumptions_section(result: RunResult) -> Section:
                     Column("name", "Intervention"),
                     Column("crime_types", "Crime types"),
                     Column("max_reduction", "Max reduction", "pct"),
+                    Column("counted", "Effect counted over"),
                     Column("scale", "Cost scale (£ per 1,000 residents)", "gbp"),
                     Column("confidence", "Confidence"),
                     Column("source", "Evidence and source"),

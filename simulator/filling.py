@@ -72,6 +72,16 @@ def water_fill(
     not bind. Bids without a usable cell take nothing; bounds whose lower bounds add up to more
     than the budget are a caller's bug.
     """
+    amounts, price, _ = water_fill_prices(curves, usable, bids, lower_gbp, upper_gbp, budget_gbp)
+    return amounts, price
+
+
+def water_fill_prices(
+    curves: Curves, usable: np.ndarray, bids: np.ndarray, lower_gbp: np.ndarray, upper_gbp: np.ndarray, budget_gbp: float
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """`water_fill`, and each bid's own price λ_b (days per £; 0 for a bid that spends nothing): the harm its next £
+    would avert. A bid at its upper bound has λ_b ≥ the budget's price, one held at its lower bound λ_b ≤ it; the
+    difference is what moving that bound by £1 is worth."""
     ceilings, scale = curves.ceilings(), curves.scale.values
     live = usable & (ceilings > 0) & (scale > 0)
     areas, interventions = np.nonzero(live)
@@ -86,7 +96,7 @@ def water_fill(
     if lower.sum() > budget_gbp * (1 + 1e-12) + 1e-9:
         raise InternalError(f"minimum spends of £{lower.sum():,.2f} exceed the budget of £{budget_gbp:,.2f}")
     if upper.sum() <= 0.0:
-        return amounts, 0.0
+        return amounts, 0.0, np.zeros(bid_count)
 
     def spend(log_price: float) -> np.ndarray:
         per_cell = cell_scale * np.maximum(log_slope - log_price, 0.0)
@@ -109,10 +119,11 @@ def water_fill(
         targets, binds = spend(high), True
     bid_log_prices = inverse.log_prices(targets)
     amounts[areas, interventions] = cell_scale * np.maximum(log_slope - bid_log_prices[cell_bid], 0.0)
+    bid_prices = np.where(targets > 0, np.exp(bid_log_prices), 0.0)
     below_upper = (upper > 0) & (targets < upper * (1 - 1e-12))
     if not binds or not below_upper.any():
-        return amounts, 0.0
-    return amounts, float(np.exp(np.max(bid_log_prices[below_upper])))
+        return amounts, 0.0, bid_prices
+    return amounts, float(np.exp(np.max(bid_log_prices[below_upper]))), bid_prices
 
 
 class _BidInverse:

@@ -177,6 +177,12 @@ def curve_draws(
     return CurveDraws(harm, curves.scale.values[None] * factor[:, None, :], reduction, curves.codes, curves.interventions, curves.years)
 
 
+def counted_over(curves: Curves, horizon_months: int) -> str:
+    """What a harm-averted figure covers, in words: the forecast horizon, and capital measures' lifetimes where any count longer."""
+    words = f"next {horizon_months} months"
+    return words if np.all(curves.years == 1.0) else words + "; capital measures over their discounted lifetime"
+
+
 def worst_share_mean(values: np.ndarray, share: float) -> float:
     """The mean of the worst `share` of `values` (lowest first): the conditional value at risk at level `share`.
 

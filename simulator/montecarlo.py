@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import AllocationRequest, funded_areas, quick_best_amounts
+from .allocation import quick_best_amounts
 from .arrays import Labelled
+from .constraints import AllocationRequest, funded_areas
 from .demand import Demand, DemandDraws, draw_demand
 from .eligibility import Eligibility, eligible_in_draws
 from .interventions import CurveDraws, Curves, curve_draws

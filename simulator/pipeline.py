@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 
-import numpy as np
-
-from .allocation import AllocationRequest, allocate, plan_allocation
+from .allocation import allocate, plan_allocation
 from .baselines import evaluate_baselines
+from .constraints import request_for
 from .demand import Demand, build_demand
 from .eligibility import Eligibility, assess
 from .errors import ConfigError
@@ -88,22 +87,8 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
     report("scoring baselines and allocating")
     interventions = scenario.active_interventions()
     curves = build_curves(demand, interventions, scenario.appraisal)
-    fund_round = scenario.round
-    request = AllocationRequest(
-        curves=curves,
-        eligible=np.asarray(eligibility.eligible.values, dtype=bool),
-        budget_gbp=scenario.budget_gbp,
-        max_grant_gbp=fund_round.max_grant_gbp,
-        max_areas=fund_round.bids_per_commissioner,
-        minimum_grant_gbp=scenario.allocation.minimum_grant_gbp,
-        match_funding_rate=fund_round.match_funding_rate,
-        match_funding_available_gbp=scenario.allocation.match_funding_available_gbp,
-        segments=scenario.allocation.segments,
-        area_names=demand.areas.names,
-        **bid_clusters(demand.areas, scenario.allocation.bid_unit),
-    )
-    basket_harm = demand.harm.take("crime_type", fund_round.crime_basket).values.sum(axis=1)
-    baselines = evaluate_baselines(request, demand.areas.population.values, basket_harm)
+    request = request_for(scenario, demand, eligibility, curves)
+    baselines = evaluate_baselines(request, demand.areas.population.values)
     lap("baselines")
     allocation = allocate(request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines])
     lap("allocation")
@@ -136,16 +121,6 @@ def check_draws_fit(draws: int, areas: int) -> None:
             expected=f"at most {most:,} draws for {areas:,} areas",
             hint="use fewer draws (--draws), or fewer areas",
         )
-
-
-def bid_clusters(areas, bid_unit: str) -> dict:
-    """The bid each area belongs to when bids are clusters of areas in one parent (district)."""
-    if bid_unit == "area":
-        return {}
-    parents = sorted(set(areas.parents))
-    index = {parent: b for b, parent in enumerate(parents)}
-    names = {parent: areas.parent_name(a) for a, parent in enumerate(areas.parents)}
-    return {"bid_of_area": np.array([index[parent] for parent in areas.parents]), "bid_names": tuple(names[parent] for parent in parents)}
 
 
 def versions() -> dict:

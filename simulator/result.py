@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation, AllocationRequest, funded_areas
+from .allocation import Allocation
 from .baselines import Baseline
+from .constraints import AllocationRequest, funded_areas
 from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
 from .interventions import Curves

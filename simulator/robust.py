@@ -28,8 +28,9 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
-from .allocation import MODEL_MONEY_GBP, AllocationRequest, SolveStatus, check_amounts
+from .allocation import MODEL_MONEY_GBP, SolveStatus, check_amounts
 from .arrays import Labelled
+from .constraints import AllocationRequest
 from .errors import ConfigError, InternalError
 from .filling import greedy_fill
 from .interventions import CurveDraws, worst_share_mean
@@ -463,7 +464,7 @@ def _few_bid_sets(request: AllocationRequest, layout: _Layout) -> list[np.ndarra
     (a minimum grant that allows one bid of nine: 9 LPs instead of a 37 s MIP)."""
     if not layout.flags:
         return []
-    most = request.max_areas or layout.flags
+    most = request.max_bids or layout.flags
     if request.minimum_grant_gbp > 0:
         most = int(min(most, request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)))
     most = min(most, layout.flags)
@@ -731,9 +732,9 @@ def _add_segment_links(rows: _Rows, grid: _CommonChords, layout: _Layout) -> Non
 
 def _add_bid_limit(rows: _Rows, request: AllocationRequest, layout: _Layout) -> None:
     """Σ_b z[b] ≤ bids per commissioner."""
-    if request.max_areas > 0 and layout.flags:
+    if request.max_bids > 0 and layout.flags:
         flags = np.arange(layout.flags)
-        rows.add(np.zeros(layout.flags, dtype=int), layout.segments + flags, np.ones(layout.flags), -np.inf, float(request.max_areas))
+        rows.add(np.zeros(layout.flags, dtype=int), layout.segments + flags, np.ones(layout.flags), -np.inf, float(request.max_bids))
 
 
 def _add_minimum_grant(rows: _Rows, request: AllocationRequest, layout: _Layout) -> None:

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from simulator.allocation import AllocationRequest, available_solvers
+from simulator.allocation import available_solvers
 from simulator.arrays import Labelled
+from simulator.constraints import AllocationRequest
 from simulator.interventions import Curves
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
@@ -34,7 +35,7 @@ def make_request(
     eligible=None,
     budget=100.0,
     cap=1e9,
-    max_areas=0,
+    max_bids=0,
     minimum_grant=0.0,
     segments=16,
     bid_of_area=None,
@@ -57,7 +58,7 @@ def make_request(
         bid_of_area = np.asarray(bid_of_area)
         clusters = {"bid_of_area": bid_of_area, "bid_names": tuple(f"cluster {bid}" for bid in range(int(bid_of_area.max()) + 1))}
     return AllocationRequest(
-        curves, eligible, budget, cap, max_areas, minimum_grant, match_funding_rate, match_funding_available, segments=segments, **clusters
+        curves, eligible, budget, cap, max_bids, minimum_grant, match_funding_rate, match_funding_available, segments=segments, **clusters
     )
 
 

@@ -16,7 +16,7 @@ def clusters(draw, areas: int) -> list[int]:
 
 
 @st.composite
-def requests(draw, max_areas_limit: bool = False, min_areas: int = 1, max_areas: int = 5, rules: bool = False, caps_only: bool = False):
+def requests(draw, bid_limit: bool = False, min_areas: int = 1, max_areas: int = 5, rules: bool = False, caps_only: bool = False):
     """A random request: 1-5 areas, 1-3 interventions, some areas ineligible, any budget and cap.
 
     With `rules`, each of the round's other rules may be drawn too: a minimum grant (sometimes
@@ -34,7 +34,7 @@ def requests(draw, max_areas_limit: bool = False, min_areas: int = 1, max_areas:
     eligible = draw(st.lists(st.booleans(), min_size=areas, max_size=areas))
     budget = draw(st.floats(10.0, 20_000.0))
     cap = draw(st.floats(5.0, 20_000.0))
-    limit = draw(st.integers(1, areas)) if max_areas_limit else 0
+    limit = draw(st.integers(1, areas)) if bid_limit else 0
     extra = {}
     if rules or caps_only:
         if draw(st.booleans()):

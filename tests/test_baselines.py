@@ -10,15 +10,16 @@ from conftest import BASELINE
 from hypothesis import given, settings
 from strategies import requests
 
-from simulator.allocation import FUNDED_THRESHOLD_GBP, allocate
+from simulator.allocation import allocate
 from simulator.baselines import evaluate_baselines, split_with_caps, split_with_minimum
+from simulator.constraints import FUNDED_THRESHOLD_GBP
 
 PROPERTY = settings(max_examples=60)
 
 
 def baselines_of(request):
     """The three baselines with every area weighted 1 for residents and its targeted harm for the basket."""
-    return evaluate_baselines(request, np.ones(len(request.eligible)), request.curves.targeted_harm.values.sum(axis=1))
+    return evaluate_baselines(request, np.ones(len(request.eligible)))
 
 
 def test_split_passes_capped_excess_to_the_others():
@@ -41,13 +42,13 @@ def test_split_stops_at_total_capacity():
 
 def test_equal_split_gives_eligible_areas_the_same(three_areas):
     """Equal split: both eligible areas get half, the ineligible one nothing."""
-    baselines = {b.name: b for b in evaluate_baselines(three_areas, np.ones(3), np.ones(3))}
+    baselines = {b.name: b for b in evaluate_baselines(replace(three_areas, basket_harm=np.ones(3)), np.ones(3))}
     np.testing.assert_allclose(baselines["equal"].amounts.values.sum(axis=1), [60.0, 60.0, 0.0])
 
 
 def test_baselines_share_the_allocations_definition_of_funded(three_areas):
     """A baseline's funded areas follow the one definition on SplitTotals: more than half a penny."""
-    baselines = {b.name: b for b in evaluate_baselines(three_areas, np.ones(3), np.ones(3))}
+    baselines = {b.name: b for b in evaluate_baselines(replace(three_areas, basket_harm=np.ones(3)), np.ones(3))}
     equal = baselines["equal"]
     assert equal.funded.tolist() == [True, True, False]
     assert equal.funded_codes == three_areas.curves.codes[:2]
@@ -101,8 +102,8 @@ def test_baselines_obey_every_rule(request):
         assert np.all(per_bid <= request.max_grant_gbp + slack)
         assert np.all(per_bid[funded] >= request.minimum_grant_gbp - slack)
         assert np.all(amounts.sum(axis=1)[~request.eligible] == 0.0)
-        if request.max_areas:
-            assert np.count_nonzero(funded) <= request.max_areas
+        if request.max_bids:
+            assert np.count_nonzero(funded) <= request.max_bids
 
 
 @PROPERTY

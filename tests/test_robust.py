@@ -11,8 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import requests
 
-from simulator.allocation import AllocationRequest, allocate
+from simulator.allocation import allocate
 from simulator.arrays import Labelled
+from simulator.constraints import AllocationRequest
 from simulator.errors import ConfigError
 from simulator.interventions import CurveDraws, Curves, worst_share_mean
 from simulator.robust import MOST_ROBUST_NONZEROS, chord_values, evaluate_plan, plan_for_draws
@@ -103,7 +104,7 @@ def test_robust_plans_obey_every_rule(problem, objective):
     assert np.all(amounts[~request.eligible] == 0.0)
     assert np.all(amounts[~request.usable()] == 0.0)
     assert np.all(per_bid <= request.max_grant_gbp + slack)
-    assert not request.max_areas or np.count_nonzero(funded) <= request.max_areas
+    assert not request.max_bids or np.count_nonzero(funded) <= request.max_bids
     assert np.all(per_bid[funded] >= request.minimum_grant_gbp - slack)
 
 
@@ -132,7 +133,7 @@ def test_a_tail_of_every_draw_makes_cvar_the_expected_plan(problem):
 def test_cvar_plan_avoids_a_gamble_the_expected_plan_takes():
     """One area's harm is certain, the other's larger on average but absent in the worst of ten draws: with one bid
     allowed, the expected plan funds the gamble and the CVaR plan (the worst draw alone) the certain area."""
-    request = make_request([[100.0], [150.0]], [50.0], [0.5], budget=100.0, cap=100.0, max_areas=1, segments=16)
+    request = make_request([[100.0], [150.0]], [50.0], [0.5], budget=100.0, cap=100.0, max_bids=1, segments=16)
     harm = np.tile([[[100.0], [150.0]]], (10, 1, 1))
     harm[0, 1, 0] = 0.0
     draws = CurveDraws(harm, np.full((10, 2, 1), 50.0), np.full((10, 1), 0.5), request.curves.codes, request.curves.interventions)

@@ -1,0 +1,678 @@
+"""What a split of the money must obey: the allocation request and its rules as families of linear rows.
+
+A request holds the response curves, the verdicts, the money and every rule of the round and
+the panel. Each rule is a `Family` of `Row`s, each row one linear inequality over the money per
+area × intervention x[a,i] and the funded flags z[b] of the bids:
+
+    Σ coef · x  +  Σ flag_coef · z   (≤ or ≥)   rhs
+
+The allocator writes every row into its model, the checker evaluates every row on a solution,
+the explanation names the rows a solution presses against and prices them by re-solving with a
+varied request, and the infeasibility diagnosis relaxes the demanding families. A family says
+once whether the exact greedy (and the water-filling that polishes every solution) handles it
+and whether the Monte Carlo's per-draw best split and the robust plans do, so a new family is
+refused where it is not handled rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .demand import Demand
+from .eligibility import Eligibility
+from .errors import ConfigError
+from .interventions import Curves
+from .schema import Scenario
+
+TOLERANCE_GBP = 1e-4
+FUNDED_THRESHOLD_GBP = 0.005
+"""A bid or area is funded when it receives more than this (£): half a penny, so its amount shows as at
+least £0.01 when rounded to the penny as every table and report does.
+
+The amounts come from water-filling the exact curves or from a linear program's solution, so a
+cell can hold a sliver: a fraction of a penny where its marginal harm averted per £ is a hair
+above the water level. An area whose amount shows as £0.00 is not called funded. A bid is funded
+when any of its areas is (`AllocationRequest.funded_bids`)."""
+
+GOALS = ("harm", "maxmin", "blend", "least_cost")
+"""What the point allocation optimises: harm averted, the worst-served area's harm averted per day of its harm,
+a blend of the two, or the least money that averts a target."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One linear inequality over money per cell (flat index a × interventions + i) and bid flags, in £ (or days)."""
+
+    cells: np.ndarray
+    coefs: np.ndarray
+    rhs: float
+    sense: str
+    words: str
+    flags: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    flag_coefs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    limit: float = 0.0
+    """The figure a planner thinks of (the £550,000 cap, the 25 % share), for words."""
+
+    def value(self, amounts: np.ndarray, funded: np.ndarray) -> float:
+        """The row's left-hand side for £ per area × intervention and funded flags per bid."""
+        flat = np.asarray(amounts, dtype=float).ravel()
+        flags = np.asarray(funded, dtype=float)
+        return float(flat[self.cells] @ self.coefs + (flags[self.flags] @ self.flag_coefs if len(self.flags) else 0.0))
+
+    def slack(self, amounts: np.ndarray, funded: np.ndarray) -> float:
+        """How far the row is from binding (≥ 0 when it holds; negative when broken)."""
+        lhs = self.value(amounts, funded)
+        return self.rhs - lhs if self.sense == "<=" else lhs - self.rhs
+
+
+@dataclass(frozen=True)
+class Family:
+    """A rule as linear rows, with its one statement in words and in symbols and what handles it."""
+
+    key: str
+    title: str
+    inequality: str
+    config_key: str
+    rows: tuple[Row, ...]
+    greedy: bool
+    """The exact greedy and the water-filling handle it (a budget or cap on nested groups of bids)."""
+    in_draws: bool
+    """The Monte Carlo's per-draw best split and the robust plans handle it."""
+    demanding: bool = False
+    """A lower bound: it can make the rules impossible to meet together, so the diagnosis relaxes it."""
+    needs_flags: bool = False
+    """It counts or bounds funded bids, so the model needs a funded flag per bid."""
+    vary: Callable[[AllocationRequest, int, float], AllocationRequest] | None = None
+    """The request with row `index`'s limit moved by `delta` (in the row's unit), for pricing the rule by re-solving."""
+    unit: str = "£"
+    step: float = 10_000.0
+    """How far the explanation moves the limit to price it (in `unit`)."""
+    one_limit: bool = True
+    """Every row follows one figure (the budget, the minimum grant, the floor), so the family is priced once; else row by row."""
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    """Everything the allocator needs: curves, eligibility, money, the round's and the panel's rules, and the goal.
+
+    Money limits that differ between bids are arrays per bid (`grant_caps_gbp`, `local_match_gbp`), so a rule for one
+    bid can be priced by moving it alone."""
+
+    curves: Curves
+    eligible: np.ndarray
+    budget_gbp: float
+    max_grant_gbp: float
+    max_bids: int = 0
+    minimum_grant_gbp: float = 0.0
+    match_funding_rate: float = 0.0
+    match_funding_available_gbp: float | None = None
+    segments: int = 48
+    area_names: tuple[str, ...] = ()
+    bid_of_area: np.ndarray | None = None
+    bid_names: tuple[str, ...] = ()
+    force_cap_gbp: float = 0.0
+    force_name: str = "the force"
+    grant_caps_gbp: np.ndarray | None = None
+    local_match_gbp: np.ndarray | None = None
+    intervention_caps_gbp: np.ndarray | None = None
+    share_minimum: np.ndarray | None = None
+    share_maximum: np.ndarray | None = None
+    equity_floor: float = 0.0
+    equity_basis: str = "harm"
+    basket_harm: np.ndarray | None = None
+    goal: str = "harm"
+    blend_weight: float = 0.5
+    target_harm_days: float = 0.0
+    gap_target: float = 0.0005
+    round_key: str = "rounds"
+
+    def area_label(self, area: int) -> str:
+        """The area's name where known, else its code."""
+        return self.area_names[area] if self.area_names else self.curves.codes[area]
+
+    def bids(self) -> np.ndarray:
+        """The bid each area belongs to: its own, or its cluster's (e.g. the LSOAs of one district)."""
+        return np.arange(len(self.eligible)) if self.bid_of_area is None else np.asarray(self.bid_of_area)
+
+    @property
+    def bid_count(self) -> int:
+        """How many possible bids there are."""
+        return len(self.eligible) if self.bid_of_area is None else int(np.max(self.bid_of_area, initial=-1)) + 1
+
+    @property
+    def bid_noun(self) -> str:
+        """What one bid is, for sentences: 'area' or 'bid'."""
+        return "area" if self.bid_of_area is None else "bid"
+
+    def bid_label(self, bid: int) -> str:
+        """A bid's name: its area's, or its cluster's."""
+        return self.area_label(bid) if self.bid_of_area is None else (self.bid_names[bid] if self.bid_names else f"bid {bid + 1}")
+
+    def per_bid(self, amounts: np.ndarray) -> np.ndarray:
+        """£ per bid from £ per area × intervention."""
+        return np.bincount(self.bids(), weights=np.asarray(amounts, dtype=float).sum(axis=1), minlength=self.bid_count)
+
+    def funded_bids(self, amounts: np.ndarray) -> np.ndarray:
+        """Bids funded by `amounts` (£ per area × intervention), bool per bid: a bid is funded when any of its areas is."""
+        return np.bincount(self.bids(), weights=funded_areas(amounts), minlength=self.bid_count) > 0
+
+    def bid_caps(self) -> np.ndarray:
+        """The most each bid may receive (£): the grant cap, lowered where the bid's local match funding limits it."""
+        caps = np.full(self.bid_count, float(self.max_grant_gbp)) if self.grant_caps_gbp is None else np.asarray(self.grant_caps_gbp, float)
+        if self.local_match_gbp is not None and self.match_funding_rate > 0:
+            caps = np.minimum(caps, np.asarray(self.local_match_gbp, float) / self.match_funding_rate)
+        return caps
+
+    @property
+    def spendable_gbp(self) -> float:
+        """The most all bids together may receive: the budget, lowered by the force cap and the match funding available."""
+        most = self.budget_gbp
+        if self.force_cap_gbp > 0:
+            most = min(most, self.force_cap_gbp)
+        if self.match_funding_available_gbp is not None and self.match_funding_rate > 0:
+            most = min(most, self.match_funding_available_gbp / self.match_funding_rate)
+        return most
+
+    @property
+    def curve_span_gbp(self) -> float:
+        """The most one bid can receive (at least £1): the stretch of each curve the robust plans' common chords cover."""
+        return max(min(self.spendable_gbp, float(np.max(self.bid_caps(), initial=self.max_grant_gbp))), 1.0)
+
+    @property
+    def needs_binaries(self) -> bool:
+        """True when a funded/not-funded decision per bid is needed (bid limit or minimum grant)."""
+        return self.max_bids > 0 or self.minimum_grant_gbp > 0
+
+    @property
+    def funds_every_fundable_bid(self) -> bool:
+        """True when no rule stops every fundable bid taking part (no minimum grant, no binding bid limit)."""
+        return self.minimum_grant_gbp <= 0 and (not self.max_bids or int(self.fundable_bids().sum()) <= self.max_bids)
+
+    @property
+    def cell_caps_gbp(self) -> np.ndarray:
+        """The most each area × intervention cell can receive under the money rows (£): its bid's cap, the spendable
+        total and its intervention's cap, whichever is least (at least £1, so every curve has a span)."""
+        caps = np.minimum(self.bid_caps()[self.bids()][:, None], self.spendable_gbp)
+        if self.intervention_caps_gbp is not None:
+            caps = np.minimum(caps, np.asarray(self.intervention_caps_gbp, float)[None, :])
+        return np.maximum(np.broadcast_to(caps, self.curves.scale.values.shape), 1.0)
+
+    def usable(self) -> np.ndarray:
+        """Area × intervention cells that may receive money: eligible areas, harm to avert."""
+        return self.eligible[:, None] & (self.curves.ceilings() > 0)
+
+    def fundable_bids(self) -> np.ndarray:
+        """Bids with at least one usable cell (bool per bid)."""
+        return np.bincount(self.bids(), weights=self.usable().any(axis=1), minlength=self.bid_count) > 0
+
+    @property
+    def slack_gbp(self) -> float:
+        """How far a total may stray from a limit before it counts as breaking it (£)."""
+        return TOLERANCE_GBP * max(1.0, self.budget_gbp / 1000.0)
+
+    def bid_harm(self) -> np.ndarray:
+        """Basket harm per bid (days) over areas with a usable cell: what fair shares and the max-min goal follow."""
+        harm = self.area_harm()
+        return np.bincount(self.bids(), weights=np.where(self.usable().any(axis=1), harm, 0.0), minlength=self.bid_count)
+
+    def area_harm(self) -> np.ndarray:
+        """Each area's harm in the round's basket (days), or its targeted harm where no basket harm was given."""
+        if self.basket_harm is not None:
+            return np.asarray(self.basket_harm, dtype=float)
+        return self.curves.targeted_harm.values.sum(axis=1)
+
+    def served_areas(self) -> np.ndarray:
+        """Areas the max-min goal raises (bool per area): eligible, with basket harm and a usable cell."""
+        return self.usable().any(axis=1) & (self.area_harm() > 0)
+
+    def equity_floors_gbp(self) -> np.ndarray:
+        """The least each fundable bid must receive under the equity floor (£ per bid; 0 where none)."""
+        fundable = self.fundable_bids()
+        if self.equity_floor <= 0 or not fundable.any():
+            return np.zeros(self.bid_count)
+        if self.equity_basis == "equal":
+            fair = np.where(fundable, 1.0 / fundable.sum(), 0.0)
+        else:
+            harm = np.where(fundable, self.bid_harm(), 0.0)
+            fair = harm / harm.sum() if harm.sum() > 0 else np.where(fundable, 1.0 / fundable.sum(), 0.0)
+        return self.equity_floor * self.budget_gbp * fair
+
+    def families(self) -> tuple[Family, ...]:
+        """Every rule of the request as rows, in the order the explanation lists them (families with no rows left out)."""
+        built = (
+            _budget(self),
+            _force_cap(self),
+            _match_funding(self),
+            _grant_caps(self),
+            _local_match(self),
+            _minimum_grant(self),
+            _bid_limit(self),
+            _intervention_caps(self),
+            _share_bounds(self, "minimum"),
+            _share_bounds(self, "maximum"),
+            _equity_floors(self),
+        )
+        return tuple(family for family in built if family.rows)
+
+    def beyond_greedy(self) -> tuple[Family, ...]:
+        """The families the exact greedy and the water-filling do not handle."""
+        return tuple(family for family in self.families() if not family.greedy)
+
+    def beyond_draws(self) -> tuple[Family, ...]:
+        """The families the Monte Carlo's per-draw best split and the robust plans do not handle."""
+        return tuple(family for family in self.families() if not family.in_draws)
+
+    def nothing_fundable(self) -> str | None:
+        """Why no bid can be funded, in words, or None when some bid can."""
+        if not self.eligible.any():
+            return "no area passes the round's area test, so nothing can be allocated"
+        if not self.usable().any():
+            eligible = int(np.count_nonzero(self.eligible))
+            return (
+                f"the {eligible} eligible area(s) have no recorded harm of the crime types the enabled "
+                f"interventions target, so nothing can be allocated"
+            )
+        if self.spendable_gbp <= 0:
+            return (
+                f"match funding: {gbp(self.match_funding_available_gbp)} available at {self.match_funding_rate:.0%} "
+                f"allows no grant, so nothing can be allocated"
+            )
+        minimum = self.minimum_grant_gbp
+        if minimum > self.max_grant_gbp:
+            return f"the minimum grant of {gbp(minimum)} is above the grant cap of {gbp(self.max_grant_gbp)}, so no bid can be funded"
+        if minimum > self.spendable_gbp:
+            if self.force_cap_gbp > 0 and self.force_cap_gbp <= self.spendable_gbp * (1 + 1e-12):
+                return f"the minimum grant of {gbp(minimum)} is above the force cap of {gbp(self.force_cap_gbp)}, so no bid can be funded"
+            if self.spendable_gbp < self.budget_gbp:
+                return (
+                    f"the minimum grant of {gbp(minimum)} is above the {gbp(self.spendable_gbp)} that match funding "
+                    f"allows ({gbp(self.match_funding_available_gbp)} at {self.match_funding_rate:.0%}), so no bid can be funded"
+                )
+            return f"the minimum grant of {gbp(minimum)} is above the budget of {gbp(self.budget_gbp)}, so no bid can be funded"
+        return None
+
+
+def funded_areas(amounts: np.ndarray) -> np.ndarray:
+    """Whether each area of `amounts` (£ per area × intervention) is funded: more than `FUNDED_THRESHOLD_GBP`."""
+    return np.asarray(amounts).sum(axis=1) > FUNDED_THRESHOLD_GBP
+
+
+def rule_breaches(request: AllocationRequest, amounts: np.ndarray) -> list[str]:
+    """Every rule `amounts` (£ per area × intervention) break, in words: the one check every plan and baseline passes."""
+    amounts = np.asarray(amounts, dtype=float)
+    slack = request.slack_gbp
+    found = []
+    if amounts.min(initial=0.0) < -slack:
+        found.append("a negative amount")
+    if np.any(amounts.sum(axis=1)[~request.eligible] > slack):
+        found.append("an ineligible area receives money")
+    funded = request.funded_bids(amounts)
+    for family in request.families():
+        tolerance = slack if family.unit == "£" else max(slack, 1e-9)
+        for row in family.rows:
+            if row.slack(amounts, funded) < -tolerance * max(1.0, len(row.cells) ** 0.5):
+                found.append(f"{family.title}: {row.words}")
+    return found
+
+
+def gbp(amount: float | None) -> str:
+    """Pounds for a sentence: whole pounds, or pence below £100."""
+    amount = float(amount or 0.0)
+    return f"£{amount:,.0f}" if abs(amount) >= 100 or amount == round(amount) else f"£{amount:,.2f}"
+
+
+def _cells_of(request: AllocationRequest, areas: np.ndarray | None = None, intervention: int | None = None) -> np.ndarray:
+    """Flat cell indices of usable cells, optionally within some areas or one intervention."""
+    usable = request.usable().copy()
+    if areas is not None:
+        usable &= np.asarray(areas, dtype=bool)[:, None]
+    if intervention is not None:
+        keep = np.zeros(usable.shape[1], dtype=bool)
+        keep[intervention] = True
+        usable &= keep[None, :]
+    return np.flatnonzero(usable.ravel())
+
+
+def _sum_row(cells: np.ndarray, rhs: float, sense: str, words: str, limit: float, **extra) -> Row:
+    return Row(cells, np.ones(len(cells)), float(rhs), sense, words, limit=float(limit), **extra)
+
+
+def _bid_areas(request: AllocationRequest, bid: int) -> np.ndarray:
+    return request.bids() == bid
+
+
+def _bids_with_cells(request: AllocationRequest) -> list[int]:
+    return [int(bid) for bid in np.flatnonzero(request.fundable_bids())]
+
+
+def _budget(request: AllocationRequest) -> Family:
+    cells = _cells_of(request)
+    row = _sum_row(cells, request.budget_gbp, "<=", f"the budget of {gbp(request.budget_gbp)}", request.budget_gbp)
+    return Family(
+        "budget",
+        "budget",
+        "Σ_a,i x[a,i] ≤ B",
+        "budget_gbp",
+        (row,) if len(cells) else (),
+        greedy=True,
+        in_draws=True,
+        vary=lambda req, index, delta: dataclasses.replace(req, budget_gbp=max(req.budget_gbp + delta, 0.0)),
+    )
+
+
+def _force_cap(request: AllocationRequest) -> Family:
+    rows = ()
+    cells = _cells_of(request)
+    if request.force_cap_gbp > 0 and len(cells):
+        words = f"the {gbp(request.force_cap_gbp)} cap on {request.force_name}'s total"
+        rows = (_sum_row(cells, request.force_cap_gbp, "<=", words, request.force_cap_gbp),)
+    return Family(
+        "force_cap",
+        "force cap",
+        "Σ_(a in force),i x[a,i] ≤ force cap",
+        f"{request.round_key}.force_cap_gbp",
+        rows,
+        greedy=True,
+        in_draws=True,
+        vary=lambda req, index, delta: dataclasses.replace(req, force_cap_gbp=max(req.force_cap_gbp + delta, 1e-9)),
+    )
+
+
+def _match_funding(request: AllocationRequest) -> Family:
+    rows = ()
+    cells = _cells_of(request)
+    available, rate = request.match_funding_available_gbp, request.match_funding_rate
+    if available is not None and rate > 0 and len(cells):
+        words = f"the {gbp(available)} of match funding at {rate:.0%} (at most {gbp(available / rate)} of grant)"
+        rows = (Row(cells, np.full(len(cells), rate), available, "<=", words, limit=available),)
+    return Family(
+        "match_funding",
+        "match funding",
+        "m · Σ_a,i x[a,i] ≤ match funding available",
+        "allocation.match_funding_available_gbp",
+        rows,
+        greedy=True,
+        in_draws=True,
+        vary=lambda req, index, delta: dataclasses.replace(
+            req, match_funding_available_gbp=max((req.match_funding_available_gbp or 0.0) + delta, 0.0)
+        ),
+    )
+
+
+def _grant_caps(request: AllocationRequest) -> Family:
+    caps = np.full(request.bid_count, float(request.max_grant_gbp)) if request.grant_caps_gbp is None else request.grant_caps_gbp
+    rows = []
+    for bid in _bids_with_cells(request):
+        cells = _cells_of(request, _bid_areas(request, bid))
+        words = f"the {gbp(caps[bid])} grant cap in {request.bid_label(bid)}"
+        if request.needs_binaries:
+            rows.append(Row(cells, np.ones(len(cells)), 0.0, "<=", words, np.array([bid]), np.array([-float(caps[bid])]), float(caps[bid])))
+        else:
+            rows.append(_sum_row(cells, caps[bid], "<=", words, caps[bid]))
+
+    def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
+        bid = _bids_with_cells(req)[index]
+        moved = np.full(req.bid_count, float(req.max_grant_gbp)) if req.grant_caps_gbp is None else np.array(req.grant_caps_gbp, float)
+        moved[bid] = max(moved[bid] + delta, 1e-9)
+        return dataclasses.replace(req, grant_caps_gbp=moved)
+
+    return Family(
+        "grant_cap",
+        "grant cap",
+        "Σ_(a in b),i x[a,i] ≤ cap × z[b]",
+        f"{request.round_key}.max_grant_gbp",
+        tuple(rows),
+        greedy=True,
+        in_draws=True,
+        vary=vary,
+        one_limit=False,
+    )
+
+
+def _local_match(request: AllocationRequest) -> Family:
+    rows = []
+    rate = request.match_funding_rate
+    limited = []
+    if request.local_match_gbp is not None and rate > 0:
+        local = np.asarray(request.local_match_gbp, dtype=float)
+        for bid in _bids_with_cells(request):
+            if np.isfinite(local[bid]):
+                cells = _cells_of(request, _bid_areas(request, bid))
+                words = f"{request.bid_label(bid)}'s {gbp(local[bid])} of local match funding at {rate:.0%} (at most {gbp(local[bid] / rate)} of grant)"
+                rows.append(Row(cells, np.full(len(cells), rate), float(local[bid]), "<=", words, limit=float(local[bid])))
+                limited.append(bid)
+
+    def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
+        moved = np.array(req.local_match_gbp, dtype=float)
+        moved[limited[index]] = max(moved[limited[index]] + delta, 0.0)
+        return dataclasses.replace(req, local_match_gbp=moved)
+
+    return Family(
+        "local_match",
+        "local match funding",
+        "m · Σ_(a in b),i x[a,i] ≤ local match funding of b",
+        "allocation.local_match_gbp",
+        tuple(rows),
+        greedy=True,
+        in_draws=True,
+        vary=vary,
+        one_limit=False,
+    )
+
+
+def _minimum_grant(request: AllocationRequest) -> Family:
+    rows = []
+    minimum = request.minimum_grant_gbp
+    if minimum > 0:
+        for bid in _bids_with_cells(request):
+            cells = _cells_of(request, _bid_areas(request, bid))
+            words = f"the {gbp(minimum)} minimum grant in {request.bid_label(bid)}"
+            rows.append(Row(cells, np.ones(len(cells)), 0.0, ">=", words, np.array([bid]), np.array([-minimum]), minimum))
+    return Family(
+        "minimum_grant",
+        "minimum grant",
+        "Σ_(a in b),i x[a,i] ≥ minimum grant × z[b]",
+        "allocation.minimum_grant_gbp",
+        tuple(rows),
+        greedy=False,
+        in_draws=True,
+        needs_flags=True,
+        vary=lambda req, index, delta: dataclasses.replace(req, minimum_grant_gbp=max(req.minimum_grant_gbp + delta, 0.0)),
+    )
+
+
+def _bid_limit(request: AllocationRequest) -> Family:
+    rows = ()
+    bids = np.array(_bids_with_cells(request), dtype=int)
+    if request.max_bids > 0 and len(bids):
+        words = f"the limit of {request.max_bids} {request.bid_noun}{'' if request.max_bids == 1 else 's'} funded"
+        rows = (Row(np.zeros(0, dtype=int), np.zeros(0), float(request.max_bids), "<=", words, bids, np.ones(len(bids)), request.max_bids),)
+    return Family(
+        "bid_limit",
+        "bid limit",
+        "Σ_b z[b] ≤ bids per commissioner",
+        f"{request.round_key}.bids_per_commissioner",
+        rows,
+        greedy=False,
+        in_draws=True,
+        needs_flags=True,
+        vary=lambda req, index, delta: dataclasses.replace(req, max_bids=max(int(round(req.max_bids + delta)), 1)),
+        unit="bids",
+        step=1.0,
+    )
+
+
+def _intervention_caps(request: AllocationRequest) -> Family:
+    rows = []
+    capped = []
+    if request.intervention_caps_gbp is not None:
+        for item, cap in enumerate(np.asarray(request.intervention_caps_gbp, dtype=float)):
+            cells = _cells_of(request, intervention=item)
+            if np.isfinite(cap) and len(cells):
+                name = request.curves.interventions[item]
+                rows.append(_sum_row(cells, cap, "<=", f"the {gbp(cap)} cap on {name}", cap))
+                capped.append(item)
+
+    def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
+        moved = np.array(req.intervention_caps_gbp, dtype=float)
+        moved[capped[index]] = max(moved[capped[index]] + delta, 0.0)
+        return dataclasses.replace(req, intervention_caps_gbp=moved)
+
+    return Family(
+        "intervention_cap",
+        "intervention cap",
+        "Σ_a x[a,i] ≤ cap of i",
+        "allocation.intervention_caps_gbp",
+        tuple(rows),
+        greedy=False,
+        in_draws=False,
+        vary=vary,
+        one_limit=False,
+    )
+
+
+def _share_bounds(request: AllocationRequest, end: str) -> Family:
+    bounds = request.share_minimum if end == "minimum" else request.share_maximum
+    rows = []
+    bounded = []
+    every = _cells_of(request)
+    if bounds is not None and len(every):
+        items = len(request.curves.interventions)
+        for item, share in enumerate(np.asarray(bounds, dtype=float)):
+            active = share > 0 if end == "minimum" else share < 1
+            if not active:
+                continue
+            coefs = np.full(len(every), -float(share)) + (every % items == item)
+            name = request.curves.interventions[item]
+            words = f"{'at least' if end == 'minimum' else 'at most'} {share:.0%} of the money on {name}"
+            rows.append(Row(every, coefs, 0.0, ">=" if end == "minimum" else "<=", words, limit=float(share)))
+            bounded.append(item)
+
+    def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
+        moved = np.array(getattr(req, f"share_{end}"), dtype=float)
+        moved[bounded[index]] = min(max(moved[bounded[index]] + delta, 0.0), 1.0)
+        return dataclasses.replace(req, **{f"share_{end}": moved})
+
+    return Family(
+        f"share_{end}",
+        f"intervention share ({end})",
+        "Σ_a x[a,i] ≥ s_min(i) · Σ_a,j x[a,j]" if end == "minimum" else "Σ_a x[a,i] ≤ s_max(i) · Σ_a,j x[a,j]",
+        "allocation.intervention_shares",
+        tuple(rows),
+        greedy=False,
+        in_draws=False,
+        demanding=end == "minimum",
+        vary=vary,
+        unit="share",
+        step=0.01,
+        one_limit=False,
+    )
+
+
+def _equity_floors(request: AllocationRequest) -> Family:
+    rows = []
+    floors = request.equity_floors_gbp()
+    for bid in _bids_with_cells(request):
+        if floors[bid] > 0:
+            cells = _cells_of(request, _bid_areas(request, bid))
+            words = f"the {gbp(floors[bid])} equity floor in {request.bid_label(bid)}"
+            rows.append(_sum_row(cells, floors[bid], ">=", words, floors[bid]))
+    basis = "its share of the eligible bids' basket harm" if request.equity_basis == "harm" else "an equal share"
+    return Family(
+        "equity_floor",
+        "equity floor",
+        f"Σ_(a in b),i x[a,i] ≥ f · B · fair share of b ({basis})",
+        "allocation.equity_floor",
+        tuple(rows),
+        greedy=False,
+        in_draws=False,
+        demanding=True,
+        vary=lambda req, index, delta: dataclasses.replace(req, equity_floor=min(max(req.equity_floor + delta, 0.0), 1.0)),
+        unit="share",
+        step=0.01,
+    )
+
+
+def check_goal(request: AllocationRequest) -> None:
+    """Refuse a goal the request cannot pursue."""
+    if request.goal not in GOALS:
+        raise ConfigError("unknown goal", key="allocation.objective", got=request.goal, expected=" or ".join(GOALS))
+
+
+def request_for(scenario: Scenario, demand: Demand, eligibility: Eligibility, curves: Curves) -> AllocationRequest:
+    """The allocation request of one scenario: its round's money rules, the panel's rules in `[allocation]`, the bids
+    (areas, or clusters of areas in one parent) and the goal."""
+    settings, fund_round = scenario.allocation, scenario.round
+    areas = demand.areas
+    clusters = bid_clusters(areas, settings.bid_unit)
+    request = AllocationRequest(
+        curves=curves,
+        eligible=np.asarray(eligibility.eligible.values, dtype=bool),
+        budget_gbp=scenario.budget_gbp,
+        max_grant_gbp=fund_round.max_grant_gbp,
+        max_bids=fund_round.bids_per_commissioner,
+        minimum_grant_gbp=settings.minimum_grant_gbp,
+        match_funding_rate=fund_round.match_funding_rate,
+        match_funding_available_gbp=settings.match_funding_available_gbp,
+        segments=settings.segments,
+        area_names=areas.names,
+        force_cap_gbp=fund_round.force_cap_gbp,
+        force_name=areas.force_name or "the force",
+        basket_harm=demand.harm.take("crime_type", fund_round.crime_basket).values.sum(axis=1),
+        goal=settings.objective if settings.objective in GOALS else "harm",
+        blend_weight=settings.blend_weight,
+        target_harm_days=settings.target_harm_days,
+        gap_target=settings.gap_target,
+        equity_floor=settings.equity_floor,
+        equity_basis=settings.equity_basis,
+        round_key=f"rounds.{scenario.fund_round}",
+        **clusters,
+    )
+    items = curves.interventions
+    shares = settings.intervention_shares
+    caps = settings.intervention_caps_gbp
+    return dataclasses.replace(
+        request,
+        local_match_gbp=_local_budgets(request, areas, settings.local_match_gbp, settings.bid_unit) if settings.local_match_gbp else None,
+        intervention_caps_gbp=np.array([caps.get(item, np.inf) for item in items]) if caps else None,
+        share_minimum=np.array([shares[item].minimum if item in shares else 0.0 for item in items]) if shares else None,
+        share_maximum=np.array([shares[item].maximum if item in shares else 1.0 for item in items]) if shares else None,
+    )
+
+
+def bid_clusters(areas, bid_unit: str) -> dict:
+    """The bid each area belongs to when bids are clusters of areas in one parent (district)."""
+    if bid_unit == "area":
+        return {}
+    parents = sorted(set(areas.parents))
+    index = {parent: b for b, parent in enumerate(parents)}
+    names = {parent: areas.parent_name(a) for a, parent in enumerate(areas.parents)}
+    return {"bid_of_area": np.array([index[parent] for parent in areas.parents]), "bid_names": tuple(names[parent] for parent in parents)}
+
+
+def _local_budgets(request: AllocationRequest, areas, budgets: dict[str, float], bid_unit: str) -> np.ndarray:
+    """Local match funding per bid (£; infinite where none is given), each key naming one bid by its code or name."""
+    bids = request.bids()
+    names: dict[str, set[int]] = {}
+    for area, bid in enumerate(bids):
+        keys = {areas.codes[area], areas.names[area]} if bid_unit == "area" else {areas.parents[area], areas.parent_name(area)}
+        for key in keys:
+            names.setdefault(key, set()).add(int(bid))
+    local = np.full(request.bid_count, np.inf)
+    for key, amount in budgets.items():
+        found = names.get(key)
+        if not found:
+            known = sorted({request.bid_label(bid) for bid in range(request.bid_count)})
+            raise ConfigError(
+                "names no bid of this scenario",
+                key=f"allocation.local_match_gbp.{key}",
+                got=key,
+                expected="a bid's code or name, e.g. " + ", ".join(known[:4]),
+                hint='key local match funding by a district\'s code or name (with allocation.bid_unit = "parent" at LSOA level)',
+            )
+        local[sorted(found)] = amount
+    return local

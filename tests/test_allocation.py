@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import clusters, requests
 
-from simulator.allocation import FUNDED_THRESHOLD_GBP, SolveStatus, allocate, check_allocation
+from simulator.allocation import MOST_ENUMERATED_SETS, MOST_SEGMENTS, SolveStatus, allocate, check_allocation
 from simulator.arrays import Labelled
+from simulator.constraints import FUNDED_THRESHOLD_GBP
 from simulator.errors import ConfigError, InternalError
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -41,11 +42,11 @@ def test_ineligible_area_gets_nothing(three_areas, lp_solver):
 
 
 def test_harm_averted_is_scored_on_the_exact_curve(three_areas):
-    """Reported harm averted is the exponential curve at the chosen spend, not the LP's chords."""
+    """Reported harm averted is the exponential curve at the chosen spend, and the objective is that same exact value."""
     allocation = allocate(three_areas, "highs")
     expected = three_areas.curves.averted(allocation.amounts.values).sum()
-    assert allocation.averted_days == pytest.approx(expected)
-    assert allocation.averted_days >= allocation.objective_days - 1e-6
+    assert allocation.averted_days == pytest.approx(expected, rel=1e-12)
+    assert allocation.objective_days == allocation.certificate.value == allocation.averted_days
 
 
 @PROPERTY
@@ -96,23 +97,23 @@ def test_lp_equals_exact_greedy_on_budget_and_caps(request):
 
 
 @PROPERTY
-@given(requests(max_areas_limit=True))
+@given(requests(bid_limit=True))
 def test_bid_limit_holds(request):
     """With a bid limit, no more areas are funded than it allows."""
     allocation = allocate(request, "highs")
-    assert len(allocation.funded_codes) <= request.max_areas
+    assert len(allocation.funded_codes) <= request.max_bids
 
 
 def test_solvers_reach_the_same_optimum_with_a_bid_limit(three_areas):
     """HiGHS and CBC agree on the MIP optimum (optima, not duals, are compared)."""
-    request = replace(three_areas, max_areas=1)
+    request = replace(three_areas, max_bids=1)
     results = {name: allocate(request, name).objective_days for name in ("highs", "cbc")}
     assert results["highs"] == pytest.approx(results["cbc"], rel=1e-7)
 
 
 def test_bid_limit_makes_one_area_take_everything(three_areas, lp_solver):
     """One bid allowed: all money goes to one eligible area, up to its cap."""
-    request = replace(three_areas, max_areas=1)
+    request = replace(three_areas, max_bids=1)
     amounts = allocate(request, lp_solver).amounts.values.sum(axis=1)
     assert np.count_nonzero(amounts) == 1
     assert amounts.max() == pytest.approx(80.0, abs=1e-6)
@@ -136,7 +137,7 @@ def test_match_funding_limits_the_grant(three_areas):
 
 def test_greedy_refuses_a_bid_limit(three_areas):
     """The greedy is exact only for budget and caps, so it refuses a bid limit by name."""
-    request = replace(three_areas, max_areas=1)
+    request = replace(three_areas, max_bids=1)
     with pytest.raises(ConfigError) as caught:
         allocate(request, "greedy")
     assert caught.value.key == "allocation.solver"
@@ -171,7 +172,7 @@ def test_no_eligible_area_allocates_nothing():
 
 def clustered(request, groups, limit=0):
     """The request with areas grouped into bids (clusters of areas under one cap)."""
-    return replace(request, bid_of_area=np.array(groups), bid_names=tuple(f"cluster {g}" for g in sorted(set(groups))), max_areas=limit)
+    return replace(request, bid_of_area=np.array(groups), bid_names=tuple(f"cluster {g}" for g in sorted(set(groups))), max_bids=limit)
 
 
 def test_cluster_cap_holds_across_its_areas(three_areas, lp_solver):
@@ -217,13 +218,13 @@ def test_lp_optimum_holds_at_tiny_slopes():
 @PROPERTY
 @given(requests(caps_only=True))
 def test_highs_cbc_and_greedy_reach_the_same_optimum(request):
-    """On budget, caps, clusters and match funding the three solvers give the same chord optimum and the same exact amounts.
+    """On budget, caps, clusters and match funding the three solvers give the same exact optimum and the same exact amounts.
 
-    Optima agree to a relative 1e-6 (1e-9 days absolute for optima near 0).
+    Each is the water-filling on the exact curves, so the optima are equal, not merely close.
     """
     results = [allocate(request, solver) for solver in ("highs", "cbc", "greedy")]
     objectives = [result.objective_days for result in results]
-    assert objectives == pytest.approx([objectives[2]] * 3, rel=1e-6, abs=1e-9)
+    assert objectives[0] == objectives[1] == objectives[2]
     averted = [result.averted_days for result in results]
     assert averted[0] == averted[1] == averted[2]
 
@@ -256,40 +257,59 @@ def test_every_rule_holds_together(request):
     assert amounts.sum() <= request.spendable_gbp + request.slack_gbp
     assert np.all(per_bid <= request.max_grant_gbp + request.slack_gbp)
     assert np.all(amounts[~request.eligible] == 0.0)
-    if request.max_areas:
-        assert np.count_nonzero(per_bid > request.slack_gbp) <= request.max_areas
+    if request.max_bids:
+        assert np.count_nonzero(per_bid > request.slack_gbp) <= request.max_bids
 
 
 @PROPERTY
 @given(requests(rules=True))
-def test_exact_harm_is_at_least_the_chord_objective(request):
-    """The polish on the exact curves never reports less than the chords promised."""
+def test_objective_is_the_exact_harm_and_the_certificate_value(request):
+    """For the harm goal the reported objective is the harm averted on the exact curves, the certificate's value, and
+    within the certificate's gap of its bound."""
     allocation = allocate(request, "highs")
-    assert allocation.averted_days >= allocation.objective_days * (1 - 1e-9) - 1e-12
+    certificate = allocation.certificate
+    assert allocation.objective_days == certificate.value
+    assert allocation.objective_days == pytest.approx(allocation.averted_days, rel=1e-12, abs=1e-12)
+    assert certificate.value <= certificate.bound * (1 + 1e-9) + 1e-9
+    assert certificate.gap <= request.gap_target or certificate.segments * 2 > MOST_SEGMENTS
 
 
 def test_the_best_incumbent_funded_set_wins_when_the_chords_misjudge_it():
-    """With two chords per curve the MIP picks the wrong bid; polishing an incumbent's set finds the better one."""
+    """One chord per curve and a loose gap target: the MIP picks the wrong bid; polishing an incumbent's set finds the better one.
+
+    Enough near-empty filler bids make more funded sets than the allocator enumerates, so the MIP chooses the bid. On one
+    chord per curve area 0's £75 is worth about 95 days against area 1's 170, while on the exact curves area 0 averts
+    3 × 100 × (1 − e⁻¹) ≈ 189.6 days and area 1 only 200 × (1 − e^(−75/39.5)) ≈ 170.0.
+    """
+    fillers = MOST_ENUMERATED_SETS
     request = make_request(
-        harm=[[200.0, 200.0, 200.0], [400.0, 0.0, 0.0]],
-        scale=[[25.0, 25.0, 25.0], [39.5, 25.0, 25.0]],
+        harm=[[200.0, 200.0, 200.0], [400.0, 0.0, 0.0]] + [[0.001, 0.0, 0.0]] * fillers,
+        scale=[[25.0, 25.0, 25.0], [39.5, 25.0, 25.0]] + [[25.0, 25.0, 25.0]] * fillers,
         reductions=[0.5, 0.5, 0.5],
         budget=75.0,
         cap=100.0,
-        max_areas=1,
-        segments=2,
+        max_bids=1,
+        segments=1,
     )
+    request = replace(request, gap_target=0.5)
     chords_only = allocate(request, "highs")
-    incumbent = np.array([[25.0, 25.0, 25.0], [0.0, 0.0, 0.0]])
+    incumbent = np.zeros(request.curves.targeted_harm.values.shape)
+    incumbent[0] = 25.0
     guarded = allocate(request, "highs", incumbents=[incumbent])
+    assert chords_only.certificate.method == "mixed-integer program between chords and tangents"
+    assert chords_only.certificate.segments == 1
     assert chords_only.funded_codes == (request.curves.codes[1],)
+    assert chords_only.averted_days == pytest.approx(200.0 * -np.expm1(-75.0 / 39.5), rel=1e-9)
     assert guarded.funded_codes == (request.curves.codes[0],)
-    assert guarded.averted_days > chords_only.averted_days
+    assert guarded.averted_days == pytest.approx(300.0 * -np.expm1(-1.0), rel=1e-9)
+    assert guarded.certificate.value == guarded.averted_days
+    assert guarded.certificate.bound == chords_only.certificate.bound
+    assert guarded.certificate.gap < chords_only.certificate.gap <= 0.5
 
 
 def test_an_incumbent_breaking_the_bid_limit_is_ignored(three_areas):
     """An incumbent funding more bids than the limit allows is not polished."""
-    request = replace(three_areas, max_areas=1)
+    request = replace(three_areas, max_bids=1)
     incumbent = np.array([[40.0, 0.0], [40.0, 0.0], [0.0, 0.0]])
     allocation = allocate(request, "highs", incumbents=[incumbent])
     assert len(allocation.funded_codes) == 1
@@ -330,7 +350,8 @@ def test_empty_model_calls_no_solver(monkeypatch):
     def refuse(*args):
         raise AssertionError("a solver was called")
 
-    monkeypatch.setattr(allocation_module, "_solve_lp", refuse)
+    monkeypatch.setattr(allocation_module, "_solve_models", refuse)
+    monkeypatch.setattr(allocation_module, "_solve_one", refuse)
     request = make_request([[0.0]], [10.0], [0.2], budget=50.0)
     assert allocate(request, "cbc").allocated_gbp == 0.0
 
@@ -365,17 +386,26 @@ def test_caps_binding_is_said_only_when_true(three_areas):
 
 def test_money_left_by_the_bid_limit_names_it(three_areas):
     """Money left over because the funded bids are capped and no more may be funded says so."""
-    allocation = allocate(replace(three_areas, budget_gbp=1_000.0, max_areas=1), "highs")
-    assert allocation.binding[0] == (
-        "budget not used up: £920 left, because the 1 funded bid(s) are at the grant cap and the bid limit allows no more"
+    allocation = allocate(replace(three_areas, budget_gbp=1_000.0, max_bids=1), "highs")
+    assert allocation.binding == (
+        "budget not used up: £920 left, because the 1 funded bid(s) are at the grant cap and the bid limit allows no more; "
+        "prices hold for the bids chosen",
+        "grant cap £80 reached in 1 area(s): E00000000 (raising it by £1 would avert about 1.2 more harm days)",
+        "bid limit: 1 area funded, the most the round allows",
+        "eligibility: 1 ineligible area(s) receive £0",
     )
+    cap_price = 300.0 / 50.0 * np.exp(-80.0 / 50.0)
+    assert [(price.family, price.index) for price in allocation.prices] == [("grant_cap", 0)]
+    assert allocation.prices[0].price == pytest.approx(cap_price, rel=1e-9)
 
 
-def test_budget_smaller_than_one_chord_is_said(three_areas):
-    """A budget below one chord's width is spent on the exact curves and the note says the chords are too coarse."""
+def test_a_budget_of_a_penny_goes_to_the_steepest_cell_at_its_slope(three_areas):
+    """£0.01 is spent in full on area 0's first intervention (slope 0.3 × 1000 ÷ 50 = 6 days per £ at £0), and the budget's
+    shadow price is that cell's slope at £0.01."""
     allocation = allocate(replace(three_areas, budget_gbp=0.01), "highs")
-    assert allocation.allocated_gbp == pytest.approx(0.01)
-    assert any(note.startswith("budget: the £0.01 to spend is less than one chord") for note in allocation.binding)
+    np.testing.assert_allclose(allocation.amounts.values, [[0.01, 0.0], [0.0, 0.0], [0.0, 0.0]], rtol=1e-9, atol=1e-12)
+    assert allocation.budget_shadow_price == pytest.approx(6.0 * np.exp(-0.01 / 50.0), rel=1e-9)
+    assert allocation.binding[0] == "budget: all £0.01 allocated; each extra £1,000 would avert about 5998.80 more harm days"
 
 
 def test_match_funding_limit_is_said(three_areas):
@@ -385,13 +415,19 @@ def test_match_funding_limit_is_said(three_areas):
     assert allocation.budget_shadow_price == 0.0
 
 
-def test_polished_amounts_leave_the_chord_grid(three_areas):
-    """The exact polish moves amounts off the chords' breakpoints and averts more than the chords promised."""
+def test_amounts_meet_the_exact_curves_optimality_conditions(three_areas):
+    """The water-filled amounts are the exact optimum: every funded cell's marginal harm per £ equals the budget's shadow
+    price, every unfunded cell's is below it, and the certificate's value is the exact harm averted."""
     allocation = allocate(three_areas, "highs")
-    step = 80.0 / three_areas.segments
-    amounts = allocation.amounts.values[allocation.amounts.values > 0]
-    assert not np.allclose(amounts / step, np.round(amounts / step))
-    assert allocation.averted_days > allocation.objective_days
+    curves, amounts = three_areas.curves, allocation.amounts.values
+    marginal = curves.ceilings() / curves.scale.values * np.exp(-amounts / curves.scale.values)
+    funded = amounts[:2] > 0
+    price = allocation.budget_shadow_price
+    np.testing.assert_allclose(marginal[:2][funded], price, rtol=1e-9)
+    assert np.all(marginal[:2][~funded] <= price)
+    assert allocation.certificate.method == "water-filling on the exact curves"
+    assert allocation.certificate.value == allocation.averted_days
+    assert 0.0 <= allocation.certificate.gap <= three_areas.gap_target
 
 
 def test_budget_exactly_at_the_caps_says_more_would_avert_nothing(three_areas):
@@ -460,7 +496,7 @@ def test_shadow_price_is_the_harm_one_more_pound_averts(request):
 
 def test_a_lone_funded_bid_below_its_cap_has_a_positive_shadow_price(three_areas):
     """One bid allowed and £60 against an £80 cap: all £60 go to one area, and more budget would avert more."""
-    request = replace(three_areas, budget_gbp=60.0, max_areas=1)
+    request = replace(three_areas, budget_gbp=60.0, max_bids=1)
     allocation = allocate(request, "highs")
     assert len(allocation.funded_codes) == 1 and allocation.allocated_gbp == pytest.approx(60.0)
     more = allocate(replace(request, budget_gbp=60.01), "highs")
@@ -502,19 +538,20 @@ def assert_shadow_price_is_the_marginal_harm(result):
     more = allocate(replace(request, budget_gbp=request.budget_gbp + 1.0), "highs", incumbents=[allocation.amounts.values])
     assert more.funded_codes == allocation.funded_codes
     assert allocation.budget_shadow_price == pytest.approx(more.averted_days - allocation.averted_days, rel=1e-4)
+    assert allocation.certificate.gap <= request.gap_target
 
 
 def test_kent_round_3_with_1000_gbp_says_more_budget_would_avert_more():
-    """Round 3 rules and £1,000: Thanet alone gets it all against a £550,000 cap, so the budget, not the cap, binds."""
+    """Round 3 rules and £1,000: Gravesham alone gets it all against a £550,000 cap, so the budget, not the cap, binds."""
     result = rerun(BASELINE, ["budget_gbp=1000", 'fund_round="safer-streets-3"'])
     allocation = result.allocation
-    assert allocation.funded_codes == ("E07000114",)
-    assert result.summary().funded_areas == ("Thanet",)
+    assert allocation.funded_codes == ("E07000109",)
+    assert result.summary().funded_areas == ("Gravesham",)
     assert allocation.binding == (
-        "budget: all £1,000 allocated; each extra £1,000 would avert about 101.50 more harm days",
+        "budget: all £1,000 allocated; each extra £1,000 would avert about 214.55 more harm days; prices hold for the bids chosen",
         "eligibility: 6 ineligible area(s) receive £0",
     )
-    assert allocation.budget_shadow_price == pytest.approx(0.10150109, rel=1e-6)
+    assert allocation.budget_shadow_price == pytest.approx(0.21454655, rel=1e-6)
     assert_shadow_price_is_the_marginal_harm(result)
 
 
@@ -522,12 +559,12 @@ def test_kent_with_a_1000_gbp_minimum_grant_and_1500_gbp_says_more_budget_would_
     """A £1,000 minimum grant out of £1,500 allows one bid; it takes all £1,500, far below the £750,000 cap."""
     result = rerun(BASELINE, ["allocation.minimum_grant_gbp=1000", "budget_gbp=1500"])
     allocation = result.allocation
-    assert allocation.funded_codes == ("E07000114",)
+    assert allocation.funded_codes == ("E07000109",)
     assert allocation.binding == (
-        "budget: all £1,500 allocated; each extra £1,000 would avert about 101.44 more harm days",
+        "budget: all £1,500 allocated; each extra £1,000 would avert about 550.43 more harm days; prices hold for the bids chosen",
         "eligibility: 4 ineligible area(s) receive £0",
     )
-    assert allocation.budget_shadow_price == pytest.approx(0.10144095, rel=1e-6)
+    assert allocation.budget_shadow_price == pytest.approx(0.55043187, rel=1e-6)
     assert_shadow_price_is_the_marginal_harm(result)
 
 
@@ -537,10 +574,10 @@ def test_kent_lsoas_with_1000_gbp_says_more_budget_would_avert_more():
     allocation = result.allocation
     assert allocation.funded_codes == ("E01024182",)
     assert allocation.binding == (
-        "budget: all £1,000 allocated; each extra £1,000 would avert about 877.43 more harm days",
+        "budget: all £1,000 allocated; each extra £1,000 would avert about 5891.04 more harm days; prices hold for the bids chosen",
         "eligibility: 881 ineligible area(s) receive £0",
     )
-    assert allocation.budget_shadow_price == pytest.approx(0.87742615, rel=1e-6)
+    assert allocation.budget_shadow_price == pytest.approx(5.89103519, rel=1e-6)
     assert_shadow_price_is_the_marginal_harm(result)
 
 

@@ -218,12 +218,11 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
     a better set can exist, so a regret measured against it is a lower bound. A Monte Carlo uses it where a mixed
     integer program per draw would take seconds each; it handles only the families the water-filling does.
     """
-    beyond = [family.title for family in request.families() if family.key not in EXACT_FILL_FAMILIES]
-    if beyond or request.goal != "harm":
-        raise InternalError(f"quick_best_amounts handles budget and caps only, not {', '.join(beyond) or request.goal}")
     shape = request.curves.targeted_harm.values.shape
     if request.nothing_fundable():
         return np.zeros(shape), True
+    if not _exact_fill_applies(request):
+        return array_chord_split(request, QUICK_SEGMENTS), False
     fundable = request.fundable_bids()
     if request.funds_every_fundable_bid:
         return _water_fill(request, fundable)[0], True
@@ -239,6 +238,109 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
     favoured = np.zeros(request.bid_count, dtype=bool)
     favoured[np.argsort(-spend, kind="stable")[: max(_most_bids(request), 0)]] = True
     return _best_fill(request, favoured & fundable, incumbents)[0], False
+
+
+QUICK_SEGMENTS = 16
+"""Chords per curve of the array-built linear program a Monte Carlo solves per draw where water-filling does not apply."""
+
+
+def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
+    """£ per area × intervention of the chord model's optimum, built from arrays and solved by HiGHS through scipy.
+
+    The same model as the PuLP path (the families' rows, segment links, the goal's rows), without certificate or
+    polish: fast enough to solve once per Monte Carlo draw. A model whose rules cannot all be met gives no money."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    usable = request.usable()
+    cells = np.flatnonzero(usable.ravel())
+    shape = usable.shape
+    if not len(cells):
+        return np.zeros(shape)
+    widths, slopes = chords(request, breakpoints(request, segments))
+    width = widths.reshape(-1, segments)[cells]
+    slope = slopes.reshape(-1, segments)[cells]
+    money = float(min(MODEL_MONEY_GBP, np.min(request.cell_caps_gbp.ravel()[cells])))
+    value = float(slope.max()) * money or 1.0
+    position = np.full(usable.size, -1)
+    position[cells] = np.arange(len(cells))
+    columns = len(cells) * segments
+    bids = [int(bid) for bid in np.flatnonzero(request.fundable_bids())] if request.needs_binaries else []
+    flag_column = {bid: columns + j for j, bid in enumerate(bids)}
+    level = columns + len(bids) if request.goal in ("maxmin", "blend") else None
+    total = columns + len(bids) + (level is not None)
+    rows, cols, data, lower, upper = [], [], [], [], []
+
+    def add(entries_cols, entries_data, low, high):
+        index = len(lower)
+        rows.extend([index] * len(entries_cols))
+        cols.extend(entries_cols)
+        data.extend(entries_data)
+        lower.append(low)
+        upper.append(high)
+
+    segment = np.arange(segments)
+    for family in request.families():
+        for row in family.rows:
+            at = position[row.cells]
+            keep = at >= 0
+            entry_cols = (at[keep][:, None] * segments + segment).ravel().tolist()
+            entry_data = np.repeat(row.coefs[keep] * money, segments).tolist()
+            constant = 0.0
+            for bid, coef in zip(row.flags, row.flag_coefs):
+                if bid in flag_column:
+                    entry_cols.append(flag_column[bid])
+                    entry_data.append(float(coef))
+                else:
+                    constant += float(coef)
+            rhs = row.rhs - constant
+            add(entry_cols, entry_data, -np.inf if row.sense == "<=" else rhs, rhs if row.sense == "<=" else np.inf)
+    bid_of_cell = request.bids()[cells // shape[1]]
+    for bid in bids:
+        for cell in np.flatnonzero(bid_of_cell == bid):
+            for k in range(segments):
+                add([cell * segments + k, flag_column[bid]], [1.0, -width[cell, k] / money], -np.inf, 0.0)
+    gain = (slope * money).ravel()
+    if level is not None:
+        harm = request.area_harm()
+        most = _most_level(request)
+        area_of_cell = cells // shape[1]
+        for area in np.flatnonzero(request.served_areas()):
+            own = np.flatnonzero(area_of_cell == area)
+            entry_cols = (own[:, None] * segments + segment).ravel().tolist() + [level]
+            entry_data = gain.reshape(-1, segments)[own].ravel().tolist() + [-harm[area]]
+            bid = int(request.bids()[area])
+            if bid in flag_column:
+                add(entry_cols + [flag_column[bid]], entry_data + [-harm[area] * most], -harm[area] * most, np.inf)
+            else:
+                add(entry_cols, entry_data, 0.0, np.inf)
+    if request.goal == "least_cost":
+        add(list(range(columns)), gain.tolist(), request.target_harm_days, np.inf)
+    cost = np.zeros(total)
+    if request.goal == "least_cost":
+        cost[:columns] = 1.0
+    elif request.goal == "harm":
+        cost[:columns] = -gain / value
+    elif request.goal == "maxmin":
+        cost[:columns] = -gain / value * 1e-6
+        cost[level] = -1.0
+    else:
+        cost[:columns] = -(1 - request.blend_weight) * gain / value
+        cost[level] = -request.blend_weight * _served_harm(request) / value
+    upper_bounds = np.concatenate([(width / money).ravel(), np.ones(len(bids)), [_most_level(request)] if level is not None else []])
+    integrality = np.concatenate([np.zeros(columns), np.ones(len(bids)), np.zeros(int(level is not None))])
+    matrix = coo_matrix((data, (rows, cols)), shape=(len(lower), total)).tocsr()
+    solved = milp(
+        cost,
+        constraints=LinearConstraint(matrix, np.array(lower), np.array(upper)) if len(lower) else None,
+        integrality=integrality,
+        bounds=Bounds(np.zeros(total), upper_bounds),
+    )
+    amounts = np.zeros(shape)
+    if solved.x is None:
+        return amounts
+    amounts.ravel()[cells] = np.clip(solved.x[:columns], 0.0, None).reshape(-1, segments).sum(axis=1) * money
+    return amounts
 
 
 def check_allocation(request: AllocationRequest, allocation: Allocation) -> None:
@@ -545,7 +647,7 @@ def binding_rows(request: AllocationRequest, amounts: np.ndarray) -> dict[str, t
     for family in request.families():
         rows = [index for index, row in enumerate(family.rows) if row.slack(amounts, funded) <= _tolerance(family, slack)]
         if family.key in ("grant_cap", "minimum_grant", "local_match"):
-            rows = [index for index in rows if funded[_bid_of_row(request, index, family)]]
+            rows = [index for index in rows if funded[family.rows[index].bid]]
         if rows:
             tight[family.key] = (family, rows)
     return tight
@@ -568,6 +670,11 @@ def spend_limit(request: AllocationRequest) -> str:
 
 def _money_line(request, amounts, funded, priced, tight, slack) -> str:
     total = float(amounts.sum())
+    if request.goal == "least_cost":
+        return (
+            f"least cost: {gbp(total)} averts the target of {request.target_harm_days:,.0f} harm days, leaving "
+            f"{gbp(request.budget_gbp - total)} of the budget"
+        )
     limit = spend_limit(request)
     price = priced.get((limit, 0))
     per_1000 = price.price * 1000 if price is not None else None
@@ -637,6 +744,12 @@ def _family_line(request, family: Family, rows: list[int], priced: dict) -> str:
             _with_price(request.bid_label(_bid_of_row(request, index, family)), priced.get((family.key, index)), family) for index in rows
         ]
         return f"minimum grant {gbp(request.minimum_grant_gbp)}: {len(rows)} {noun} receive exactly the minimum: {_listed(names)}"
+    if family.one_limit and len(family.rows) > 1:
+        noun = "area(s)" if request.bid_of_area is None else "bid(s)"
+        names = [request.bid_label(_bid_of_row(request, index, family)) for index in rows]
+        price = priced.get((family.key, 0))
+        priced_words = f" ({price_words(price, family)})" if price is not None and price.price != 0 else ""
+        return f"{family.title} binds in {len(rows)} {noun}: {_listed(names)}{priced_words}"
     if family.key == "bid_limit":
         count = request.max_bids
         noun = "area" if request.bid_of_area is None else "bid"
@@ -676,14 +789,9 @@ def _tolerance(family: Family, slack: float) -> float:
     return 0.5 if family.key == "bid_limit" else slack
 
 
-def _bid_of_row(request: AllocationRequest, index: int, family: Family | None = None) -> int:
-    """The bid a per-bid row is written for (the grant cap's, minimum grant's and local match's rows follow the fundable
-    bids; local match only those with a local budget)."""
-    fundable = np.flatnonzero(request.fundable_bids())
-    if family is not None and family.key == "local_match":
-        local = np.asarray(request.local_match_gbp, dtype=float)
-        fundable = [bid for bid in fundable if np.isfinite(local[bid])]
-    return int(fundable[index])
+def _bid_of_row(request: AllocationRequest, index: int, family: Family) -> int:
+    """The bid a per-bid row is written for."""
+    return family.rows[index].bid
 
 
 def _pulp_solver(name: str, mip: bool = True):
@@ -977,18 +1085,23 @@ def _duals(request: AllocationRequest, model: _Model, solver: str, funded: np.nd
             flag.lowBound = flag.upBound = float(funded[bid])
             flag.cat = pulp.LpContinuous
         _run(model, request, solver, mip=False)
-    prices = []
+    merged = {}
     for (key, index), (constraint, scale, family) in model.rows.items():
         dual = constraint.pi
         if dual is None or abs(dual) < 1e-12:
             continue
-        per_unit = abs(dual) * model.value_days / scale
-        if family.unit == "share":
+        per_unit = abs(dual) * model.value_days / scale * family.rows[index].per_unit
+        if family.key.startswith("share_"):
             per_unit *= float(_amounts(request, model).sum())
         if family.rows[index].sense == ">=":
             per_unit = -per_unit
-        prices.append(RowPrice(key, index, family.rows[index].words, per_unit, family.unit))
-    return tuple(prices)
+        if family.one_limit and (key, 0) in merged:
+            merged[(key, 0)] = dataclasses.replace(merged[(key, 0)], price=merged[(key, 0)].price + per_unit)
+            continue
+        merged[(key, 0 if family.one_limit else index)] = RowPrice(
+            key, 0 if family.one_limit else index, family.rows[index].words, per_unit, family.unit
+        )
+    return tuple(merged.values())
 
 
 def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleError:

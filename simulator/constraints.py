@@ -56,6 +56,11 @@ class Row:
     flag_coefs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     limit: float = 0.0
     """The figure a planner thinks of (the £550,000 cap, the 25 % share), for words."""
+    bid: int = -1
+    """The bid a per-bid row is written for (-1 for a row over all bids)."""
+    per_unit: float = 1.0
+    """How far the row's right-hand side moves (in £) when its family's figure moves by one unit: 1 for a £ limit, the
+    bid's fair share of the budget for an equity floor (whose figure is a fraction)."""
 
     def value(self, amounts: np.ndarray, funded: np.ndarray) -> float:
         """The row's left-hand side for £ per area × intervention and funded flags per bid."""
@@ -410,9 +415,11 @@ def _grant_caps(request: AllocationRequest) -> Family:
         cells = _cells_of(request, _bid_areas(request, bid))
         words = f"the {gbp(caps[bid])} grant cap in {request.bid_label(bid)}"
         if request.needs_binaries:
-            rows.append(Row(cells, np.ones(len(cells)), 0.0, "<=", words, np.array([bid]), np.array([-float(caps[bid])]), float(caps[bid])))
+            rows.append(
+                Row(cells, np.ones(len(cells)), 0.0, "<=", words, np.array([bid]), np.array([-float(caps[bid])]), float(caps[bid]), bid)
+            )
         else:
-            rows.append(_sum_row(cells, caps[bid], "<=", words, caps[bid]))
+            rows.append(_sum_row(cells, caps[bid], "<=", words, caps[bid], bid=bid))
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
         bid = _bids_with_cells(req)[index]
@@ -443,7 +450,7 @@ def _local_match(request: AllocationRequest) -> Family:
             if np.isfinite(local[bid]):
                 cells = _cells_of(request, _bid_areas(request, bid))
                 words = f"{request.bid_label(bid)}'s {gbp(local[bid])} of local match funding at {rate:.0%} (at most {gbp(local[bid] / rate)} of grant)"
-                rows.append(Row(cells, np.full(len(cells), rate), float(local[bid]), "<=", words, limit=float(local[bid])))
+                rows.append(Row(cells, np.full(len(cells), rate), float(local[bid]), "<=", words, limit=float(local[bid]), bid=bid))
                 limited.append(bid)
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
@@ -471,7 +478,7 @@ def _minimum_grant(request: AllocationRequest) -> Family:
         for bid in _bids_with_cells(request):
             cells = _cells_of(request, _bid_areas(request, bid))
             words = f"the {gbp(minimum)} minimum grant in {request.bid_label(bid)}"
-            rows.append(Row(cells, np.ones(len(cells)), 0.0, ">=", words, np.array([bid]), np.array([-minimum]), minimum))
+            rows.append(Row(cells, np.ones(len(cells)), 0.0, ">=", words, np.array([bid]), np.array([-minimum]), minimum, bid))
     return Family(
         "minimum_grant",
         "minimum grant",
@@ -580,7 +587,7 @@ def _equity_floors(request: AllocationRequest) -> Family:
         if floors[bid] > 0:
             cells = _cells_of(request, _bid_areas(request, bid))
             words = f"the {gbp(floors[bid])} equity floor in {request.bid_label(bid)}"
-            rows.append(_sum_row(cells, floors[bid], ">=", words, floors[bid]))
+            rows.append(_sum_row(cells, floors[bid], ">=", words, floors[bid], bid=bid, per_unit=floors[bid] / request.equity_floor))
     basis = "its share of the eligible bids' basket harm" if request.equity_basis == "harm" else "an equal share"
     return Family(
         "equity_floor",

@@ -15,18 +15,14 @@ its slope at the budget is the budget's shadow price.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation, allocate, binding_rows, goal_value, price_step
+from .allocation import Allocation, allocate, binding_rows, price_step
 from .constraints import AllocationRequest, Family, gbp
 from .errors import InfeasibleError
 
-COARSE_SEGMENTS = 16
-"""Chords per curve when a re-solve only has to choose bids: the amounts are then water-filled on the exact curves, so
-only the choice of bids rests on the chords (and the run's own bids are offered as a candidate too)."""
 MOST_RULES = 12
 """Rules priced by re-solving, most valuable first; the rest are listed without a re-solve."""
 
@@ -108,8 +104,8 @@ def explain(request: AllocationRequest, allocation: Allocation, solver: str, mos
         for index in indices:
             candidates.append((family, index, prices.get((family.key, index))))
     candidates.sort(key=lambda item: -abs(item[2] or 0.0))
-    base = goal_value(request, amounts)
     effects = []
+    bases = {}
     for position, (family, index, price) in enumerate(candidates):
         row = family.rows[index]
         step = price_step(family, row.limit)
@@ -120,8 +116,13 @@ def explain(request: AllocationRequest, allocation: Allocation, solver: str, mos
             )
             continue
         keep = None if family.key == "bid_limit" or not conditional else funded
+        key = keep is None
+        if key not in bases:
+            bases[key] = _resolved(request, family, index, 0.0, solver, keep)
+        base = bases[key]
         up = _resolved(request, family, index, step, solver, keep)
-        down = _resolved(request, family, index, -_down_step(family, row.limit, step), solver, keep)
+        lower_by = _down_step(family, row.limit, step)
+        down = _resolved(request, family, index, -lower_by, solver, keep) if lower_by else None
         effects.append(
             RuleEffect(
                 family.key,
@@ -155,7 +156,7 @@ def budget_curve(request: AllocationRequest, allocation: Allocation, solver: str
             values.append(0.0 if request.goal != "least_cost" else np.nan)
             statuses.append("nothing to spend")
             continue
-        varied = dataclasses.replace(_with_budget(request, float(budget)), segments=min(request.segments, COARSE_SEGMENTS))
+        varied = _with_budget(request, float(budget))
         try:
             solved = allocate(varied, solver, incumbents=[allocation.amounts.values], certify=False)
         except InfeasibleError as error:
@@ -191,10 +192,9 @@ def _with_budget(request: AllocationRequest, budget: float) -> AllocationRequest
 
 
 def _resolved(request, family: Family, index: int, delta: float, solver: str, keep) -> float | None:
-    """The goal's value with one rule's limit moved by `delta`, or None where the rules can then not all be met."""
-    if delta == 0:
-        return None
-    varied = dataclasses.replace(family.vary(request, index, delta), segments=min(request.segments, COARSE_SEGMENTS))
+    """The goal's value with one rule's limit moved by `delta` (0: as it is), solved the same way every time so that the
+    differences hold no change of method, or None where the rules can then not all be met."""
+    varied = family.vary(request, index, delta) if delta else request
     try:
         solved = allocate(varied, solver if solver != "greedy" or not varied.needs_binaries else "highs", fixed_bids=keep, certify=False)
     except InfeasibleError:

@@ -1,4 +1,4 @@
-"""One run, stage by stage: inputs → harm → demand → eligibility → baselines → allocation → Monte Carlo → result.
+"""One run, stage by stage: inputs → harm → demand → eligibility → baselines → allocation → explanation → Monte Carlo → result.
 
 This is the only module that knows the order of the stages; apart from what `inputs` reads it
 does no I/O. The baselines come first and never depend on the allocation: their funded bids are
@@ -20,6 +20,7 @@ from .constraints import request_for
 from .demand import Demand, build_demand
 from .eligibility import Eligibility, assess
 from .errors import ConfigError
+from .explanation import budget_curve, explain
 from .forecast import ForecastCheck, check_forecast
 from .inputs import Areas, load_areas
 from .interventions import build_curves
@@ -92,6 +93,11 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
     lap("baselines")
     allocation = allocate(request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines])
     lap("allocation")
+    report("explaining the binding rules")
+    solver = scenario.allocation.solver
+    rule_effects = explain(request, allocation, solver)
+    curve = budget_curve(request, allocation, solver, scenario.allocation.budget_curve_points) if request.goal != "least_cost" else None
+    lap("explanation")
     check_draws_fit(scenario.demand.draws, len(demand.areas.codes))
     report(f"drawing {scenario.demand.draws:,} worlds")
     monte_carlo = simulate(
@@ -102,7 +108,9 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
         label = f"{allocation.solver}: {plan.label}, {monte_carlo.draws:,} draws"
         allocation = plan_allocation(request, plan.amounts, label, plan.mean, monte_carlo.seconds)
     lap("monte_carlo")
-    return RunResult(loaded, demand, eligibility, curves, request, allocation, baselines, monte_carlo, timings, versions())
+    return RunResult(
+        loaded, demand, eligibility, curves, request, allocation, baselines, monte_carlo, timings, versions(), rule_effects, curve
+    )
 
 
 MOST_DRAWN_VALUES = 60_000_000

@@ -16,6 +16,7 @@ from .baselines import Baseline
 from .constraints import AllocationRequest, funded_areas
 from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
+from .explanation import BudgetCurve, RuleEffect
 from .interventions import Curves
 from .montecarlo import MonteCarlo, VerdictOdds
 from .scenario import LoadedScenario
@@ -123,6 +124,10 @@ class RunResult:
     monte_carlo: MonteCarlo
     timings: dict
     versions: dict
+    rule_effects: tuple[RuleEffect, ...] = ()
+    """Each binding rule of the point-estimate allocation, priced by re-solving a step up and down (`explanation.explain`)."""
+    budget_curve: BudgetCurve | None = None
+    """Harm averted (the goal's value) at budgets from £0 to twice the budget, at the point estimates."""
 
     @property
     def scenario(self):

@@ -169,13 +169,13 @@ def allocate(
         amounts = np.zeros(shape)
         certificate = Certificate(request.goal, 0.0, 0.0, 0.0, "nothing fundable", 0)
         return _finish(request, amounts, solver, started, certificate, (), None, False)
-    if _exact_fill_applies(request) and (fixed_bids is not None or request.funds_every_fundable_bid):
+    if exact_fill_applies(request) and (fixed_bids is not None or request.funds_every_fundable_bid):
         funded = request.fundable_bids() if fixed_bids is None else np.asarray(fixed_bids, dtype=bool) & request.fundable_bids()
         amounts, prices, _ = _water_fill(request, funded)
         budget_price = _price_of(prices, "budget") or 0.0
         certificate = _fill_certificate(request, amounts) if certify else None
         return _finish(request, amounts, solver, started, certificate, prices, budget_price, fixed_bids is not None)
-    sets = _enumerable_sets(request) if _exact_fill_applies(request) and fixed_bids is None else None
+    sets = _enumerable_sets(request) if exact_fill_applies(request) and fixed_bids is None else None
     if sets is not None:
         amounts, prices, _ = _best_fill(request, np.zeros(request.bid_count, dtype=bool), incumbents, sets)
         value = _goal_value(request, amounts)
@@ -190,7 +190,7 @@ def allocate(
             break
         segments *= 2
     conditional = request.needs_binaries and fixed_bids is None
-    if _exact_fill_applies(request):
+    if exact_fill_applies(request):
         amounts, prices, _ = _best_fill(request, funded, incumbents)
         if certificate is not None:
             value = _goal_value(request, amounts)
@@ -221,7 +221,7 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
     shape = request.curves.targeted_harm.values.shape
     if request.nothing_fundable():
         return np.zeros(shape), True
-    if not _exact_fill_applies(request):
+    if not exact_fill_applies(request):
         return array_chord_split(request, QUICK_SEGMENTS), False
     fundable = request.fundable_bids()
     if request.funds_every_fundable_bid:
@@ -410,7 +410,7 @@ def _curve_values(request: AllocationRequest, points: np.ndarray) -> np.ndarray:
     return curves.ceilings()[:, :, None] * -np.expm1(-points / curves.scale.values[:, :, None])
 
 
-def _exact_fill_applies(request: AllocationRequest) -> bool:
+def exact_fill_applies(request: AllocationRequest) -> bool:
     """True when the water-filling is exact for the request once bids are fixed: harm goal, budget-and-cap families only."""
     return request.goal == "harm" and all(family.key in EXACT_FILL_FAMILIES for family in request.families())
 

@@ -10,7 +10,11 @@ would break them:
 - bid limit: only the bids with the most basket harm take part;
 - minimum grant: while a funded bid's share is below the minimum grant, the bid with the
   smallest key (then the least basket harm) is dropped and its money re-shared; if the minimum
-  grant is above the grant cap or the money that may be spent, nothing can be funded.
+  grant is above the grant cap or the money that may be spent, nothing can be funded;
+- equity floors: a bid below its floor is raised to it and the rest re-shared by the key.
+
+Intervention caps and shares are not repaired: a split that breaks one says so (`Baseline.breaches`)
+and is not compared under the same rules.
 
 Inside a bid the money follows the key from area to area, and inside an area it is split
 between interventions in the best way on the exact curves, so the comparison isolates how the
@@ -25,7 +29,7 @@ import numpy as np
 
 from .allocation import SplitTotals
 from .arrays import Labelled
-from .constraints import AllocationRequest
+from .constraints import AllocationRequest, rule_breaches
 from .filling import water_fill
 
 BASELINES = {
@@ -43,6 +47,14 @@ class Baseline(SplitTotals):
     description: str
     amounts: Labelled
     harm_averted: Labelled
+    breaches: tuple[str, ...] = ()
+    """The rules the split breaks even after repair (intervention caps and shares are not repaired), in words: a baseline
+    that breaks one is not compared "under the same rules"."""
+
+    @property
+    def same_rules(self) -> bool:
+        """Whether the split obeys every rule the optimiser obeys."""
+        return not self.breaches
 
 
 def evaluate_baselines(request: AllocationRequest, population: np.ndarray) -> tuple[Baseline, ...]:
@@ -62,8 +74,9 @@ def evaluate_baselines(request: AllocationRequest, population: np.ndarray) -> tu
     return tuple(_baseline(request, name, np.where(in_play, keys[name], 0.0), bid_harm, limited) for name in BASELINES)
 
 
-def split_with_caps(weights: np.ndarray, total: float, cap: float) -> np.ndarray:
-    """Divide `total` in proportion to `weights`, no share above `cap`, passing the excess on."""
+def split_with_caps(weights: np.ndarray, total: float, cap: float | np.ndarray) -> np.ndarray:
+    """Divide `total` in proportion to `weights`, no share above `cap` (one for all, or one per share), passing the excess on."""
+    cap = np.broadcast_to(np.asarray(cap, dtype=float), (len(weights),))
     shares = np.zeros(len(weights))
     open_areas = weights > 0
     while open_areas.any():
@@ -74,7 +87,7 @@ def split_with_caps(weights: np.ndarray, total: float, cap: float) -> np.ndarray
         over = open_areas & (shares + proposed > cap)
         if not over.any():
             return shares + proposed
-        shares[over] = cap
+        shares[over] = cap[over]
         open_areas &= ~over
     return shares
 
@@ -86,7 +99,8 @@ def split_with_minimum(weights: np.ndarray, total: float, cap: float, minimum: f
     bid). Nothing is funded when the minimum is above the cap or the total.
     """
     weights = np.asarray(weights, dtype=float).copy()
-    if minimum > cap or minimum > total:
+    weights[np.broadcast_to(np.asarray(cap, dtype=float), (len(weights),)) < minimum] = 0.0
+    if minimum > total or not weights.any():
         return np.zeros(len(weights))
     tie_break = np.zeros(len(weights)) if tie_break is None else np.asarray(tie_break, dtype=float)
     drop_order = [bid for bid in np.lexsort((-np.arange(len(weights)), tie_break, weights)) if weights[bid] > 0]
@@ -96,6 +110,23 @@ def split_with_minimum(weights: np.ndarray, total: float, cap: float, minimum: f
             return shares
         weights[bid] = 0.0
     return np.zeros(len(weights))
+
+
+def lift_to_floors(shares: np.ndarray, weights: np.ndarray, floors: np.ndarray, total: float, cap: np.ndarray) -> np.ndarray:
+    """Raise each share below its floor to the floor and divide what is left among the others by `weights` (within
+    their caps), until no share is below its floor; shares stay as they are where the floors need more than `total`."""
+    floors = np.asarray(floors, dtype=float)
+    held = np.zeros(len(shares), dtype=bool)
+    for _ in range(len(shares) + 1):
+        low = ~held & (shares < floors * (1 - 1e-12))
+        if not low.any():
+            return shares
+        held |= low
+        left = total - floors[held].sum()
+        if left < 0:
+            return shares
+        shares = np.where(held, floors, split_with_caps(np.where(held, 0.0, weights), left, cap))
+    return shares
 
 
 def _describe(request: AllocationRequest, name: str, limited: bool) -> str:
@@ -108,6 +139,8 @@ def _describe(request: AllocationRequest, name: str, limited: bool) -> str:
             f"a bid whose share is below the £{request.minimum_grant_gbp:,.0f} minimum grant is dropped, "
             f"smallest share first, and its money re-shared"
         )
+    if request.equity_floor > 0:
+        words.append("a bid below its equity floor is raised to it and the rest re-shared")
     return "; ".join(words)
 
 
@@ -115,7 +148,10 @@ def _baseline(request: AllocationRequest, name: str, weights: np.ndarray, bid_ha
     curves = request.curves
     bids = request.bids()
     bid_weights = np.bincount(bids, weights=weights, minlength=request.bid_count)
-    per_bid = split_with_minimum(bid_weights, request.spendable_gbp, request.max_grant_gbp, request.minimum_grant_gbp, bid_harm)
+    caps = request.bid_caps()
+    per_bid = split_with_minimum(bid_weights, request.spendable_gbp, caps, request.minimum_grant_gbp, bid_harm)
+    if request.equity_floor > 0:
+        per_bid = lift_to_floors(per_bid, bid_weights, request.equity_floors_gbp(), request.spendable_gbp, caps)
     share_in_bid = np.divide(weights, bid_weights[bids], out=np.zeros(len(weights)), where=bid_weights[bids] > 0)
     per_area = per_bid[bids] * share_in_bid
     areas = np.arange(len(per_area))
@@ -126,4 +162,5 @@ def _baseline(request: AllocationRequest, name: str, weights: np.ndarray, bid_ha
         description=_describe(request, name, limited),
         amounts=Labelled(amounts, ("area", "intervention"), coords, f"{name} split", "£"),
         harm_averted=Labelled(curves.averted(amounts), ("area", "intervention"), coords, f"{name} harm averted", "days"),
+        breaches=tuple(rule_breaches(request, amounts)),
     )

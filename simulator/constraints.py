@@ -271,6 +271,17 @@ class AllocationRequest:
         """The families the Monte Carlo's per-draw best split and the robust plans do not handle."""
         return tuple(family for family in self.families() if not family.in_draws)
 
+    def robust_plans_refused(self) -> str | None:
+        """Why the expected and CVaR plans cannot be solved for this request, or None when they can: they maximise harm
+        averted over the draws under the budget, caps, bid limit and minimum grant, and no other rule or goal."""
+        if self.goal != "harm":
+            return f"the expected and CVaR plans maximise harm averted, not the {self.goal} objective"
+        beyond = self.beyond_draws()
+        if beyond:
+            titles = ", ".join(family.title for family in beyond)
+            return f"the expected and CVaR plans are solved under the budget, caps, bid limit and minimum grant only, not the {titles}"
+        return None
+
     def nothing_fundable(self) -> str | None:
         """Why no bid can be funded, in words, or None when some bid can."""
         if not self.eligible.any():
@@ -642,13 +653,21 @@ def request_for(scenario: Scenario, demand: Demand, eligibility: Eligibility, cu
     items = curves.interventions
     shares = settings.intervention_shares
     caps = settings.intervention_caps_gbp
-    return dataclasses.replace(
+    request = dataclasses.replace(
         request,
         local_match_gbp=_local_budgets(request, areas, settings.local_match_gbp, settings.bid_unit) if settings.local_match_gbp else None,
         intervention_caps_gbp=np.array([caps.get(item, np.inf) for item in items]) if caps else None,
         share_minimum=np.array([shares[item].minimum if item in shares else 0.0 for item in items]) if shares else None,
         share_maximum=np.array([shares[item].maximum if item in shares else 1.0 for item in items]) if shares else None,
     )
+    refused = request.robust_plans_refused() if settings.objective in ("expected", "cvar") else None
+    if refused:
+        raise ConfigError(
+            f"cannot be {settings.objective!r} with these rules: {refused}",
+            key="allocation.objective",
+            hint='use allocation.objective = "point" with these rules, or switch the other rules off',
+        )
+    return request
 
 
 def bid_clusters(areas, bid_unit: str) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import quick_best_amounts
+from .allocation import QUICK_SEGMENTS, exact_fill_applies, quick_best_amounts
 from .arrays import Labelled
 from .constraints import AllocationRequest, funded_areas
 from .demand import Demand, DemandDraws, draw_demand
@@ -48,7 +48,9 @@ class PlanOnDraws:
     objective: str
     amounts: np.ndarray
     outcome: PlanOutcome
-    regret: np.ndarray
+    regret: np.ndarray | None
+    """Harm each draw's own best split would have averted beyond the plan (days); None where the goal is not harm averted,
+    so no best split in harm days is sought."""
     how: str = ""
 
     @property
@@ -81,9 +83,9 @@ class PlanOnDraws:
         return float(np.quantile(self.averted, q))
 
     @property
-    def mean_regret(self) -> float:
-        """Mean harm each draw's own best split would have averted beyond this plan (days)."""
-        return float(self.regret.mean())
+    def mean_regret(self) -> float | None:
+        """Mean harm each draw's own best split would have averted beyond this plan (days), or None where not measured."""
+        return None if self.regret is None else float(self.regret.mean())
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ class MonteCarlo:
     top_area: str
     seconds: float
     exact_per_draw: bool = True
+    best_split_by_chords: bool = False
+    """Each draw's best split came from the array-built chord program (rules or an objective water-filling does not handle)."""
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -167,6 +171,12 @@ class MonteCarlo:
         """How each draw's best split was found, in a sentence for the report."""
         if self.exact_per_draw:
             return "Each draw's best split is exact: water-filling the draw's curves over every fundable bid."
+        if self.best_split_by_chords:
+            return (
+                f"Under the scenario's rules and objective, each draw's best split is the optimum of a linear program over "
+                f"{QUICK_SEGMENTS} chords per curve (under each curve, so slightly short of the exact optimum): the regret and the "
+                f"value of perfect information are lower bounds and P(funded) is approximate."
+            )
         return (
             "Under the round's bid limit or minimum grant, each draw's best split is the better of the plan's own bids and "
             "the bids the draw's split without those rules favours, water-filled exactly: a heuristic, so the regret and the "
@@ -188,17 +198,26 @@ class MonteCarlo:
     def perfect_information_days(self) -> float:
         """The expected value of perfect information (days): the mean over the draws of each draw's best split, less the
         best mean any plan scored on the same draws reaches. 0 when nothing varies."""
-        return max(0.0, min(plan.mean_regret for plan in self.plans))
+        regrets = [plan.mean_regret for plan in self.plans if plan.mean_regret is not None]
+        return max(0.0, min(regrets)) if regrets else None
 
     @property
     def perfect_information_words(self) -> str:
-        """The value of perfect information in a sentence, saying when it is only a lower bound."""
+        """The value of perfect information in a sentence, saying when it is only a lower bound or not measured."""
+        if self.perfect_information_days is None:
+            return (
+                "The value of perfect information is not measured: it counts harm days a draw's best split would add, and "
+                "this plan's objective is not harm averted."
+            )
+        plans = "the plan" if len(self.plans) == 1 else f"the best of the {len(self.plans)} plans"
         words = (
             f"Knowing each draw's demand, effects, costs and harm weights before deciding would avert "
-            f"{self.perfect_information_days:,.0f} days more on average than the best of the three plans"
+            f"{self.perfect_information_days:,.0f} days more on average than {plans}"
         )
         if self.exact_per_draw:
             return words + ": the expected value of perfect information."
+        if self.best_split_by_chords:
+            return words + ", at least (each draw's best split is solved on chords under the curves)."
         return words + ", at least (each draw's best split is a heuristic under the round's bid limit or minimum grant)."
 
 
@@ -227,8 +246,9 @@ def simulate(
     )
     eligible = _eligible(scenario, demand, drawn)
     best_own, best_published, exact = _best_per_draw(request, world, eligible, point_amounts, progress)
-    plans = _plans(request, world, point_amounts, settings.tail_share, best_published)
-    chosen = next(plan for plan in plans if plan.objective == scenario.allocation.objective)
+    plans = _plans(request, world, point_amounts, settings.tail_share, best_published if request.goal == "harm" else None)
+    chosen_name = scenario.allocation.objective if scenario.allocation.objective in PLAN_LABELS else "point"
+    chosen = next(plan for plan in plans if plan.objective == chosen_name)
     codes = curves.codes
     quantile_labels = tuple(f"{q:.0%}" for q in QUANTILES)
     top = int(np.argmax(chosen.amounts.sum(axis=1)))
@@ -251,9 +271,10 @@ def simulate(
             "days",
         ),
         plans=plans,
-        chosen=scenario.allocation.objective,
+        chosen=chosen_name,
         tornado=tornado(scenario, demand, curves, request, chosen.amounts, top, drawn.records.future_records),
         exact_per_draw=exact,
+        best_split_by_chords=not exact_fill_applies(request),
         top_area=codes[top],
         seconds=time.perf_counter() - started,
     )
@@ -335,21 +356,24 @@ def _best_per_draw(
 
 
 def _plans(
-    request: AllocationRequest, world: CurveDraws, point: np.ndarray, tail_share: float, best: np.ndarray
+    request: AllocationRequest, world: CurveDraws, point: np.ndarray, tail_share: float, best: np.ndarray | None
 ) -> tuple[PlanOnDraws, ...]:
     """The point-estimate, expected and CVaR plans, each scored on the same draws, with how each was found.
 
     Every plan obeys the published verdicts and the round's rules, so each draw's best split is at least the best of
-    them in that draw; regret is measured from that best."""
+    them in that draw; regret is measured from that best. Where the rules or the goal are beyond the robust plans
+    (`AllocationRequest.robust_plans_refused`) only the point plan is scored; where the goal is not harm averted (`best` None) no regret
+    is measured."""
+    refused = request.robust_plans_refused()
     found = [
         (
             "point",
             point,
             evaluate_plan(point, world, tail_share),
-            "the allocation's optimum at the point estimates, exact on the point curves",
+            "the allocation's optimum at the point estimates" + (f"; only this plan is scored, because {refused}" if refused else ""),
         )
     ]
-    for name in ("expected", "cvar"):
+    for name in () if refused else ("expected", "cvar"):
         plan = plan_for_draws(request, world, name, tail_share)
         objective = plan.objective_days
         bound = (
@@ -365,6 +389,8 @@ def _plans(
                 f"linear program over the draws' chords, {plan.fitted_words}; {plan.status}; within {bound} of the best possible",
             )
         )
+    if best is None:
+        return tuple(PlanOnDraws(name, amounts, outcome, None, how) for name, amounts, outcome, how in found)
     best = np.max([best, *(outcome.averted_days for _, _, outcome, _ in found)], axis=0)
     return tuple(PlanOnDraws(name, amounts, outcome, best - outcome.averted_days, how) for name, amounts, outcome, how in found)
 

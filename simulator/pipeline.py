@@ -91,7 +91,9 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
     request = request_for(scenario, demand, eligibility, curves)
     baselines = evaluate_baselines(request, demand.areas.population.values)
     lap("baselines")
-    allocation = allocate(request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines])
+    allocation = allocate(
+        request, scenario.allocation.solver, incumbents=[baseline.amounts.values for baseline in baselines if baseline.same_rules]
+    )
     lap("allocation")
     report("explaining the binding rules")
     solver = scenario.allocation.solver
@@ -103,7 +105,7 @@ def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress:
     monte_carlo = simulate(
         scenario, demand, eligibility, curves, request, allocation.amounts.values, scenario.demand.draws, scenario.seed, draw_progress
     )
-    if scenario.allocation.objective != "point":
+    if scenario.allocation.objective in ("expected", "cvar"):
         plan = monte_carlo.plan
         label = f"{allocation.solver}: {plan.label}, {monte_carlo.draws:,} draws"
         allocation = plan_allocation(request, plan.amounts, label, plan.mean, monte_carlo.seconds)

@@ -450,9 +450,9 @@ def _water_fill(request: AllocationRequest, funded: np.ndarray) -> tuple[np.ndar
     return amounts, _fill_prices(request, amounts, level, bid_prices, funded), level
 
 
-MOST_ENUMERATED_SETS = 300
+MOST_ENUMERATED_SETS = 500
 """Funded sets the allocator water-fills one by one, instead of a MIP choosing them, when the rules allow no more:
-13 districts with a 3-bid limit give 286."""
+13 districts with a 3-bid limit give 286, or 377 with a minimum grant (sets of 1 to 3)."""
 
 
 def _enumerable_sets(request: AllocationRequest) -> list[np.ndarray] | None:
@@ -1144,8 +1144,9 @@ def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleE
         gap_words = gbp(amount)
         config_key, hint = family.config_key, f"lower {family.config_key}, or relax {limits[0][1] if limits else 'the other rules'}"
     against = " and ".join(words for words, _ in limits[:2]) or "the other rules"
+    subject = "it falls" if key == "target" else "they fall"
     return InfeasibleError(
-        f"the rules cannot all be met: {need}, but {against} leave it short by {gap_words}",
+        f"the rules cannot all be met: {need}; with {against}, {subject} short by {gap_words}",
         key=config_key,
         hint=hint,
     )
@@ -1159,21 +1160,26 @@ def _need_words(request: AllocationRequest, family: Family) -> str:
 
 
 def _binding_limits(request: AllocationRequest, amounts: np.ndarray, funded: np.ndarray) -> list[tuple[str, str]]:
-    """The upper limits a solution presses against, as (words, config key), most general first."""
+    """The upper limits a solution presses against, as (words, config key), most general first: one entry per family,
+    its row's words where one row binds, else how many bind and their total."""
     found = []
+    slack = request.slack_gbp + 0.01
     for family in request.families():
         if family.demanding:
             continue
-        for row in family.rows:
-            if row.sense == "<=" and row.slack(amounts, funded) <= _tolerance(family, request.slack_gbp + 0.01):
-                if (
-                    family.key == "grant_cap"
-                    and request.needs_binaries
-                    and not funded[_bid_of_row(request, family.rows.index(row), family)]
-                ):
-                    continue
-                found.append((row.words, family.config_key))
-                break
+        rows = [
+            row
+            for row in family.rows
+            if row.sense == "<="
+            and row.slack(amounts, funded) <= _tolerance(family, slack)
+            and (row.bid < 0 or not request.needs_binaries or funded[row.bid])
+        ]
+        if len(rows) == 1:
+            found.append((rows[0].words, family.config_key))
+        elif rows and family.unit == "£":
+            found.append((f"the {family.title}s in {len(rows)} places ({gbp(sum(row.limit for row in rows))} in all)", family.config_key))
+        elif rows:
+            found.append((f"the {family.title}", family.config_key))
     return found
 
 

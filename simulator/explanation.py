@@ -66,7 +66,9 @@ class RuleEffect:
             effect = f"change the objective by {_amount(self.gain_up, self.goal_unit, signed=True)} ({self.goal_unit})"
         text += f": raising it by {self.step_words} would {effect}"
         if self.change_down is not None:
-            text += f"; lowering it by {self.step_words} would change that by {_amount(self.change_down, self.goal_unit, signed=True)}"
+            verb = "lose" if self.change_down < 0 else "gain"
+            unit = " harm days" if self.goal_unit == "harm days" else f" ({self.goal_unit})"
+            text += f"; lowering it by {self.step_words} would {verb} {_amount(abs(self.change_down), self.goal_unit)}{unit}"
         elif self.unit != "bids":
             text += f"; lowering it by {self.step_words} would break the other rules"
         if self.conditional:

@@ -23,8 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from simulator.constraints import AllocationRequest  # noqa: E402
 from simulator.arrays import Labelled  # noqa: E402
+from simulator.constraints import AllocationRequest  # noqa: E402
 from simulator.interventions import CurveDraws, Curves  # noqa: E402
 from simulator.robust import plan_for_draws  # noqa: E402
 

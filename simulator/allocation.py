@@ -225,7 +225,7 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
         return array_chord_split(request, QUICK_SEGMENTS), False
     fundable = request.fundable_bids()
     if request.funds_every_fundable_bid:
-        return _water_fill(request, fundable)[0], True
+        return _fill_amounts(request, fundable), True
     unlimited, _, _ = water_fill_prices(
         request.curves,
         request.usable(),
@@ -412,7 +412,7 @@ def _curve_values(request: AllocationRequest, points: np.ndarray) -> np.ndarray:
 
 def exact_fill_applies(request: AllocationRequest) -> bool:
     """True when the water-filling is exact for the request once bids are fixed: harm goal, budget-and-cap families only."""
-    return request.goal == "harm" and all(family.key in EXACT_FILL_FAMILIES for family in request.families())
+    return request.goal == "harm" and set(request.rule_keys()) <= EXACT_FILL_FAMILIES
 
 
 def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarray | None) -> None:
@@ -476,6 +476,13 @@ def _enumerable_sets(request: AllocationRequest) -> list[np.ndarray] | None:
     return sets
 
 
+def _fill_amounts(request: AllocationRequest, funded: np.ndarray) -> np.ndarray:
+    """`_water_fill`'s amounts alone (no prices): what a Monte Carlo draw needs."""
+    upper = np.where(funded, request.bid_caps(), 0.0)
+    lower = np.where(funded, request.minimum_grant_gbp, 0.0)
+    return water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)[0]
+
+
 def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumbents: Sequence[np.ndarray], every: Sequence[np.ndarray] = ()):
     """The best exact water-filling over the model's funded set and each incumbent's (where the rules allow that many bids),
     or over `every` set given."""
@@ -487,11 +494,11 @@ def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumben
             sets.append(funded)
     best = None
     for funded in sets:
-        filled = _water_fill(request, funded)
-        value = float(request.curves.averted(filled[0]).sum())
+        amounts = _fill_amounts(request, funded)
+        value = float(request.curves.averted(amounts).sum())
         if best is None or value > best[0]:
-            best = (value, filled)
-    return best[1]
+            best = (value, funded)
+    return _water_fill(request, best[1])
 
 
 def _fill_prices(request, amounts, level, bid_prices, funded) -> tuple[RowPrice, ...]:
@@ -518,7 +525,7 @@ def _fill_prices(request, amounts, level, bid_prices, funded) -> tuple[RowPrice,
                 row = [b for b in fundable if np.isfinite(local[b])].index(bid)
                 prices.append(RowPrice("local_match", row, _words_of(request, "local_match", row), gain / request.match_funding_rate, "£"))
             else:
-                prices.append(RowPrice("grant_cap", index, _words_of(request, "grant_cap", index), gain, "£"))
+                prices.append(RowPrice("grant_cap", index, _words_of(request, "grant_cap", index), float(gain), "£"))
         elif request.minimum_grant_gbp > 0 and per_bid[bid] <= request.minimum_grant_gbp + slack and bid_prices[bid] < level:
             prices.append(RowPrice("minimum_grant", index, _words_of(request, "minimum_grant", index), bid_prices[bid] - level, "£"))
     return tuple(prices)

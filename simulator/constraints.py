@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -248,20 +249,33 @@ class AllocationRequest:
 
     def families(self) -> tuple[Family, ...]:
         """Every rule of the request as rows, in the order the explanation lists them (families with no rows left out)."""
-        built = (
-            _budget(self),
-            _force_cap(self),
-            _match_funding(self),
-            _grant_caps(self),
-            _local_match(self),
-            _minimum_grant(self),
-            _bid_limit(self),
-            _intervention_caps(self),
-            _share_bounds(self, "minimum"),
-            _share_bounds(self, "maximum"),
-            _equity_floors(self),
-        )
+        return self._families
+
+    @cached_property
+    def _families(self) -> tuple[Family, ...]:
+        switched_on = set(self.rule_keys())
+        built = (builder(self) for key, builder in FAMILY_BUILDERS if key in switched_on)
         return tuple(family for family in built if family.rows)
+
+    def rule_keys(self) -> tuple[str, ...]:
+        """The keys of the rule families this request switches on, read from its fields without building any row (a
+        Monte Carlo asks this once per draw). A family switched on can still have no rows, e.g. when no area is eligible."""
+        on = {
+            "budget": True,
+            "force_cap": self.force_cap_gbp > 0,
+            "match_funding": self.match_funding_available_gbp is not None and self.match_funding_rate > 0,
+            "grant_cap": True,
+            "local_match": self.local_match_gbp is not None
+            and self.match_funding_rate > 0
+            and bool(np.isfinite(self.local_match_gbp).any()),
+            "minimum_grant": self.minimum_grant_gbp > 0,
+            "bid_limit": self.max_bids > 0,
+            "intervention_cap": self.intervention_caps_gbp is not None and bool(np.isfinite(self.intervention_caps_gbp).any()),
+            "share_minimum": self.share_minimum is not None and bool(np.any(np.asarray(self.share_minimum) > 0)),
+            "share_maximum": self.share_maximum is not None and bool(np.any(np.asarray(self.share_maximum) < 1)),
+            "equity_floor": self.equity_floor > 0,
+        }
+        return tuple(key for key, _ in FAMILY_BUILDERS if on[key])
 
     def beyond_greedy(self) -> tuple[Family, ...]:
         """The families the exact greedy and the water-filling do not handle."""
@@ -613,6 +627,22 @@ def _equity_floors(request: AllocationRequest) -> Family:
         unit="share",
         step=0.01,
     )
+
+
+FAMILY_BUILDERS = (
+    ("budget", _budget),
+    ("force_cap", _force_cap),
+    ("match_funding", _match_funding),
+    ("grant_cap", _grant_caps),
+    ("local_match", _local_match),
+    ("minimum_grant", _minimum_grant),
+    ("bid_limit", _bid_limit),
+    ("intervention_cap", _intervention_caps),
+    ("share_minimum", lambda request: _share_bounds(request, "minimum")),
+    ("share_maximum", lambda request: _share_bounds(request, "maximum")),
+    ("equity_floor", _equity_floors),
+)
+"""Each rule family's key and the function that writes its rows, in the order the explanation lists them."""
 
 
 def check_goal(request: AllocationRequest) -> None:

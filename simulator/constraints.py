@@ -86,8 +86,8 @@ class Family:
     rows: tuple[Row, ...]
     greedy: bool
     """The exact greedy and the water-filling handle it (a budget or cap on nested groups of bids)."""
-    in_draws: bool
-    """The Monte Carlo's per-draw best split and the robust plans handle it."""
+    robust: bool
+    """The robust (expected and CVaR) plans, solved over the Monte Carlo draws, handle it."""
     demanding: bool = False
     """A lower bound: it can make the rules impossible to meet together, so the diagnosis relaxes it."""
     needs_flags: bool = False
@@ -281,16 +281,16 @@ class AllocationRequest:
         """The families the exact greedy and the water-filling do not handle."""
         return tuple(family for family in self.families() if not family.greedy)
 
-    def beyond_draws(self) -> tuple[Family, ...]:
-        """The families the Monte Carlo's per-draw best split and the robust plans do not handle."""
-        return tuple(family for family in self.families() if not family.in_draws)
+    def beyond_robust_plans(self) -> tuple[Family, ...]:
+        """The families the robust (expected and CVaR) plans do not handle."""
+        return tuple(family for family in self.families() if not family.robust)
 
     def robust_plans_refused(self) -> str | None:
         """Why the expected and CVaR plans cannot be solved for this request, or None when they can: they maximise harm
         averted over the draws under the budget, caps, bid limit and minimum grant, and no other rule or goal."""
         if self.goal != "harm":
             return f"the expected and CVaR plans maximise harm averted, not the {self.goal} objective"
-        beyond = self.beyond_draws()
+        beyond = self.beyond_robust_plans()
         if beyond:
             titles = ", ".join(family.title for family in beyond)
             return f"the expected and CVaR plans are solved under the budget, caps, bid limit and minimum grant only, not the {titles}"
@@ -389,7 +389,7 @@ def _budget(request: AllocationRequest) -> Family:
         "budget_gbp",
         (row,) if len(cells) else (),
         greedy=True,
-        in_draws=True,
+        robust=True,
         vary=lambda req, index, delta: dataclasses.replace(req, budget_gbp=max(req.budget_gbp + delta, 0.0)),
     )
 
@@ -407,7 +407,7 @@ def _force_cap(request: AllocationRequest) -> Family:
         f"{request.round_key}.force_cap_gbp",
         rows,
         greedy=True,
-        in_draws=True,
+        robust=True,
         vary=lambda req, index, delta: dataclasses.replace(req, force_cap_gbp=max(req.force_cap_gbp + delta, 1e-9)),
     )
 
@@ -426,7 +426,7 @@ def _match_funding(request: AllocationRequest) -> Family:
         "allocation.match_funding_available_gbp",
         rows,
         greedy=True,
-        in_draws=True,
+        robust=True,
         vary=lambda req, index, delta: dataclasses.replace(
             req, match_funding_available_gbp=max((req.match_funding_available_gbp or 0.0) + delta, 0.0)
         ),
@@ -459,7 +459,7 @@ def _grant_caps(request: AllocationRequest) -> Family:
         f"{request.round_key}.max_grant_gbp",
         tuple(rows),
         greedy=True,
-        in_draws=True,
+        robust=True,
         vary=vary,
         one_limit=False,
     )
@@ -490,7 +490,7 @@ def _local_match(request: AllocationRequest) -> Family:
         "allocation.local_match_gbp",
         tuple(rows),
         greedy=True,
-        in_draws=True,
+        robust=False,
         vary=vary,
         one_limit=False,
     )
@@ -511,7 +511,7 @@ def _minimum_grant(request: AllocationRequest) -> Family:
         "allocation.minimum_grant_gbp",
         tuple(rows),
         greedy=False,
-        in_draws=True,
+        robust=True,
         needs_flags=True,
         vary=lambda req, index, delta: dataclasses.replace(req, minimum_grant_gbp=max(req.minimum_grant_gbp + delta, 0.0)),
     )
@@ -530,7 +530,7 @@ def _bid_limit(request: AllocationRequest) -> Family:
         f"{request.round_key}.bids_per_commissioner",
         rows,
         greedy=False,
-        in_draws=True,
+        robust=True,
         needs_flags=True,
         vary=lambda req, index, delta: dataclasses.replace(req, max_bids=max(int(round(req.max_bids + delta)), 1)),
         unit="bids",
@@ -561,7 +561,7 @@ def _intervention_caps(request: AllocationRequest) -> Family:
         "allocation.intervention_caps_gbp",
         tuple(rows),
         greedy=False,
-        in_draws=False,
+        robust=False,
         vary=vary,
         one_limit=False,
     )
@@ -596,7 +596,7 @@ def _share_bounds(request: AllocationRequest, end: str) -> Family:
         "allocation.intervention_shares",
         tuple(rows),
         greedy=False,
-        in_draws=False,
+        robust=False,
         demanding=end == "minimum",
         vary=vary,
         unit="share",
@@ -621,7 +621,7 @@ def _equity_floors(request: AllocationRequest) -> Family:
         "allocation.equity_floor",
         tuple(rows),
         greedy=False,
-        in_draws=False,
+        robust=False,
         demanding=True,
         vary=lambda req, index, delta: dataclasses.replace(req, equity_floor=min(max(req.equity_floor + delta, 0.0), 1.0)),
         unit="share",

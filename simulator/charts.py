@@ -199,6 +199,93 @@ def lorenz_curve(result: RunResult):
     return figure
 
 
+def budget_curve(result: RunResult):
+    """V(B): the goal's value at budgets from £0 to twice the budget, the scenario's budget marked, a short tangent there
+    whose slope is the budget's shadow price, and the flat stretch where the rules let no more be spent."""
+    curve = result.budget_curve
+    figure, axes = _figure(result, height=4.8, width=8.0)
+    unit = result.demand.weights.unit if curve is None or curve.goal_unit == "harm days" else curve.goal_unit
+    axes.set_xlabel("Budget (£)")
+    axes.set_ylabel(textwrap.fill(_goal_label(result, unit), 52), fontsize=9)
+    if curve is None:
+        axes.text(0.5, 0.5, "No budget curve: the least-cost objective sets the money itself", ha="center", va="center")
+        axes.set_title("What more budget buys")
+        return figure
+    budgets, values = curve.budgets_gbp, curve.values
+    top = float(budgets[-1])
+    drawn = np.isfinite(values)
+    axes.plot(budgets[drawn], values[drawn], color=PALETTE[2], marker="o", markersize=3.5, label="the best split at each budget, V(B)")
+    failed = [budget for budget, status in zip(budgets, curve.statuses) if status.startswith("infeasible")]
+    if failed:
+        axes.axvspan(0, max(failed), color=FAIL_COLOUR, alpha=0.12, linewidth=0, label="the other rules cannot all be met")
+    limit = result.spending_limit_gbp()
+    if limit < top:
+        axes.axvspan(limit, top, color=NEUTRAL, alpha=0.3, linewidth=0)
+        axes.text(
+            (limit + top) / 2,
+            0.04,
+            f"flat beyond {_pounds(limit)}:\nthe rules let no more be spent",
+            transform=axes.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    at_budget = _value_at_budget(result)
+    axes.axvline(curve.budget_gbp, color="black", linewidth=0.8, linestyle=":")
+    if at_budget is not None:
+        axes.plot(curve.budget_gbp, at_budget, "o", color="black", markersize=6, zorder=3)
+        axes.annotate(
+            f"budget {_pounds(curve.budget_gbp)}: {at_budget:,.0f}" if unit != "£" else f"budget {_pounds(curve.budget_gbp)}",
+            (curve.budget_gbp, at_budget),
+            xytext=(8, -16),
+            textcoords="offset points",
+            fontsize=8,
+        )
+        if curve.budget_price is not None:
+            half = 0.2 * curve.budget_gbp
+            right = min(top, curve.budget_gbp + half, max(limit, curve.budget_gbp))
+            xs = np.array([max(0.0, curve.budget_gbp - half), right])
+            axes.plot(
+                xs,
+                at_budget + curve.budget_price * (xs - curve.budget_gbp),
+                color=PALETTE[1],
+                linewidth=2.4,
+                linestyle="--",
+                zorder=4,
+                label=f"slope at the budget: {curve.budget_price * 1000:,.1f} {unit} per £1,000 (the budget's shadow price)",
+            )
+    axes.set_xlim(0, top)
+    highest = float(np.max(values[drawn], initial=0.0))
+    axes.set_ylim(0, highest * 1.3 if highest > 0 else 1.0)
+    axes.xaxis.set_major_formatter(_pound_formatter())
+    if unit != "£" and result.request.goal != "maxmin":
+        axes.yaxis.set_major_formatter(_thousands_formatter())
+    axes.legend(loc="upper left", fontsize=8, frameon=False)
+    axes.set_title(f"What more (or less) budget buys: the best split at budgets from £0 to {_pounds(top)}", fontsize=10)
+    return figure
+
+
+def _goal_label(result: RunResult, unit: str) -> str:
+    """The budget curve's value axis: the goal, its unit, and the period harm is counted over."""
+    goal = result.request.goal
+    if goal == "maxmin":
+        return "Worst-served area: harm averted per day of its basket harm"
+    counted = counted_over(result.curves, result.demand.horizon_months)
+    if goal == "blend":
+        return f"Blend of harm averted and the worst-served area ({unit}; {counted})"
+    return f"Harm averted ({'CCHI ' if unit == 'harm days' else ''}{unit}; {counted})"
+
+
+def _value_at_budget(result: RunResult) -> float | None:
+    """The curve's value at the scenario's budget: its own point there, else the run's certificate, else None."""
+    curve = result.budget_curve
+    for budget, value in zip(curve.budgets_gbp, curve.values):
+        if np.isclose(budget, curve.budget_gbp, rtol=0.0, atol=0.005) and np.isfinite(value):
+            return float(value)
+    certificate = result.allocation.certificate
+    return certificate.value if certificate is not None else None
+
+
 # ---------------------------------------------------------------- maps
 
 
@@ -555,6 +642,7 @@ RUN_CHARTS = {
     "allocation_by_district": allocation_by_area,
     "eligibility_rules": eligibility_rules,
     "lorenz_curve": lorenz_curve,
+    "budget_curve": budget_curve,
     **UNCERTAINTY_CHARTS,
 }
 RUN_MAPS = {
@@ -575,8 +663,11 @@ def chart_names() -> frozenset[str]:
 
 
 def run_charts(result: RunResult) -> dict:
-    """The charts a run draws: the maps only where the areas have a tile layout or boundaries."""
+    """The charts a run draws: the maps only where the areas have a tile layout or boundaries, the budget curve only where
+    the run traced one."""
     charts = dict(RUN_CHARTS)
+    if result.budget_curve is None:
+        charts.pop("budget_curve")
     if result.demand.areas.area_map.kind != "none":
         charts.update(RUN_MAPS)
     return charts

@@ -18,6 +18,8 @@ from .errors import ConfigError, SimulatorError
 DEFAULT_SCENARIO = Path("scenarios") / "kent-baseline.toml"
 WIDTH = 100
 """Every line the commands print fits this many columns."""
+PRINTED_RULES = 5
+"""Binding rules whose effect `run` prints; the rest are in rules.csv."""
 DEBUG = "safer_streets_debug"
 
 
@@ -146,9 +148,9 @@ def run(
 
     SCENARIO is a scenario .toml file or a previous run's manifest.json; without it, the Kent
     baseline (scenarios/kent-baseline.toml) is run. Writes manifest.json, demand.csv,
-    eligibility.csv, allocation.csv, baselines.csv, uncertainty.csv, plans.csv, tornado.csv,
-    summary.json, report.html, report.md and charts/*.png. A rerun of a manifest.json refuses
-    input files whose SHA-256 has changed.
+    eligibility.csv, allocation.csv, rules.csv, budget_curve.csv, baselines.csv, uncertainty.csv,
+    plans.csv, tornado.csv, summary.json, report.html, report.md and charts/*.png. A rerun of a
+    manifest.json refuses input files whose SHA-256 has changed.
     """
     from . import run as run_model
     from .report import check_output_folder, write_run
@@ -502,14 +504,13 @@ def _print_run(result, folder: Path) -> None:
             indent="  ",
         )
     click.echo("")
-    click.echo(f"Plans on the same {summary.draws:,} draws (mean; worst {summary.worst_share:.0%} of draws; mean regret):")
+    plans = "The plan" if len(summary.plans) == 1 else "Plans"
+    click.echo(f"{plans} on the same {summary.draws:,} draws (mean; worst {summary.worst_share:.0%} of draws; mean regret):")
     for row in summary.plans:
         worst = next(value for key, value in row.items() if key.startswith("harm_averted_worst_"))
         chosen = "  (chosen)" if row["chosen"] == "true" else ""
-        click.echo(
-            f"  {row['plan']:<10} {row['harm_averted_mean_days']:>10,.0f} {unit}  {worst:>10,.0f} {unit}  "
-            f"{row['mean_regret_days']:>8,.0f} {unit}{chosen}"
-        )
+        regret = "not measured" if row["mean_regret_days"] is None else f"{row['mean_regret_days']:>8,.0f} {unit}"
+        click.echo(f"  {row['plan']:<10} {row['harm_averted_mean_days']:>10,.0f} {unit}  {worst:>10,.0f} {unit}  {regret}{chosen}")
     _echo(f"  {result.monte_carlo.perfect_information_words}", indent="  ")
     click.echo("")
     click.echo("Against simple splits (same rules, same response curves):")
@@ -524,6 +525,11 @@ def _print_run(result, folder: Path) -> None:
         )
     for note in summary.binding_constraints:
         _echo(f"Binding: {note}", indent="  ")
+    _echo(summary.optimality, indent="  ")
+    for sentence in summary.rule_effects[:PRINTED_RULES]:
+        _echo(f"Rule: {sentence}", indent="  ")
+    if len(summary.rule_effects) > PRINTED_RULES:
+        click.echo(f"  (and {len(summary.rule_effects) - PRINTED_RULES:,} more binding rules in rules.csv)")
     for override in summary.command_line:
         _echo(f"Changed on the command line: {override}", indent="  ")
     for warning in result.warnings():

@@ -99,6 +99,9 @@ class Family:
     """How far the explanation moves the limit to price it (in `unit`)."""
     one_limit: bool = True
     """Every row follows one figure (the budget, the minimum grant, the floor), so the family is priced once; else row by row."""
+    summary: str = ""
+    """The rule's one figure in words, for a family of many rows priced once (e.g. 'the equity floor of 50 % of each
+    area's fair share'); empty where the family's row words say it."""
 
 
 @dataclass(frozen=True)
@@ -514,6 +517,7 @@ def _minimum_grant(request: AllocationRequest) -> Family:
         robust=True,
         needs_flags=True,
         vary=lambda req, index, delta: dataclasses.replace(req, minimum_grant_gbp=max(req.minimum_grant_gbp + delta, 0.0)),
+        summary=f"the {gbp(minimum)} minimum grant",
     )
 
 
@@ -626,6 +630,7 @@ def _equity_floors(request: AllocationRequest) -> Family:
         vary=lambda req, index, delta: dataclasses.replace(req, equity_floor=min(max(req.equity_floor + delta, 0.0), 1.0)),
         unit="share",
         step=0.01,
+        summary=f"the equity floor of {request.equity_floor:.0%} of each {request.bid_noun}'s fair share",
     )
 
 

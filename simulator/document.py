@@ -16,7 +16,7 @@ from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .eligibility import MANY_AREAS
 from .experiments import Comparison
 from .interventions import counted_over
-from .result import COUNT_CAVEAT, RunResult, Summary
+from .result import COUNT_CAVEAT, RunResult, Summary, percent
 
 TOP_ROWS = 30
 
@@ -95,7 +95,8 @@ class Document:
 
 
 def run_document(result: RunResult, folder: str) -> Document:
-    """The report of one run: question, data, harm, eligibility, allocation, baselines, assumptions."""
+    """The report of one run: question, data, harm, eligibility, allocation and why it looks as it does, baselines,
+    uncertainty, assumptions."""
     summary = result.summary()
     return Document(
         title=result.scenario.title,
@@ -106,6 +107,7 @@ def run_document(result: RunResult, folder: str) -> Document:
             _harm_section(result, summary),
             _eligibility_section(result),
             _allocation_section(result, summary),
+            _why_section(result, summary),
             _baselines_section(result),
             _uncertainty_section(result, summary),
             _assumptions_section(result),
@@ -403,11 +405,15 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
         Column("averted", f"Harm averted ({unit.short_unit})", "days"),
         Column("per_day", f"£ per {unit.unit[:-1]}", "decimal"),
     )
-    shadow = summary.budget_shadow_price_days_per_1000_gbp
     bid = "bid" if result.request.bid_of_area is not None else "area"
     blocks: list[Block] = [
         (
-            f"The linear program puts {_gbp(summary.allocated_gbp)} where each pound averts the most harm, within the round's "
+            (
+                f"The allocation puts {_gbp(summary.allocated_gbp)} where each pound averts the most harm, within the round's "
+                if result.request.goal == "harm"
+                else f"The allocation puts {_gbp(summary.allocated_gbp)} where it best serves the objective ({summary.objective_words}), "
+                "within the round's "
+            )
             if summary.plan == "point"
             else f"The {result.monte_carlo.plan.label} puts {_gbp(summary.allocated_gbp)} where it does best over the Monte Carlo "
             "draws (see How sure are we?), within the round's "
@@ -416,8 +422,6 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
         + (f" and its limit of {summary.bids_per_commissioner} bids" if summary.bids_per_commissioner else "")
         + f". Solver: {summary.solver} ({summary.status}).",
     ]
-    if shadow:
-        blocks.append(f"At the margin, another £1,000 of budget would avert about {shadow:,.1f} more {unit.unit}.")
     if summary.match_funding_required_gbp:
         blocks.append(f"Match funding required by the round: {_gbp(summary.match_funding_required_gbp)}.")
     if summary.binding_constraints:
@@ -433,6 +437,85 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
         ),
     ]
     return Section("The allocation", tuple(blocks))
+
+
+def _why_section(result: RunResult, summary: Summary) -> Section:
+    """Why this allocation: how close to the optimum it is, what it optimises, what each binding rule costs, and what more
+    or less budget would buy."""
+    blocks: list[Block] = [summary.optimality, f"What is optimised: {summary.objective_words}."]
+    if summary.objective in ("expected", "cvar"):
+        blocks.append(
+            "The rules' effects and the budget curve below are those of the point-estimate allocation, which the chosen plan replaces."
+        )
+    effects = result.rule_effects
+    if effects:
+        blocks.append(
+            "What each binding rule costs: its limit moved a step up and a step down and the allocation solved again. The solver's "
+            "price is the slope at the allocation; where it and the re-solved changes differ, the rule sits on a bend."
+        )
+        blocks.append(Bullets(tuple(_capitalised(sentence) for sentence in summary.rule_effects)))
+        if any(effect.conditional for effect in effects):
+            blocks.append(
+                "A mixed-integer program chose which bids are funded. Effects marked “with the funded bids as chosen” keep those bids "
+                "in the re-solves, so they hold only while the same bids are funded; the bid limit's own effect lets the bids change."
+            )
+        blocks.append(
+            Table(
+                "Binding rules: the solver's price against the re-solved changes",
+                (
+                    Column("words", "Rule"),
+                    Column("config_key", "Scenario key", "code"),
+                    Column("solver_price_per_step", "Solver's price per step", "decimal"),
+                    Column("change_when_raised", "Raised a step", "decimal"),
+                    Column("change_when_lowered", "Lowered a step", "decimal"),
+                    Column("conditional_on_bids", "Bids held", "flag"),
+                ),
+                tuple(result.rule_rows()),
+                "rules.csv",
+            )
+        )
+    else:
+        blocks.append("No rule binds at this allocation.")
+    curve = result.budget_curve
+    unit = result.demand.weights.unit
+    if curve is None:
+        blocks.append("The least-cost objective sets the money itself, so there is no budget curve.")
+    else:
+        limit = result.spending_limit_gbp()
+        words = "The curve below solves the same problem at budgets from £0 to twice the budget."
+        if curve.budget_price is not None and curve.goal_unit == "harm days":
+            words += (
+                f" At the budget, another £1,000 would avert about {curve.budget_price * 1000:,.1f} more {unit}: the budget's "
+                "shadow price, which is the curve's slope there (the dashed line)."
+            )
+        if limit < curve.budgets_gbp[-1]:
+            words += f" Beyond {_gbp(limit)} the rules (grant caps, the bid limit, the force cap) let no more be spent, so more budget buys nothing."
+        failed = [budget for budget, status in zip(curve.budgets_gbp, curve.statuses) if status.startswith("infeasible")]
+        if failed:
+            words += f" At {_gbp(max(failed))} and below the other rules cannot all be met (budget_curve.csv gives each reason)."
+        blocks += [
+            words,
+            Chart(
+                "budget_curve",
+                "The best split's value at each budget; the dot is the scenario's budget and the dashed line's slope is the "
+                "budget's shadow price.",
+            ),
+        ]
+    files = [("rules.csv", "each binding rule: words, scenario key, solver's price, and the change a step up and down")]
+    if curve is not None:
+        files.append(("budget_curve.csv", "the curve's points: budget, value, slope to the next point per £1,000, status"))
+    blocks.append(
+        Table("The figures behind this section", (Column("file", "File", "file"), Column("holds", "What it holds")), _files(files))
+    )
+    return Section("Why this allocation", tuple(blocks))
+
+
+def _files(files: list[tuple[str, str]]) -> tuple[dict, ...]:
+    return tuple({"file": name, "holds": holds} for name, holds in files)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _baselines_section(result: RunResult) -> Section:
@@ -466,7 +549,7 @@ def _baselines_section(result: RunResult) -> Section:
 
 
 def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
-    """How sure the run is: what the draws include, the three plans on the same draws, each area's odds, and the tornado."""
+    """How sure the run is: what the draws include, the plans on the same draws, each area's odds, and the tornado."""
     carlo = result.monte_carlo
     unit = result.demand.weights.short_unit
     tail = f"{carlo.tail_share:.0%}"
@@ -480,17 +563,23 @@ def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
         Column("harm_averted_p95_days", "95 %", "days"),
         Column("mean_regret_days", "Mean regret", "days"),
     )
-    chosen = next(plan for plan in carlo.plans if plan.objective == carlo.chosen)
+    chosen = carlo.plan
+    measured = carlo.perfect_information_days is not None
+    plans_words = "the plan" if len(carlo.plans) == 1 else f"the {_count_words(len(carlo.plans))} plans"
     blocks: list[Block] = [
         f"Each of {carlo.draws:,} draws (seed {carlo.seed}) samples {carlo.includes}. In every draw the round's rules are "
         "applied again to the records as they might have been, and the best split is solved again. A plan is fixed before "
-        "the uncertainty resolves, so each plan below is scored on every draw: its mean, the mean of its worst "
-        f"{tail} of draws, and its regret (what the draw's own best split, under the published verdicts, would have averted "
-        "beyond it).",
+        f"the uncertainty resolves, so {'the plan' if len(carlo.plans) == 1 else 'each plan'} below is scored on every draw: "
+        f"its mean, the mean of its worst {tail} of draws, and its regret "
+        + (
+            "(what the draw's own best split, under the published verdicts, would have averted beyond it)."
+            if measured
+            else "(not measured here; see below)."
+        ),
         carlo.best_split_words,
         f"The plan reported is the {chosen.label}. {carlo.perfect_information_words}",
-        Chart("uncertainty_plans", "Harm averted over the draws by the three plans; the chosen plan's box is darker."),
-        Table("The three plans on the same draws", plan_columns, tuple(result.plan_rows()), "plans.csv"),
+        Chart("uncertainty_plans", f"Harm averted over the draws by {plans_words}; the chosen plan's box is darker."),
+        Table(f"{plans_words[0].upper()}{plans_words[1:]} on the same draws", plan_columns, tuple(_plan_rows(result)), "plans.csv"),
         Bullets(tuple(f"{plan.label[0].upper()}{plan.label[1:]}: {plan.how}." for plan in carlo.plans)),
     ]
     if summary.marginal_areas:
@@ -542,6 +631,18 @@ def _uncertainty_section(result: RunResult, summary: Summary) -> Section:
     return Section("How sure are we?", tuple(blocks))
 
 
+def _plan_rows(result: RunResult) -> list[dict]:
+    """plans.csv's rows for the report, a regret that is not measured said so."""
+    return [
+        {**row, "mean_regret_days": "not measured" if row["mean_regret_days"] is None else row["mean_regret_days"]}
+        for row in result.plan_rows()
+    ]
+
+
+def _count_words(count: int) -> str:
+    return {2: "two", 3: "three", 4: "four"}.get(count, f"{count:,}")
+
+
 def _assumptions_section(result: RunResult) -> Section:
     scenario = result.scenario
     fund_round = scenario.round
@@ -553,9 +654,8 @@ def _assumptions_section(result: RunResult) -> Section:
         "reached harm = each targeted crime type's harm × the share the measure can reach (shown beside the crime type below; "
         "100 % where none is shown), years counted = 1 for a recurring measure and, for a capital one, each year of its "
         f"lifetime discounted at {scenario.appraisal.discount_rate:.1%} a year ({scenario.appraisal.source.rstrip('.')}), "
-        "scale = cost "
-        f"per 1,000 residents × residents ÷ 1,000; the linear program follows each curve in {scenario.allocation.segments} "
-        f"straight segments up to the grant cap, so amounts move in steps of {_gbp(fund_round.max_grant_gbp / scenario.allocation.segments)}.",
+        "scale = cost per 1,000 residents × residents ÷ 1,000.",
+        _method_words(result),
         f"Fund round terms: {fund_round.source}.",
     ]
     for key, shock in scenario.shocks.items():
@@ -622,6 +722,23 @@ def _assumptions_section(result: RunResult) -> Section:
             ),
         ),
     )
+
+
+def _method_words(result: RunResult) -> str:
+    """How the amounts are found, and how this run's were."""
+    settings = result.scenario.allocation
+    certificate = result.allocation.certificate
+    words = (
+        "Amounts: where the rules are a budget with caps, the amounts come from water-filling the exact curves (each pound goes "
+        "where it averts the most until the money runs out; with a bid limit or a minimum grant, over the sets of funded bids the "
+        "rules allow), which is exact. Otherwise a linear program (a mixed-integer one where bids are switched on and off) works "
+        "between a chord model under each curve and a tangent model over it, with breakpoints placed for each area and "
+        f"intervention where its curve bends, doubled until the gap between the two is under {percent(settings.gap_target)}; "
+        "the amounts' value on the exact curves and the bound are both reported."
+    )
+    if certificate is not None:
+        words += f" This run: {certificate.method}, gap {percent(certificate.gap)}."
+    return words
 
 
 def _repeat_section(result: RunResult, folder: str) -> Section:

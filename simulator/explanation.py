@@ -215,9 +215,9 @@ def _rule_words(request: AllocationRequest, family: Family, index: int, tight: d
     """A binding rule's words; for a rule with one figure over many rows, how many rows it binds in."""
     words = family.rows[index].words
     if family.one_limit and len(family.rows) > 1:
-        count = len(tight[family.key][1])
-        noun = request.bid_noun
-        return f"{words.split(' in ')[0]} ({count} {noun}{'' if count == 1 else 's'} at it)"
+        rows = tight[family.key][1]
+        names = ", ".join(request.bid_label(family.rows[row].bid) for row in rows[:6]) + (" and more" if len(rows) > 6 else "")
+        return f"{family.summary or words} ({len(rows)} {request.bid_noun}{'' if len(rows) == 1 else 's'} at it: {names})"
     return words
 
 

@@ -18,9 +18,12 @@ from .document import Block, Bullets, Chart, Code, Document, Facts, Kind, Table
 
 
 def format_value(value, kind: Kind) -> str:
-    """A cell's text: £ in whole pounds, days whole, decimals to 2 places, shares and % to 1."""
+    """A cell's text: £ in whole pounds, days whole, decimals to 2 places, shares and % to 1; words in a figure's column
+    (such as "not measured") as they are."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a" if kind == "flag" else ""
+    if isinstance(value, str) and kind in NUMERIC:
+        return value
     if kind == "gbp":
         return f"£{value:,.0f}"
     if kind == "days":

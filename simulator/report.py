@@ -1,7 +1,7 @@
 """The only writer: builds a run or comparison folder beside its target and renames it into place when complete.
 
-    <run>/manifest.json demand.csv eligibility.csv allocation.csv baselines.csv uncertainty.csv
-          plans.csv tornado.csv summary.json report.html report.md charts/*.png
+    <run>/manifest.json demand.csv eligibility.csv allocation.csv rules.csv budget_curve.csv baselines.csv
+          uncertainty.csv plans.csv tornado.csv summary.json report.html report.md charts/*.png
     <comparison>/comparison.csv totals.csv summary.json report.html report.md charts/*.png runs/<scenario>/
     <forecast check>/forecast_check.csv forecast_summary.csv summary.json charts/forecast_check.png
 
@@ -38,22 +38,27 @@ CHART_DPI = 150
 WRITER = "safer-streets-simulator"
 """The `written_by` mark in every manifest.json and comparison summary.json: how a folder is known as the tool's own."""
 
-RUN_ENTRIES = frozenset(
-    {
-        "manifest.json",
-        "demand.csv",
-        "eligibility.csv",
-        "allocation.csv",
-        "baselines.csv",
-        "uncertainty.csv",
-        "plans.csv",
-        "tornado.csv",
-        "summary.json",
-        "report.html",
-        "report.md",
-        "charts",
-    }
+RUN_FILES = (
+    ("demand.csv", "per area × crime type: records, rates, forecast, harm and share of harm"),
+    ("eligibility.csv", "per area: the verdict, its odds over the draws, the reason, and each rule's value, threshold and margin"),
+    ("allocation.csv", "per area × intervention: £ and harm averted"),
+    ("rules.csv", "per binding rule: its words, the scenario key that sets it, the solver's price, and the change a step up and down"),
+    (
+        "budget_curve.csv",
+        "the goal's value at budgets from £0 to twice the budget, the slope to the next point, the scenario's budget marked",
+    ),
+    ("baselines.csv", "the allocation and three simple splits, per area and in total"),
+    ("uncertainty.csv", "per area: odds of eligibility and funding, ranges of the best amount and of harm averted over the draws"),
+    ("plans.csv", "each plan scored on the same Monte Carlo draws"),
+    ("tornado.csv", "each uncertain input at its low and high, the rest at their point values"),
+    ("summary.json", "the headline figures"),
+    ("report.html", "the report, charts inline"),
+    ("report.md", "the report in Markdown, charts linked"),
+    ("charts", "the charts as PNG files"),
+    ("manifest.json", "everything needed to repeat the run: the resolved scenario, input hashes, versions"),
 )
+"""The entries of a run folder in the order a reader meets them, each with what it holds (listed in manifest.json)."""
+RUN_ENTRIES = frozenset(name for name, _ in RUN_FILES)
 FORECAST_CHECK_ENTRIES = frozenset({"forecast_check.csv", "forecast_summary.csv", "summary.json", "charts"})
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
@@ -167,9 +172,13 @@ def run_inputs(result: RunResult) -> tuple[Path, ...]:
 
 def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: bool) -> None:
     """The run's files into `folder`; `folder_name` is its name as the report's rerun command shows it."""
+    from .result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS
+
     write_table(folder / "demand.csv", result.demand_rows())
     write_table(folder / "eligibility.csv", result.eligibility_rows())
     write_table(folder / "allocation.csv", result.allocation_rows())
+    write_table(folder / "rules.csv", result.rule_rows(), RULE_COLUMNS)
+    write_table(folder / "budget_curve.csv", result.budget_curve_rows(), BUDGET_CURVE_COLUMNS)
     write_table(folder / "baselines.csv", result.baseline_rows())
     write_table(folder / "uncertainty.csv", result.uncertainty_rows())
     write_table(folder / "plans.csv", result.plan_rows())
@@ -178,7 +187,8 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
     from .document import run_document
 
     _write_charts_and_reports(result, "run_charts", run_document(result, folder_name), folder, charts)
-    write_json(folder / "manifest.json", {"written_by": WRITER, **result.manifest()})
+    files = {name: holds for name, holds in RUN_FILES if (folder / name).exists() or name == "manifest.json"}
+    write_json(folder / "manifest.json", {"written_by": WRITER, **result.manifest(), "files": files})
 
 
 def _write_charts_and_reports(subject, chooser: str, document, folder: Path, charts: bool) -> None:
@@ -515,10 +525,11 @@ def spreadsheet_safe(value):
     return value
 
 
-def write_table(path: Path, rows: list[dict]) -> None:
-    """A CSV with a header from the first row's keys; empty cells for missing values; formula-like text neutralised."""
+def write_table(path: Path, rows: list[dict], columns: Iterable[str] = ()) -> None:
+    """A CSV with a header from the first row's keys (or `columns`, so a table with no rows still says what it would
+    hold); empty cells for missing values; formula-like text neutralised."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else list(columns), lineterminator="\n")
         writer.writeheader()
         writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
 

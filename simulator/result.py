@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation
+from .allocation import Allocation, Certificate
 from .baselines import Baseline
-from .constraints import AllocationRequest, funded_areas
+from .constraints import AllocationRequest, funded_areas, gbp
 from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
-from .explanation import BudgetCurve, RuleEffect
+from .explanation import BudgetCurve, RuleEffect, most_spendable_gbp
 from .interventions import Curves
 from .montecarlo import MonteCarlo, VerdictOdds
 from .scenario import LoadedScenario
@@ -36,6 +36,52 @@ def money(value: float) -> float:
 def days(value: float) -> float:
     """Harm days rounded to a thousandth for output."""
     return round(float(value), 3) + 0.0
+
+
+def significant(value: float | None, digits: int = 6) -> float | None:
+    """A figure of any size (a price per £, a gap, a ratio) to `digits` significant digits for output; None stays None."""
+    if value is None or not np.isfinite(value):
+        return None
+    return float(f"{float(value):.{digits}g}") + 0.0
+
+
+def percent(fraction: float) -> str:
+    """A small fraction as a percentage in words, to two significant digits: 0.0002 %, 1.3 %."""
+    value = 100.0 * fraction
+    if value == 0:
+        return "0 %"
+    if value < 1e-4:
+        return "under 0.0001 %"
+    return f"{np.format_float_positional(value, precision=2, fractional=False, trim='-')} %"
+
+
+RULE_COLUMNS = (
+    "rule",
+    "words",
+    "config_key",
+    "unit",
+    "step",
+    "goal_unit",
+    "solver_price_per_unit",
+    "solver_price_per_step",
+    "change_when_raised",
+    "change_when_lowered",
+    "conditional_on_bids",
+    "sentence",
+)
+"""rules.csv's header (written even when no rule binds)."""
+BUDGET_CURVE_COLUMNS = ("budget_gbp", "goal_value", "goal_unit", "slope_to_next_per_1000_gbp", "status", "scenario_budget")
+"""budget_curve.csv's header, written even when there is no curve (the least-cost goal sets the money itself)."""
+OBJECTIVE_WORDS = {
+    "point": "the most harm averted at the point estimates, within the round's rules",
+    "expected": "the most harm averted on average over the Monte Carlo draws, within the round's rules",
+    "cvar": "the most harm averted on average over the worst {tail:.0%} of the Monte Carlo draws, within the round's rules",
+    "maxmin": "the highest harm averted per day of basket harm in the worst-served eligible area, within the round's rules",
+    "blend": "a blend of harm averted ({harm:.0%}) and the worst-served eligible area's harm averted per day of its basket "
+    "harm, scaled to harm days ({worst:.0%}), within the round's rules",
+    "least_cost": "the least money that averts {target:,.0f} {unit}, within the round's rules",
+}
+"""Each `allocation.objective` in words, filled in from the scenario."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +110,7 @@ class Summary:
     harm_averted_mean_days: float
     harm_averted_worst_share_days: float
     worst_share: float
-    perfect_information_days: float
+    perfect_information_days: float | None
     marginal_areas: tuple[str, ...]
     plans: tuple[dict, ...]
     gbp_per_harm_day_averted: float | None
@@ -79,6 +125,11 @@ class Summary:
     status: str
     budget_shadow_price_days_per_1000_gbp: float | None
     binding_constraints: tuple[str, ...]
+    objective: str
+    objective_words: str
+    certificate: Certificate | None
+    optimality: str
+    rule_effects: tuple[str, ...]
     gini: float
     top_shares: tuple[tuple[float, float], ...]
     baselines: tuple[dict, ...]
@@ -96,8 +147,9 @@ class Summary:
         for key in ("gini", "top_shares", "baselines", "command_line", "seed", "shocks"):
             data.pop(key)
         data["harm_averted_interval_days"] = list(self.harm_averted_interval_days)
-        for key in ("eligible_area_names", "funded_areas", "binding_constraints", "marginal_areas"):
+        for key in ("eligible_area_names", "funded_areas", "binding_constraints", "marginal_areas", "rule_effects"):
             data[key] = list(data[key])
+        data["certificate"] = _certificate_record(self.certificate)
         data["concentration"] = {
             "gini": self.gini,
             **{f"top_{int(f * 100)}pct_of_areas_share_of_harm": share for f, share in self.top_shares},
@@ -275,9 +327,126 @@ class RunResult:
                     "harm_averted_p5_days": days(plan.quantile(0.05)),
                     "harm_averted_median_days": days(plan.quantile(0.5)),
                     "harm_averted_p95_days": days(plan.quantile(0.95)),
-                    "mean_regret_days": days(plan.mean_regret),
+                    "mean_regret_days": None if plan.mean_regret is None else days(plan.mean_regret),
                     "how_found": plan.how,
                 }
+            )
+        return rows
+
+    def objective_words(self) -> str:
+        """What the allocation optimises, in words filled in from the scenario (OBJECTIVE_WORDS)."""
+        settings = self.scenario.allocation
+        return OBJECTIVE_WORDS[settings.objective].format(
+            tail=self.scenario.uncertainty.tail_share,
+            harm=1.0 - settings.blend_weight,
+            worst=settings.blend_weight,
+            target=settings.target_harm_days,
+            unit=self.demand.weights.unit,
+        )
+
+    def optimality_words(self) -> str:
+        """How close the allocation is to the optimum, in one sentence from its certificate: the goal's value on the exact
+        curves, the bound no split under the same rules can pass, and how both were found."""
+        certificate = self.allocation.certificate
+        if certificate is None:
+            if self.scenario.allocation.objective in ("expected", "cvar"):
+                return (
+                    f"The {self.monte_carlo.plan.label} is chosen on the Monte Carlo draws, so it carries no certificate at the "
+                    "point estimates; how far it can be from the best plan on the draws is under How sure are we?"
+                )
+            return "No optimality certificate was computed for this allocation."
+        if certificate.method == "nothing fundable":
+            return "Nothing can be funded under the rules, so there is no split to optimise."
+        unit = self.demand.weights.unit
+        value, bound = certificate.value, certificate.bound
+        if certificate.goal == "least_cost":
+            target = f"{self.request.target_harm_days:,.0f} {unit}"
+            claim = (
+                f"these amounts avert the target of {target} for {gbp(value)} on the exact response curves, and no split under "
+                f"the same rules averts it for less{'' if certificate.gap == 0 else f' than {gbp(bound)}'}"
+            )
+        elif certificate.goal == "maxmin":
+            claim = (
+                f"these amounts avert {value:.4g} days per day of basket harm in the worst-served area on the exact response "
+                f"curves, and no split under the same rules can raise that{'' if certificate.gap == 0 else f' above {bound:.4g}'}"
+            )
+        elif certificate.goal == "blend":
+            claim = (
+                f"these amounts score {value:,.0f} on the blend ({unit}) on the exact response curves, and no split under the "
+                f"same rules can score more{'' if certificate.gap == 0 else f' than {bound:,.0f}'}"
+            )
+        else:
+            claim = (
+                f"these amounts avert {value:,.0f} {unit} on the exact response curves, and no split under the same rules can "
+                f"avert more{'' if certificate.gap == 0 else f' than {bound:,.0f}'}"
+            )
+        head = "Optimal" if certificate.gap == 0 else f"Optimal to within {percent(certificate.gap)}"
+        return f"{head}: {claim} ({certificate.method})."
+
+    def rule_rows(self) -> list[dict]:
+        """rules.csv: one row per binding rule of the point-estimate allocation: its words, the scenario key that sets it,
+        the solver's price, and the goal's change when its limit is raised or lowered a step (re-solved)."""
+        rows = []
+        for effect in self.rule_effects:
+            price = effect.price
+            rows.append(
+                {
+                    "rule": effect.title,
+                    "words": effect.words,
+                    "config_key": effect.config_key,
+                    "unit": effect.unit,
+                    "step": significant(effect.step),
+                    "goal_unit": effect.goal_unit,
+                    "solver_price_per_unit": significant(price),
+                    "solver_price_per_step": None if price is None else _in_unit(price * effect.step, effect.goal_unit),
+                    "change_when_raised": _in_unit(effect.gain_up, effect.goal_unit),
+                    "change_when_lowered": _in_unit(effect.change_down, effect.goal_unit),
+                    "conditional_on_bids": "true" if effect.conditional else "false",
+                    "sentence": effect.sentence(),
+                }
+            )
+        return rows
+
+    def spending_limit_gbp(self) -> float:
+        """The most any split can spend under the rules whatever the budget (`explanation.most_spendable_gbp`): beyond it the
+        budget curve is flat."""
+        return most_spendable_gbp(self.request)
+
+    def budget_curve_rows(self) -> list[dict]:
+        """budget_curve.csv: the goal's value at each budget of the curve, the slope to the next point per £1,000, the
+        status of each solve, and which row is the scenario's budget (added where the curve's points miss it)."""
+        curve = self.budget_curve
+        if curve is None:
+            return []
+        slopes = curve.slopes()
+        rows = []
+        budgets = list(curve.budgets_gbp)
+        at_budget = [k for k, budget in enumerate(budgets) if np.isclose(budget, curve.budget_gbp, rtol=0.0, atol=0.005)]
+        for k, budget in enumerate(budgets):
+            slope = slopes[k] * 1000.0 if k < len(slopes) and np.isfinite(slopes[k]) else None
+            rows.append(
+                {
+                    "budget_gbp": money(budget),
+                    "goal_value": _in_unit(curve.values[k], curve.goal_unit),
+                    "goal_unit": curve.goal_unit,
+                    "slope_to_next_per_1000_gbp": _in_unit(slope, curve.goal_unit),
+                    "status": curve.statuses[k],
+                    "scenario_budget": "true" if k in at_budget else "false",
+                }
+            )
+        if not at_budget:
+            value = self.allocation.certificate.value if self.allocation.certificate is not None else None
+            position = int(np.searchsorted(curve.budgets_gbp, curve.budget_gbp))
+            rows.insert(
+                position,
+                {
+                    "budget_gbp": money(curve.budget_gbp),
+                    "goal_value": _in_unit(value, curve.goal_unit),
+                    "goal_unit": curve.goal_unit,
+                    "slope_to_next_per_1000_gbp": None,
+                    "status": "the run's allocation" if value is not None else "the scenario's budget (not solved on the curve)",
+                    "scenario_budget": "true",
+                },
             )
         return rows
 
@@ -323,14 +492,14 @@ class RunResult:
         """Totals for the optimised allocation and each baseline."""
         best = self.allocation.averted_days
         objective = self.scenario.allocation.objective
+        certificate = self.allocation.certificate
+        from_draws = objective in ("expected", "cvar")
         methods = [
             (
-                "optimised" if objective == "point" else f"{objective} plan",
-                "the most harm averted within the round's rules: the linear program picks the funded bids, "
-                "and the amounts are then optimal on the exact response curves"
-                if objective == "point"
-                else f"the {self.monte_carlo.plan.label}, chosen on the Monte Carlo draws; at the point estimates "
-                "a simple split can avert more",
+                f"{objective} plan" if from_draws else "optimised",
+                f"the {self.monte_carlo.plan.label}, chosen on the Monte Carlo draws; at the point estimates a simple split can avert more"
+                if from_draws
+                else self.objective_words() + (f" ({certificate.method})" if certificate else ""),
                 self.allocation.allocated_gbp,
                 best,
                 len(self.allocation.funded_codes),
@@ -412,7 +581,7 @@ class RunResult:
             harm_averted_mean_days=days(carlo.plan.mean),
             harm_averted_worst_share_days=days(carlo.plan.worst_share_mean),
             worst_share=carlo.tail_share,
-            perfect_information_days=days(carlo.perfect_information_days),
+            perfect_information_days=None if carlo.perfect_information_days is None else days(carlo.perfect_information_days),
             marginal_areas=tuple(names[code] for code, marginal in zip(carlo.codes, carlo.verdicts.marginal) if marginal),
             plans=tuple(self.plan_rows()),
             gbp_per_harm_day_averted=money(allocation.allocated_gbp / averted) if averted > 0 else None,
@@ -427,6 +596,11 @@ class RunResult:
             status=str(allocation.status),
             budget_shadow_price_days_per_1000_gbp=days(shadow * 1000) if shadow is not None else None,
             binding_constraints=tuple(allocation.binding),
+            objective=scenario.allocation.objective,
+            objective_words=self.objective_words(),
+            certificate=allocation.certificate,
+            optimality=self.optimality_words(),
+            rule_effects=tuple(effect.sentence() for effect in self.rule_effects),
             gini=round(demand.concentration.gini, 4),
             top_shares=tuple((fraction, round(demand.concentration.top_share(fraction), 4)) for fraction in TOP_FRACTIONS),
             baselines=tuple(self.method_totals()),
@@ -486,6 +660,31 @@ def eligibility_rows(verdict: Eligibility, odds: VerdictOdds | None = None) -> l
             row[f"{outcome.rule_id}_passed"] = "true" if outcome.passed[a] else "false"
         rows.append(row)
     return rows
+
+
+def _in_unit(value: float | None, unit: str) -> float | None:
+    """A goal value rounded for output as its unit asks: harm days to a thousandth, £ to the penny, others to 6 digits."""
+    if value is None or not np.isfinite(value):
+        return None
+    if unit == "£":
+        return money(value)
+    if unit == "harm days":
+        return days(value)
+    return significant(value)
+
+
+def _certificate_record(certificate: Certificate | None) -> dict | None:
+    """The certificate as summary.json holds it: goal, unit, value and bound in the goal's unit, the gap as a fraction, the method."""
+    if certificate is None:
+        return None
+    return {
+        "goal": certificate.goal,
+        "unit": certificate.unit,
+        "value": _in_unit(certificate.value, certificate.unit),
+        "bound": _in_unit(certificate.bound, certificate.unit),
+        "gap": significant(certificate.gap, 4),
+        "method": certificate.method,
+    }
 
 
 def _plain(value):

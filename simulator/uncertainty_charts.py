@@ -25,7 +25,8 @@ def _includes(result: RunResult) -> str:
 
 
 def plans_on_draws(result: RunResult):
-    """Harm averted over the draws by the point-estimate, expected and CVaR plans: 5-95 % range, middle half, mean and worst-share mean."""
+    """Harm averted over the draws by each plan scored (the point-estimate plan, and the expected and CVaR plans where the
+    rules allow them): 5-95 % range, middle half, mean and worst-share mean."""
     carlo = result.monte_carlo
     unit = result.demand.weights.short_unit
     figure, axes = captioned_figure(f"{result.caption} · {_includes(result)}", height=3.8)
@@ -41,7 +42,8 @@ def plans_on_draws(result: RunResult):
         axes.text(
             high,
             y + 0.26,
-            f"mean {plan.mean:,.0f} · worst {carlo.tail_share:.0%} {plan.worst_share_mean:,.0f} · regret {plan.mean_regret:,.0f}",
+            f"mean {plan.mean:,.0f} · worst {carlo.tail_share:.0%} {plan.worst_share_mean:,.0f} · "
+            + ("regret not measured" if plan.mean_regret is None else f"regret {plan.mean_regret:,.0f}"),
             ha="right",
             fontsize=8,
         )
@@ -62,7 +64,7 @@ def plans_on_draws(result: RunResult):
         fontsize=8,
         frameon=False,
     )
-    axes.set_title("Three plans on the same draws")
+    axes.set_title("The plan on the draws" if len(plans) == 1 else f"{len(plans)} plans on the same draws")
     return figure
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from .arrays import Labelled
 from .constraints import AllocationRequest, Family, check_goal, funded_areas, gbp, rule_breaches
 from .errors import ConfigError, InfeasibleError, InternalError
-from .filling import greedy_fill, water_fill_prices
+from .filling import water_fill_prices
 
 SOLVERS = ("highs", "cbc", "greedy")
 MODEL_MONEY_GBP = 1000.0
@@ -173,7 +173,7 @@ def allocate(
         funded = request.fundable_bids() if fixed_bids is None else np.asarray(fixed_bids, dtype=bool) & request.fundable_bids()
         amounts, prices, _ = _water_fill(request, funded)
         budget_price = _price_of(prices, "budget") or 0.0
-        certificate = _fill_certificate(request, amounts) if certify else None
+        certificate = _fill_certificate(request, amounts, funded) if certify else None
         return _finish(request, amounts, solver, started, certificate, prices, budget_price, fixed_bids is not None)
     sets = _enumerable_sets(request) if exact_fill_applies(request) and fixed_bids is None else None
     if sets is not None:
@@ -543,16 +543,49 @@ def _price_of(prices: Sequence[RowPrice], key: str) -> float | None:
     return found[0] if found else None
 
 
-def _fill_certificate(request: AllocationRequest, amounts: np.ndarray) -> Certificate:
-    """The water-filling's value and an independent bound: the exact greedy over the tangents' envelope, with every
-    fundable bid allowed (an upper bound on the optimum over any funded set)."""
+def _fill_certificate(request: AllocationRequest, amounts: np.ndarray, funded: np.ndarray) -> Certificate:
+    """The water-filling's value and an independent upper bound from Lagrangian duality.
+
+    For the money to spend S, bid bounds [L_b, U_b] and any prices p_b = λ + μ_b − ν_b (λ, μ, ν ≥ 0), every split
+    averts at most λ·S + Σ μ_b·U_b − Σ ν_b·L_b + Σ_cells max_x≥0 [f(x) − p_b·x], and the inner maximum has a closed
+    form: A − p·s·(1 + ln(A / (p·s))) where A / s > p, else 0. The bound is evaluated at prices read off the solution
+    (the water level, and each bid's own level where it sits at a bound), so it is computed from the curves alone and
+    meets the value only where the solution is optimal: the gap it leaves is the certificate."""
     value = float(request.curves.averted(amounts).sum())
-    points = breakpoints(request, MOST_SEGMENTS)
-    widths, slopes = tangents(request, points)
-    caps = np.where(request.fundable_bids(), request.bid_caps(), 0.0)
-    filled = greedy_fill(widths, slopes, request.spendable_gbp, caps, request.usable(), request.bids())
-    bound = max(_segment_value(filled, widths, slopes), value)
-    return Certificate("harm", value, bound, _gap(request, value, bound), "water-filling on the exact curves", MOST_SEGMENTS)
+    slack = request.slack_gbp + 0.01
+    usable = request.usable() & funded[request.bids()][:, None]
+    ceilings, scale = request.curves.ceilings(), request.curves.scale.values
+    marginal = np.where(usable & (amounts > slack), ceilings / scale * np.exp(-amounts / scale), 0.0)
+    per_bid_top = np.zeros(request.bid_count)
+    np.maximum.at(per_bid_top, request.bids(), marginal.max(axis=1))
+    spend = request.per_bid(amounts)
+    total = float(amounts.sum())
+    interior = (
+        funded
+        & (spend < np.where(funded, request.bid_caps(), 0.0) - slack)
+        & (spend > np.where(funded, request.minimum_grant_gbp, 0.0) + slack)
+    )
+    spending = marginal > 0
+    if total < request.spendable_gbp - slack or not spending.any():
+        level = 0.0
+    elif interior.any():
+        level = float(np.median(per_bid_top[interior]))
+    else:
+        level = float(marginal[spending].min())
+    caps = np.where(funded, request.bid_caps(), 0.0)
+    lower = np.where(funded, request.minimum_grant_gbp, 0.0)
+    at_cap = funded & (spend >= caps - slack)
+    at_floor = funded & (spend <= lower + slack) & (lower > 0)
+    own = np.where(at_cap | at_floor, per_bid_top, level)
+    above = np.where(funded, np.maximum(own - level, 0.0), 0.0)
+    below = np.where(funded, np.maximum(level - own, 0.0), 0.0)
+    price = own[request.bids()][:, None] * np.ones_like(ceilings)
+    ratio = np.divide(ceilings, price * scale, out=np.zeros_like(ceilings), where=usable & (price > 0))
+    inner = np.where(ratio > 1.0, ceilings - price * scale * (1.0 + np.log(np.where(ratio > 1.0, ratio, 1.0))), 0.0)
+    inner = np.where(usable & (price <= 0), ceilings, inner)
+    bound = level * request.spendable_gbp + float((above * caps).sum()) - float((below * lower).sum()) + float(inner.sum())
+    bound = max(bound, value)
+    return Certificate("harm", value, bound, _gap(request, value, bound), "water-filling on the exact curves", 0)
 
 
 def _segment_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:

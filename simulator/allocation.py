@@ -13,9 +13,9 @@ it is above `gap_target` the breakpoints are doubled and the models solved again
 Where the rules are a budget with caps on bids (and a force cap, match funding, local match
 funding), the amounts come from water-filling the exact curves over the funded bids
 (`filling.water_fill`), which is exact, and the prices of the budget and of each cap come from
-its Karush-Kuhn-Tucker conditions. This is the only module that imports PuLP. HiGHS is the
-default solver, CBC the cross-check, and `greedy` an exact sort-based method for the
-budget-and-caps case.
+its Karush-Kuhn-Tucker conditions, certified by a Lagrangian dual bound. This is the only module
+that imports PuLP. HiGHS is the default solver, CBC the cross-check, and `greedy` solves without
+a linear program at all: the water-filling, for the budget-and-caps case only.
 """
 
 from __future__ import annotations
@@ -586,13 +586,6 @@ def _fill_certificate(request: AllocationRequest, amounts: np.ndarray, funded: n
     bound = level * request.spendable_gbp + float((above * caps).sum()) - float((below * lower).sum()) + float(inner.sum())
     bound = max(bound, value)
     return Certificate("harm", value, bound, _gap(request, value, bound), "water-filling on the exact curves", 0)
-
-
-def _segment_value(amounts: np.ndarray, widths: np.ndarray, slopes: np.ndarray) -> float:
-    """Value of `amounts` on piecewise-linear curves (segments filled in order)."""
-    starts = np.concatenate([np.zeros((*widths.shape[:2], 1)), np.cumsum(widths, axis=2)[:, :, :-1]], axis=2)
-    filled = np.clip(amounts[:, :, None] - starts, 0.0, widths)
-    return float((filled * slopes).sum())
 
 
 def _gap(request: AllocationRequest, value: float, bound: float) -> float:

@@ -42,6 +42,8 @@ def format_value(value, kind: Kind) -> str:
 NUMERIC = {"gbp", "days", "decimal", "pct", "share"}
 URL = re.compile(r"https?://[^\s<>\"')]+[^\s<>\"').,;]")
 PROSE_CHARACTERS = 80
+LONG_ROW_CHARACTERS = 600
+"""A row with more text than this may break across printed pages: kept whole, it could leave half a page empty before it."""
 SHORT_CODE_CHARACTERS = 16
 TALL_RATIO = 1.4
 
@@ -70,6 +72,7 @@ caption .source { font-weight: normal; color: #666; }
 thead { display: table-header-group; break-after: avoid; }
 tbody tr:first-child { break-before: avoid; }
 tr { break-inside: avoid; }
+tr.long { break-inside: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: 1.2mm 1.6mm; vertical-align: top; text-align: left; overflow-wrap: break-word; }
 th { background: #f0f0f0; }
 th.num { text-align: right; }
@@ -187,7 +190,7 @@ def _html_table(table: Table) -> str:
     head = "".join(f'<th{_class(css)} scope="col">{_escape(column.title)}</th>' for column, css in zip(table.columns, classes))
     body = []
     for row in table.rows:
-        total = ' class="total"' if row.get(table.columns[0].key) in ("Total", "TOTAL") else ""
+        row_class = _row_class(table, row)
         cells = []
         for column, css in zip(table.columns, classes):
             text = format_value(row.get(column.key), column.kind)
@@ -200,12 +203,19 @@ def _html_table(table: Table) -> str:
                 cells.append(f'{opening}<a href="{_escape(text)}">{_escape(text)}</a></td>')
             else:
                 cells.append(f"{opening}{_linked(text)}</td>")
-        body.append(f"<tr{total}>{''.join(cells)}</tr>")
+        body.append(f"<tr{_class(row_class)}>{''.join(cells)}</tr>")
     attribute = f' data-source="{_escape(table.source)}"' if table.source else ""
     return (
         f'<div class="table-frame"><table{attribute}><caption>{_escape(table.caption)}{source}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+def _row_class(table: Table, row: dict) -> str:
+    """`total` for a table's total row (bold, ruled above), `long` for a row long enough to break across printed pages."""
+    if row.get(table.columns[0].key) in ("Total", "TOTAL"):
+        return "total"
+    return "long" if sum(len(str(row.get(column.key) or "")) for column in table.columns) > LONG_ROW_CHARACTERS else ""
 
 
 def _class(name: str) -> str:

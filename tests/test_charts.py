@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from simulator import charts
+from simulator.figures import pounds
 
 
 @pytest.mark.parametrize("name", list(charts.RUN_CHARTS))
@@ -89,9 +92,11 @@ def test_allocation_map_is_darkest_where_most_money_goes(kent_result):
 
 
 def test_eligibility_map_legend_names_the_classes(kent_result):
-    """Funded, eligible-unfunded (Sevenoaks) and not eligible each appear in the legend."""
+    """The legend names each class the map shows, in order: in Kent every eligible district is funded, so two classes."""
+    eligible, funded = kent_result.eligibility.eligible.values, kent_result.funded()
+    assert funded[eligible].all() and not eligible.all()
     legend = charts.map_eligibility(kent_result).axes[0].get_legend()
-    assert [text.get_text() for text in legend.get_texts()] == ["eligible, funded", "eligible, not funded", "not eligible"]
+    assert [text.get_text() for text in legend.get_texts()] == ["eligible, funded", "not eligible"]
 
 
 def test_boundary_map_draws_every_area(kent_result, tmp_path):
@@ -157,9 +162,80 @@ def test_eligibility_grid_outlines_only_changed_verdicts(surge_comparison):
 
 
 def test_change_map_centres_its_scale_on_zero(surge_comparison):
-    """An unchanged district's tile is the scale's middle (white); Maidstone's gain is the strongest colour."""
+    """An unchanged (ineligible) district's tile is the scale's middle (white); the largest change is the strongest colour."""
     figure = charts.comparison_change_map(surge_comparison)
     tiles = hexagons(figure)
     names = surge_comparison.area_names
-    assert luminance(tiles[names.index("Sevenoaks")].get_facecolor()) > 0.9
-    assert min(range(13), key=lambda a: luminance(tiles[a].get_facecolor())) == names.index("Maidstone")
+    amounts = surge_comparison.amounts()
+    change = np.abs(amounts[-1] - amounts[0])
+    assert change[names.index("Ashford")] == 0
+    assert luminance(tiles[names.index("Ashford")].get_facecolor()) > 0.9
+    assert min(range(13), key=lambda a: luminance(tiles[a].get_facecolor())) == int(np.argmax(change))
+
+
+def lines_by_label(axes) -> dict:
+    return {line.get_label(): line for line in axes.get_lines()}
+
+
+def test_budget_curve_tangent_has_the_shadow_price_as_its_slope(kent_result):
+    """The dashed line at the budget rises by the budget's shadow price per £, through the curve's value at the budget."""
+    curve = kent_result.budget_curve
+    axes = charts.budget_curve(kent_result).axes[0]
+    label = f"slope at the budget: {curve.budget_price * 1000:,.1f} harm days per £1,000 (the budget's shadow price)"
+    xs, ys = lines_by_label(axes)[label].get_data()
+    assert (ys[1] - ys[0]) / (xs[1] - xs[0]) == pytest.approx(curve.budget_price)
+    at_budget = float(curve.values[np.flatnonzero(curve.budgets_gbp == curve.budget_gbp)[0]])
+    assert np.interp(curve.budget_gbp, xs, ys) == pytest.approx(at_budget)
+
+
+def test_budget_curve_runs_from_nothing_to_twice_the_budget(kent_result):
+    """V(B) is drawn from £0 to twice the budget, with the budget marked and the axes naming their units."""
+    axes = charts.budget_curve(kent_result).axes[0]
+    xs, ys = lines_by_label(axes)["the best split at each budget, V(B)"].get_data()
+    assert xs[0] == 0 and xs[-1] == 2 * kent_result.scenario.budget_gbp
+    assert list(ys) == list(kent_result.budget_curve.values)
+    assert axes.get_xlabel() == "Budget (£)"
+    assert " ".join(axes.get_ylabel().split()) == (
+        "Harm averted (CCHI harm days; next 12 months; capital measures over their discounted lifetime)"
+    )
+    assert any(line.get_xdata()[0] == kent_result.scenario.budget_gbp and line.get_linestyle() == ":" for line in axes.get_lines())
+
+
+def test_flat_stretch_is_shaded_and_labelled_where_no_more_can_be_spent(kent_result):
+    """Past the most the rules let a split spend (every fundable bid at its cap) the curve is flat, shaded and labelled."""
+    limit = kent_result.spending_limit_gbp()
+    budgets = np.linspace(0.0, 1.5 * limit, 7)
+    values = np.minimum(budgets, limit) * 0.3
+    traced = dataclasses.replace(
+        kent_result.budget_curve, budgets_gbp=budgets, values=values, statuses=("optimal",) * 7, budget_gbp=budgets[3]
+    )
+    axes = charts.budget_curve(dataclasses.replace(kent_result, budget_curve=traced)).axes[0]
+    shaded = [patch for patch in axes.patches if patch.get_x() == pytest.approx(limit)]
+    assert len(shaded) == 1 and shaded[0].get_width() == pytest.approx(budgets[-1] - limit)
+    assert [text.get_text() for text in axes.texts if text.get_text().startswith("flat")] == [
+        f"flat beyond {pounds(limit)}:\nthe rules let no more be spent"
+    ]
+
+
+def test_kent_curve_has_no_flat_stretch(kent_result):
+    """Kent's nine eligible districts can take more than twice the budget, so nothing is shaded."""
+    assert kent_result.spending_limit_gbp() > 2 * kent_result.scenario.budget_gbp
+    assert len(charts.budget_curve(kent_result).axes[0].patches) == 0
+
+
+def test_no_budget_curve_chart_without_a_curve(kent_result):
+    """A least-cost run has no budget curve, so the chart is not drawn at all."""
+    assert "budget_curve" in charts.run_charts(kent_result)
+    assert "budget_curve" not in charts.run_charts(dataclasses.replace(kent_result, budget_curve=None))
+
+
+def test_plans_chart_counts_its_plans_and_says_when_regret_is_not_measured(kent_result):
+    """One plan scored, regret not measured: the title counts one plan and its label says so."""
+    from test_result import without_regret
+
+    from simulator.uncertainty_charts import plans_on_draws
+
+    figure = plans_on_draws(without_regret(kent_result, plans=1))
+    axes = figure.axes[0]
+    assert axes.get_title() == "The plan on the draws"
+    assert any(text.get_text().endswith("regret not measured") for text in axes.texts)

@@ -17,6 +17,7 @@ RUN_CHARTS = {
     "allocation_by_district.png",
     "eligibility_rules.png",
     "lorenz_curve.png",
+    "budget_curve.png",
     "map_harm_rate.png",
     "map_eligibility.png",
     "map_allocation.png",

@@ -104,6 +104,7 @@ def test_report_has_each_section(run_folder):
         "Where the harm is",
         "Who is eligible, and why",
         "The allocation",
+        "Why this allocation",
         "Against simple splits",
         "Assumptions and sources",
         "Repeat this run",
@@ -218,7 +219,7 @@ def test_markdown_links_charts_that_exist(run_folder):
     """report.md shows each chart by a relative path to a file in the folder."""
     text = (run_folder / "report.md").read_text(encoding="utf-8")
     linked = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
-    assert len(linked) == 9
+    assert len(linked) == 10
     assert all((run_folder / path).is_file() for path in linked)
 
 
@@ -249,3 +250,115 @@ def test_lsoa_report_reasons_match_eligibility_csv(lsoa_result, tmp_path):
     header = table[0]
     listed = [dict(zip(header, row)) for row in table[1:]]
     assert listed and all(row["Why"] == reasons[row["Area"]] for row in listed)
+
+
+def section(document, title: str):
+    return next(part for part in document.sections if part.title == title)
+
+
+def test_why_section_follows_the_allocation(kent_result):
+    """ "Why this allocation" comes straight after the allocation, before the simple splits."""
+    from simulator.document import run_document
+
+    titles = [part.title for part in run_document(kent_result, "run").sections]
+    assert titles[titles.index("The allocation") + 1] == "Why this allocation"
+
+
+def test_why_section_says_how_close_what_is_optimised_and_what_each_rule_costs(kent_result):
+    """Kent: the certificate's sentence, the objective, each rule's sentence, the budget's slope, the chart, the files."""
+    from simulator.document import Bullets, Chart, Table, run_document
+
+    blocks = section(run_document(kent_result, "run"), "Why this allocation").blocks
+    assert blocks[0] == kent_result.optimality_words()
+    assert blocks[0].startswith("Optimal to within ") and blocks[0].endswith("(water-filling on the exact curves).")
+    assert blocks[1] == "What is optimised: the most harm averted at the point estimates, within the round's rules."
+    bullets = next(block for block in blocks if isinstance(block, Bullets))
+    assert bullets.items == tuple(effect.sentence()[0].upper() + effect.sentence()[1:] for effect in kent_result.rule_effects)
+    price = kent_result.budget_curve.budget_price * 1000
+    assert (
+        "The curve below solves the same problem at budgets from £0 to twice the budget. At the budget, another £1,000 would "
+        f"avert about {price:,.1f} more harm days: the budget's shadow price, which is the curve's slope there (the dashed line)."
+    ) in blocks
+    assert [block.name for block in blocks if isinstance(block, Chart)] == ["budget_curve"]
+    files = [block for block in blocks if isinstance(block, Table) and not block.source][-1]
+    assert [row["file"] for row in files.rows] == ["rules.csv", "budget_curve.csv"]
+    assert all(column.kind == "file" for column in files.columns[:1])
+
+
+def test_conditional_prices_are_explained(kent_result):
+    """Where a rule's effect holds the chosen bids, the section says what that means."""
+    import dataclasses
+
+    from simulator.document import run_document
+
+    effect = dataclasses.replace(kent_result.rule_effects[0], conditional=True)
+    blocks = section(run_document(dataclasses.replace(kent_result, rule_effects=(effect,)), "run"), "Why this allocation").blocks
+    assert any(isinstance(block, str) and block.startswith("A mixed-integer program chose which bids are funded.") for block in blocks)
+    assert effect.sentence().endswith("(with the funded bids as chosen).")
+
+
+def test_least_cost_run_says_there_is_no_budget_curve(kent_result):
+    """Without a curve the section says why, draws no chart and links only rules.csv."""
+    import dataclasses
+
+    from simulator.document import Chart, Table, run_document
+
+    blocks = section(run_document(dataclasses.replace(kent_result, budget_curve=None), "run"), "Why this allocation").blocks
+    assert "The least-cost objective sets the money itself, so there is no budget curve." in blocks
+    assert not any(isinstance(block, Chart) for block in blocks)
+    assert [row["file"] for row in blocks[-1].rows] == ["rules.csv"] and isinstance(blocks[-1], Table)
+
+
+def test_rules_table_matches_rules_csv(run_folder):
+    """The report's rule table shows rules.csv's rows: the words, the key, and the figures to the hundredth."""
+    table = parse(run_folder / "report.html").tables["rules.csv"]
+    header, body = table[0], table[1:]
+    rows = read_csv(run_folder / "rules.csv")
+    assert len(body) == len(rows)
+    for cells, row in zip(body, rows):
+        shown = dict(zip(header, cells))
+        assert shown["Rule"] == row["words"] and shown["Scenario key"] == row["config_key"]
+        assert number(shown["Raised a step"]) == pytest.approx(float(row["change_when_raised"]), abs=0.005)
+        assert number(shown["Lowered a step"]) == pytest.approx(float(row["change_when_lowered"]), abs=0.005)
+
+
+def test_report_links_the_why_sections_files(run_folder):
+    """report.html links rules.csv and budget_curve.csv, which sit beside it; report.md does the same."""
+    links = {attributes.get("href") for tag, attributes in parse(run_folder / "report.html").tags if tag == "a"}
+    assert {"rules.csv", "budget_curve.csv"} <= links
+    assert all((run_folder / name).is_file() for name in ("rules.csv", "budget_curve.csv"))
+    markdown = (run_folder / "report.md").read_text(encoding="utf-8")
+    assert "[rules.csv](rules.csv)" in markdown and "[budget\\_curve.csv](budget_curve.csv)" in markdown
+
+
+def test_method_text_describes_water_filling_and_the_gap(kent_result):
+    """The assumptions no longer speak of straight segments up to the grant cap; they name this run's method and gap."""
+    from simulator.document import Bullets, run_document
+    from simulator.result import percent
+
+    bullets = next(
+        block for block in section(run_document(kent_result, "run"), "Assumptions and sources").blocks if isinstance(block, Bullets)
+    )
+    text = " ".join(bullets.items)
+    assert "straight segments" not in text and "move in steps of" not in text
+    certificate = kent_result.allocation.certificate
+    assert f"This run: {certificate.method}, gap {percent(certificate.gap)}." in text
+    assert "doubled until the gap between the two is under 0.05 %" in text
+
+
+def test_regret_not_measured_is_said_in_the_report(kent_result):
+    """One plan, regret not measured: the plan table says "not measured", the text counts one plan and gives the reason."""
+    from test_result import without_regret
+
+    from simulator.document import Chart, Table, run_document
+    from simulator.rendering import to_markdown
+
+    result = without_regret(kent_result, plans=1)
+    blocks = section(run_document(result, "run"), "How sure are we?").blocks
+    table = next(block for block in blocks if isinstance(block, Table) and block.source == "plans.csv")
+    assert table.caption == "The plan on the same draws"
+    assert [row["mean_regret_days"] for row in table.rows] == ["not measured"]
+    assert next(block for block in blocks if isinstance(block, Chart)).caption.startswith("Harm averted over the draws by the plan;")
+    markdown = to_markdown(run_document(result, "run"), {})
+    assert "| not measured |" in markdown
+    assert result.monte_carlo.perfect_information_words in " ".join(block for block in blocks if isinstance(block, str))

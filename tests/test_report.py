@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -11,7 +12,16 @@ import pytest
 from conftest import BASELINE, REPO
 
 from simulator.errors import ConfigError
-from simulator.report import WRITER, check_output_folder, foreign_entries, spreadsheet_safe, write_csv_file, write_run, write_table
+from simulator.report import (
+    RUN_ENTRIES,
+    WRITER,
+    check_output_folder,
+    foreign_entries,
+    spreadsheet_safe,
+    write_csv_file,
+    write_run,
+    write_table,
+)
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -262,3 +272,52 @@ def test_import_does_not_replace_a_counts_file_without_its_report(tmp_path):
     table, report_path = write_import(counts, tmp_path / "kent-2024.csv")
     write_import(counts, table)  # its own output, with its report beside it, is replaced
     assert json.loads(report_path.read_text())["written_by"] == WRITER
+
+
+def read_rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_rules_csv_has_a_row_per_binding_rule(kent_result, written):
+    """rules.csv: one row per rule effect of the run, its sentence as the report words it."""
+    rows = read_rows(written / "rules.csv")
+    assert [row["sentence"] for row in rows] == [effect.sentence() for effect in kent_result.rule_effects]
+    assert [row["config_key"] for row in rows][:1] == ["budget_gbp"]
+
+
+def test_budget_curve_csv_marks_the_scenarios_budget_once(kent_result, written):
+    """budget_curve.csv: every point of the curve, and exactly one row, at the budget, marked as the scenario's."""
+    rows = read_rows(written / "budget_curve.csv")
+    assert len(rows) == len(kent_result.budget_curve.budgets_gbp)
+    marked = [row for row in rows if row["scenario_budget"] == "true"]
+    assert [float(row["budget_gbp"]) for row in marked] == [kent_result.scenario.budget_gbp]
+    assert rows[-1]["slope_to_next_per_1000_gbp"] == ""
+
+
+def test_tables_without_rows_still_have_their_header(kent_result, tmp_path):
+    """With no binding rule and no curve (the least-cost goal), rules.csv and budget_curve.csv hold their header alone."""
+    from simulator.result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS
+
+    bare = dataclasses.replace(kent_result, rule_effects=(), budget_curve=None)
+    folder = write_run(bare, tmp_path / "run", charts=False)
+    assert (folder / "rules.csv").read_text(encoding="utf-8") == ",".join(RULE_COLUMNS) + "\n"
+    assert (folder / "budget_curve.csv").read_text(encoding="utf-8") == ",".join(BUDGET_CURVE_COLUMNS) + "\n"
+
+
+def test_manifest_lists_every_entry_of_the_folder(written):
+    """manifest.json names each file of the run folder with what it holds, so a reader knows rules.csv from budget_curve.csv."""
+    files = json.loads((written / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert set(files) == {path.name for path in written.iterdir()} | {"manifest.json"}
+    assert set(files) <= RUN_ENTRIES
+    assert files["rules.csv"].startswith("per binding rule")
+
+
+def test_run_with_new_tables_is_still_recognised_as_the_tools(written, tmp_path):
+    """A run folder holding rules.csv and budget_curve.csv is the tool's own: a rerun may replace it."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("manifest.json", "rules.csv", "budget_curve.csv"):
+        (folder / name).write_bytes((written / name).read_bytes())
+    assert foreign_entries(folder) == []
+    check_output_folder(folder, kind="run")

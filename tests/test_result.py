@@ -1,0 +1,262 @@
+"""The run's tables and headline words: the certificate's sentence, the objective, rules.csv and budget_curve.csv rows,
+and plans whose regret is not measured."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from simulator.allocation import Certificate
+from simulator.explanation import BudgetCurve, RuleEffect
+from simulator.result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS, percent
+
+
+def with_certificate(result, certificate):
+    """The run with its allocation's certificate replaced."""
+    return dataclasses.replace(result, allocation=dataclasses.replace(result.allocation, certificate=certificate))
+
+
+def with_objective(result, objective: str, **settings):
+    """The run as if its scenario had asked for another objective (the figures themselves unchanged)."""
+    scenario = result.scenario
+    allocation = dataclasses.replace(scenario.allocation, objective=objective, **settings)
+    loaded = dataclasses.replace(result.loaded, scenario=dataclasses.replace(scenario, allocation=allocation))
+    return dataclasses.replace(result, loaded=loaded)
+
+
+def without_regret(result, plans: int = 3):
+    """The run as if regret were not measured (a goal other than harm) and only the first `plans` plans were scored."""
+    carlo = result.monte_carlo
+    kept = tuple(dataclasses.replace(plan, regret=None) for plan in carlo.plans[:plans])
+    return dataclasses.replace(result, monte_carlo=dataclasses.replace(carlo, plans=kept, chosen=kept[0].objective))
+
+
+BUDGET_EFFECT = RuleEffect(
+    "budget", "budget", "the budget of £1,500,000", "budget_gbp", "£", 10000.0, 0.31166173, 3112.81726, -3120.42354, False, "harm days"
+)
+CAP_EFFECT = RuleEffect(
+    "grant_cap",
+    "grant cap",
+    "the £550,000 grant cap in Medway",
+    "rounds.safer-streets-3.max_grant_gbp",
+    "£",
+    10000.0,
+    0.0072712,
+    66.5049,
+    -78.9121,
+    True,
+    "harm days",
+)
+
+
+@pytest.mark.parametrize(
+    ("fraction", "words"), [(0.0, "0 %"), (1.5455e-6, "0.00015 %"), (0.0123, "1.2 %"), (0.25, "25 %"), (3e-7, "under 0.0001 %")]
+)
+def test_percent_keeps_two_significant_digits(fraction, words):
+    """A gap is shown to two significant digits, however small, and never in scientific notation."""
+    assert percent(fraction) == words
+
+
+def test_optimality_sentence_from_the_certificate(kent_result):
+    """The harm goal's sentence: the gap, the value and the bound in whole harm days, and the method."""
+    certificate = Certificate("harm", 578311.1008, 578311.9947, 1.5456e-6, "water-filling on the exact curves", 384)
+    assert with_certificate(kent_result, certificate).optimality_words() == (
+        "Optimal to within 0.00015 %: these amounts avert 578,311 harm days on the exact response curves, and no split under "
+        "the same rules can avert more than 578,312 (water-filling on the exact curves)."
+    )
+
+
+def test_exact_method_says_optimal_without_a_gap(kent_result):
+    """An exact method (gap 0) is called optimal, with no bound repeated."""
+    certificate = Certificate("harm", 245169.975, 245169.975, 0.0, "water-filling over all 35 funded sets the rules allow", 0)
+    assert with_certificate(kent_result, certificate).optimality_words() == (
+        "Optimal: these amounts avert 245,170 harm days on the exact response curves, and no split under the same rules can "
+        "avert more (water-filling over all 35 funded sets the rules allow)."
+    )
+
+
+def test_least_cost_sentence_names_the_target_and_the_lower_bound(kent_result):
+    """For least cost the value and the bound are money, and the bound is a floor."""
+    result = with_certificate(
+        kent_result, Certificate("least_cost", 812345.0, 810000.0, 0.0029, "linear program between chords and tangents", 96)
+    )
+    result = dataclasses.replace(result, request=dataclasses.replace(result.request, goal="least_cost", target_harm_days=300000.0))
+    assert result.optimality_words() == (
+        "Optimal to within 0.29 %: these amounts avert the target of 300,000 harm days for £812,345 on the exact response "
+        "curves, and no split under the same rules averts it for less than £810,000 (linear program between chords and tangents)."
+    )
+
+
+def test_maxmin_sentence_speaks_of_the_worst_served_area(kent_result):
+    """For max-min the value is a ratio, shown to four significant digits."""
+    result = with_certificate(
+        kent_result, Certificate("maxmin", 0.123456, 0.1235, 0.00036, "linear program between chords and tangents", 48)
+    )
+    assert result.optimality_words() == (
+        "Optimal to within 0.036 %: these amounts avert 0.1235 days per day of basket harm in the worst-served area on the "
+        "exact response curves, and no split under the same rules can raise that above 0.1235 (linear program between chords "
+        "and tangents)."
+    )
+
+
+def test_plan_chosen_on_the_draws_has_no_certificate(kent_result):
+    """The expected plan carries no certificate at the point estimates, and the sentence says where to look instead."""
+    result = with_objective(with_certificate(kent_result, None), "expected")
+    result = dataclasses.replace(result, monte_carlo=dataclasses.replace(result.monte_carlo, chosen="expected"))
+    assert result.optimality_words() == (
+        "The expected plan (best mean over the draws) is chosen on the Monte Carlo draws, so it carries no certificate at the "
+        "point estimates; how far it can be from the best plan on the draws is under How sure are we?"
+    )
+    assert result.summary().as_dict()["certificate"] is None
+
+
+@pytest.mark.parametrize(
+    ("objective", "settings", "words"),
+    [
+        ("point", {}, "the most harm averted at the point estimates, within the round's rules"),
+        ("cvar", {}, "the most harm averted on average over the worst 10% of the Monte Carlo draws, within the round's rules"),
+        (
+            "blend",
+            {"blend_weight": 0.25},
+            "a blend of harm averted (75%) and the worst-served eligible area's harm averted per day of its basket harm, scaled "
+            "to harm days (25%), within the round's rules",
+        ),
+        ("least_cost", {"target_harm_days": 250000.0}, "the least money that averts 250,000 harm days, within the round's rules"),
+    ],
+)
+def test_objective_in_words(kent_result, objective, settings, words):
+    """Each objective is worded from the scenario's own figures."""
+    assert with_objective(kent_result, objective, **settings).objective_words() == words
+
+
+def test_summary_json_holds_the_certificate_objective_and_rule_sentences(kent_result):
+    """summary.json: the objective and its words, the certificate rounded for output, the optimality sentence, the rules' sentences."""
+    certificate = Certificate("harm", 578311.10084, 578311.99467, 1.5455878e-6, "water-filling on the exact curves", 384)
+    result = dataclasses.replace(with_certificate(kent_result, certificate), rule_effects=(BUDGET_EFFECT,))
+    data = json.loads(json.dumps(result.summary().as_dict()))
+    assert data["objective"] == "point"
+    assert data["objective_words"] == "the most harm averted at the point estimates, within the round's rules"
+    assert data["certificate"] == {
+        "goal": "harm",
+        "unit": "harm days",
+        "value": 578311.101,
+        "bound": 578311.995,
+        "gap": 1.546e-06,
+        "method": "water-filling on the exact curves",
+    }
+    assert data["optimality"].startswith("Optimal to within 0.00015 %: ")
+    assert data["rule_effects"] == [BUDGET_EFFECT.sentence()]
+
+
+def test_rule_rows_hold_every_figure_of_each_effect(kent_result):
+    """rules.csv: one row per binding rule in its columns; changes in harm days to a thousandth, prices to 6 digits."""
+    rows = dataclasses.replace(kent_result, rule_effects=(BUDGET_EFFECT, CAP_EFFECT)).rule_rows()
+    assert [list(row) for row in rows] == [list(RULE_COLUMNS)] * 2
+    assert rows[1] == {
+        "rule": "grant cap",
+        "words": "the £550,000 grant cap in Medway",
+        "config_key": "rounds.safer-streets-3.max_grant_gbp",
+        "unit": "£",
+        "step": 10000.0,
+        "goal_unit": "harm days",
+        "solver_price_per_unit": 0.0072712,
+        "solver_price_per_step": 72.712,
+        "change_when_raised": 66.505,
+        "change_when_lowered": -78.912,
+        "conditional_on_bids": "true",
+        "sentence": CAP_EFFECT.sentence(),
+    }
+
+
+def test_rule_without_a_price_or_a_re_solve_leaves_its_cells_empty(kent_result):
+    """A rule listed without a re-solve (past the most priced) has no price and no changes: empty cells, not zeros."""
+    effect = dataclasses.replace(BUDGET_EFFECT, price=None, gain_up=None, change_down=None)
+    (row,) = dataclasses.replace(kent_result, rule_effects=(effect,)).rule_rows()
+    assert [row[key] for key in ("solver_price_per_unit", "solver_price_per_step", "change_when_raised", "change_when_lowered")] == [
+        None
+    ] * 4
+
+
+def curve(budgets, values, budget, price=0.5, statuses=None):
+    return BudgetCurve(
+        np.array(budgets, dtype=float),
+        np.array(values, dtype=float),
+        tuple(statuses or ["optimal"] * len(budgets)),
+        budget,
+        price,
+        "harm days",
+    )
+
+
+def test_budget_curve_rows_mark_the_budget_and_the_slope_to_the_next_point(kent_result):
+    """budget_curve.csv: each point, its slope to the next per £1,000 (none after the last), the scenario's budget marked."""
+    traced = curve([0, 1000, 2000, 3000, 4000], [0, 600, 1000, 1100, 1100], 2000, statuses=["nothing to spend"] + ["optimal"] * 4)
+    rows = dataclasses.replace(kent_result, budget_curve=traced).budget_curve_rows()
+    assert [tuple(row.values()) for row in rows] == [
+        (0.0, 0.0, "harm days", 600.0, "nothing to spend", "false"),
+        (1000.0, 600.0, "harm days", 400.0, "optimal", "false"),
+        (2000.0, 1000.0, "harm days", 100.0, "optimal", "true"),
+        (3000.0, 1100.0, "harm days", 0.0, "optimal", "false"),
+        (4000.0, 1100.0, "harm days", None, "optimal", "false"),
+    ]
+    assert list(rows[0]) == list(BUDGET_CURVE_COLUMNS)
+
+
+def test_infeasible_budgets_have_no_value_and_say_why(kent_result):
+    """A budget where the other rules cannot all be met has an empty value and slope, and its status gives the reason."""
+    traced = curve([0, 1000, 2000], [np.nan, np.nan, 700], 1000, statuses=["nothing to spend", "infeasible: floors need £1,500", "optimal"])
+    rows = dataclasses.replace(kent_result, budget_curve=traced).budget_curve_rows()
+    assert [(row["goal_value"], row["slope_to_next_per_1000_gbp"], row["status"]) for row in rows] == [
+        (None, None, "nothing to spend"),
+        (None, None, "infeasible: floors need £1,500"),
+        (700.0, None, "optimal"),
+    ]
+
+
+def test_budget_between_the_curves_points_gets_its_own_row(kent_result):
+    """With an even number of points the budget falls between two: a row of its own carries the run's value."""
+    certificate = Certificate("harm", 1500.0, 1500.0, 0.0, "water-filling on the exact curves", 384)
+    result = dataclasses.replace(
+        with_certificate(kent_result, certificate), budget_curve=curve([0, 1000, 2000, 3000], [0, 1000, 1800, 2400], 1500)
+    )
+    rows = result.budget_curve_rows()
+    assert [(row["budget_gbp"], row["goal_value"], row["scenario_budget"]) for row in rows] == [
+        (0.0, 0.0, "false"),
+        (1000.0, 1000.0, "false"),
+        (1500.0, 1500.0, "true"),
+        (2000.0, 1800.0, "false"),
+        (3000.0, 2400.0, "false"),
+    ]
+    assert rows[2]["status"] == "the run's allocation"
+
+
+def test_least_cost_run_has_no_budget_curve_rows(kent_result):
+    """Without a curve (the least-cost goal) the table is empty; report.py still writes its header."""
+    assert dataclasses.replace(kent_result, budget_curve=None).budget_curve_rows() == []
+
+
+def test_regret_not_measured_is_an_empty_cell_and_null(kent_result):
+    """A plan whose regret is not measured: None in plans.csv's row (an empty cell) and null in summary.json."""
+    result = without_regret(kent_result)
+    assert [row["mean_regret_days"] for row in result.plan_rows()] == [None, None, None]
+    data = json.loads(json.dumps(result.summary().as_dict()))
+    assert data["perfect_information_days"] is None
+    assert [plan["mean_regret_days"] for plan in data["plans"].values()] == [None, None, None]
+
+
+def test_a_single_plan_is_one_row(kent_result):
+    """When only the point plan is scored, plans.csv has one row, and it is the chosen one."""
+    rows = without_regret(kent_result, plans=1).plan_rows()
+    assert [(row["plan"], row["chosen"]) for row in rows] == [("point", "true")]
+
+
+def test_value_and_bound_that_round_alike_get_a_decimal(kent_result):
+    """A bound within a fraction of a day of the value is shown with the decimals that tell them apart."""
+    certificate = Certificate("harm", 578311.1008, 578311.1421, 7.1e-8, "water-filling on the exact curves", 384)
+    assert with_certificate(kent_result, certificate).optimality_words() == (
+        "Optimal to within under 0.0001 %: these amounts avert 578,311.10 harm days on the exact response curves, and no split "
+        "under the same rules can avert more than 578,311.14 (water-filling on the exact curves)."
+    )

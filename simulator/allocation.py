@@ -166,6 +166,13 @@ def allocate(
     shape = request.curves.targeted_harm.values.shape
     nothing = request.nothing_fundable()
     if nothing:
+        if request.equity_floor > 0 and request.eligible.any() and request.usable().any():
+            raise _plain_conflict(request) or InternalError("nothing can be funded, yet the floors show no conflict")
+        if request.goal == "least_cost" and request.target_harm_days > 0:
+            raise InfeasibleError(
+                f"the rules cannot all be met: the target of {request.target_harm_days:,.0f} harm days cannot be reached, because {nothing}",
+                key="allocation.target_harm_days",
+            )
         amounts = np.zeros(shape)
         certificate = Certificate(request.goal, 0.0, 0.0, 0.0, "nothing fundable", 0)
         return _finish(request, amounts, solver, started, certificate, (), None, False)
@@ -935,8 +942,12 @@ def _run(model: _Model, request: AllocationRequest, solver: str, mip: bool) -> N
 
     code = model.problem.solve(_pulp_solver(solver, mip=mip))
     status = _status(pulp.LpStatus[code])
-    if status is SolveStatus.INFEASIBLE:
-        raise infeasible(request, solver)
+    if status in (SolveStatus.INFEASIBLE, SolveStatus.UNDEFINED):
+        # CBC reports some infeasible linear programs as "Undefined": the diagnosis decides, and says so if it finds none.
+        error = infeasible(request, solver)
+        if error is None:
+            raise InternalError(f"the allocation problem should be solvable but {solver} says {status}")
+        raise error
     if status is not SolveStatus.OPTIMAL:
         raise InternalError(f"the allocation problem should be solvable but {solver} says {status}")
 
@@ -1119,10 +1130,17 @@ def _duals(request: AllocationRequest, model: _Model, solver: str, funded: np.nd
             flag.cat = pulp.LpContinuous
         _run(model, request, solver, mip=False)
     merged = {}
+    floors_per_budget = 0.0
     for (key, index), (constraint, scale, family) in model.rows.items():
         dual = constraint.pi
         if dual is None or abs(dual) < 1e-12:
             continue
+        row = family.rows[index]
+        if row.bid >= 0 and not funded[row.bid]:
+            continue
+        if key == "equity_floor":
+            # Each floor is f·B·w[b]: one more £ of budget raises it by floor ÷ B, which costs the floor's price.
+            floors_per_budget -= abs(dual) * model.value_days / scale * row.rhs / request.budget_gbp
         per_unit = abs(dual) * model.value_days / scale * family.rows[index].per_unit
         if family.key.startswith("share_"):
             per_unit *= float(_amounts(request, model).sum())
@@ -1134,16 +1152,24 @@ def _duals(request: AllocationRequest, model: _Model, solver: str, funded: np.nd
         merged[(key, 0 if family.one_limit else index)] = RowPrice(
             key, 0 if family.one_limit else index, family.rows[index].words, per_unit, family.unit
         )
+    if floors_per_budget and ("budget", 0) in merged:
+        merged[("budget", 0)] = dataclasses.replace(merged[("budget", 0)], price=merged[("budget", 0)].price + floors_per_budget)
     return tuple(merged.values())
 
 
-def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleError:
-    """Why the rules cannot all hold, in one sentence, found by relaxing the demanding rules with penalised slack.
+def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleError | None:
+    """Why the rules cannot all hold, in one sentence (None when they can after all).
 
-    Every row of a demanding family (equity floors, least intervention shares) and the least-cost target gets a slack
-    variable; the model then minimises the total slack. The families left with slack are the ones the other rules cannot
-    satisfy; the limits binding in that solution are the ones they conflict with, and the slack is by how much."""
+    Conflicts a planner can read off the figures are named first: an equity floor above a bid's cap, floors needing more
+    bids or more money than the bid limit, the minimum grant and the money allow, floors where nothing can be funded.
+    Otherwise every row of a demanding family (equity floors, least intervention shares) and the least-cost target gets a
+    slack variable and the model minimises the total slack: the families left with slack are the ones the other rules
+    cannot satisfy, the limits binding in that solution the ones they conflict with, and the slack is by how much."""
     import pulp
+
+    plain = _plain_conflict(request)
+    if plain is not None:
+        return plain
 
     points = breakpoints(request, min(request.segments, 16))
     widths, slopes = chords(request, points)
@@ -1156,9 +1182,7 @@ def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleE
         short[key] = short.get(key, 0.0) + max(variable.value() or 0.0, 0.0) * scale
     short = {key: amount for key, amount in short.items() if amount > max(request.slack_gbp, 1e-6)}
     if not short:
-        return InfeasibleError(
-            "the rules cannot all be met together", key="allocation", hint="relax the equity floors, shares or minimum grant"
-        )
+        return None
     key, amount = max(short.items(), key=lambda item: item[1])
     amounts = _amounts(request, model)
     funded = np.zeros(request.bid_count, dtype=bool)
@@ -1174,7 +1198,7 @@ def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleE
     else:
         family = families[key]
         need = _need_words(request, family)
-        gap_words = gbp(amount)
+        gap_words = gbp(round(amount))
         config_key, hint = family.config_key, f"lower {family.config_key}, or relax {limits[0][1] if limits else 'the other rules'}"
     against = " and ".join(words for words, _ in limits[:2]) or "the other rules"
     subject = "it falls" if key == "target" else "they fall"
@@ -1183,6 +1207,55 @@ def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleE
         key=config_key,
         hint=hint,
     )
+
+
+def _plain_conflict(request: AllocationRequest) -> InfeasibleError | None:
+    """A conflict of the equity floors with one other rule that the figures show directly, in one sentence."""
+    floors = request.equity_floors_gbp()
+    floored = np.flatnonzero(floors > 0)
+    if not len(floored):
+        return None
+    hint = "lower allocation.equity_floor"
+    nothing = request.nothing_fundable()
+    if nothing:
+        return InfeasibleError(
+            f"the rules cannot all be met: equity floors need {gbp(round(floors.sum()))}, but {nothing}",
+            key="allocation.equity_floor",
+            hint=hint + ", or set it to 0",
+        )
+    caps = request.bid_caps()
+    over = [bid for bid in floored if floors[bid] > caps[bid] + request.slack_gbp]
+    if over:
+        bid = over[0]
+        grant = request.max_grant_gbp if request.grant_caps_gbp is None else float(request.grant_caps_gbp[bid])
+        limit = (
+            f"its {gbp(round(grant))} grant cap"
+            if caps[bid] >= grant - request.slack_gbp
+            else f"the {gbp(round(caps[bid]))} of grant its {gbp(request.local_match_gbp[bid])} of local match funding allows at {request.match_funding_rate:.0%}"
+        )
+        return InfeasibleError(
+            f"the rules cannot all be met: {request.bid_label(bid)}'s {gbp(round(floors[bid]))} equity floor is above {limit}, "
+            f"short by {gbp(round(floors[bid] - caps[bid]))}",
+            key="allocation.equity_floor",
+            hint=hint + ", or raise the cap",
+        )
+    if request.max_bids and len(floored) > request.max_bids:
+        return InfeasibleError(
+            f"the rules cannot all be met: equity floors need all {len(floored)} eligible {request.bid_noun}s funded, but the round "
+            f"allows {request.max_bids}",
+            key="allocation.equity_floor",
+            hint=hint + f", or allow more bids ({request.round_key}.bids_per_commissioner)",
+        )
+    need = float(np.maximum(floors[floored], request.minimum_grant_gbp).sum())
+    if request.minimum_grant_gbp > 0 and need > request.spendable_gbp + request.slack_gbp and floors.sum() <= request.spendable_gbp:
+        return InfeasibleError(
+            f"the rules cannot all be met: equity floors need all {len(floored)} eligible {request.bid_noun}s funded, each at least "
+            f"the {gbp(request.minimum_grant_gbp)} minimum grant, {gbp(round(need))} in all, but only "
+            f"{gbp(round(request.spendable_gbp))} can be spent",
+            key="allocation.equity_floor",
+            hint=hint + ", or lower allocation.minimum_grant_gbp",
+        )
+    return None
 
 
 def _need_words(request: AllocationRequest, family: Family) -> str:

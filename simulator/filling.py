@@ -61,7 +61,7 @@ def water_fill(
     Bid b (`bids` gives each area's) receives between `lower_gbp[b]` and `upper_gbp[b]`: a bid
     that is not funded has both at 0, a funded one the minimum grant and the grant cap. The
     problem is concave, so the Karush-Kuhn-Tucker conditions decide it. At a price λ (days per
-    £) cell (a, i) with ceiling A = r·H and cost scale s spends x = s·ln(A / (s·λ)) where
+    £) cell (a, i) with ceiling A (curves.ceilings(): effect × reach-weighted harm × lifetime years) and cost scale s spends x = s·ln(A / (s·λ)) where
     A > s·λ, else 0: its marginal value A/s·exp(−x/s) then equals λ. A bid's spend S_b(λ) falls
     as λ rises; each bid takes S_b(λ) clamped to its bounds, at its own price λ_b, and the
     global λ is bisected in log space until the clamped spends add up to the budget. When the

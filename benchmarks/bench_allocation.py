@@ -22,10 +22,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from simulator import load_scenario, run  # noqa: E402
-from simulator.allocation import allocate, array_chord_split, available_solvers, goal_value  # noqa: E402
+from simulator.allocation import allocate, available_solvers  # noqa: E402
 from simulator.arrays import Labelled  # noqa: E402
 from simulator.constraints import AllocationRequest  # noqa: E402
 from simulator.filling import water_fill  # noqa: E402
+from simulator.formulation import array_chord_split, goal_value  # noqa: E402
 from simulator.interventions import Curves  # noqa: E402
 
 

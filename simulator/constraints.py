@@ -103,6 +103,10 @@ class Family:
     """The rule's one figure in words, for a family of many rows priced once (e.g. 'the equity floor of 50 % of each
     area's fair share'); empty where the family's row words say it."""
 
+    def binding_tolerance(self, slack_gbp: float) -> float:
+        """How close a row's two sides must be to call it binding: half a bid for the bid limit, else the money slack."""
+        return 0.5 if self.key == "bid_limit" else slack_gbp
+
 
 @dataclass(frozen=True)
 class AllocationRequest:

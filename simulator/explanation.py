@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation, allocate, binding_rows, price_step
+from .allocation import Allocation, allocate
 from .constraints import AllocationRequest, Family, gbp
 from .errors import InfeasibleError
+from .wording import binding_rows, price_step
 
 MOST_RULES = 12
 """Rules priced by re-solving, most valuable first; the rest are listed without a re-solve."""

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import QUICK_SEGMENTS, exact_fill_applies, quick_best_amounts
+from .allocation import exact_fill_applies, quick_best_amounts
 from .arrays import Labelled
 from .constraints import AllocationRequest, funded_areas
 from .demand import Demand, DemandDraws, draw_demand
 from .eligibility import Eligibility, eligible_in_draws
+from .formulation import QUICK_SEGMENTS
 from .interventions import CurveDraws, Curves, curve_draws
 from .robust import PlanOutcome, evaluate_plan, plan_for_draws
 from .schema import Scenario

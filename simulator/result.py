@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation, Certificate
+from .allocation import Allocation
 from .baselines import Baseline
 from .constraints import AllocationRequest, funded_areas, gbp
 from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
 from .explanation import BudgetCurve, RuleEffect, most_spendable_gbp
+from .formulation import Certificate
 from .interventions import Curves
 from .montecarlo import MonteCarlo, VerdictOdds
 from .scenario import LoadedScenario

@@ -28,11 +28,12 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
-from .allocation import MODEL_MONEY_GBP, SolveStatus, check_amounts
+from .allocation import check_amounts
 from .arrays import Labelled
 from .constraints import AllocationRequest
 from .errors import ConfigError, InternalError
 from .filling import greedy_fill
+from .formulation import MODEL_MONEY_GBP, SolveStatus
 from .interventions import CurveDraws, worst_share_mean
 
 OBJECTIVES = ("expected", "cvar")

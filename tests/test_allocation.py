@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import clusters, requests
 
-from simulator.allocation import MOST_ENUMERATED_SETS, MOST_SEGMENTS, SolveStatus, allocate, check_allocation
+from simulator.allocation import MOST_ENUMERATED_SETS, allocate, check_allocation
 from simulator.arrays import Labelled
 from simulator.constraints import FUNDED_THRESHOLD_GBP
 from simulator.errors import ConfigError, InternalError
+from simulator.formulation import MOST_SEGMENTS, SolveStatus
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 MANY = settings(PROPERTY, max_examples=200)
@@ -346,12 +347,13 @@ def test_empty_model_returns_zero_without_crashing(lp_solver):
 def test_empty_model_calls_no_solver(monkeypatch):
     """With no usable cell the solver is never run."""
     import simulator.allocation as allocation_module
+    import simulator.formulation as formulation_module
 
     def refuse(*args):
         raise AssertionError("a solver was called")
 
-    monkeypatch.setattr(allocation_module, "_solve_models", refuse)
-    monkeypatch.setattr(allocation_module, "_solve_one", refuse)
+    monkeypatch.setattr(allocation_module, "solve_models", refuse)
+    monkeypatch.setattr(formulation_module, "solver_status", refuse)
     request = make_request([[0.0]], [10.0], [0.2], budget=50.0)
     assert allocate(request, "cbc").allocated_gbp == 0.0
 

@@ -25,6 +25,8 @@ ORDER = [
     "interventions",
     "filling",
     "constraints",
+    "formulation",
+    "wording",
     "allocation",
     "explanation",
     "robust",
@@ -42,7 +44,7 @@ ORDER = [
     "cli",
 ]
 ALWAYS_ALLOWED = {"errors", "arrays"}
-OWNERS = {"pulp": {"allocation"}, "cbcbox": {"allocation"}, "matplotlib": {"figures", "uncertainty_charts", "charts"}, "click": {"cli"}}
+OWNERS = {"pulp": {"formulation"}, "cbcbox": {"formulation"}, "matplotlib": {"figures", "uncertainty_charts", "charts"}, "click": {"cli"}}
 PACKAGE = REPO / "simulator"
 
 

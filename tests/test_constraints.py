@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq, linprog, minimize
 from strategies import constrained_requests
 
-from simulator.allocation import allocate, goal_value
+from simulator.allocation import allocate
 from simulator.baselines import evaluate_baselines
 from simulator.constraints import rule_breaches
 from simulator.errors import ConfigError, InfeasibleError
+from simulator.formulation import goal_value
 
 CEILINGS = np.array([[300.0, 80.0], [180.0, 180.0]])
 SCALES = np.array([[50.0, 80.0], [60.0, 40.0]])

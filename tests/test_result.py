@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from simulator.allocation import Certificate
 from simulator.explanation import BudgetCurve, RuleEffect
+from simulator.formulation import Certificate
 from simulator.result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS, percent
 
 

@@ -46,8 +46,8 @@ def test_compare_writes_the_folder(compared):
 def test_compare_prints_the_districts_that_changed(compared):
     """The summary names Dover (lost eligibility) and Maidstone (more money) with amounts."""
     result, _ = compared
-    assert "Dover: lost eligibility; £45,648 → £0 (−£45,648)" in result.stdout
-    assert "Maidstone: £42,150 → £282,673 (+£240,524)" in result.stdout
+    assert "Dover: lost eligibility; £32,761 → £0 (−£32,761)" in result.stdout
+    assert "Maidstone: £125,454 → £130,063 (+£4,609)" in result.stdout
     assert result.stderr == ""
 
 

@@ -235,7 +235,7 @@ def budget_curve(result: RunResult):
     if at_budget is not None:
         axes.plot(curve.budget_gbp, at_budget, "o", color="black", markersize=6, zorder=3)
         axes.annotate(
-            f"budget {_pounds(curve.budget_gbp)}: {at_budget:,.0f}" if unit != "£" else f"budget {_pounds(curve.budget_gbp)}",
+            f"budget {_pounds(curve.budget_gbp)}: " + (f"{at_budget:.4g}" if result.request.goal == "maxmin" else f"{at_budget:,.0f}"),
             (curve.budget_gbp, at_budget),
             xytext=(8, -16),
             textcoords="offset points",

@@ -526,8 +526,9 @@ def _print_run(result, folder: Path) -> None:
     for note in summary.binding_constraints:
         _echo(f"Binding: {note}", indent="  ")
     _echo(summary.optimality, indent="  ")
+    rule = "Rule" if summary.objective not in ("expected", "cvar") else "Rule (point-estimate allocation)"
     for sentence in summary.rule_effects[:PRINTED_RULES]:
-        _echo(f"Rule: {sentence}", indent="  ")
+        _echo(f"{rule}: {sentence}", indent="  ")
     if len(summary.rule_effects) > PRINTED_RULES:
         click.echo(f"  (and {len(summary.rule_effects) - PRINTED_RULES:,} more binding rules in rules.csv)")
     for override in summary.command_line:

@@ -470,12 +470,16 @@ def _why_section(result: RunResult, summary: Summary) -> Section:
                     Column("change_when_lowered", "Lowered a step", "decimal"),
                     Column("conditional_on_bids", "Bids held", "flag"),
                 ),
-                tuple(result.rule_rows()),
+                tuple(_rule_rows(result)),
                 "rules.csv",
             )
         )
     else:
-        blocks.append("No rule binds at this allocation.")
+        blocks.append(
+            "No rule of the round binds: the target alone sets the money."
+            if result.request.goal == "least_cost"
+            else "No rule of the round binds at this allocation."
+        )
     curve = result.budget_curve
     unit = result.demand.weights.unit
     if curve is None:
@@ -493,14 +497,12 @@ def _why_section(result: RunResult, summary: Summary) -> Section:
         failed = [budget for budget, status in zip(curve.budgets_gbp, curve.statuses) if status.startswith("infeasible")]
         if failed:
             words += f" At {_gbp(max(failed))} and below the other rules cannot all be met (budget_curve.csv gives each reason)."
-        blocks += [
-            words,
-            Chart(
-                "budget_curve",
-                "The best split's value at each budget; the dot is the scenario's budget and the dashed line's slope is the "
-                "budget's shadow price.",
-            ),
-        ]
+        if curve.budget_price is None:
+            words += " This objective has no single price of the budget, so no slope is drawn at the budget."
+        caption = "The best split's value at each budget; the dot is the scenario's budget" + (
+            "." if curve.budget_price is None else " and the dashed line's slope is the budget's shadow price."
+        )
+        blocks += [words, Chart("budget_curve", caption)]
     files = [("rules.csv", "each binding rule: words, scenario key, solver's price, and the change a step up and down")]
     if curve is not None:
         files.append(("budget_curve.csv", "the curve's points: budget, value, slope to the next point per £1,000, status"))
@@ -508,6 +510,17 @@ def _why_section(result: RunResult, summary: Summary) -> Section:
         Table("The figures behind this section", (Column("file", "File", "file"), Column("holds", "What it holds")), _files(files))
     )
     return Section("Why this allocation", tuple(blocks))
+
+
+def _rule_rows(result: RunResult) -> list[dict]:
+    """rules.csv's rows for the report: figures in a goal unit other than harm days (a ratio, say) to four significant digits."""
+    figures = ("solver_price_per_step", "change_when_raised", "change_when_lowered")
+    rows = []
+    for row in result.rule_rows():
+        if row["goal_unit"] not in ("harm days", "£"):
+            row = {**row, **{key: None if row[key] is None else f"{row[key]:.4g}" for key in figures}}
+        rows.append(row)
+    return rows
 
 
 def _files(files: list[tuple[str, str]]) -> tuple[dict, ...]:

@@ -346,3 +346,35 @@ def test_forecast_check_writes_its_folder(runner, tmp_path):
     assert "Anti-social behaviour" in result.stdout and "of the crime-type totals fell inside" in result.stdout
     again = runner.invoke(cli, ["forecast-check", str(BASELINE), "--out", str(out), "--draws", "500"])
     assert again.exit_code == 0, again.output
+
+
+def test_run_prints_the_optimality_line_and_the_rules_after_binding(runner, tmp_path):
+    """After the Binding: lines come the certificate's sentence and each binding rule's effect, as summary.json words them."""
+    out = tmp_path / "why"
+    result = runner.invoke(cli, ["run", str(BASELINE), "--draws", "50", "--no-charts", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    flowing = " ".join(result.stdout.split())
+    binding = flowing.rindex("Binding: ")
+    optimality = flowing.index(summary["optimality"])
+    assert binding < optimality < flowing.index("Rule: " + summary["rule_effects"][0]) < flowing.index("Wrote ")
+    assert summary["optimality"].startswith("Optimal")
+
+
+def test_objective_without_regret_prints_not_measured_and_counts_its_plans(runner, tmp_path):
+    """Max-min: regret is not measured (it counts harm days), only the point plan is scored, and the line says why."""
+    out = tmp_path / "maxmin"
+    result = runner.invoke(
+        cli, ["run", str(BASELINE), "--draws", "50", "--no-charts", "--out", str(out), "--set", "allocation.objective=maxmin"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "The plan on the same 50 draws (mean; worst 10% of draws; mean regret):" in result.stdout
+    line = next(line for line in result.stdout.splitlines() if line.startswith("  point "))
+    assert line.endswith("not measured  (chosen)")
+    assert "The value of perfect information is not measured" in " ".join(result.stdout.split())
+    plans = (out / "plans.csv").read_text(encoding="utf-8").splitlines()
+    header = plans[0].split(",")
+    assert len(plans) == 2 and plans[1].split(",")[header.index("mean_regret_days")] == ""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["perfect_information_days"] is None and summary["plans"]["point"]["mean_regret_days"] is None
+    assert summary["objective"] == "maxmin" and summary["certificate"]["goal"] == "maxmin"

@@ -362,3 +362,21 @@ def test_regret_not_measured_is_said_in_the_report(kent_result):
     markdown = to_markdown(run_document(result, "run"), {})
     assert "| not measured |" in markdown
     assert result.monte_carlo.perfect_information_words in " ".join(block for block in blocks if isinstance(block, str))
+
+
+def test_rule_figures_in_a_ratio_keep_four_significant_digits(kent_result):
+    """Under max-min a rule moves a ratio by ten-thousandths: the report shows 0.000352, not 0.00."""
+    import dataclasses
+
+    from simulator.document import Table, run_document
+
+    effect = dataclasses.replace(
+        kent_result.rule_effects[0],
+        price=None,
+        gain_up=0.000352035,
+        change_down=-0.000352491,
+        goal_unit="days averted per day of basket harm",
+    )
+    blocks = section(run_document(dataclasses.replace(kent_result, rule_effects=(effect,)), "run"), "Why this allocation").blocks
+    (row,) = next(block for block in blocks if isinstance(block, Table) and block.source == "rules.csv").rows
+    assert (row["solver_price_per_step"], row["change_when_raised"], row["change_when_lowered"]) == (None, "0.000352", "-0.0003525")

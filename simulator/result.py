@@ -372,16 +372,19 @@ class RunResult:
                 f"curves, and no split under the same rules can raise that{'' if certificate.gap == 0 else f' above {bound:.4g}'}"
             )
         elif certificate.goal == "blend":
-            shown, most = _distinct(value, bound)
             claim = (
-                f"these amounts score {shown} on the blend ({unit}) on the exact response curves, and no split under the "
-                f"same rules can score more{'' if certificate.gap == 0 else f' than {most}'}"
+                f"these amounts score {value:,.0f} on the blend ({unit}) on the exact response curves, and no split under the "
+                f"same rules can score more{'' if certificate.gap == 0 or bound - value < 1.0 else f' than {bound:,.0f}'}"
             )
         else:
-            shown, most = _distinct(value, bound)
+            if certificate.gap == 0:
+                most = "more"
+            elif bound - value < 1.0:
+                most = f"even one {unit[:-1]} more"
+            else:
+                most = f"more than {bound:,.0f}"
             claim = (
-                f"these amounts avert {shown} {unit} on the exact response curves, and no split under the same rules can "
-                f"avert more{'' if certificate.gap == 0 else f' than {most}'}"
+                f"these amounts avert {value:,.0f} {unit} on the exact response curves, and no split under the same rules can avert {most}"
             )
         head = "Optimal" if certificate.gap == 0 else f"Optimal to within {percent(certificate.gap)}"
         return f"{head}: {claim} ({certificate.method})."
@@ -663,16 +666,6 @@ def eligibility_rows(verdict: Eligibility, odds: VerdictOdds | None = None) -> l
             row[f"{outcome.rule_id}_passed"] = "true" if outcome.passed[a] else "false"
         rows.append(row)
     return rows
-
-
-def _distinct(value: float, bound: float) -> tuple[str, str]:
-    """A value and its bound with thousands separators and the fewest decimals (up to 2) that tell them apart (whole
-    numbers when they are equal)."""
-    for decimals in range(3 if value != bound else 1):
-        shown, most = f"{value:,.{decimals}f}", f"{bound:,.{decimals}f}"
-        if shown != most:
-            break
-    return shown, most
 
 
 def _in_unit(value: float | None, unit: str) -> float | None:

@@ -62,10 +62,10 @@ def test_percent_keeps_two_significant_digits(fraction, words):
 
 def test_optimality_sentence_from_the_certificate(kent_result):
     """The harm goal's sentence: the gap, the value and the bound in whole harm days, and the method."""
-    certificate = Certificate("harm", 578311.1008, 578311.9947, 1.5456e-6, "water-filling on the exact curves", 384)
+    certificate = Certificate("harm", 578311.1008, 578312.9947, 3.275e-6, "linear program between chords and tangents", 384)
     assert with_certificate(kent_result, certificate).optimality_words() == (
-        "Optimal to within 0.00015 %: these amounts avert 578,311 harm days on the exact response curves, and no split under "
-        "the same rules can avert more than 578,312 (water-filling on the exact curves)."
+        "Optimal to within 0.00033 %: these amounts avert 578,311 harm days on the exact response curves, and no split under "
+        "the same rules can avert more than 578,313 (linear program between chords and tangents)."
     )
 
 
@@ -253,10 +253,10 @@ def test_a_single_plan_is_one_row(kent_result):
     assert [(row["plan"], row["chosen"]) for row in rows] == [("point", "true")]
 
 
-def test_value_and_bound_that_round_alike_get_a_decimal(kent_result):
-    """A bound within a fraction of a day of the value is shown with the decimals that tell them apart."""
-    certificate = Certificate("harm", 578311.1008, 578311.1421, 7.1e-8, "water-filling on the exact curves", 384)
+def test_bound_within_a_day_of_the_value_is_said_so(kent_result):
+    """A bound less than a harm day above the value is not shown as a second, equal-looking figure."""
+    certificate = Certificate("harm", 578311.1008, 578311.1421, 7.1e-8, "water-filling on the exact curves", 0)
     assert with_certificate(kent_result, certificate).optimality_words() == (
-        "Optimal to within under 0.0001 %: these amounts avert 578,311.10 harm days on the exact response curves, and no split "
-        "under the same rules can avert more than 578,311.14 (water-filling on the exact curves)."
+        "Optimal to within under 0.0001 %: these amounts avert 578,311 harm days on the exact response curves, and no split "
+        "under the same rules can avert even one harm day more (water-filling on the exact curves)."
     )

@@ -456,8 +456,9 @@ def _why_section(result: RunResult, summary: Summary) -> Section:
         blocks.append(Bullets(tuple(_capitalised(sentence) for sentence in summary.rule_effects)))
         if any(effect.conditional for effect in effects):
             blocks.append(
-                "A mixed-integer program chose which bids are funded. Effects marked “with the funded bids as chosen” keep those bids "
-                "in the re-solves, so they hold only while the same bids are funded; the bid limit's own effect lets the bids change."
+                "Under a bid limit or a minimum grant, funding a bid is a yes-or-no choice. Effects marked “with the funded bids as "
+                "chosen” keep the chosen bids in the re-solves, so they hold only while the same bids are funded; the bid limit's own "
+                "effect lets the bids change."
             )
         blocks.append(
             Table(
@@ -493,7 +494,7 @@ def _why_section(result: RunResult, summary: Summary) -> Section:
                 "shadow price, which is the curve's slope there (the dashed line)."
             )
         if limit < curve.budgets_gbp[-1]:
-            words += f" Beyond {_gbp(limit)} the rules (grant caps, the bid limit, the force cap) let no more be spent, so more budget buys nothing."
+            words += f" Beyond {_gbp(limit)} the rules let no more be spent, so more budget buys nothing."
         failed = [budget for budget, status in zip(curve.budgets_gbp, curve.statuses) if status.startswith("infeasible")]
         if failed:
             words += f" At {_gbp(max(failed))} and below the other rules cannot all be met (budget_curve.csv gives each reason)."

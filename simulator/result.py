@@ -387,7 +387,10 @@ class RunResult:
                 f"these amounts avert {value:,.0f} {unit} on the exact response curves, and no split under the same rules can avert {most}"
             )
         head = "Optimal" if certificate.gap == 0 else f"Optimal to within {percent(certificate.gap)}"
-        return f"{head}: {claim} ({certificate.method})."
+        method = certificate.method
+        if method.endswith(")") and " (" in method:  # its own note in brackets, said after a colon so brackets do not nest
+            method = method[:-1].replace(" (", ": ", 1)
+        return f"{head}: {claim} ({method})."
 
     def rule_rows(self) -> list[dict]:
         """rules.csv: one row per binding rule of the point-estimate allocation: its words, the scenario key that sets it,

@@ -293,7 +293,10 @@ def test_conditional_prices_are_explained(kent_result):
 
     effect = dataclasses.replace(kent_result.rule_effects[0], conditional=True)
     blocks = section(run_document(dataclasses.replace(kent_result, rule_effects=(effect,)), "run"), "Why this allocation").blocks
-    assert any(isinstance(block, str) and block.startswith("A mixed-integer program chose which bids are funded.") for block in blocks)
+    assert any(
+        isinstance(block, str) and block.startswith("Under a bid limit or a minimum grant, funding a bid is a yes-or-no choice.")
+        for block in blocks
+    )
     assert effect.sentence().endswith("(with the funded bids as chosen).")
 
 

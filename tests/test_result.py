@@ -102,6 +102,17 @@ def test_maxmin_sentence_speaks_of_the_worst_served_area(kent_result):
     )
 
 
+def test_a_methods_own_note_in_brackets_does_not_nest(kent_result):
+    """A method with its own bracketed note is said with a colon inside the sentence's brackets."""
+    method = "water-filling over the 35 funded sets the rules allow (1 filled, the rest bounded below the best)"
+    certificate = Certificate("harm", 245169.975, 245169.975, 0.0, method, 0)
+    assert (
+        with_certificate(kent_result, certificate)
+        .optimality_words()
+        .endswith("avert more (water-filling over the 35 funded sets the rules allow: 1 filled, the rest bounded below the best).")
+    )
+
+
 def test_plan_chosen_on_the_draws_has_no_certificate(kent_result):
     """The expected plan carries no certificate at the point estimates, and the sentence says where to look instead."""
     result = with_objective(with_certificate(kent_result, None), "expected")

@@ -126,6 +126,37 @@ def water_fill_prices(
     return amounts, float(np.exp(np.max(bid_log_prices[below_upper]))), bid_prices
 
 
+def bid_gains_at_prices(
+    curves: Curves, usable: np.ndarray, bids: np.ndarray, lower_gbp: np.ndarray, upper_gbp: np.ndarray, prices: np.ndarray
+) -> np.ndarray:
+    """g_b(λ) = max over L_b ≤ x ≤ U_b of (harm bid b averts with x) − λ·x, for each price λ (prices × bids).
+
+    By Lagrangian duality, no split funding a set of bids S within a budget B averts more than λ·B + Σ_(b in S) g_b(λ)
+    for any λ ≥ 0: a bound per funded set that costs one sum, so a search over many sets can skip those whose bound is
+    below the best found. At price λ a bid's best spend is its spend S_b(λ) clamped to its bounds; the clamped spend
+    is met at the bid's own price (`_BidInverse`), which fixes every cell's amount."""
+    ceilings, scale = curves.ceilings(), curves.scale.values
+    live = usable & (ceilings > 0) & (scale > 0)
+    areas, interventions = np.nonzero(live)
+    bid_count = len(upper_gbp)
+    cell_bid = np.asarray(bids)[areas]
+    cell_scale = scale[areas, interventions]
+    cell_ceiling = ceilings[areas, interventions]
+    log_slope = np.log(cell_ceiling) - np.log(cell_scale)
+    inverse = _BidInverse(log_slope, cell_scale, cell_bid, bid_count)
+    upper = np.asarray(upper_gbp, dtype=float)
+    lower = np.minimum(np.asarray(lower_gbp, dtype=float), upper)
+    gains = np.zeros((len(prices), bid_count))
+    for row, price in enumerate(np.asarray(prices, dtype=float)):
+        free = np.bincount(cell_bid, weights=cell_scale * np.maximum(log_slope - np.log(price), 0.0), minlength=bid_count)
+        spend = np.clip(free, lower, upper)
+        own = inverse.log_prices(spend)
+        amounts = cell_scale * np.maximum(log_slope - own[cell_bid], 0.0)
+        averted = np.bincount(cell_bid, weights=cell_ceiling * -np.expm1(-amounts / cell_scale), minlength=bid_count)
+        gains[row] = averted - price * spend
+    return gains
+
+
 class _BidInverse:
     """Each bid's price for a given spend: S_b is piecewise linear in ln λ, so it inverts exactly.
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import clusters, requests
 
-from simulator.allocation import MOST_ENUMERATED_SETS, allocate, check_allocation
+from simulator.allocation import allocate, check_allocation
 from simulator.arrays import Labelled
 from simulator.constraints import FUNDED_THRESHOLD_GBP
 from simulator.errors import ConfigError, InternalError
@@ -275,17 +275,19 @@ def test_objective_is_the_exact_harm_and_the_certificate_value(request):
     assert certificate.gap <= request.gap_target or certificate.segments * 2 > MOST_SEGMENTS
 
 
-def test_the_best_incumbent_funded_set_wins_when_the_chords_misjudge_it():
+def test_the_best_incumbent_funded_set_wins_when_the_chords_misjudge_it(monkeypatch):
     """One chord per curve and a loose gap target: the MIP picks the wrong bid; polishing an incumbent's set finds the better one.
 
-    Enough near-empty filler bids make more funded sets than the allocator enumerates, so the MIP chooses the bid. On one
+    With the search over funded sets switched off (MOST_ENUMERATED_SETS = 0), the MIP chooses the bid. On one
     chord per curve area 0's £75 is worth about 95 days against area 1's 170, while on the exact curves area 0 averts
     3 × 100 × (1 − e⁻¹) ≈ 189.6 days and area 1 only 200 × (1 − e^(−75/39.5)) ≈ 170.0.
     """
-    fillers = MOST_ENUMERATED_SETS
+    import simulator.allocation as allocation_module
+
+    monkeypatch.setattr(allocation_module, "MOST_ENUMERATED_SETS", 0)
     request = make_request(
-        harm=[[200.0, 200.0, 200.0], [400.0, 0.0, 0.0]] + [[0.001, 0.0, 0.0]] * fillers,
-        scale=[[25.0, 25.0, 25.0], [39.5, 25.0, 25.0]] + [[25.0, 25.0, 25.0]] * fillers,
+        harm=[[200.0, 200.0, 200.0], [400.0, 0.0, 0.0]],
+        scale=[[25.0, 25.0, 25.0], [39.5, 25.0, 25.0]],
         reductions=[0.5, 0.5, 0.5],
         budget=75.0,
         cap=100.0,

@@ -421,7 +421,7 @@ class AllocatorSettings:
     )
     segments: int = spec(
         48,
-        "linear segments approximating each response curve",
+        "chords per response curve in the linear program (breakpoints placed where each curve bends; doubled while the gap is above gap_target)",
         minimum=2,
         maximum=400,
         why_maximum="beyond 400 segments the curve is no closer but the linear program grows with every one",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arrays import Labelled
-from .constraints import AllocationRequest, check_goal, funded_areas, rule_breaches
+from .constraints import WATER_FILLED, AllocationRequest, check_goal, days_words, funded_areas, rule_breaches
 from .errors import ConfigError, InfeasibleError, InternalError
 from .filling import bid_gains_at_prices, water_fill_prices
 from .formulation import (
@@ -41,10 +41,6 @@ from .formulation import (
 from .wording import binding_words, spend_limit
 
 SOLVERS = ("highs", "cbc", "greedy")
-
-
-EXACT_FILL_FAMILIES = frozenset({"budget", "force_cap", "match_funding", "grant_cap", "local_match", "minimum_grant", "bid_limit"})
-"""Families the water-filling honours once the funded bids are fixed (the minimum grant and the bid limit then fix bounds)."""
 
 
 class SplitTotals:
@@ -127,11 +123,11 @@ def allocate(
     shape = request.curves.targeted_harm.values.shape
     nothing = request.nothing_fundable()
     if nothing:
-        if request.equity_floor > 0 and request.eligible.any() and request.usable().any():
+        if request.equity_floors_gbp().sum() > 0 and request.eligible.any() and request.usable().any():
             raise plain_conflict(request) or InternalError("nothing can be funded, yet the floors show no conflict")
         if request.goal == "least_cost" and request.target_harm_days > 0:
             raise InfeasibleError(
-                f"the rules cannot all be met: the target of {request.target_harm_days:,.0f} harm days cannot be reached, because {nothing}",
+                f"the rules cannot all be met: the target of {days_words(request.target_harm_days)} harm days cannot be reached, because {nothing}",
                 key="allocation.target_harm_days",
             )
         amounts = np.zeros(shape)
@@ -167,8 +163,22 @@ def allocate(
             certificate = dataclasses.replace(
                 certificate, value=value, bound=max(certificate.bound, value), gap=relative_gap(request, value, certificate.bound)
             )
+    if float(amounts.sum()) <= request.slack_gbp and "share_minimum" in request.rule_keys() and request.goal != "least_cost":
+        raise only_nothing_meets_the_shares(request)
     budget_price = None if request.goal in ("maxmin", "least_cost") else (_price_of(prices, "budget") or 0.0)
     return _finish(request, amounts, solver, started, certificate, prices, budget_price, conditional or fixed_bids is not None)
+
+
+def only_nothing_meets_the_shares(request: AllocationRequest) -> InfeasibleError:
+    """Least shares are met by allocating nothing (every share of £0 is 0 %), so a run that can spend must say why it
+    does not: the shares cannot be met together with the other rules."""
+    shares = next(family for family in request.families() if family.key == "share_minimum")
+    words = "; ".join(row.words for row in shares.rows)
+    return InfeasibleError(
+        f"the rules cannot all be met: {words} can be kept only by allocating nothing under the other rules",
+        key="allocation.intervention_shares",
+        hint="lower the least shares, or raise the caps on the interventions they name",
+    )
 
 
 def plan_allocation(request: AllocationRequest, amounts: np.ndarray, solver: str, objective_days: float, seconds: float) -> Allocation:
@@ -182,11 +192,12 @@ def plan_allocation(request: AllocationRequest, amounts: np.ndarray, solver: str
 def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, bool]:
     """£ per area × intervention of a good split found without a linear program, and whether it is the exact optimum.
 
-    Exact where every fundable bid may be funded (water-filling alone). Under a bid limit or a minimum grant the
-    funded set is the best of: the bids the split without those two rules spends most on (as many as the rules
-    allow), and each incumbent's funded bids; each set is water-filled on the exact curves. That is a heuristic:
-    a better set can exist, so a regret measured against it is a lower bound. A Monte Carlo uses it where a mixed
-    integer program per draw would take seconds each; it handles only the families the water-filling does.
+    Exact where every fundable bid may be funded (water-filling alone), and under a bid limit or a minimum grant
+    where the funded sets can be searched (`_best_enumerated`). With more sets than that the funded set is the best
+    of: the bids the split without those two rules spends most on (as many as the rules allow), and each incumbent's
+    funded bids, each water-filled on the exact curves; a heuristic, so a regret measured against it is a lower bound.
+    Rules or goals beyond the water-filling get the array-built chord program (also not exact). A Monte Carlo uses it
+    where a mixed integer program per draw would take seconds each.
     """
     shape = request.curves.targeted_harm.values.shape
     if request.nothing_fundable():
@@ -196,6 +207,9 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
     fundable = request.fundable_bids()
     if request.funds_every_fundable_bid:
         return _fill_amounts(request, fundable), True
+    sets = _enumerable_sets(request)
+    if sets is not None:
+        return _fill_amounts(request, _best_enumerated(request, sets)[0]), True
     unlimited, _, _ = water_fill_prices(
         request.curves,
         request.usable(),
@@ -206,7 +220,7 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
     )
     spend = np.where(fundable, request.per_bid(unlimited), -1.0)
     favoured = np.zeros(request.bid_count, dtype=bool)
-    favoured[np.argsort(-spend, kind="stable")[: max(_most_bids(request), 0)]] = True
+    favoured[np.argsort(-spend, kind="stable")[: max(request.most_bids(), 0)]] = True
     return _best_fill(request, favoured & fundable, incumbents)[0], False
 
 
@@ -224,7 +238,7 @@ def check_amounts(request: AllocationRequest, amounts: np.ndarray) -> None:
 
 def exact_fill_applies(request: AllocationRequest) -> bool:
     """True when the water-filling is exact for the request once bids are fixed: harm goal, budget-and-cap families only."""
-    return request.goal == "harm" and set(request.rule_keys()) <= EXACT_FILL_FAMILIES
+    return request.goal == "harm" and set(request.rule_keys()) <= WATER_FILLED
 
 
 def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarray | None) -> None:
@@ -234,7 +248,7 @@ def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarra
         return
     beyond = [family.title for family in request.families() if not family.greedy]
     if fixed_bids is not None:
-        beyond = [family.title for family in request.families() if family.key not in EXACT_FILL_FAMILIES]
+        beyond = [family.title for family in request.families() if not family.water_filled]
     if beyond or request.goal != "harm":
         what = ", ".join(beyond) if beyond else f"the {request.goal} objective"
         raise ConfigError(
@@ -243,14 +257,6 @@ def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarra
             got="greedy",
             hint="use highs or cbc for these rules",
         )
-
-
-def _most_bids(request: AllocationRequest) -> int:
-    """How many bids the bid limit and the minimum grant allow at most."""
-    most = request.max_bids or request.bid_count
-    if request.minimum_grant_gbp > 0:
-        most = int(min(most, request.spendable_gbp / request.minimum_grant_gbp * (1 + 1e-12)))
-    return most
 
 
 def _water_fill(request: AllocationRequest, funded: np.ndarray) -> tuple[np.ndarray, tuple[RowPrice, ...], float]:
@@ -276,7 +282,7 @@ def _enumerable_sets(request: AllocationRequest) -> list[np.ndarray] | None:
     from math import comb
 
     fundable = np.flatnonzero(request.fundable_bids())
-    most = min(_most_bids(request), len(fundable))
+    most = min(request.most_bids(), len(fundable))
     sizes = [most] if request.minimum_grant_gbp <= 0 else list(range(1, most + 1))
     if most <= 0 or sum(comb(len(fundable), size) for size in sizes) > MOST_ENUMERATED_SETS:
         return None
@@ -329,14 +335,13 @@ def _fill_amounts(request: AllocationRequest, funded: np.ndarray) -> np.ndarray:
     return water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)[0]
 
 
-def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumbents: Sequence[np.ndarray], every: Sequence[np.ndarray] = ()):
-    """The best exact water-filling over the model's funded set and each incumbent's (where the rules allow that many bids),
-    or over `every` set given."""
+def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumbents: Sequence[np.ndarray]):
+    """The best exact water-filling over the model's funded set and each incumbent's (where the rules allow that many bids)."""
     fundable = request.fundable_bids()
-    sets = list(every) or [fundable & np.asarray(funded_by_model, dtype=bool)]
-    for amounts in () if every else incumbents:
+    sets = [fundable & np.asarray(funded_by_model, dtype=bool)]
+    for amounts in incumbents:
         funded = fundable & (request.per_bid(np.asarray(amounts, dtype=float)) > 0)
-        if funded.sum() <= _most_bids(request) and not any(np.array_equal(funded, known) for known in sets):
+        if funded.sum() <= request.most_bids() and not any(np.array_equal(funded, known) for known in sets):
             sets.append(funded)
     best = None
     for funded in sets:
@@ -430,6 +435,8 @@ def _fill_certificate(request: AllocationRequest, amounts: np.ndarray, funded: n
     inner = np.where(ratio > 1.0, ceilings - price * scale * (1.0 + np.log(np.where(ratio > 1.0, ratio, 1.0))), 0.0)
     inner = np.where(usable & (price <= 0), ceilings, inner)
     bound = level * request.spendable_gbp + float((above * caps).sum()) - float((below * lower).sum()) + float(inner.sum())
+    if bound < value * (1 - 1e-9) - 1e-6:
+        raise InternalError(f"the dual bound {bound} is below the water-filling's value {value}: a dual bound cannot be")
     bound = max(bound, value)
     return Certificate("harm", value, bound, relative_gap(request, value, bound), "water-filling on the exact curves", 0)
 

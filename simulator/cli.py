@@ -517,11 +517,11 @@ def _print_run(result, folder: Path) -> None:
     reference = result.method_totals()[0]["method"]
     for row in result.method_totals():
         share = row["harm_averted_vs_optimised_pct"]
+        verdict = "" if share is None else f"{share:5.1f} % of {reference}"
+        if not row["same_rules"]:
+            verdict = "breaks a rule: not compared (see baselines.csv)"
         click.echo(
-            (
-                f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}"
-                f"  {'' if share is None else f'{share:5.1f} % of {reference}'}"
-            ).rstrip()
+            f"  {row['method']:<10} {_pounds(row['allocated_gbp']):>11} {row['harm_averted_days']:>10,.0f} {unit}  {verdict}".rstrip()
         )
     for note in summary.binding_constraints:
         _echo(f"Binding: {note}", indent="  ")

@@ -39,6 +39,10 @@ cell can hold a sliver: a fraction of a penny where its marginal harm averted pe
 above the water level. An area whose amount shows as £0.00 is not called funded. A bid is funded
 when any of its areas is (`AllocationRequest.funded_bids`)."""
 
+WATER_FILLED = frozenset({"budget", "force_cap", "match_funding", "grant_cap", "local_match", "minimum_grant", "bid_limit"})
+"""The rule families the water-filling honours once the funded bids are fixed: a budget with caps on nested groups of
+bids (and each bid's bounds). The others need the linear program."""
+
 GOALS = ("harm", "maxmin", "blend", "least_cost")
 """What the point allocation optimises: harm averted, the worst-served area's harm averted per day of its harm,
 a blend of the two, or the least money that averts a target."""
@@ -84,8 +88,6 @@ class Family:
     inequality: str
     config_key: str
     rows: tuple[Row, ...]
-    greedy: bool
-    """The exact greedy and the water-filling handle it (a budget or cap on nested groups of bids)."""
     robust: bool
     """The robust (expected and CVaR) plans, solved over the Monte Carlo draws, handle it."""
     demanding: bool = False
@@ -102,6 +104,17 @@ class Family:
     summary: str = ""
     """The rule's one figure in words, for a family of many rows priced once (e.g. 'the equity floor of 50 % of each
     area's fair share'); empty where the family's row words say it."""
+
+    @property
+    def water_filled(self) -> bool:
+        """The water-filling honours it once the funded bids are fixed (`WATER_FILLED`)."""
+        return self.key in WATER_FILLED
+
+    @property
+    def greedy(self) -> bool:
+        """The greedy solver (the water-filling, with every fundable bid funded) handles it alone: water-filled, and no
+        choice of bids."""
+        return self.water_filled and not self.needs_flags
 
     def binding_tolerance(self, slack_gbp: float) -> float:
         """How close a row's two sides must be to call it binding: half a bid for the bid limit, else the money slack."""
@@ -214,13 +227,25 @@ class AllocationRequest:
             caps = np.minimum(caps, np.asarray(self.intervention_caps_gbp, float)[None, :])
         return np.maximum(np.broadcast_to(caps, self.curves.scale.values.shape), 1.0)
 
+    def most_bids(self) -> int:
+        """How many bids the bid limit and the minimum grant allow at most."""
+        most = self.max_bids or self.bid_count
+        if self.minimum_grant_gbp > 0:
+            most = int(min(most, self.spendable_gbp / self.minimum_grant_gbp * (1 + 1e-12)))
+        return most
+
     def usable(self) -> np.ndarray:
         """Area × intervention cells that may receive money: eligible areas, harm to avert."""
         return self.eligible[:, None] & (self.curves.ceilings() > 0)
 
+    def open_cells(self) -> np.ndarray:
+        """Usable cells in fundable bids (area × intervention, bool): the cells a model gives a variable."""
+        return self.usable() & self.fundable_bids()[self.bids()][:, None]
+
     def fundable_bids(self) -> np.ndarray:
-        """Bids with at least one usable cell (bool per bid)."""
-        return np.bincount(self.bids(), weights=self.usable().any(axis=1), minlength=self.bid_count) > 0
+        """Bids with at least one usable cell whose cap leaves room for the minimum grant (bool per bid)."""
+        usable = np.bincount(self.bids(), weights=self.usable().any(axis=1), minlength=self.bid_count) > 0
+        return usable & (self.bid_caps() >= self.minimum_grant_gbp * (1 - 1e-12))
 
     @property
     def slack_gbp(self) -> float:
@@ -284,10 +309,6 @@ class AllocationRequest:
         }
         return tuple(key for key, _ in FAMILY_BUILDERS if on[key])
 
-    def beyond_greedy(self) -> tuple[Family, ...]:
-        """The families the exact greedy and the water-filling do not handle."""
-        return tuple(family for family in self.families() if not family.greedy)
-
     def beyond_robust_plans(self) -> tuple[Family, ...]:
         """The families the robust (expected and CVaR) plans do not handle."""
         return tuple(family for family in self.families() if not family.robust)
@@ -321,6 +342,11 @@ class AllocationRequest:
         minimum = self.minimum_grant_gbp
         if minimum > self.max_grant_gbp:
             return f"the minimum grant of {gbp(minimum)} is above the grant cap of {gbp(self.max_grant_gbp)}, so no bid can be funded"
+        if not self.fundable_bids().any():
+            return (
+                f"the minimum grant of {gbp(minimum)} is above what every eligible bid may receive under its cap and local match "
+                f"funding, so no bid can be funded"
+            )
         if minimum > self.spendable_gbp:
             if self.force_cap_gbp > 0 and self.force_cap_gbp <= self.spendable_gbp * (1 + 1e-12):
                 return f"the minimum grant of {gbp(minimum)} is above the force cap of {gbp(self.force_cap_gbp)}, so no bid can be funded"
@@ -362,6 +388,11 @@ def gbp(amount: float | None) -> str:
     return f"£{amount:,.0f}" if abs(amount) >= 100 or amount == round(amount) else f"£{amount:,.2f}"
 
 
+def days_words(days: float) -> str:
+    """Harm days for a sentence: whole days, or two decimals below 100 (so a small target does not read as 0)."""
+    return f"{days:,.0f}" if abs(days) >= 100 or days == round(days) else f"{days:,.2f}"
+
+
 def _cells_of(request: AllocationRequest, areas: np.ndarray | None = None, intervention: int | None = None) -> np.ndarray:
     """Flat cell indices of usable cells, optionally within some areas or one intervention."""
     usable = request.usable().copy()
@@ -395,7 +426,6 @@ def _budget(request: AllocationRequest) -> Family:
         "Σ_a,i x[a,i] ≤ B",
         "budget_gbp",
         (row,) if len(cells) else (),
-        greedy=True,
         robust=True,
         vary=lambda req, index, delta: dataclasses.replace(req, budget_gbp=max(req.budget_gbp + delta, 0.0)),
     )
@@ -413,7 +443,6 @@ def _force_cap(request: AllocationRequest) -> Family:
         "Σ_(a in force),i x[a,i] ≤ force cap",
         f"{request.round_key}.force_cap_gbp",
         rows,
-        greedy=True,
         robust=True,
         vary=lambda req, index, delta: dataclasses.replace(req, force_cap_gbp=max(req.force_cap_gbp + delta, 1e-9)),
     )
@@ -432,7 +461,6 @@ def _match_funding(request: AllocationRequest) -> Family:
         "m · Σ_a,i x[a,i] ≤ match funding available",
         "allocation.match_funding_available_gbp",
         rows,
-        greedy=True,
         robust=True,
         vary=lambda req, index, delta: dataclasses.replace(
             req, match_funding_available_gbp=max((req.match_funding_available_gbp or 0.0) + delta, 0.0)
@@ -465,7 +493,6 @@ def _grant_caps(request: AllocationRequest) -> Family:
         "Σ_(a in b),i x[a,i] ≤ cap × z[b]",
         f"{request.round_key}.max_grant_gbp",
         tuple(rows),
-        greedy=True,
         robust=True,
         vary=vary,
         one_limit=False,
@@ -496,7 +523,6 @@ def _local_match(request: AllocationRequest) -> Family:
         "m · Σ_(a in b),i x[a,i] ≤ local match funding of b",
         "allocation.local_match_gbp",
         tuple(rows),
-        greedy=True,
         robust=False,
         vary=vary,
         one_limit=False,
@@ -517,7 +543,6 @@ def _minimum_grant(request: AllocationRequest) -> Family:
         "Σ_(a in b),i x[a,i] ≥ minimum grant × z[b]",
         "allocation.minimum_grant_gbp",
         tuple(rows),
-        greedy=False,
         robust=True,
         needs_flags=True,
         vary=lambda req, index, delta: dataclasses.replace(req, minimum_grant_gbp=max(req.minimum_grant_gbp + delta, 0.0)),
@@ -537,7 +562,6 @@ def _bid_limit(request: AllocationRequest) -> Family:
         "Σ_b z[b] ≤ bids per commissioner",
         f"{request.round_key}.bids_per_commissioner",
         rows,
-        greedy=False,
         robust=True,
         needs_flags=True,
         vary=lambda req, index, delta: dataclasses.replace(req, max_bids=max(int(round(req.max_bids + delta)), 1)),
@@ -568,7 +592,6 @@ def _intervention_caps(request: AllocationRequest) -> Family:
         "Σ_a x[a,i] ≤ cap of i",
         "allocation.intervention_caps_gbp",
         tuple(rows),
-        greedy=False,
         robust=False,
         vary=vary,
         one_limit=False,
@@ -594,7 +617,10 @@ def _share_bounds(request: AllocationRequest, end: str) -> Family:
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
         moved = np.array(getattr(req, f"share_{end}"), dtype=float)
-        moved[bounded[index]] = min(max(moved[bounded[index]] + delta, 0.0), 1.0)
+        other = getattr(req, f"share_{'maximum' if end == 'minimum' else 'minimum'}")
+        low = 0.0 if end == "minimum" or other is None else float(other[bounded[index]])
+        high = 1.0 if end == "maximum" or other is None else float(other[bounded[index]])
+        moved[bounded[index]] = min(max(moved[bounded[index]] + delta, low), high)
         return dataclasses.replace(req, **{f"share_{end}": moved})
 
     return Family(
@@ -603,7 +629,6 @@ def _share_bounds(request: AllocationRequest, end: str) -> Family:
         "Σ_a x[a,i] ≥ s_min(i) · Σ_a,j x[a,j]" if end == "minimum" else "Σ_a x[a,i] ≤ s_max(i) · Σ_a,j x[a,j]",
         "allocation.intervention_shares",
         tuple(rows),
-        greedy=False,
         robust=False,
         demanding=end == "minimum",
         vary=vary,
@@ -628,7 +653,6 @@ def _equity_floors(request: AllocationRequest) -> Family:
         f"Σ_(a in b),i x[a,i] ≥ f · B · fair share of b ({basis})",
         "allocation.equity_floor",
         tuple(rows),
-        greedy=False,
         robust=False,
         demanding=True,
         vary=lambda req, index, delta: dataclasses.replace(req, equity_floor=min(max(req.equity_floor + delta, 0.0), 1.0)),

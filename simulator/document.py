@@ -537,8 +537,9 @@ def _baselines_section(result: RunResult) -> Section:
     return Section(
         "Against simple splits",
         (
-            "The same money under the same rules (eligibility, grant cap, bid limit, minimum grant, match funding), split the "
-            "simple ways a panel might, and scored with the same response curves:",
+            "The same money under the same rules (eligibility, grant cap, force cap, bid limit, minimum grant, match funding, equity "
+            "floors), split the simple ways a panel might, and scored with the same response curves. A split that still breaks a "
+            "rule (the simple splits do not repair intervention caps or shares) says which, and gets no % of optimised:",
             Table(
                 f"The {'optimised allocation' if result.scenario.allocation.objective == 'point' else 'chosen plan'} and three simple splits"
                 + (

@@ -46,6 +46,8 @@ class RuleEffect:
     """The goal's change when the limit is lowered by `step` (negative when that loses); None where the rules then fail."""
     conditional: bool
     goal_unit: str
+    at_lowest: bool = False
+    """The limit is already at the least it can be (a £0 cap, a 0 % share), so it cannot be lowered."""
 
     @property
     def step_words(self) -> str:
@@ -70,6 +72,8 @@ class RuleEffect:
             verb = "lose" if self.change_down < 0 else "gain"
             unit = " harm days" if self.goal_unit == "harm days" else f" ({self.goal_unit})"
             text += f"; lowering it by {self.step_words} would {verb} {_amount(abs(self.change_down), self.goal_unit)}{unit}"
+        elif self.at_lowest:
+            text += "; it cannot go lower"
         elif self.unit != "bids":
             text += f"; lowering it by {self.step_words} would break the other rules"
         if self.conditional:
@@ -139,6 +143,7 @@ def explain(request: AllocationRequest, allocation: Allocation, solver: str, mos
                 None if down is None else down - base,
                 keep is not None,
                 unit,
+                at_lowest=not lower_by and family.unit != "bids",
             )
         )
     return tuple(effects)
@@ -151,7 +156,7 @@ def budget_curve(request: AllocationRequest, allocation: Allocation, solver: str
     values, statuses = [], []
     most = most_spendable_gbp(request)
     for budget in budgets:
-        if values and budget > most and budgets[len(values) - 1] >= most and statuses[-1] == "optimal":
+        if values and budget > most and budgets[len(values) - 1] >= most and statuses[-1] == "optimal" and request.equity_floor <= 0:
             values.append(values[-1])
             statuses.append("optimal")
             continue
@@ -174,7 +179,8 @@ def budget_curve(request: AllocationRequest, allocation: Allocation, solver: str
 
 def most_spendable_gbp(request: AllocationRequest) -> float:
     """The most any split can spend whatever the budget: the force cap and match funding, the caps of the bids the bid
-    limit allows (the largest ones), and the intervention caps. Beyond it V(B) is flat."""
+    limit allows (the largest ones), and the intervention caps. Beyond it V(B) is flat, unless equity floors (which grow
+    with the budget) are set."""
     caps = np.sort(np.where(request.fundable_bids(), request.bid_caps(), 0.0))[::-1]
     most = float(caps[: request.max_bids].sum() if request.max_bids else caps.sum())
     limits = [most]

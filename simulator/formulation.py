@@ -23,7 +23,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from .constraints import AllocationRequest, Family, gbp
+from .constraints import AllocationRequest, Family, days_words, gbp
 from .errors import ConfigError, InfeasibleError, InternalError
 
 MODEL_MONEY_GBP = 1000.0
@@ -90,7 +90,7 @@ def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
-    usable = request.usable()
+    usable = request.open_cells()
     cells = np.flatnonzero(usable.ravel())
     shape = usable.shape
     if not len(cells):
@@ -108,6 +108,7 @@ def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
     level = columns + len(bids) if request.goal in ("maxmin", "blend") else None
     total = columns + len(bids) + (level is not None)
     rows, cols, data, lower, upper = [], [], [], [], []
+    bids_funded_row = None
 
     def add(entries_cols, entries_data, low, high):
         index = len(lower)
@@ -152,6 +153,9 @@ def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
                 add(entry_cols + [flag_column[bid]], entry_data + [-harm[area] * most], -harm[area] * most, np.inf)
             else:
                 add(entry_cols, entry_data, 0.0, np.inf)
+        if flag_column:
+            bids_funded_row = len(lower)
+            add(list(flag_column.values()), [1.0] * len(flag_column), float(_bids_to_fund(request, len(flag_column))), np.inf)
     if request.goal == "least_cost":
         add(list(range(columns)), gain.tolist(), request.target_harm_days, np.inf)
     cost = np.zeros(total)
@@ -168,16 +172,27 @@ def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
     upper_bounds = np.concatenate([(width / money).ravel(), np.ones(len(bids)), [_most_level(request)] if level is not None else []])
     integrality = np.concatenate([np.zeros(columns), np.ones(len(bids)), np.zeros(int(level is not None))])
     matrix = coo_matrix((data, (rows, cols)), shape=(len(lower), total)).tocsr()
-    solved = milp(
-        cost,
-        constraints=LinearConstraint(matrix, np.array(lower), np.array(upper)) if len(lower) else None,
-        integrality=integrality,
-        bounds=Bounds(np.zeros(total), upper_bounds),
-    )
+
+    def solve():
+        return milp(
+            cost,
+            constraints=LinearConstraint(matrix, np.array(lower), np.array(upper)) if len(lower) else None,
+            integrality=integrality,
+            bounds=Bounds(np.zeros(total), upper_bounds),
+        )
+
+    solved = solve()
+    for fewer in (1.0, 0.0):
+        if solved.x is not None or bids_funded_row is None:
+            break
+        lower[bids_funded_row] = fewer
+        solved = solve()
     amounts = np.zeros(shape)
     if solved.x is None:
         return amounts
     amounts.ravel()[cells] = np.clip(solved.x[:columns], 0.0, None).reshape(-1, segments).sum(axis=1) * money
+    unfunded = [bid for bid, column in flag_column.items() if solved.x[column] < 0.5]
+    amounts[np.isin(request.bids(), unfunded)] = 0.0
     return amounts
 
 
@@ -319,6 +334,8 @@ class _Model:
     value_days: float
     slopes: dict
     slacks: dict
+    bids_funded: object = None
+    """The max-min goal's row asking as many bids funded as the rules allow, while it still asks that many."""
 
 
 def solve_models(request: AllocationRequest, solver: str, segments: int, fixed_bids, certify: bool):
@@ -359,6 +376,8 @@ def _solve_one(request: AllocationRequest, solver: str, widths, slopes, fixed_bi
     if model.flags:
         funded = np.zeros(request.bid_count, dtype=bool)
         funded[[bid for bid, flag in model.flags.items() if (flag.value() or 0.0) > 0.5]] = True
+        # A flag within the solver's integrality tolerance of 0 can leave its bid a few pence: that bid is not funded.
+        amounts[~funded[request.bids()]] = 0.0
     else:
         funded = request.funded_bids(amounts) if fixed_bids is None else np.asarray(fixed_bids, dtype=bool)
     prices = ()
@@ -372,6 +391,13 @@ def _run(model: _Model, request: AllocationRequest, solver: str, mip: bool) -> N
 
     code = model.problem.solve(pulp_solver(solver, mip=mip))
     status = solver_status(pulp.LpStatus[code])
+    for fewer in (1, 0):
+        if status not in (SolveStatus.INFEASIBLE, SolveStatus.UNDEFINED) or model.bids_funded is None:
+            break
+        # Funding as many bids as the rules allow can clash with other rules (caps, shares): then at least one, then any.
+        model.bids_funded.changeRHS(fewer)
+        code = model.problem.solve(pulp_solver(solver, mip=mip))
+        status = solver_status(pulp.LpStatus[code])
     if status in (SolveStatus.INFEASIBLE, SolveStatus.UNDEFINED):
         # CBC reports some infeasible linear programs as "Undefined": the diagnosis decides, and says so if it finds none.
         error = infeasible(request, solver)
@@ -423,7 +449,7 @@ def _build(request: AllocationRequest, widths: np.ndarray, slopes: np.ndarray, f
     steepest slope, so coefficients lie near 1 and the solvers' absolute tolerances act relative to the problem."""
     sense = pulp.LpMinimize if request.goal == "least_cost" else pulp.LpMaximize
     problem = pulp.LpProblem("safer_streets_allocation", sense)
-    usable = request.usable()
+    usable = request.open_cells()
     if fixed_bids is not None:
         usable = usable & np.asarray(fixed_bids, dtype=bool)[request.bids()][:, None]
     money = float(min(MODEL_MONEY_GBP, np.min(request.cell_caps_gbp[usable], initial=MODEL_MONEY_GBP)))
@@ -479,6 +505,11 @@ def _build(request: AllocationRequest, widths: np.ndarray, slopes: np.ndarray, f
         model.problem.sense = pulp.LpMinimize
         model.problem.setObjective(pulp.LpAffineExpression([(variable, 1.0) for variable, _ in model.slacks.values()]))
     return model
+
+
+def _bids_to_fund(request: AllocationRequest, fundable: int) -> int:
+    """How many bids the max-min and blend goals fund where bids are switched on and off: as many as the rules allow."""
+    return max(min(request.most_bids(), fundable), 1)
 
 
 def _most_level(request: AllocationRequest) -> float:
@@ -537,6 +568,13 @@ def _add_goal_rows(model: _Model, request: AllocationRequest, pulp, elastic: boo
             if flag is not None:
                 expression += harm[area] / value * most * (1 - flag)
             model.problem += expression >= 0, f"level_{area}"
+        if model.flags and not elastic:
+            # The level counts only funded bids' areas, so it would rise by funding fewer bids (with none, it is free):
+            # as many bids are funded as the rules allow (at least one where other rules forbid that many), and the
+            # level is raised among them.
+            row = pulp.lpSum(model.flags.values()) >= _bids_to_fund(request, len(model.flags))
+            model.problem.addConstraint(row, "bids_funded")
+            model.bids_funded = row
     if request.goal == "least_cost":
         terms = [(v, model.slopes[key][k] * money / value) for key, variables in model.cells.items() for k, v in enumerate(variables)]
         expression = pulp.LpAffineExpression(terms)
@@ -584,6 +622,10 @@ def _duals(request: AllocationRequest, model: _Model, solver: str, funded: np.nd
         )
     if floors_per_budget and ("budget", 0) in merged:
         merged[("budget", 0)] = dataclasses.replace(merged[("budget", 0)], price=merged[("budget", 0)].price + floors_per_budget)
+    elif floors_per_budget:
+        # The budget does not bind (a force cap or match funding does), but the floors still grow with it.
+        budget = next(family for family in request.families() if family.key == "budget")
+        merged[("budget", 0)] = RowPrice("budget", 0, budget.rows[0].words, floors_per_budget, "£")
     return tuple(merged.values())
 
 
@@ -622,7 +664,7 @@ def infeasible(request: AllocationRequest, solver: str = "highs") -> InfeasibleE
     limits = _binding_limits(request, amounts, funded)
     families = {family.key: family for family in request.families()}
     if key == "target":
-        need = f"the target of {request.target_harm_days:,.0f} harm days"
+        need = f"the target of {days_words(request.target_harm_days)} harm days"
         gap_words = f"{amount:,.0f} harm days"
         config_key, hint = "allocation.target_harm_days", "lower the target, or raise the budget"
     else:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .allocation import Allocation
 from .baselines import Baseline
-from .constraints import AllocationRequest, funded_areas, gbp
+from .constraints import AllocationRequest, days_words, funded_areas, gbp
 from .demand import FORECAST_METHOD, TOP_FRACTIONS, Demand
 from .eligibility import Eligibility
 from .explanation import BudgetCurve, RuleEffect, most_spendable_gbp
@@ -361,7 +361,7 @@ class RunResult:
         unit = self.demand.weights.unit
         value, bound = certificate.value, certificate.bound
         if certificate.goal == "least_cost":
-            target = f"{self.request.target_harm_days:,.0f} {unit}"
+            target = f"{days_words(self.request.target_harm_days)} {unit}"
             claim = (
                 f"these amounts avert the target of {target} for {gbp(value)} on the exact response curves, and no split under "
                 f"the same rules averts it for less{'' if certificate.gap == 0 else f' than {gbp(bound)}'}"
@@ -512,11 +512,17 @@ class RunResult:
                 self.allocation.allocated_gbp,
                 best,
                 len(self.allocation.funded_codes),
+                True,
             )
         ]
         for baseline in self.baselines:
             funded = int(np.count_nonzero(baseline.funded))
-            methods.append((baseline.name, baseline.description, baseline.allocated_gbp, baseline.averted_days, funded))
+            description = baseline.description
+            if not baseline.same_rules:
+                description += (
+                    f"; breaks {baseline.breaches[0]}{' and more' if len(baseline.breaches) > 1 else ''}, so it is not under the same rules"
+                )
+            methods.append((baseline.name, description, baseline.allocated_gbp, baseline.averted_days, funded, baseline.same_rules))
         return [
             {
                 "method": name,
@@ -524,10 +530,11 @@ class RunResult:
                 "allocated_gbp": money(allocated),
                 "harm_averted_days": days(averted),
                 "gbp_per_harm_day": money(allocated / averted) if averted > 0 else None,
-                "harm_averted_vs_optimised_pct": round(100.0 * averted / best, 2) if best > 0 else None,
+                "harm_averted_vs_optimised_pct": round(100.0 * averted / best, 2) if best > 0 and same_rules else None,
                 "areas_funded": funded,
+                "same_rules": same_rules,
             }
-            for name, description, allocated, averted, funded in methods
+            for name, description, allocated, averted, funded, same_rules in methods
         ]
 
     def baseline_rows(self) -> list[dict]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .constraints import AllocationRequest, Family, gbp
+from .constraints import AllocationRequest, Family, days_words, gbp
 from .formulation import RowPrice
 
 
@@ -73,7 +73,7 @@ def _money_line(request, amounts, funded, priced, tight, slack) -> str:
     total = float(amounts.sum())
     if request.goal == "least_cost":
         return (
-            f"least cost: {gbp(total)} averts the target of {request.target_harm_days:,.0f} harm days, leaving "
+            f"least cost: {gbp(total)} averts the target of {days_words(request.target_harm_days)} harm days, leaving "
             f"{gbp(request.budget_gbp - total)} of the budget"
         )
     limit = spend_limit(request)

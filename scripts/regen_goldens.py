@@ -14,7 +14,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden" / "kent-baseline"
-FILES = ("summary.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "uncertainty.csv", "plans.csv", "tornado.csv")
+FILES = (
+    "summary.json",
+    "demand.csv",
+    "eligibility.csv",
+    "allocation.csv",
+    "rules.csv",
+    "budget_curve.csv",
+    "baselines.csv",
+    "uncertainty.csv",
+    "plans.csv",
+    "tornado.csv",
+)
 
 
 def main() -> int:

@@ -10,7 +10,18 @@ from conftest import REPO
 from simulator.report import write_run
 
 GOLDEN = REPO / "tests" / "golden" / "kent-baseline"
-FILES = ("summary.json", "demand.csv", "eligibility.csv", "allocation.csv", "baselines.csv", "uncertainty.csv", "plans.csv", "tornado.csv")
+FILES = (
+    "summary.json",
+    "demand.csv",
+    "eligibility.csv",
+    "allocation.csv",
+    "rules.csv",
+    "budget_curve.csv",
+    "baselines.csv",
+    "uncertainty.csv",
+    "plans.csv",
+    "tornado.csv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +36,14 @@ def test_baseline_output_matches_golden(baseline_folder, name):
 
 
 def test_golden_summary_headlines():
-    """The reviewed headline figures: £1.5m allocated among 8 of 9 eligible districts."""
+    """The reviewed headline figures: £1.5m allocated among all 9 eligible districts (alley gating reaches residential
+    burglary everywhere), certified optimal, with the budget the one rule that binds."""
     summary = json.loads((GOLDEN / "summary.json").read_text(encoding="utf-8"))
     assert summary["allocated_gbp"] == 1_500_000
     assert summary["eligible_areas"] == 9
-    assert len(summary["funded_areas"]) == 8
+    assert len(summary["funded_areas"]) == 9
     assert summary["status"] == "optimal"
     assert summary["baselines"]["optimised"]["harm_averted_days"] > summary["baselines"]["per_harm"]["harm_averted_days"]
+    assert summary["certificate"]["gap"] < 1e-9
+    assert summary["certificate"]["method"] == "water-filling on the exact curves"
+    assert len(summary["rule_effects"]) == 1 and summary["rule_effects"][0].startswith("the budget of £1,500,000 binds")

@@ -82,13 +82,9 @@ def water_fill_prices(
     """`water_fill`, and each bid's own price λ_b (days per £; 0 for a bid that spends nothing): the harm its next £
     would avert. A bid at its upper bound has λ_b ≥ the budget's price, one held at its lower bound λ_b ≤ it; the
     difference is what moving that bound by £1 is worth."""
-    ceilings, scale = curves.ceilings(), curves.scale.values
-    live = usable & (ceilings > 0) & (scale > 0)
-    areas, interventions = np.nonzero(live)
+    areas, interventions, cell_bid, cell_scale, _, log_slope = _live_cells(curves, usable, bids)
     bid_count = len(lower_gbp)
-    cell_bid = np.asarray(bids)[areas]
-    cell_scale = scale[areas, interventions]
-    log_slope = np.log(ceilings[areas, interventions]) - np.log(cell_scale)
+    ceilings = curves.ceilings()
     has_cells = np.bincount(cell_bid, minlength=bid_count) > 0
     upper = np.where(has_cells, np.asarray(upper_gbp, dtype=float), 0.0)
     lower = np.minimum(np.asarray(lower_gbp, dtype=float), upper)
@@ -135,14 +131,8 @@ def bid_gains_at_prices(
     for any λ ≥ 0: a bound per funded set that costs one sum, so a search over many sets can skip those whose bound is
     below the best found. At price λ a bid's best spend is its spend S_b(λ) clamped to its bounds; the clamped spend
     is met at the bid's own price (`_BidInverse`), which fixes every cell's amount."""
-    ceilings, scale = curves.ceilings(), curves.scale.values
-    live = usable & (ceilings > 0) & (scale > 0)
-    areas, interventions = np.nonzero(live)
+    _, _, cell_bid, cell_scale, cell_ceiling, log_slope = _live_cells(curves, usable, bids)
     bid_count = len(upper_gbp)
-    cell_bid = np.asarray(bids)[areas]
-    cell_scale = scale[areas, interventions]
-    cell_ceiling = ceilings[areas, interventions]
-    log_slope = np.log(cell_ceiling) - np.log(cell_scale)
     inverse = _BidInverse(log_slope, cell_scale, cell_bid, bid_count)
     upper = np.asarray(upper_gbp, dtype=float)
     lower = np.minimum(np.asarray(lower_gbp, dtype=float), upper)
@@ -155,6 +145,16 @@ def bid_gains_at_prices(
         averted = np.bincount(cell_bid, weights=cell_ceiling * -np.expm1(-amounts / cell_scale), minlength=bid_count)
         gains[row] = averted - price * spend
     return gains
+
+
+def _live_cells(curves: Curves, usable: np.ndarray, bids: np.ndarray):
+    """The usable cells with harm to avert and a cost scale, flat: area and intervention indices, bid, cost scale s,
+    ceiling A and ln(A / s), the steepest marginal value of each cell."""
+    ceilings, scale = curves.ceilings(), curves.scale.values
+    areas, interventions = np.nonzero(usable & (ceilings > 0) & (scale > 0))
+    cell_scale = scale[areas, interventions]
+    cell_ceiling = ceilings[areas, interventions]
+    return areas, interventions, np.asarray(bids)[areas], cell_scale, cell_ceiling, np.log(cell_ceiling) - np.log(cell_scale)
 
 
 class _BidInverse:

@@ -840,17 +840,8 @@ class Scenario:
         for table in ("intervention_shares", "intervention_caps_gbp"):
             for item_id in getattr(settings, table):
                 if item_id not in self.interventions:
-                    key = f"allocation.{table}.{item_id}"
-                    close = difflib.get_close_matches(item_id, list(self.interventions), n=1)
-                    problem(
-                        problems,
-                        origin,
-                        key,
-                        "names an unknown intervention",
-                        file=blame(origin, [key, "interventions"]),
-                        got=item_id,
-                        expected=", ".join(self.interventions),
-                        hint=f"did you mean '{close[0]}'?" if close else "key the entry by an id under [interventions]",
+                    self._unknown_intervention(
+                        origin, problems, f"allocation.{table}.{item_id}", item_id, "key the entry by an id under [interventions]"
                     )
         least = sum(bounds.minimum for bounds in settings.intervention_shares.values())
         if least > 1.0 + 1e-9:
@@ -876,22 +867,26 @@ class Scenario:
                 hint="e.g. --set allocation.target_harm_days=50000",
             )
 
+    def _unknown_intervention(self, origin: Origin, problems: list, key: str, item_id: str, fallback_hint: str) -> None:
+        """A table entry keyed by an id that is not in the catalogue: named, with the closest id as a hint."""
+        close = difflib.get_close_matches(item_id, list(self.interventions), n=1)
+        problem(
+            problems,
+            origin,
+            key,
+            "names an unknown intervention",
+            file=blame(origin, [key, "interventions"]),
+            got=item_id,
+            expected=", ".join(self.interventions),
+            hint=f"did you mean '{close[0]}'?" if close else fallback_hint,
+        )
+
     def _check_published_effects(self, origin: Origin, problems: list) -> None:
         """Each published interval names an intervention of the catalogue and holds its max_reduction strictly inside."""
         for item_id, effect in self.uncertainty.effects.items():
             key = f"uncertainty.effects.{item_id}"
             if item_id not in self.interventions:
-                close = difflib.get_close_matches(item_id, list(self.interventions), n=1)
-                problem(
-                    problems,
-                    origin,
-                    key,
-                    "names an unknown intervention",
-                    file=blame(origin, [key, "interventions"]),
-                    got=item_id,
-                    expected=", ".join(self.interventions),
-                    hint=f"did you mean '{close[0]}'?" if close else "key the interval by an id under [interventions]",
-                )
+                self._unknown_intervention(origin, problems, key, item_id, "key the interval by an id under [interventions]")
                 continue
             reduction = self.interventions[item_id].max_reduction
             if not effect.low < reduction < effect.high:

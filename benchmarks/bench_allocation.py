@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -78,12 +79,10 @@ def small_area_scale() -> None:
     print(f"  exact polish (water-filling {int(funded.sum())} bids), median of 20: {statistics.median(seconds) * 1000:6.1f} ms")
     for solver in available_solvers():
         _line("budget + caps", request, solver)
-    limited = AllocationRequest(**{**request.__dict__, "max_bids": 3})
+    limited = replace(request, max_bids=3)
     for solver in [name for name in available_solvers() if name != "greedy"]:
         _line("3-bid limit over 330 areas (MIP)", limited, solver)
-    clusters = AllocationRequest(
-        **{**limited.__dict__, "bid_of_area": np.arange(len(request.eligible)) % 13, "bid_names": tuple(f"district {d}" for d in range(13))}
-    )
+    clusters = replace(limited, bid_of_area=np.arange(len(request.eligible)) % 13, bid_names=tuple(f"district {d}" for d in range(13)))
     for solver in [name for name in available_solvers() if name != "greedy"]:
         _line("3 bids of 13 district clusters", clusters, solver)
 
@@ -99,7 +98,7 @@ def _line(label: str, request: AllocationRequest, solver: str) -> None:
 
 
 def rules_beyond_water_filling() -> None:
-    request = AllocationRequest(**{**synthetic().__dict__, "equity_floor": 0.3, "share_minimum": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.2])})
+    request = replace(synthetic(), equity_floor=0.3, share_minimum=np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.2]))
     print("Synthetic small-area instance with an equity floor of 0.3 and a 20 % least share on one intervention:")
     for solver in [name for name in available_solvers() if name != "greedy"]:
         _line("linear program, chords + tangents", request, solver)

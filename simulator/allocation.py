@@ -149,6 +149,11 @@ def allocate(
         return _finish(request, amounts, solver, started, certificate, prices, _price_of(prices, "budget") or 0.0, True)
     if solver == "greedy":
         raise InternalError("the greedy solver reached a problem it does not solve exactly")
+    if exact_fill_applies(request) and fixed_bids is None:
+        chosen = _bids_by_mip(request, solver, incumbents, certify)
+        if chosen is not None:
+            amounts, certificate, prices = chosen
+            return _finish(request, amounts, solver, started, certificate, prices, _price_of(prices, "budget") or 0.0, True)
     segments = request.segments
     while True:
         amounts, funded, prices, certificate = solve_models(request, solver, segments, fixed_bids, certify)
@@ -167,6 +172,47 @@ def allocate(
         raise only_nothing_meets_the_shares(request)
     budget_price = None if request.goal in ("maxmin", "least_cost") else (_price_of(prices, "budget") or 0.0)
     return _finish(request, amounts, solver, started, certificate, prices, budget_price, conditional or fixed_bids is not None)
+
+
+def _bids_by_mip(request: AllocationRequest, solver: str, incumbents: Sequence[np.ndarray], certify: bool):
+    """Budget-and-caps rules with too many funded sets to search: the chord MIP chooses the bids, the water-filling sets
+    the amounts, and a Lagrangian bound over every set the rules allow certifies them, without a tangent MIP.
+
+    For any price λ, no split funding at most k bids averts more than λ·S + the sum of the k largest positive
+    g_b(λ) (`filling.bid_gains_at_prices`): the set bound of the funded-set search, maximised over the sets in one
+    sort. Where that bound leaves a gap above the target, None: the caller solves the tangent model instead."""
+    _, funded, _, _ = solve_models(request, solver, request.segments, None, certify=False, prices_wanted=False)
+    amounts, prices, _ = _best_fill(request, funded, incumbents)
+    value = goal_value(request, amounts)
+    certificate = None
+    if certify:
+        bound = max(_lagrangian_bound_over_sets(request), value)
+        certificate = Certificate(
+            "harm",
+            value,
+            bound,
+            relative_gap(request, value, bound),
+            "mixed-integer program for the bids, water-filling for the amounts, Lagrangian bound",
+            request.segments,
+        )
+        if certificate.gap > request.gap_target:
+            return None
+    return amounts, certificate, prices
+
+
+def _lagrangian_bound_over_sets(request: AllocationRequest) -> float:
+    """min over a grid of prices λ of λ·S + the sum of the k largest positive g_b(λ), k the most bids the rules allow:
+    an upper bound on harm averted by any funded set (weak duality, with the max over sets inside the min over λ)."""
+    fundable = request.fundable_bids()
+    caps = np.where(fundable, request.bid_caps(), 0.0)
+    lower = np.where(fundable, request.minimum_grant_gbp, 0.0)
+    ceilings, scale = request.curves.ceilings(), request.curves.scale.values
+    slopes = (ceilings / np.where(scale > 0, scale, 1.0))[request.usable() & (ceilings > 0)]
+    prices = np.geomspace(slopes.min() * 1e-3, slopes.max(), 96)
+    gains = np.where(fundable[None, :], bid_gains_at_prices(request.curves, request.usable(), request.bids(), lower, caps, prices), 0.0)
+    most = max(min(request.most_bids(), int(fundable.sum())), 0)
+    top = -np.sort(-np.maximum(gains, 0.0), axis=1)[:, :most].sum(axis=1)
+    return float(np.min(prices * request.spendable_gbp + top))
 
 
 def only_nothing_meets_the_shares(request: AllocationRequest) -> InfeasibleError:

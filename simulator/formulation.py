@@ -33,8 +33,10 @@ MOST_SEGMENTS = 384
 """Refinement doubles the breakpoints per curve up to this many; beyond it the gap is reported as it is."""
 
 
-MIP_GAP = 1e-9
-"""The relative gap the MIP solvers are asked to close, so their own stopping rule does not loosen the certified bound."""
+MIP_GAP = 1e-5
+"""The relative gap at which the MIP solvers may stop. A maximising solver stops with its best bound at most (1 + gap)
+times the value it found, so the tangent model's bound is its value × (1 + MIP_GAP) (÷ for least cost): the stopping
+rule widens the certified gap by at most this much and never hides it."""
 
 
 class SolveStatus(StrEnum):
@@ -338,15 +340,17 @@ class _Model:
     """The max-min goal's row asking as many bids funded as the rules allow, while it still asks that many."""
 
 
-def solve_models(request: AllocationRequest, solver: str, segments: int, fixed_bids, certify: bool):
+def solve_models(request: AllocationRequest, solver: str, segments: int, fixed_bids, certify: bool, prices_wanted: bool = True):
     """Solve the chord model for a solution and (with `certify`) the tangent model for the bound, at `segments` chords."""
     points = breakpoints(request, segments)
     widths, slopes = chords(request, points)
-    amounts, funded, prices, value = _solve_one(request, solver, widths, slopes, fixed_bids, prices_wanted=True)
+    amounts, funded, prices, value = _solve_one(request, solver, widths, slopes, fixed_bids, prices_wanted=prices_wanted)
     if not certify:
         return amounts, funded, prices, None
     upper_widths, upper_slopes = tangents(request, points)
     _, _, _, bound = _solve_one(request, solver, upper_widths, upper_slopes, fixed_bids, prices_wanted=False)
+    if request.needs_binaries and fixed_bids is None:
+        bound = bound / (1 + MIP_GAP) if request.goal == "least_cost" else bound * (1 + MIP_GAP)
     exact = goal_value(request, amounts)
     bound = min(bound, exact) if request.goal == "least_cost" else max(bound, exact)
     method = "mixed-integer program" if request.needs_binaries and fixed_bids is None else "linear program"

@@ -105,6 +105,24 @@ def test_bid_limit_holds(request):
     assert len(allocation.funded_codes) <= request.max_bids
 
 
+@PROPERTY
+@given(requests(bid_limit=True))
+def test_the_mip_path_is_certified_against_the_exact_search_over_funded_sets(monkeypatch, request):
+    """With the funded-set search switched off, the MIP chooses the bids and a Lagrangian bound certifies them: the exact
+    optimum (the search over every funded set) lies between the MIP path's value and its bound."""
+    import simulator.allocation as allocation_module
+
+    exact = allocate(request, "highs")
+    with monkeypatch.context() as patched:
+        patched.setattr(allocation_module, "MOST_ENUMERATED_SETS", 0)
+        chosen = allocate(request, "highs")
+    certificate = chosen.certificate
+    tolerance = 1e-7 * max(1.0, exact.averted_days)
+    assert certificate.value <= exact.averted_days + tolerance
+    assert exact.averted_days <= certificate.bound + tolerance
+    assert certificate.value >= certificate.bound * (1 - certificate.gap) - tolerance
+
+
 def test_solvers_reach_the_same_optimum_with_a_bid_limit(three_areas):
     """HiGHS and CBC agree on the MIP optimum (optima, not duals, are compared)."""
     request = replace(three_areas, max_bids=1)
@@ -299,7 +317,7 @@ def test_the_best_incumbent_funded_set_wins_when_the_chords_misjudge_it(monkeypa
     incumbent = np.zeros(request.curves.targeted_harm.values.shape)
     incumbent[0] = 25.0
     guarded = allocate(request, "highs", incumbents=[incumbent])
-    assert chords_only.certificate.method == "mixed-integer program between chords and tangents"
+    assert chords_only.certificate.method == "mixed-integer program for the bids, water-filling for the amounts, Lagrangian bound"
     assert chords_only.certificate.segments == 1
     assert chords_only.funded_codes == (request.curves.codes[1],)
     assert chords_only.averted_days == pytest.approx(200.0 * -np.expm1(-75.0 / 39.5), rel=1e-9)

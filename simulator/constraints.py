@@ -393,6 +393,13 @@ def days_words(days: float) -> str:
     return f"{days:,.0f}" if abs(days) >= 100 or days == round(days) else f"{days:,.2f}"
 
 
+def _nudged(values: np.ndarray, position: int, delta: float, low: float = 0.0, high: float = np.inf) -> np.ndarray:
+    """A copy of `values` with one entry moved by `delta`, kept within [low, high]: a rule's limit moved to price it."""
+    moved = np.array(values, dtype=float)
+    moved[position] = min(max(moved[position] + delta, low), high)
+    return moved
+
+
 def _cells_of(request: AllocationRequest, areas: np.ndarray | None = None, intervention: int | None = None) -> np.ndarray:
     """Flat cell indices of usable cells, optionally within some areas or one intervention."""
     usable = request.usable().copy()
@@ -482,10 +489,8 @@ def _grant_caps(request: AllocationRequest) -> Family:
             rows.append(_sum_row(cells, caps[bid], "<=", words, caps[bid], bid=bid))
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
-        bid = _bids_with_cells(req)[index]
-        moved = np.full(req.bid_count, float(req.max_grant_gbp)) if req.grant_caps_gbp is None else np.array(req.grant_caps_gbp, float)
-        moved[bid] = max(moved[bid] + delta, 1e-9)
-        return dataclasses.replace(req, grant_caps_gbp=moved)
+        caps = np.full(req.bid_count, float(req.max_grant_gbp)) if req.grant_caps_gbp is None else req.grant_caps_gbp
+        return dataclasses.replace(req, grant_caps_gbp=_nudged(caps, _bids_with_cells(req)[index], delta, low=1e-9))
 
     return Family(
         "grant_cap",
@@ -513,9 +518,7 @@ def _local_match(request: AllocationRequest) -> Family:
                 limited.append(bid)
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
-        moved = np.array(req.local_match_gbp, dtype=float)
-        moved[limited[index]] = max(moved[limited[index]] + delta, 0.0)
-        return dataclasses.replace(req, local_match_gbp=moved)
+        return dataclasses.replace(req, local_match_gbp=_nudged(req.local_match_gbp, limited[index], delta))
 
     return Family(
         "local_match",
@@ -582,9 +585,7 @@ def _intervention_caps(request: AllocationRequest) -> Family:
                 capped.append(item)
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
-        moved = np.array(req.intervention_caps_gbp, dtype=float)
-        moved[capped[index]] = max(moved[capped[index]] + delta, 0.0)
-        return dataclasses.replace(req, intervention_caps_gbp=moved)
+        return dataclasses.replace(req, intervention_caps_gbp=_nudged(req.intervention_caps_gbp, capped[index], delta))
 
     return Family(
         "intervention_cap",
@@ -616,12 +617,10 @@ def _share_bounds(request: AllocationRequest, end: str) -> Family:
             bounded.append(item)
 
     def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
-        moved = np.array(getattr(req, f"share_{end}"), dtype=float)
         other = getattr(req, f"share_{'maximum' if end == 'minimum' else 'minimum'}")
         low = 0.0 if end == "minimum" or other is None else float(other[bounded[index]])
         high = 1.0 if end == "maximum" or other is None else float(other[bounded[index]])
-        moved[bounded[index]] = min(max(moved[bounded[index]] + delta, low), high)
-        return dataclasses.replace(req, **{f"share_{end}": moved})
+        return dataclasses.replace(req, **{f"share_{end}": _nudged(getattr(req, f"share_{end}"), bounded[index], delta, low, high)})
 
     return Family(
         f"share_{end}",

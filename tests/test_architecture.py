@@ -16,6 +16,7 @@ ORDER = [
     "datafiles",
     "maps",
     "inputs",
+    "awards",
     "policeuk",
     "harm",
     "uncertainty",

@@ -1,0 +1,189 @@
+"""What a fund actually awarded, round by round and district by district, read from a CSV with a source per row.
+
+A back-test compares the model's choices with these. The file has one row per award:
+`round, announced, district, area, amount_gbp, source_url, note` (and optionally `recipient`);
+a combined award to several districts names them in one cell separated by "; ", because the
+split between them was often not published. Every row is checked: the round must be one of the
+scenario's rounds (`safer-streets-<round>`), the date a real `YYYY-MM-DD`, each district one of
+the scenario's areas (by name or code), the amount a whole number of pounds, and the source given.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .datafiles import Table, columns_of, one_line, read_text, shown, whole_number
+from .errors import DataError
+
+COLUMNS = {
+    "round": ("round",),
+    "announced": ("announced",),
+    "district": ("district",),
+    "area": ("area",),
+    "amount_gbp": ("amount_gbp",),
+    "source_url": ("source_url",),
+    "note": ("note",),
+}
+OPTIONAL = {"recipient": ("recipient",)}
+DISTRICT_SEPARATOR = "; "
+MOST_AWARD_GBP = 1_000_000_000
+ROUND_PREFIX = "safer-streets-"
+
+
+@dataclass(frozen=True)
+class Award:
+    """One award as published: its round, date, districts (one, or several for a combined award), place and amount."""
+
+    round_id: str
+    announced: datetime.date
+    districts: tuple[str, ...]
+    """Area codes of the districts the award went to, in the file's order."""
+    area: str
+    amount_gbp: float
+    source_url: str
+    note: str
+    recipient: str
+    line: int
+
+    @property
+    def combined(self) -> bool:
+        """Whether the award went to several districts with no published split."""
+        return len(self.districts) > 1
+
+
+@dataclass(frozen=True)
+class Awards:
+    """Every award in one file, in file order."""
+
+    file: str
+    awards: tuple[Award, ...]
+
+    def round_ids(self) -> tuple[str, ...]:
+        """The rounds the file has awards for, in first-seen order."""
+        return tuple(dict.fromkeys(award.round_id for award in self.awards))
+
+    def in_round(self, round_id: str) -> tuple[Award, ...]:
+        """The awards of one round."""
+        return tuple(award for award in self.awards if award.round_id == round_id)
+
+    def awarded_districts(self, round_id: str) -> tuple[str, ...]:
+        """Codes of the districts awarded in a round (a combined award counts for each of its districts)."""
+        return tuple(dict.fromkeys(code for award in self.in_round(round_id) for code in award.districts))
+
+
+def read_awards(location: str, districts: Mapping[str, str], round_ids: tuple[str, ...], key: str = "--awards") -> Awards:
+    """The awards in a CSV file (a path or embedded:<name>), each district matched to a code by `districts` (name or
+    code, either case, → code) and each round to one of `round_ids`; any bad row is one DataError naming file and line."""
+    text, file = read_text(location, key)
+    table = Table(text, file)
+    columns = columns_of(table.header, COLUMNS, OPTIONAL, file)
+    known = {name.casefold(): code for name, code in districts.items()}
+    awards = []
+    for line, row in table:
+        cell = {name: row[column] for name, column in columns.items()}
+        awards.append(
+            Award(
+                round_id=_round_id(cell["round"], round_ids, file, line, columns["round"]),
+                announced=_date(cell["announced"], file, line, columns["announced"]),
+                districts=_districts(cell["district"], known, districts, file, line, columns["district"]),
+                area=one_line(cell["area"].strip(), file, line, columns["area"], "the area"),
+                amount_gbp=_amount(cell["amount_gbp"], file, line, columns["amount_gbp"]),
+                source_url=_source(cell["source_url"], file, line, columns["source_url"]),
+                note=one_line(cell["note"].strip(), file, line, columns["note"], "the note"),
+                recipient=one_line(cell.get("recipient", "").strip(), file, line, columns.get("recipient", "recipient"), "the recipient"),
+                line=line,
+            )
+        )
+    if not awards:
+        raise DataError("has no awards", file=file, hint="add one row per award under the header")
+    return Awards(file, tuple(awards))
+
+
+def _round_id(text: str, round_ids: tuple[str, ...], file: str, line: int, column: str) -> str:
+    number = text.strip()
+    round_id = f"{ROUND_PREFIX}{number}"
+    if not number.isdigit() or round_id not in round_ids:
+        numbers = [known[len(ROUND_PREFIX) :] for known in round_ids if known.startswith(ROUND_PREFIX)]
+        raise DataError(
+            "names a round the scenario does not have",
+            file=file,
+            line=line,
+            key=column,
+            got=shown(text),
+            expected="one of " + ", ".join(numbers) if numbers else "a round number with a configs/rounds/safer-streets-<n>.toml file",
+            hint="write the round's number (1 for safer-streets-1), or add the round's file under configs/rounds/",
+        )
+    return round_id
+
+
+def _amount(text: str, file: str, line: int, column: str) -> float:
+    """Pounds, pence allowed (74942.14): the whole-pound check of a data file's counts, on the amount with its pence
+    taken off, so a thousands separator, a £ sign or a decimal comma is refused the same way."""
+    pounds, _, pence = text.strip().partition(".")
+    if pence and not (pence.isdigit() and len(pence) <= 2):
+        raise DataError(
+            "is not an amount in pounds and pence",
+            file=file,
+            line=line,
+            key=column,
+            got=shown(text),
+            expected="pounds, with at most two decimals, e.g. 74942.14",
+            hint="write plain digits without £ or spaces",
+        )
+    whole = whole_number(pounds, file, line, column, 0, MOST_AWARD_GBP, "an award in pounds, e.g. 111005 or 74942.14")
+    return whole + (int(pence) / 10 ** len(pence) if pence else 0.0)
+
+
+def _date(text: str, file: str, line: int, column: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise DataError(
+            "is not a date",
+            file=file,
+            line=line,
+            key=column,
+            got=shown(text),
+            expected="a date as YYYY-MM-DD, e.g. 2021-06-03",
+            hint="write the day the award was announced",
+        ) from None
+
+
+def _districts(text: str, known: dict[str, str], districts: Mapping[str, str], file: str, line: int, column: str) -> tuple[str, ...]:
+    names = [name.strip() for name in text.split(DISTRICT_SEPARATOR.strip())]
+    if not any(names):
+        raise DataError(
+            "names no district", file=file, line=line, key=column, expected="a district name or code", hint="fill in the district"
+        )
+    codes = []
+    for name in names:
+        code = known.get(name.casefold())
+        if code is None:
+            examples = ", ".join(sorted({name for name in districts if not name[:1].isdigit() and not name[1:2].isdigit()})[:4])
+            raise DataError(
+                "names no district of this scenario",
+                file=file,
+                line=line,
+                key=column,
+                got=shown(name),
+                expected=f"a district name or code, e.g. {examples}",
+                hint=f'separate the districts of a combined award with "{DISTRICT_SEPARATOR}"',
+            )
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
+
+
+def _source(text: str, file: str, line: int, column: str) -> str:
+    source = text.strip()
+    if not source:
+        raise DataError(
+            "has no source",
+            file=file,
+            line=line,
+            key=column,
+            expected="the address of the press release or page the award is published on",
+            hint="every award needs its source, so a reader can check the figure",
+        )
+    return one_line(source, file, line, column, "the source")

@@ -1,4 +1,5 @@
-"""What a fund actually awarded, round by round and district by district, read from a CSV with a source per row.
+"""What a fund actually awarded, round by round and district by district, read from a CSV with a source per row, and
+the window of history before each round a back-test may use.
 
 A back-test compares the model's choices with these. The file has one row per award:
 `round, announced, district, area, amount_gbp, source_url, note` (and optionally `recipient`);
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from .datafiles import Table, columns_of, one_line, read_text, shown, whole_number
 from .errors import DataError
+from .inputs import month_range
 
 COLUMNS = {
     "round": ("round",),
@@ -187,3 +189,48 @@ def _source(text: str, file: str, line: int, column: str) -> str:
             hint="every award needs its source, so a reader can check the figure",
         )
     return one_line(source, file, line, column, "the source")
+
+
+@dataclass(frozen=True)
+class RoundWindow:
+    """The months of history a back-test of one round may use: the `length` months before the round's first
+    announcement, those the history holds, and those it lacks; `skipped` says why the round cannot be tested."""
+
+    round_id: str
+    announced: datetime.date
+    months: tuple[str, ...]
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+    skipped: str = ""
+
+
+def round_windows(awards: Awards, history_months: tuple[str, ...], length: int = 12, least: int = 6) -> tuple[RoundWindow, ...]:
+    """Each round's window: the `length` calendar months before its first announcement (the month of the
+    announcement left out, as its records were not yet published), with the months the history holds and lacks. A
+    round with fewer than `least` months present is skipped with its reason, so the other rounds can go on."""
+    held = set(history_months)
+    windows = []
+    for round_id in awards.round_ids():
+        announced = min(award.announced for award in awards.in_round(round_id))
+        end = _month_before(announced.year, announced.month)
+        months = _months_back(end, length)
+        present = tuple(month for month in months if month in held)
+        missing = tuple(month for month in months if month not in held)
+        skipped = ""
+        if len(present) < least:
+            skipped = (
+                f"the history holds {len(present)} of the {length} months before {announced:%B %Y} "
+                f"({months[0]} to {months[-1]}); at least {least} are needed"
+            )
+        windows.append(RoundWindow(round_id, announced, months, present, missing, skipped))
+    return tuple(windows)
+
+
+def _month_before(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def _months_back(end: tuple[int, int], count: int) -> tuple[str, ...]:
+    """`count` calendar months ending with `end` (year, month), oldest first, as YYYY-MM."""
+    first = end[0] * 12 + end[1] - 1 - (count - 1)
+    return month_range(f"{first // 12:04d}-{first % 12 + 1:02d}", f"{end[0]:04d}-{end[1]:02d}")

@@ -8,7 +8,7 @@ import pytest
 from conftest import BASELINE, REPO
 
 from simulator import load_scenario
-from simulator.awards import read_awards
+from simulator.awards import read_awards, round_windows
 from simulator.errors import DataError
 from simulator.inputs import load_areas
 
@@ -103,3 +103,32 @@ def test_a_file_without_a_column_or_without_rows_is_refused(tmp_path, kent):
     path.write_text(HEADER, encoding="utf-8")
     with pytest.raises(DataError, match="has no awards"):
         read_awards(str(path), *kent)
+
+
+def test_a_round_window_is_the_twelve_months_before_its_announcement(tmp_path, kent):
+    """Announced 3 June 2021: the window is June 2020 to May 2021, the month of the announcement left out."""
+    awards = read_awards(write(tmp_path, GOOD), *kent)
+    (window,) = round_windows(awards, tuple(f"2021-{month:02d}" for month in range(1, 6)))
+    assert (window.months[0], window.months[-1], len(window.months)) == ("2020-06", "2021-05", 12)
+    assert window.present == ("2021-01", "2021-02", "2021-03", "2021-04", "2021-05")
+    assert window.missing[:2] == ("2020-06", "2020-07") and len(window.missing) == 7
+    assert window.skipped == ("the history holds 5 of the 12 months before June 2021 (2020-06 to 2021-05); at least 6 are needed")
+
+
+def test_a_round_with_enough_months_is_not_skipped(tmp_path, kent):
+    """Six months present of twelve is enough by default; the missing ones are still listed."""
+    awards = read_awards(write(tmp_path, GOOD), *kent)
+    (window,) = round_windows(awards, tuple(f"2020-{month:02d}" for month in range(6, 12)))
+    assert window.skipped == "" and len(window.present) == 6 and len(window.missing) == 6
+
+
+@pytest.mark.skipif(not KENT_AWARDS.is_file(), reason="the shared data folder is not beside the project")
+def test_kents_history_covers_round_4s_window_only_in_full(kent):
+    """Kent's monthly history (41 months with gaps) covers the 12 months before round 4 completely, as the data notes say."""
+    awards = read_awards(str(KENT_AWARDS), *kent)
+    scenario = load_scenario(BASELINE).scenario
+    months = load_areas(scenario.data).history.labels("month")
+    windows = {window.round_id: window for window in round_windows(awards, months)}
+    assert windows["safer-streets-4"].missing == ()
+    assert windows["safer-streets-4"].months[0] == "2021-07"
+    assert windows["safer-streets-1"].skipped.startswith("the history holds 0 of the 12 months before July 2020")

@@ -200,17 +200,28 @@ def _bids_by_mip(request: AllocationRequest, solver: str, incumbents: Sequence[n
     return amounts, certificate, prices
 
 
+def _bid_gains(request: AllocationRequest, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """A geometric grid of `count` prices over the cells' slopes, and each fundable bid's gain g_b(λ) at each (prices ×
+    bids; 0 for a bid that cannot be funded): what the Lagrangian bounds over funded sets are made of."""
+    fundable = request.fundable_bids()
+    lower, upper = _bid_bounds(request, fundable)
+    ceilings, scale = request.curves.ceilings(), request.curves.scale.values
+    slopes = (ceilings / np.where(scale > 0, scale, 1.0))[request.usable() & (ceilings > 0)]
+    prices = np.geomspace(slopes.min() * 1e-3, slopes.max(), count) if len(slopes) else np.ones(1)
+    gains = bid_gains_at_prices(request.curves, request.usable(), request.bids(), lower, upper, prices)
+    return prices, np.where(fundable[None, :], gains, 0.0)
+
+
+def _bid_bounds(request: AllocationRequest, funded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each bid's least and most spend for the water-filling: the minimum grant and its cap where funded, else 0."""
+    return np.where(funded, request.minimum_grant_gbp, 0.0), np.where(funded, request.bid_caps(), 0.0)
+
+
 def _lagrangian_bound_over_sets(request: AllocationRequest) -> float:
     """min over a grid of prices λ of λ·S + the sum of the k largest positive g_b(λ), k the most bids the rules allow:
     an upper bound on harm averted by any funded set (weak duality, with the max over sets inside the min over λ)."""
-    fundable = request.fundable_bids()
-    caps = np.where(fundable, request.bid_caps(), 0.0)
-    lower = np.where(fundable, request.minimum_grant_gbp, 0.0)
-    ceilings, scale = request.curves.ceilings(), request.curves.scale.values
-    slopes = (ceilings / np.where(scale > 0, scale, 1.0))[request.usable() & (ceilings > 0)]
-    prices = np.geomspace(slopes.min() * 1e-3, slopes.max(), 96)
-    gains = np.where(fundable[None, :], bid_gains_at_prices(request.curves, request.usable(), request.bids(), lower, caps, prices), 0.0)
-    most = max(min(request.most_bids(), int(fundable.sum())), 0)
+    prices, gains = _bid_gains(request, 96)
+    most = max(min(request.most_bids(), int(request.fundable_bids().sum())), 0)
     top = -np.sort(-np.maximum(gains, 0.0), axis=1)[:, :most].sum(axis=1)
     return float(np.min(prices * request.spendable_gbp + top))
 
@@ -307,9 +318,7 @@ def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarra
 
 def _water_fill(request: AllocationRequest, funded: np.ndarray) -> tuple[np.ndarray, tuple[RowPrice, ...], float]:
     """Exact amounts over a funded set, with the price of the spend limit that binds and of each bid's cap or minimum."""
-    caps = request.bid_caps()
-    lower = np.where(funded, request.minimum_grant_gbp, 0.0)
-    upper = np.where(funded, caps, 0.0)
+    lower, upper = _bid_bounds(request, funded)
     amounts, level, bid_prices = water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)
     return amounts, _fill_prices(request, amounts, level, bid_prices, funded), level
 
@@ -347,13 +356,7 @@ def _best_enumerated(request: AllocationRequest, sets: Sequence[np.ndarray]) -> 
     Each set gets an upper bound, min over a grid of prices λ of λ·S + Σ_(b in set) g_b(λ) (`filling.bid_gains_at_prices`);
     sets are filled in falling order of bound until the best value found reaches the next bound. That is exact: a set
     skipped cannot beat the best, since its bound does not."""
-    fundable = request.fundable_bids()
-    caps = np.where(fundable, request.bid_caps(), 0.0)
-    lower = np.where(fundable, request.minimum_grant_gbp, 0.0)
-    ceilings, scale = request.curves.ceilings(), request.curves.scale.values
-    slopes = (ceilings / np.where(scale > 0, scale, 1.0))[request.usable() & (ceilings > 0)]
-    prices = np.geomspace(slopes.min() * 1e-3, slopes.max(), 48) if len(slopes) else np.ones(1)
-    gains = bid_gains_at_prices(request.curves, request.usable(), request.bids(), lower, caps, prices)
+    prices, gains = _bid_gains(request, 48)
     padded = np.concatenate([gains, np.zeros((len(prices), 1))], axis=1)
     size = max(int(funded.sum()) for funded in sets)
     members = np.full((len(sets), size), request.bid_count)
@@ -376,8 +379,7 @@ def _best_enumerated(request: AllocationRequest, sets: Sequence[np.ndarray]) -> 
 
 def _fill_amounts(request: AllocationRequest, funded: np.ndarray) -> np.ndarray:
     """`_water_fill`'s amounts alone (no prices): what a Monte Carlo draw needs."""
-    upper = np.where(funded, request.bid_caps(), 0.0)
-    lower = np.where(funded, request.minimum_grant_gbp, 0.0)
+    lower, upper = _bid_bounds(request, funded)
     return water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)[0]
 
 
@@ -457,11 +459,10 @@ def _fill_certificate(request: AllocationRequest, amounts: np.ndarray, funded: n
     np.maximum.at(per_bid_top, request.bids(), marginal.max(axis=1))
     spend = request.per_bid(amounts)
     total = float(amounts.sum())
-    interior = (
-        funded
-        & (spend < np.where(funded, request.bid_caps(), 0.0) - slack)
-        & (spend > np.where(funded, request.minimum_grant_gbp, 0.0) + slack)
-    )
+    lower, caps = _bid_bounds(request, funded)
+    at_cap = funded & (spend >= caps - slack)
+    at_floor = funded & (spend <= lower + slack) & (lower > 0)
+    interior = funded & (spend < caps - slack) & (spend > lower + slack)
     spending = marginal > 0
     if total < request.spendable_gbp - slack or not spending.any():
         level = 0.0
@@ -469,10 +470,6 @@ def _fill_certificate(request: AllocationRequest, amounts: np.ndarray, funded: n
         level = float(np.median(per_bid_top[interior]))
     else:
         level = float(marginal[spending].min())
-    caps = np.where(funded, request.bid_caps(), 0.0)
-    lower = np.where(funded, request.minimum_grant_gbp, 0.0)
-    at_cap = funded & (spend >= caps - slack)
-    at_floor = funded & (spend <= lower + slack) & (lower > 0)
     own = np.where(at_cap | at_floor, per_bid_top, level)
     above = np.where(funded, np.maximum(own - level, 0.0), 0.0)
     below = np.where(funded, np.maximum(level - own, 0.0), 0.0)

@@ -6,7 +6,12 @@ A back-test compares the model's choices with these. The file has one row per aw
 a combined award to several districts names them in one cell separated by "; ", because the
 split between them was often not published. Every row is checked: the round must be one of the
 scenario's rounds (`safer-streets-<round>`), the date a real `YYYY-MM-DD`, each district one of
-the scenario's areas (by name or code), the amount a whole number of pounds, and the source given.
+the scenario's areas (by name or code), the amount in pounds (pence allowed), and the source given.
+
+A row whose districts all belong to a combined award of the same round, and are fewer, is read as a
+published part of it (its breakdown), not as another award: the round's total counts the combined
+award once, and a combined award's one district without a published part gets the remainder
+(`RoundSplit`).
 """
 
 from __future__ import annotations
@@ -74,6 +79,115 @@ class Awards:
         """Codes of the districts awarded in a round (a combined award counts for each of its districts)."""
         return tuple(dict.fromkeys(code for award in self.in_round(round_id) for code in award.districts))
 
+    def split(self, round_id: str) -> RoundSplit:
+        """What the round paid in total and to each district, as far as the file says (`RoundSplit`); a DataError where a
+        row is a part of two combined awards, or the parts of one add up to more than it."""
+        awards = self.in_round(round_id)
+        parts: dict[int, list[Award]] = {award.line: [] for award in awards if award.combined}
+        wholes = [award for award in awards if award.combined]
+        for award in awards:
+            holders = [whole for whole in wholes if set(award.districts) < set(whole.districts)]
+            if len(holders) > 1:
+                raise DataError(
+                    "is a part of two combined awards",
+                    file=self.file,
+                    line=award.line,
+                    key="district",
+                    got=DISTRICT_SEPARATOR.join(award.districts),
+                    expected=f"districts within one combined award (lines {holders[0].line} and {holders[1].line} both hold them)",
+                    hint="give each project its own row with its own districts",
+                )
+            if holders:
+                parts[holders[0].line].append(award)
+        inside = {part.line for found in parts.values() for part in found}
+        known: dict[str, float] = {}
+        how: dict[str, str] = {}
+        unsplit = []
+        for award in awards:
+            if award.line in inside:
+                continue
+            if not award.combined:
+                known[award.districts[0]] = known.get(award.districts[0], 0.0) + award.amount_gbp
+                how.setdefault(award.districts[0], PUBLISHED)
+                continue
+            pieces = parts[award.line]
+            remainder = award.amount_gbp - sum(piece.amount_gbp for piece in pieces)
+            if remainder < -0.005:
+                raise DataError(
+                    "has parts that add up to more than the combined award",
+                    file=self.file,
+                    line=award.line,
+                    key="amount_gbp",
+                    got=f"{award.amount_gbp:,.2f}",
+                    expected=f"at least the {sum(piece.amount_gbp for piece in pieces):,.2f} of its parts on lines "
+                    + ", ".join(str(piece.line) for piece in pieces),
+                    hint="check the amounts against their sources",
+                )
+            for piece in pieces:
+                if piece.combined:
+                    unsplit.append((piece.districts, piece.amount_gbp))
+                    continue
+                known[piece.districts[0]] = known.get(piece.districts[0], 0.0) + piece.amount_gbp
+                how.setdefault(piece.districts[0], PUBLISHED)
+            rest = tuple(code for code in award.districts if not any(code in piece.districts for piece in pieces))
+            if len(rest) == 1:
+                known[rest[0]] = known.get(rest[0], 0.0) + remainder
+                how[rest[0]] = REMAINDER
+            elif rest:
+                unsplit.append((rest, remainder))
+        return RoundSplit(
+            round_id=round_id,
+            received_gbp=round(sum(award.amount_gbp for award in awards if award.line not in inside), 2),
+            districts=self.awarded_districts(round_id),
+            known=tuple((code, round(amount, 2)) for code, amount in known.items()),
+            how=tuple(how.items()),
+            unsplit=tuple(unsplit),
+            parts=tuple(part for found in parts.values() for part in found),
+        )
+
+
+PUBLISHED = "published"
+REMAINDER = "the remainder of a combined award after its published parts"
+
+
+@dataclass(frozen=True)
+class RoundSplit:
+    """What one round paid: the total received (each combined award once), the amount per district where the file gives
+    it (published, or the remainder of a combined award), and the combined amounts whose split is not published."""
+
+    round_id: str
+    received_gbp: float
+    districts: tuple[str, ...]
+    """Codes of every district awarded in the round, in file order."""
+    known: tuple[tuple[str, float], ...]
+    """(district code, £) where the file gives the district's amount."""
+    how: tuple[tuple[str, str], ...]
+    """(district code, PUBLISHED or REMAINDER): how each known amount was found."""
+    unsplit: tuple[tuple[tuple[str, ...], float], ...]
+    """(district codes, £) of combined amounts with no published split."""
+    parts: tuple[Award, ...] = ()
+    """Rows read as published parts of a combined award of the round."""
+
+    @property
+    def fully_split(self) -> bool:
+        """Whether every awarded district's amount is known (no combined amount without its split)."""
+        return not self.unsplit
+
+    def amount(self, code: str) -> float | None:
+        """The district's amount: £ where known, 0 where not awarded, None inside a combined amount with no split."""
+        found = dict(self.known)
+        if code in found:
+            return found[code]
+        return None if code in self.districts else 0.0
+
+    def how_known(self, code: str) -> str:
+        """How the district's amount was found (PUBLISHED, REMAINDER), '' where not known or not awarded."""
+        return dict(self.how).get(code, "")
+
+    def combined_with(self, code: str) -> tuple[tuple[str, ...], float] | None:
+        """The combined amount (its districts, £) that holds the district's unpublished share, or None."""
+        return next((group for group in self.unsplit if code in group[0]), None)
+
 
 def read_awards(location: str, districts: Mapping[str, str], round_ids: tuple[str, ...], key: str = "--awards") -> Awards:
     """The awards in a CSV file (a path or embedded:<name>), each district matched to a code by `districts` (name or
@@ -100,7 +214,10 @@ def read_awards(location: str, districts: Mapping[str, str], round_ids: tuple[st
         )
     if not awards:
         raise DataError("has no awards", file=file, hint="add one row per award under the header")
-    return Awards(file, tuple(awards))
+    found = Awards(file, tuple(awards))
+    for round_id in found.round_ids():
+        found.split(round_id)
+    return found
 
 
 def _round_id(text: str, round_ids: tuple[str, ...], file: str, line: int, column: str) -> str:
@@ -194,20 +311,23 @@ def _source(text: str, file: str, line: int, column: str) -> str:
 @dataclass(frozen=True)
 class RoundWindow:
     """The months of history a back-test of one round may use: the `length` months before the round's first
-    announcement, those the history holds, and those it lacks; `skipped` says why the round cannot be tested."""
+    announcement, those the history holds and lacks, and `used`, the latest unbroken run of held months, which the
+    demand is built from (a data period is unbroken); `skipped` says why the round cannot be tested."""
 
     round_id: str
     announced: datetime.date
     months: tuple[str, ...]
     present: tuple[str, ...]
     missing: tuple[str, ...]
+    used: tuple[str, ...] = ()
     skipped: str = ""
 
 
 def round_windows(awards: Awards, history_months: tuple[str, ...], length: int = 12, least: int = 6) -> tuple[RoundWindow, ...]:
     """Each round's window: the `length` calendar months before its first announcement (the month of the
     announcement left out, as its records were not yet published), with the months the history holds and lacks. A
-    round with fewer than `least` months present is skipped with its reason, so the other rounds can go on."""
+    round whose latest unbroken run of held months is shorter than `least` is skipped with its reason, so the other
+    rounds can go on."""
     held = set(history_months)
     windows = []
     for round_id in awards.round_ids():
@@ -216,14 +336,26 @@ def round_windows(awards: Awards, history_months: tuple[str, ...], length: int =
         months = _months_back(end, length)
         present = tuple(month for month in months if month in held)
         missing = tuple(month for month in months if month not in held)
+        used = _latest_run(months, held)
         skipped = ""
-        if len(present) < least:
-            skipped = (
-                f"the history holds {len(present)} of the {length} months before {announced:%B %Y} "
-                f"({months[0]} to {months[-1]}); at least {least} are needed"
-            )
-        windows.append(RoundWindow(round_id, announced, months, present, missing, skipped))
+        if len(used) < least:
+            skipped = f"the history holds {len(present)} of the {length} months before {announced:%B %Y} ({months[0]} to {months[-1]})"
+            if len(present) >= least:
+                skipped += f", and its latest unbroken run is {len(used)} month{'s' if len(used) != 1 else ''}"
+            skipped += f"; at least {least} months in a row are needed"
+        windows.append(RoundWindow(round_id, announced, months, present, missing, used, skipped))
     return tuple(windows)
+
+
+def _latest_run(months: tuple[str, ...], held: set[str]) -> tuple[str, ...]:
+    """The latest run of consecutive months of `months` (oldest first) that are all in `held`."""
+    run: list[str] = []
+    for month in reversed(months):
+        if month in held:
+            run.append(month)
+        elif run:
+            break
+    return tuple(reversed(run))
 
 
 def _month_before(year: int, month: int) -> tuple[int, int]:

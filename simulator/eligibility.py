@@ -209,6 +209,16 @@ class Eligibility:
             return "fails " + ("every rule" if len(failed) > 1 else failed[0])
         return "fails " + ", ".join(failed)
 
+    def deciding_margin(self, position: int) -> tuple[RuleOutcome | None, float]:
+        """The rule that decides an area's verdict and its margin as a share of that rule's threshold (+0.25: 25 % above
+        what passes; negative: short of it). Under "any" it is the rule with the widest relative margin (the area is
+        eligible while it stays above 0); under "all", the narrowest. (None, inf) with no area test."""
+        if not self.outcomes:
+            return None, float("inf")
+        relative = [_relative(outcome.margins[position], outcome.thresholds[position]) for outcome in self.outcomes]
+        pick = int(np.argmax(relative) if self.fund_round.combine == "any" else np.argmin(relative))
+        return self.outcomes[pick], relative[pick]
+
     @property
     def eligible_codes(self) -> tuple[str, ...]:
         """Codes of the eligible areas, in area order."""
@@ -562,6 +572,11 @@ def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fu
         return "eligible: " + "; ".join(outcome.explain(position, force_name) for outcome in shown)
     shown = failing if fund_round.combine == "all" else outcomes
     return "not eligible: " + "; ".join(outcome.explain(position, force_name) for outcome in shown)
+
+
+def _relative(margin: float, threshold: float) -> float:
+    """A margin as a share of its threshold; the margin itself where the threshold is 0."""
+    return float(margin / abs(threshold)) if threshold else float(margin)
 
 
 def _fmt(value: float) -> str:

@@ -126,6 +126,11 @@ class DataSource:
         "CSV of monthly counts (area code, crime type, month, count) the forecast is fitted to, gaps allowed; "
         "`embedded:` names a shipped file; empty fits the data period's own months",
     )
+    awards: str = spec(
+        "",
+        "CSV of what the fund awarded (round, announced, district, area, amount_gbp, source_url, note) that "
+        "`safer-streets backtest` compares the model with; `embedded:` names a shipped file; empty for none",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -119,7 +119,8 @@ class Awards:
                     line=award.line,
                     key="amount_gbp",
                     got=f"{award.amount_gbp:,.2f}",
-                    expected=f"at least the {sum(piece.amount_gbp for piece in pieces):,.2f} of its parts on lines "
+                    expected=f"at least the {sum(piece.amount_gbp for piece in pieces):,.2f} of its parts on "
+                    + ("line " if len(pieces) == 1 else "lines ")
                     + ", ".join(str(piece.line) for piece in pieces),
                     hint="check the amounts against their sources",
                 )
@@ -135,6 +136,8 @@ class Awards:
                 how[rest[0]] = REMAINDER
             elif rest:
                 unsplit.append((rest, remainder))
+            elif remainder > 0.005:
+                unsplit.append((award.districts, remainder))
         return RoundSplit(
             round_id=round_id,
             received_gbp=round(sum(award.amount_gbp for award in awards if award.line not in inside), 2),
@@ -164,7 +167,8 @@ class RoundSplit:
     how: tuple[tuple[str, str], ...]
     """(district code, PUBLISHED or REMAINDER): how each known amount was found."""
     unsplit: tuple[tuple[tuple[str, ...], float], ...]
-    """(district codes, £) of combined amounts with no published split."""
+    """(district codes, £) of combined amounts with no published split (the remainder of a combined award whose every
+    district has a published part, where the parts fall short of it, is one too)."""
     parts: tuple[Award, ...] = ()
     """Rows read as published parts of a combined award of the round."""
 
@@ -241,7 +245,7 @@ def _amount(text: str, file: str, line: int, column: str) -> float:
     """Pounds, pence allowed (74942.14): the whole-pound check of a data file's counts, on the amount with its pence
     taken off, so a thousands separator, a £ sign or a decimal comma is refused the same way."""
     pounds, _, pence = text.strip().partition(".")
-    if pence and not (pence.isdigit() and len(pence) <= 2):
+    if "," in text or (pence and not (pence.isdigit() and len(pence) <= 2)):
         raise DataError(
             "is not an amount in pounds and pence",
             file=file,

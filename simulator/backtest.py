@@ -19,7 +19,7 @@ import numpy as np
 from .awards import Awards, RoundSplit, RoundWindow, read_awards, round_windows
 from .errors import ConfigError
 from .inputs import Areas, areas_over
-from .pipeline import DrawProgress, Progress, run
+from .pipeline import DrawProgress, Progress, read_areas, run
 from .result import RunResult, days, money, significant
 from .scenario import LoadedScenario
 
@@ -45,6 +45,52 @@ CAVEATS = (
 """What the back-test can and cannot show, in plain words: the one statement of it (report and terminal)."""
 
 
+ROUND_CSV_COLUMNS = (
+    "round",
+    "announced",
+    "window",
+    "months_used",
+    "months_missing",
+    "received_gbp",
+    "status",
+    "reason",
+    "model_allocated_gbp",
+    "eligible_districts",
+    "awarded_districts",
+    "awarded_eligible",
+    "model_funded_districts",
+    "both",
+    "recall",
+    "precision",
+    "rank_correlation",
+)
+"""rounds.csv's columns, in order: a skipped round leaves the model's empty."""
+DISTRICT_CSV_COLUMNS = (
+    "round",
+    "area_code",
+    "area_name",
+    "awarded",
+    "actual_gbp",
+    "actual_how",
+    "eligible",
+    "deciding_rule",
+    "margin",
+    "p_eligible",
+    "knife_edge",
+    "basket_harm_days",
+    "basket_rank",
+    "basket_harm_per_1000",
+    "per_resident_rank",
+    "model_gbp",
+    "model_harm_averted_days",
+    "model_funded",
+    "p_funded",
+    "agreement",
+    "why",
+)
+"""backtest.csv's columns, in order."""
+
+
 @dataclass(frozen=True)
 class DistrictResult:
     """One district in one tested round: the awards' side and the model's, side by side."""
@@ -57,6 +103,8 @@ class DistrictResult:
     actual_how: str
     """How the amount is known, in words ('' where not awarded)."""
     eligible: bool
+    verdict_reason: str
+    """Which rules decided the verdict, in a few words (`Eligibility.short_reason`)."""
     deciding_rule: str
     margin: float
     """The deciding rule's margin as a share of its threshold (`Eligibility.deciding_margin`)."""
@@ -73,6 +121,13 @@ class DistrictResult:
     p_funded: float
     why: str
     """Where the model and the fund disagree, the model's side of it in words; '' where they agree."""
+
+    @property
+    def shortfall_words(self) -> str:
+        """A failing verdict and how far it is from passing: 'fails ASB per 1,000, 3% short of its threshold', naming the
+        nearest rule where several failed."""
+        named = self.verdict_reason == f"fails {self.deciding_rule}"
+        return f"{self.verdict_reason}, {'' if named else self.deciding_rule + ' '}{abs(self.margin):.0%} short of its threshold"
 
     @property
     def agreement(self) -> str:
@@ -175,6 +230,7 @@ class Backtest:
                 "status": "skipped" if window.skipped else "tested",
                 "reason": window.skipped,
             }
+            row |= dict.fromkeys(ROUND_CSV_COLUMNS[len(row) :])
             if result is not None:
                 correlation = result.rank_correlation
                 row |= {
@@ -224,16 +280,16 @@ class Backtest:
         return rows
 
     def findings(self) -> tuple[str, ...]:
-        """What the comparison shows, in sentences: per tested round, then what it suggests about the modelled rules."""
+        """What the comparison shows, in sentences: per tested round, and where it suggests a modelled rule is wrong."""
         found = []
         for result in self.rounds:
             awarded = [d for d in result.districts if d.awarded]
-            names = ", ".join(d.name for d in awarded)
+            funded = [d for d in result.districts if d.model_funded]
             sentence = (
-                f"{result.round_name}: the fund paid {names}; the model, with the £{result.split.received_gbp:,.0f} {self.force_name} "
-                f"received, funds {', '.join(d.name for d in result.districts if d.model_funded) or 'no district'}. "
-                f"{result.hits} of {result.awarded_count} paid district{'s' if result.awarded_count != 1 else ''} "
-                f"{'are' if result.awarded_count != 1 else 'is'} among the model's {result.model_count}"
+                f"{result.round_name}: the fund paid {_names([d.name for d in awarded])}; the model, with the "
+                f"£{result.split.received_gbp:,.0f} {self.force_name} received, funds {_names([d.name for d in funded]) or 'no district'}. "
+                f"{result.hits} of the {result.awarded_count} paid district{'s' if result.awarded_count != 1 else ''} "
+                f"{'are' if result.hits != 1 else 'is'} among the model's {result.model_count}"
             )
             correlation = result.rank_correlation
             if correlation is not None:
@@ -244,9 +300,20 @@ class Backtest:
                 found.append(
                     f"{result.round_name}: {_names([d.name for d in ineligible])} {'was' if len(ineligible) == 1 else 'were'} paid but "
                     f"{'fails' if len(ineligible) == 1 else 'fail'} the modelled area test ("
-                    + "; ".join(f"{d.name}: {d.why}" for d in ineligible)
-                    + "). The fund's test was looser than the modelled one here, or it judged a smaller place than the district."
+                    + "; ".join(f"{d.name} {d.shortfall_words}" for d in ineligible)
+                    + "): the fund's test was looser than the modelled one, or it judged a smaller place than the district."
                     + _knife_edge_words(ineligible)
+                )
+            request = result.run.request
+            if funded and awarded and len(funded) > len(awarded) and not request.max_bids and not request.minimum_grant_gbp:
+                smallest_award = min(d.actual_gbp for d in awarded if d.actual_gbp) if any(d.actual_gbp for d in awarded) else None
+                found.append(
+                    f"{result.round_name}: the model spreads the money over {len(funded)} districts where the fund paid "
+                    f"{len(awarded)}. The round sets no bid limit and the scenario no minimum grant, so the model funds every "
+                    f"district where a first pound averts more than the last pound elsewhere (its smallest amount "
+                    f"£{min(d.model_gbp for d in funded):,.0f}"
+                    + (f"; the smallest award £{smallest_award:,.0f}" if smallest_award else "")
+                    + "). Real bids are fewer and larger; allocation.minimum_grant_gbp or a bid limit would model that."
                 )
         return tuple(found)
 
@@ -277,14 +344,40 @@ class Backtest:
 
 def backtest(
     loaded: LoadedScenario,
-    areas: Areas,
+    areas: Areas | None = None,
     awards_location: str | None = None,
     window_months: int = WINDOW_MONTHS,
     least_months: int = LEAST_MONTHS,
     progress: Progress | None = None,
     draw_progress: DrawProgress | None = None,
 ) -> Backtest:
-    """Back-test the scenario's model on each round of the awards file (`awards_location`, else `data.awards`)."""
+    """Back-test the scenario's model on each round of the awards file (`awards_location`, else `data.awards`), on the
+    scenario's areas (read here unless given). `progress` hears each round tested; `draw_progress` each finished draw,
+    and a skipped round's draws at once, so a bar of draws × rounds ends full."""
+    scenario = loaded.scenario
+    areas = areas or read_areas(loaded)
+    awards = awards_for(loaded, areas, awards_location)
+    windows = round_windows(awards, areas.history.labels("month"), window_months, least_months)
+    notes = []
+    if scenario.shocks:
+        notes.append(
+            f"The scenario's what-if changes ({', '.join(scenario.shocks)}) are left out: the back-test measures the model on past records."
+        )
+    rounds = []
+    for window in windows:
+        if window.skipped:
+            if draw_progress:
+                draw_progress(scenario.demand.draws)
+            continue
+        if progress:
+            progress(f"testing {window.round_id}")
+        rounds.append(_test_round(loaded, areas, awards.split(window.round_id), window, progress, draw_progress))
+    return Backtest(scenario.name, areas.force_name, awards, windows, tuple(rounds), tuple(notes), scenario.demand.draws)
+
+
+def awards_for(loaded: LoadedScenario, areas: Areas, awards_location: str | None = None) -> Awards:
+    """The awards file (`awards_location`, else the scenario's `data.awards`) read against the scenario's districts and
+    rounds; a ConfigError where the scenario cannot be back-tested (small areas, no monthly history, no awards file)."""
     scenario = loaded.scenario
     if areas.level != "district":
         raise ConfigError(
@@ -307,21 +400,7 @@ def backtest(
             hint="pass --awards FILE, or set data.awards (e.g. embedded:kent_safer_streets_awards.csv)",
         )
     districts = {**dict(zip(areas.names, areas.codes)), **{code: code for code in areas.codes}}
-    awards = read_awards(location, districts, tuple(scenario.rounds), key="--awards" if awards_location else "data.awards")
-    windows = round_windows(awards, areas.history.labels("month"), window_months, least_months)
-    notes = []
-    if scenario.shocks:
-        notes.append(
-            f"The scenario's what-if changes ({', '.join(scenario.shocks)}) are left out: the back-test measures the model on past records."
-        )
-    rounds = []
-    for window in windows:
-        if window.skipped:
-            continue
-        if progress:
-            progress(f"testing {window.round_id}")
-        rounds.append(_test_round(loaded, areas, awards.split(window.round_id), window, progress, draw_progress))
-    return Backtest(scenario.name, areas.force_name, awards, windows, tuple(rounds), tuple(notes), scenario.demand.draws)
+    return read_awards(location, districts, tuple(scenario.rounds), key="--awards" if awards_location else "data.awards")
 
 
 def _test_round(
@@ -376,6 +455,7 @@ def _compare(result: RunResult, split: RoundSplit) -> tuple[DistrictResult, ...]
             actual_gbp=actual,
             actual_how=_how(split, code, dict(zip(eligibility.codes, eligibility.names))),
             eligible=bool(eligibility.eligible.values[a]),
+            verdict_reason=eligibility.short_reason(a),
             deciding_rule=outcome.label() if outcome is not None else "no area test",
             margin=margin,
             p_eligible=float(odds.p_eligible.values[a]),
@@ -407,27 +487,26 @@ def _how(split: RoundSplit, code: str, name_of: dict[str, str]) -> str:
 
 def _why(result: RunResult, district: DistrictResult, a: int, first_return: np.ndarray, count: int) -> str:
     """The model's side of a disagreement with the fund, in words; '' where both agree."""
-    eligibility = result.eligibility
     odds_words = f"; eligible in {district.p_eligible:.0%} of draws" if district.knife_edge else ""
     rank_words = f"{_ordinal(district.basket_rank)} of {count} by harm in the round's basket"
     if district.agreement == "model only":
         share = district.model_harm_averted_days / district.model_gbp * 1000 if district.model_gbp else 0.0
         return (
-            f"eligible ({eligibility.short_reason(a)}{odds_words}), {rank_words}; the model puts £{district.model_gbp:,.0f} here, "
+            f"eligible ({district.verdict_reason}{odds_words}), {rank_words}; the model puts £{district.model_gbp:,.0f} here, "
             f"averting {district.model_harm_averted_days:,.0f} harm days ({share:,.1f} per £1,000). The fund paid nothing here "
             "this round: whether a bid was made is not published"
         )
     if district.agreement != "fund only":
         return ""
     if not district.eligible:
-        return f"not eligible under the modelled rules ({eligibility.short_reason(a)}, margin {district.margin:+.0%}{odds_words})"
+        return f"not eligible under the modelled rules: {district.shortfall_words}{odds_words}"
     request = result.request
     price = result.allocation.budget_shadow_price
     funded_returns = [first_return[b] for b in range(len(first_return)) if result.allocation.funded[b]]
     if request.max_bids and result.allocation.funded.sum() >= request.max_bids:
         lowest = min(funded_returns) if funded_returns else 0.0
         return (
-            f"eligible, {rank_words}; the round allows {request.max_bids} bids and the model's go where a pound averts more "
+            f"eligible, {rank_words}; the round allows {request.max_bids} bid{'s' if request.max_bids != 1 else ''} and the model's go where a pound averts more "
             f"(a first £1,000 here averts {first_return[a] * 1000:,.1f} harm days; at least {lowest * 1000:,.1f} in each funded district)"
         )
     if price is not None:

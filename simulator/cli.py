@@ -363,6 +363,129 @@ def forecast_check(
     click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
 
 
+@cli.command(name="backtest")
+@scenario_argument
+@set_option
+@click.option(
+    "--awards",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of what the fund awarded (round, announced, district, area, amount_gbp, source_url, note); default: data.awards.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (default: reports/backtest-<scenario name>). An existing folder is replaced only if this command wrote it.",
+)
+@click.option(
+    "--window-months",
+    type=click.IntRange(1, 60),
+    default=12,
+    show_default=True,
+    help="Months of history before each announcement a round's demand may use.",
+)
+@click.option(
+    "--least-months",
+    type=click.IntRange(1, 60),
+    default=6,
+    show_default=True,
+    help="Fewest months in a row a window must hold for its round to be tested.",
+)
+@click.option("--draws", type=click.IntRange(1, 100_000), help="Monte Carlo draws per round (overrides demand.draws).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver (overrides allocation.solver).")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts (the reports then have tables only).")
+@click.option("--accept-changed-inputs", is_flag=True, help="Back-test a manifest's scenario even if an input file changed since its run.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the folder written.")
+@debug_option
+def backtest(
+    scenario: Path | None,
+    sets: tuple[str, ...],
+    awards: Path | None,
+    out: Path | None,
+    window_months: int,
+    least_months: int,
+    draws: int | None,
+    seed: int | None,
+    solver: str | None,
+    no_charts: bool,
+    accept_changed_inputs: bool,
+    quiet: bool,
+) -> None:
+    """Would the model have picked the districts the fund actually paid for?
+
+    For each round in the awards file: demand from the months before the round's announcement that
+    the monthly history holds (--window-months, the same for every round; a round with fewer than
+    --least-months in a row is skipped with its reason), that round's rules and terms, and the money
+    the force received as the budget. Each district is compared with the awards: its verdict, margin
+    and odds, its rank by harm in the round's basket and per resident, the model's £ against the
+    awarded £, recall, precision and a rank correlation where the split is published. Nothing is
+    tuned to the awards. SCENARIO (default: the Kent baseline) must be at district level with a
+    monthly history. Writes rounds.csv, backtest.csv, summary.json, report.html, report.md,
+    charts/backtest.png and each tested round's run folder under runs/.
+    """
+    from .backtest import CAVEATS, awards_for
+    from .backtest import backtest as run_backtest
+    from .pipeline import read_areas
+    from .report import check_output_folder, write_backtest
+
+    loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver, draws), accept_changed_inputs)
+    folder = out or Path("reports") / f"backtest-{loaded.output_name}"
+    awards_location = str(awards) if awards is not None else None
+    inputs = [*map(Path, loaded.files), *([awards] if awards is not None else [])]
+    check_output_folder(folder, inputs, "back-test")
+    areas = read_areas(loaded)
+    rounds = len(awards_for(loaded, areas, awards_location).round_ids())
+    with _progress(rounds * loaded.scenario.demand.draws + 1, "Back-testing", quiet) as bar:
+        found = run_backtest(
+            loaded, areas, awards_location, window_months, least_months, progress=lambda stage: None, draw_progress=bar.update
+        )
+        bar.update(1, "writing the back-test folder")
+        command = " ".join(
+            ["safer-streets backtest", *([str(scenario)] if scenario else []), *(f"--set {item}" for item in sets)]
+            + ([f"--awards {awards}"] if awards else [])
+            + ([f"--window-months {window_months}"] if window_months != 12 else [])
+            + ([f"--least-months {least_months}"] if least_months != 6 else [])
+            + ([f"--draws {draws}"] if draws else [])
+            + ([f"--seed {seed}"] if seed is not None else [])
+            + ([f"--solver {solver}"] if solver else [])
+        )
+        sources = [Path(source.path) for source in areas.sources if not source.path.startswith(("embedded:", "("))]
+        folder = write_backtest(found, folder, [*inputs, *sources], command, charts=not no_charts)
+    if quiet:
+        click.echo(str(folder))
+        return
+    hits, awarded, modelled = found.pooled()
+    _echo(
+        f"Back-test, {found.force_name}: {len(found.rounds)} of {len(found.windows)} rounds tested against "
+        f"{found.awards.file.replace(chr(92), '/').rsplit('/', 1)[-1]}; the model funds {hits} of the {awarded} districts the fund paid, "
+        f"and the fund paid {hits} of the model's {modelled}"
+    )
+    click.echo("")
+    header = f"  {'Round':<16} {'Received':>11} {'Paid':>5} {'Eligible':>8} {'Model':>6} {'Both':>5} {'Recall':>7} {'Precision':>9} {'Rank corr.':>10}"
+    click.echo(header)
+    click.echo("  " + "-" * (len(header) - 2))
+    for row in found.round_rows():
+        if row["status"] == "skipped":
+            click.echo(f"  {row['round']:<16} {_pounds(row['received_gbp']):>11}  skipped")
+            continue
+        correlation = "-" if row["rank_correlation"] is None else f"{row['rank_correlation']:.2f}"
+        click.echo(
+            f"  {row['round']:<16} {_pounds(row['received_gbp']):>11} {row['awarded_districts']:>5} {row['awarded_eligible']:>8} "
+            f"{row['model_funded_districts']:>6} {row['both']:>5} {_share(row['recall']):>7} {_share(row['precision']):>9} {correlation:>10}"
+        )
+    click.echo("")
+    for window in found.skipped:
+        _echo(f"- {window.round_id} skipped: {window.skipped}", indent="    ")
+    for finding in found.findings():
+        _echo(f"- {finding}", indent="    ")
+    _echo(f"- {CAVEATS[0]}", indent="    ")
+    click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 @cli.group(name="import")
 @debug_option
 def import_group() -> None:

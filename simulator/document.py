@@ -158,7 +158,7 @@ def _data_section(result: RunResult) -> Section:
     rows = tuple(
         {
             "role": source.role.replace("_", " "),
-            "file": _file_name(source.path),
+            "file": shown_file_name(source.path),
             "rows_read": source.rows_read,
             "rows_used": source.rows_used,
             "rows_other_period": source.rows_other_period,
@@ -776,7 +776,7 @@ def _sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
-def _file_name(path: str) -> str:
+def shown_file_name(path: str) -> str:
     """An input as the report shows it: its file name (or `embedded:` name), never the reader's folder layout."""
     if path.startswith("embedded:") or path.startswith("("):
         return path

@@ -36,7 +36,7 @@ DrawProgress = Callable[[int], None]
 def assess_eligibility(loaded: LoadedScenario, areas: Areas | None = None) -> tuple[Demand, Eligibility]:
     """Inputs (the scenario's, or `areas` already read), demand and the round's verdicts, without allocating."""
     scenario = loaded.scenario
-    demand = build_demand(areas or _read_areas(loaded), scenario.harm, scenario.demand, scenario.shocks)
+    demand = build_demand(areas or read_areas(loaded), scenario.harm, scenario.demand, scenario.shocks)
     return demand, assess(demand, scenario.fund_round, scenario.round, rate_estimator=scenario.demand.rate_estimator)
 
 
@@ -44,7 +44,7 @@ def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, Fo
     """The scenario's areas, and its forecast replayed on each past calendar year of the monthly history (`data.history`, or
     the counts' own months)."""
     scenario = loaded.scenario
-    areas = _read_areas(loaded)
+    areas = read_areas(loaded)
     if areas.history is None:
         raise ConfigError(
             "has no monthly history to check the forecast against",
@@ -55,7 +55,7 @@ def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, Fo
     return areas, check_forecast(areas.history, scenario.demand.interval, draws, scenario.seed)
 
 
-def _read_areas(loaded: LoadedScenario) -> Areas:
+def read_areas(loaded: LoadedScenario) -> Areas:
     """The scenario's areas and counts, each input file checked against a rerun's recorded hash."""
     areas = load_areas(loaded.scenario.data)
     loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)

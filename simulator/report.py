@@ -4,6 +4,7 @@
           uncertainty.csv plans.csv tornado.csv summary.json report.html report.md charts/*.png
     <comparison>/comparison.csv totals.csv summary.json report.html report.md charts/*.png runs/<scenario>/
     <forecast check>/forecast_check.csv forecast_summary.csv summary.json charts/forecast_check.png
+    <back-test>/rounds.csv backtest.csv summary.json report.html report.md charts/backtest.png runs/<round>/
 
 It never deletes or overwrites what it did not write: an existing folder is replaced only when it
 is one of its own run or comparison folders (every entry one it writes, and a manifest or summary
@@ -30,6 +31,7 @@ from .errors import ConfigError
 from .policeuk import OUTPUT_COLUMNS, StreetCounts
 
 if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs none of them
+    from .backtest import Backtest
     from .experiments import Comparison
     from .forecast import ForecastCheck
     from .result import RunResult
@@ -61,6 +63,8 @@ RUN_FILES = (
 RUN_ENTRIES = frozenset(name for name, _ in RUN_FILES)
 FORECAST_CHECK_ENTRIES = frozenset({"forecast_check.csv", "forecast_summary.csv", "summary.json", "charts"})
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
+BACKTEST_ENTRIES = frozenset({"rounds.csv", "backtest.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
+FOLDERS_WITH_RUNS = frozenset({"comparison", "back-test"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
 LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
 
@@ -82,6 +86,7 @@ FOLDER_KINDS = (
     _FolderKind("run", "manifest.json", RUN_ENTRIES, "manifest.json", LEGACY_RUN_KEYS),
     _FolderKind("forecast check", "forecast_check.csv", FORECAST_CHECK_ENTRIES, "summary.json", frozenset()),
     _FolderKind("comparison", "comparison.csv", COMPARISON_ENTRIES, "summary.json", LEGACY_COMPARISON_KEYS),
+    _FolderKind("back-test", "backtest.csv", BACKTEST_ENTRIES, "summary.json", frozenset()),
 )
 """The kinds of folder the tool writes, in the order a folder is recognised."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -141,6 +146,37 @@ def write_forecast_check(check: ForecastCheck, caption: str, out: str | Path, in
             from .uncertainty_charts import forecast_check_chart
 
             write_charts(check, {"forecast_check": lambda subject: forecast_check_chart(subject, caption)}, staging / "charts")
+    return target
+
+
+def write_backtest(backtest: Backtest, out: str | Path, inputs: Iterable[Path], command: str, charts: bool = True) -> Path:
+    """Write the back-test's folder at `out`: the rounds and districts compared, the report, and each tested round's run
+    folder under runs/; `command` repeats it."""
+    target = Path(out)
+    run_files = tuple(path for result in backtest.rounds for path in run_inputs(result.run))
+    with _staged(target, (*tuple(inputs), *run_files), "back-test") as staging:
+        (staging / "runs").mkdir()
+        for result in backtest.rounds:
+            run_folder = staging / "runs" / result.round_id
+            run_folder.mkdir()
+            _write_run_files(result.run, run_folder, f"{_display(target)}/runs/{result.round_id}", charts)
+        from .backtest import DISTRICT_CSV_COLUMNS, ROUND_CSV_COLUMNS
+
+        write_table(staging / "rounds.csv", backtest.round_rows(), ROUND_CSV_COLUMNS)
+        write_table(staging / "backtest.csv", backtest.district_rows(), DISTRICT_CSV_COLUMNS)
+        write_json(staging / "summary.json", {"written_by": WRITER, **backtest.summary()})
+        from .backtest_document import backtest_document
+
+        document = backtest_document(backtest, _display(target), command)
+        from .rendering import to_html, to_markdown
+
+        images = {}
+        if charts:
+            from .backtest_charts import backtest_charts
+
+            images = write_charts(backtest, backtest_charts(backtest), staging / "charts")
+        (staging / "report.html").write_text(to_html(document, images), encoding="utf-8")
+        (staging / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
     return target
 
 
@@ -221,7 +257,7 @@ def foreign_entries(folder: Path) -> list[str]:
     if kind is None:
         return entries
     found = _foreign_in(folder, entries, kind.entries, kind.marked, kind.legacy_keys, "")
-    if kind.name == "comparison":
+    if kind.name in FOLDERS_WITH_RUNS:
         runs = folder / "runs"
         if not found and runs.is_dir() and not runs.is_symlink():
             for run in sorted(runs.iterdir()):
@@ -244,7 +280,7 @@ def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: st
                 continue
             from .charts import chart_names
 
-            drawn = chart_names() | {"forecast_check"}
+            drawn = chart_names() | {"forecast_check", "backtest"}
             found += [
                 f"{prefix}charts/{item.name}"
                 for item in sorted(path.iterdir())

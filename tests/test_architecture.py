@@ -35,17 +35,25 @@ ORDER = [
     "montecarlo",
     "result",
     "pipeline",
+    "backtest",
     "experiments",
     "figures",
     "uncertainty_charts",
     "charts",
+    "backtest_charts",
     "document",
+    "backtest_document",
     "rendering",
     "report",
     "cli",
 ]
 ALWAYS_ALLOWED = {"errors", "arrays"}
-OWNERS = {"pulp": {"formulation"}, "cbcbox": {"formulation"}, "matplotlib": {"figures", "uncertainty_charts", "charts"}, "click": {"cli"}}
+OWNERS = {
+    "pulp": {"formulation"},
+    "cbcbox": {"formulation"},
+    "matplotlib": {"figures", "uncertainty_charts", "charts", "backtest_charts"},
+    "click": {"cli"},
+}
 PACKAGE = REPO / "simulator"
 
 

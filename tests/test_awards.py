@@ -112,7 +112,9 @@ def test_a_round_window_is_the_twelve_months_before_its_announcement(tmp_path, k
     assert (window.months[0], window.months[-1], len(window.months)) == ("2020-06", "2021-05", 12)
     assert window.present == ("2021-01", "2021-02", "2021-03", "2021-04", "2021-05")
     assert window.missing[:2] == ("2020-06", "2020-07") and len(window.missing) == 7
-    assert window.skipped == ("the history holds 5 of the 12 months before June 2021 (2020-06 to 2021-05); at least 6 months in a row are needed")
+    assert window.skipped == (
+        "the history holds 5 of the 12 months before June 2021 (2020-06 to 2021-05); at least 6 months in a row are needed"
+    )
 
 
 def test_a_round_with_enough_months_is_not_skipped(tmp_path, kent):

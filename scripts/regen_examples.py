@@ -19,7 +19,7 @@ WHAT_IF = "kent-maidstone-violence-surge"
 def main() -> int:
     os.chdir(REPO)  # relative paths keep machine-specific folders out of the committed manifests
     sys.path.insert(0, str(REPO))
-    from simulator import compare, forecast_check, load_scenario, run, write_comparison, write_run
+    from simulator import backtest, compare, forecast_check, load_scenario, run, write_backtest, write_comparison, write_run
     from simulator.report import write_forecast_check
 
     baseline = load_scenario(Path("scenarios") / "kent-baseline.toml")
@@ -31,6 +31,7 @@ def main() -> int:
     areas, check = forecast_check(baseline)
     caption = f"{areas.force_name}, police.uk street-level records, monthly history · {check.draws:,} predictive draws per year"
     written.append(write_forecast_check(check, caption, EXAMPLES / "forecast-check-kent-baseline"))
+    written.append(write_backtest(backtest(baseline), EXAMPLES / "backtest-kent-baseline", [], "safer-streets backtest"))
     for folder in written:
         print(f"wrote {folder}")
     return 0

@@ -17,6 +17,8 @@ from importlib import import_module
 from .errors import ConfigError, DataError, InfeasibleError, InternalError, RuleError, SimulatorError
 
 _LAZY = {
+    "Backtest": "backtest",
+    "backtest": "backtest",
     "Comparison": "experiments",
     "compare": "experiments",
     "assess_eligibility": "pipeline",
@@ -24,6 +26,7 @@ _LAZY = {
     "forecast_check": "pipeline",
     "run": "pipeline",
     "import_street_files": "policeuk",
+    "write_backtest": "report",
     "write_comparison": "report",
     "write_import": "report",
     "write_run": "report",
@@ -33,6 +36,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "Backtest",
     "Comparison",
     "ConfigError",
     "DataError",
@@ -43,12 +47,14 @@ __all__ = [
     "RunResult",
     "SimulatorError",
     "assess_eligibility",
+    "backtest",
     "compare",
     "eligibility_odds",
     "forecast_check",
     "import_street_files",
     "load_scenario",
     "run",
+    "write_backtest",
     "write_comparison",
     "write_import",
     "write_run",

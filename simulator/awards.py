@@ -17,6 +17,7 @@ award once, and a combined award's one district without a published part gets th
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ COLUMNS = {
 OPTIONAL = {"recipient": ("recipient",)}
 DISTRICT_SEPARATOR = "; "
 MOST_AWARD_GBP = 1_000_000_000
+AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+"""An amount as the file must write it: ASCII digits, at most two decimals, no sign, exponent, comma or £."""
 ROUND_PREFIX = "safer-streets-"
 
 
@@ -245,7 +248,7 @@ def _amount(text: str, file: str, line: int, column: str) -> float:
     """Pounds, pence allowed (74942.14): the whole-pound check of a data file's counts, on the amount with its pence
     taken off, so a thousands separator, a £ sign or a decimal comma is refused the same way."""
     pounds, _, pence = text.strip().partition(".")
-    if "," in text or (pence and not (pence.isdigit() and len(pence) <= 2)):
+    if not AMOUNT.fullmatch(text.strip()):
         raise DataError(
             "is not an amount in pounds and pence",
             file=file,
@@ -256,7 +259,18 @@ def _amount(text: str, file: str, line: int, column: str) -> float:
             hint="write plain digits without £ or spaces",
         )
     whole = whole_number(pounds, file, line, column, 0, MOST_AWARD_GBP, "an award in pounds, e.g. 111005 or 74942.14")
-    return whole + (int(pence) / 10 ** len(pence) if pence else 0.0)
+    amount = whole + (int(pence) / 10 ** len(pence) if pence else 0.0)
+    if amount <= 0:
+        raise DataError(
+            "is an award of nothing",
+            file=file,
+            line=line,
+            key=column,
+            got=shown(text),
+            expected="an amount above £0",
+            hint="leave out a round or district that was not paid; the back-test reads every district without a row as unpaid",
+        )
+    return amount
 
 
 def _date(text: str, file: str, line: int, column: str) -> datetime.date:

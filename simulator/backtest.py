@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .awards import Awards, RoundSplit, RoundWindow, read_awards, round_windows
+from .awards import Award, Awards, RoundSplit, RoundWindow, read_awards, round_windows
 from .errors import ConfigError
 from .inputs import Areas, areas_over
 from .pipeline import DrawProgress, Progress, read_areas, run
-from .result import RunResult, days, money, significant
+from .result import RunResult, days, money, percent, significant
 from .scenario import LoadedScenario
 
 WINDOW_MONTHS = 12
@@ -40,7 +40,7 @@ CAVEATS = (
     "move a long way with one award. Read the figures as a description of these rounds, not as a measured accuracy.",
     "Demand uses police.uk street-level records from the months before each announcement that the history holds; "
     "a window with missing months is built from the months it has and says which are missing. Population is the "
-    "Census of March 2021 for every round.",
+    "Census of March 2021 for every round; its first results were published in June 2022, after round 3 was announced.",
 )
 """What the back-test can and cannot show, in plain words: the one statement of it (report and terminal)."""
 
@@ -54,6 +54,7 @@ ROUND_CSV_COLUMNS = (
     "received_gbp",
     "status",
     "reason",
+    "notes",
     "model_allocated_gbp",
     "eligible_districts",
     "awarded_districts",
@@ -125,7 +126,7 @@ class DistrictResult:
     @property
     def shortfall_words(self) -> str:
         """A failing verdict and how far it is from passing: 'fails ASB per 1,000, 3% short of its threshold', naming the
-        nearest rule where several failed."""
+        deciding rule where several failed (under "any" the nearest to passing, under "all" the furthest)."""
         named = self.verdict_reason == f"fails {self.deciding_rule}"
         return f"{self.verdict_reason}, {'' if named else self.deciding_rule + ' '}{abs(self.margin):.0%} short of its threshold"
 
@@ -203,6 +204,7 @@ class Backtest:
     rounds: tuple[RoundResult, ...]
     notes: tuple[str, ...]
     draws: int
+    window_months: int = WINDOW_MONTHS
 
     @property
     def skipped(self) -> tuple[RoundWindow, ...]:
@@ -234,6 +236,7 @@ class Backtest:
             if result is not None:
                 correlation = result.rank_correlation
                 row |= {
+                    "notes": " ".join(result.notes),
                     "model_allocated_gbp": money(result.run.allocation.allocated_gbp),
                     "eligible_districts": int(result.run.eligibility.eligible.values.sum()),
                     "awarded_districts": result.awarded_count,
@@ -287,7 +290,8 @@ class Backtest:
             funded = [d for d in result.districts if d.model_funded]
             sentence = (
                 f"{result.round_name}: the fund paid {_names([d.name for d in awarded])}; the model, with the "
-                f"£{result.split.received_gbp:,.0f} {self.force_name} received, funds {_names([d.name for d in funded]) or 'no district'}. "
+                f"£{result.split.received_gbp:,.0f} {self.force_name} received{_spent_words(result)}, funds "
+                f"{_names([d.name for d in funded]) or 'no district'}. "
                 f"{result.hits} of the {result.awarded_count} paid district{'s' if result.awarded_count != 1 else ''} "
                 f"{'are' if result.hits != 1 else 'is'} among the model's {result.model_count}"
             )
@@ -301,7 +305,12 @@ class Backtest:
                     f"{result.round_name}: {_names([d.name for d in ineligible])} {'was' if len(ineligible) == 1 else 'were'} paid but "
                     f"{'fails' if len(ineligible) == 1 else 'fail'} the modelled area test ("
                     + "; ".join(f"{d.name} {d.shortfall_words}" for d in ineligible)
-                    + "): the fund's test was looser than the modelled one, or it judged a smaller place than the district."
+                    + "): the fund's test was looser than the modelled one, or it judged a smaller place than the district"
+                    + (
+                        f", or the {len(result.window.used)} months the window holds missed part of the year."
+                        if result.window.missing
+                        else "."
+                    )
                     + _knife_edge_words(ineligible)
                 )
             request = result.run.request
@@ -324,7 +333,7 @@ class Backtest:
             "scenario": self.scenario_name,
             "force": self.force_name,
             "awards_file": self.awards.file,
-            "window_months": WINDOW_MONTHS if not self.windows else len(self.windows[0].months),
+            "window_months": self.window_months,
             "draws": self.draws,
             "rounds_tested": [result.round_id for result in self.rounds],
             "rounds_skipped": {window.round_id: window.skipped for window in self.skipped},
@@ -371,8 +380,8 @@ def backtest(
             continue
         if progress:
             progress(f"testing {window.round_id}")
-        rounds.append(_test_round(loaded, areas, awards.split(window.round_id), window, progress, draw_progress))
-    return Backtest(scenario.name, areas.force_name, awards, windows, tuple(rounds), tuple(notes), scenario.demand.draws)
+        rounds.append(_test_round(loaded, areas, awards.split(window.round_id), awards.in_round(window.round_id), window, draw_progress))
+    return Backtest(scenario.name, areas.force_name, awards, windows, tuple(rounds), tuple(notes), scenario.demand.draws, window_months)
 
 
 def awards_for(loaded: LoadedScenario, areas: Areas, awards_location: str | None = None) -> Awards:
@@ -407,8 +416,8 @@ def _test_round(
     loaded: LoadedScenario,
     areas: Areas,
     split: RoundSplit,
+    awards_in_round: tuple[Award, ...],
     window: RoundWindow,
-    progress: Progress | None,
     draw_progress: DrawProgress | None,
 ) -> RoundResult:
     """Run the model on the round's window under its rules with the money received, and compare it district by district."""
@@ -420,6 +429,12 @@ def _test_round(
             f"The window {window.months[0]} to {window.months[-1]} lacks {len(window.missing)} month"
             f"{'s' if len(window.missing) != 1 else ''}; demand is built from {window.used[0]} to {window.used[-1]} "
             f"({len(window.used)} months, annualised), so any season outside them is not seen."
+        )
+    dates = sorted({award.announced for award in awards_in_round})
+    if len(dates) > 1:
+        notes.append(
+            f"The round's awards were announced on {len(dates)} dates, {dates[0]:%d %B %Y} to {dates[-1]:%d %B %Y}; "
+            "the window ends before the first."
         )
     cap = fund_round.force_cap_gbp
     if cap and split.received_gbp > cap + 0.005:
@@ -500,21 +515,24 @@ def _why(result: RunResult, district: DistrictResult, a: int, first_return: np.n
         return ""
     if not district.eligible:
         return f"not eligible under the modelled rules: {district.shortfall_words}{odds_words}"
-    request = result.request
-    price = result.allocation.budget_shadow_price
-    funded_returns = [first_return[b] for b in range(len(first_return)) if result.allocation.funded[b]]
-    if request.max_bids and result.allocation.funded.sum() >= request.max_bids:
-        lowest = min(funded_returns) if funded_returns else 0.0
+    request, allocation = result.request, result.allocation
+    certified = f" (certified within {percent(allocation.certificate.gap)} of the best)" if allocation.certificate else ""
+    if request.max_bids and allocation.funded.sum() >= request.max_bids:
+        count_words = f"{request.max_bids} bid{'s' if request.max_bids != 1 else ''}"
         return (
-            f"eligible, {rank_words}; the round allows {request.max_bids} bid{'s' if request.max_bids != 1 else ''} and the model's go where a pound averts more "
-            f"(a first £1,000 here averts {first_return[a] * 1000:,.1f} harm days; at least {lowest * 1000:,.1f} in each funded district)"
+            f"eligible, {rank_words}; the round allows {count_words}, and the model's {count_words} "
+            f"{'avert' if request.max_bids != 1 else 'averts'} more harm{' together' if request.max_bids != 1 else ''} "
+            f"than any other set it could fund, this district's included{certified}"
         )
-    if price is not None:
+    price = allocation.budget_shadow_price
+    plain_budget = not request.minimum_grant_gbp and price is not None and price > 0
+    if plain_budget and first_return[a] <= price * (1 + 1e-6):
         return (
-            f"eligible, {rank_words}; a first £1,000 here averts {first_return[a] * 1000:,.1f} harm days, below the "
+            f"eligible, {rank_words}; a first £1,000 here averts {first_return[a] * 1000:,.1f} harm days, no more than the "
             f"{price * 1000:,.1f} the model's last £1,000 averts"
         )
-    return f"eligible, {rank_words}; the model's split puts the money elsewhere"
+    binding = f" with {allocation.binding[0]}" if allocation.binding else ""
+    return f"eligible, {rank_words}; the model's best split{binding} puts the money elsewhere{certified}"
 
 
 def first_pound_returns(result: RunResult) -> np.ndarray:
@@ -550,6 +568,14 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return ranked
 
 
+def _spent_words(result: RoundResult) -> str:
+    """' (it can allocate only £820,000: see the round's notes)' where the model cannot spend what the force received."""
+    allocated = result.run.allocation.allocated_gbp
+    if allocated >= result.split.received_gbp - 0.5:
+        return ""
+    return f" (it allocates only £{allocated:,.0f} under the round's rules: see the round's notes)"
+
+
 def _knife_edge_words(districts: list[DistrictResult]) -> str:
     """A sentence on the verdicts among `districts` that sit on a knife edge, or ''."""
     edged = [district for district in districts if district.knife_edge]
@@ -564,7 +590,9 @@ def _ordinal(number: int) -> str:
 
 
 def _names(names: list[str]) -> str:
-    """Names joined as a sentence lists them: 'A', 'A and B', 'A, B and C'."""
+    """Names joined as a sentence lists them: '', 'A', 'A and B', 'A, B and C'."""
+    if not names:
+        return ""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

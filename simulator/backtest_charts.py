@@ -29,7 +29,7 @@ def model_vs_actual(backtest: Backtest):
     rounds = backtest.rounds
     names = [district.name for district in rounds[0].districts]
     caption = (
-        f"{backtest.force_name}: each round's model run on the 12 months before its announcement that the history holds, "
+        f"{backtest.force_name}: each round's model run on the {backtest.window_months} months before its announcement that the history holds, "
         f"under its rules, with the money the force received; awards from {backtest.awards.file.rsplit('/', 1)[-1]}. "
         "A grey band: the district fails the modelled area test in that round."
     )

@@ -52,7 +52,8 @@ def backtest_document(backtest: Backtest, folder: str, command: str) -> Document
     )
     opening = (
         f"Would the model, as it stands, have picked the places the fund paid for? For each round in the awards file the model "
-        f"is run on what was known before the round was announced: {backtest.force_name}'s records in the twelve months before "
+        f"is run on what was known before the round was announced: {backtest.force_name}'s records in the {backtest.window_months} "
+        "months before "
         "the announcement that the history holds, the forecast fitted to those months and earlier only, the round's own rules "
         "and terms, and the money the force actually received as the budget. Nothing is tuned to the awards: the rules, "
         "harm weights and effect sizes are the scenario's."
@@ -114,7 +115,7 @@ def _round_section(backtest: Backtest, result: RoundResult) -> Section:
     test = f"an area must pass {run.eligibility.combine_words}: " + "; ".join(rules) if rules else "no area test"
     text = (
         f"Announced {window.announced:%d %B %Y}. Demand from {window.used[0]} to {window.used[-1]} ({len(window.used)} months), "
-        f"forecast over the twelve months after it. Rules: {fund_round.name}, {test}. "
+        f"forecast over the {run.demand.horizon_months} months after it. Rules: {fund_round.name}, {test}. "
         f"Budget: the £{result.split.received_gbp:,.2f} {backtest.force_name} received; the model allocates "
         f"£{run.allocation.allocated_gbp:,.0f}"
         + (f" ({certificate.method}, within {percent(certificate.gap)} of the best)" if certificate else "")

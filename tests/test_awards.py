@@ -77,9 +77,9 @@ def test_an_amount_with_pence_is_read(tmp_path, kent):
 
 
 def test_an_amount_that_is_not_a_number_is_refused(tmp_path, kent):
-    """A pound sign in the amount: not a number, with the cell named."""
+    """A pound sign in the amount: not an amount in pounds and pence, with the cell named."""
     error = refused(tmp_path, kent, GOOD.replace("769436", "£769k"))
-    assert (error.line, error.key, error.what) == (2, "amount_gbp", "is not a number")
+    assert (error.line, error.key, error.what) == (2, "amount_gbp", "is not an amount in pounds and pence")
 
 
 def test_a_date_that_is_not_a_date_is_refused(tmp_path, kent):

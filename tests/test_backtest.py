@@ -328,7 +328,9 @@ def test_why_is_given_exactly_for_disagreements(tested):
             assert bool(district.why) == (district.agreement in ("model only", "fund only")), (result.round_id, district.code)
     why = by_code(round_of(tested, "safer-streets-2"))[BRACKWELL].why
     assert why.startswith("eligible, 2nd of 4 by harm in the round's basket; the round allows 1 bid")
-    assert why.endswith("(a first £1,000 here averts 0.5 harm days; at least 0.6 in each funded district)")
+    assert why.endswith(
+        "the model's 1 bid averts more harm than any other set it could fund, this district's included (certified within 0 % of the best)"
+    )
 
 
 def test_clear_verdicts_are_not_on_a_knife_edge(tested):
@@ -412,6 +414,34 @@ def test_money_above_the_rounds_force_cap_is_noted(folder, tmp_path):
     )
 
 
+def test_the_finding_says_when_the_model_cannot_spend_what_was_received(folder, tmp_path):
+    """Its one bid capped at £80,000 (and a £90,000 force cap): the finding says the model allocates only £80,000 of the £100,000."""
+    loaded = child(folder, "with-force-cap-finding", "[rounds.safer-streets-2]\nforce_cap_gbp = 90000")
+    result = backtest(*loaded, awards_location=awards_file(tmp_path, ROUND_2_COMBINED, ROUND_2_PART))
+    assert "with the £100,000 Testshire received (it allocates only £80,000 under the round's rules" in result.findings()[0]
+    assert result.round_rows()[0]["notes"].startswith("Testshire received £100,000.00 by the awards file")
+
+
+def test_a_round_where_no_district_is_eligible_is_compared_not_crashed(folder, tmp_path):
+    """A threshold no district meets: the model funds nothing, the finding says so, every paid district says why."""
+    loaded = child(folder, "nobody-eligible", "[rounds.safer-streets-2.rules.vehicle_rate]\nthreshold = 50.0")
+    (second,) = backtest(*loaded, awards_location=awards_file(tmp_path, ROUND_2_COMBINED, ROUND_2_PART)).rounds
+    assert second.model_count == 0 and second.precision is None and second.recall == 0.0
+    assert all(not district.eligible and district.why.startswith("not eligible") for district in second.districts if district.awarded)
+
+
+def test_awards_announced_on_several_dates_are_noted(folder, tmp_path):
+    """Two dates in one round: the window ends before the first, and the round's notes say so."""
+    later = ROUND_2_PART.replace("2021-06-03", "2021-09-01")
+    (second,) = backtest(*folder_case(folder), awards_location=awards_file(tmp_path, ROUND_2_COMBINED, later)).rounds
+    assert "announced on 2 dates, 03 June 2021 to 01 September 2021; the window ends before the first" in " ".join(second.notes)
+
+
+def folder_case(folder):
+    loaded = load_scenario(folder / "scenario.toml")
+    return loaded, load_areas(loaded.scenario.data)
+
+
 # Bad input through the API.
 
 
@@ -434,15 +464,20 @@ def test_an_awards_row_naming_a_round_the_scenario_lacks_is_refused(case, tmp_pa
 @pytest.mark.parametrize(
     ("amount", "what"),
     [
-        ("abc", "is not a number"),
-        ("£50000", "is not a number"),
+        ("abc", "is not an amount in pounds and pence"),
+        ("£50000", "is not an amount in pounds and pence"),
+        ("1e5", "is not an amount in pounds and pence"),
+        ("+50000", "is not an amount in pounds and pence"),
+        ("50000.", "is not an amount in pounds and pence"),
+        ("0", "is an award of nothing"),
         ('"50,5"', "is not an amount in pounds and pence"),
         ('"50,000"', "is not an amount in pounds and pence"),
         ("50000.125", "is not an amount in pounds and pence"),
     ],
 )
 def test_an_amount_that_is_not_pounds_is_refused(case, tmp_path, amount, what):
-    """Letters, a pound sign, a comma (decimal or thousands) or a third decimal in amount_gbp: refused with the cell named."""
+    """Letters, a pound sign, an exponent, a sign, a comma, a trailing point, a third decimal or £0 in amount_gbp: refused
+    with the cell named."""
     error = refused(case, tmp_path, ROUND_1_AWARD.replace("50000", amount))
     assert (error.line, error.key, error.what) == (2, "amount_gbp", what)
     assert str(error).startswith(f"{error.file}:2: amount_gbp: {what}")

@@ -141,7 +141,7 @@ def awards_file(tmp_path, change):
 
 BAD_AWARDS = {
     "unknown district": (lambda text: text.replace("2022-07-25,Gravesham,", "2022-07-25,Gravesend,"), ":6: district: names no district"),
-    "amount not a number": (lambda text: text.replace(",589042,", ",589k,"), ":5: amount_gbp: is not a number"),
+    "amount not a number": (lambda text: text.replace(",589042,", ",589k,"), ":5: amount_gbp: is not an amount in pounds and pence"),
     "round missing from the config": (lambda text: text.replace("\n1,2020-07-28,", "\n7,2020-07-28,"), ":2: round: names a round"),
     "no rows": (lambda text: text.splitlines()[0] + "\n", "has no awards"),
 }

@@ -34,7 +34,6 @@ DISTRICT_TABLE = (
     Column("model_gbp", "Model", "gbp"),
     Column("p_funded", "P(funded)", "share"),
     Column("agreement", "Who funds"),
-    Column("why", "The model's side"),
 )
 
 
@@ -134,6 +133,10 @@ def _round_section(backtest: Backtest, result: RoundResult) -> Section:
         "distance from its threshold, as a share of it. P(eligible), P(funded): over the run's Monte Carlo draws. Basket "
         "rank: by forecast harm in the round's crime types (1 = most); per-resident rank: the same per 1,000 residents.",
     ]
+    disagreements = [f"{row['area_name']} ({row['agreement']}): {row['why']}." for row in rows if row["why"]]
+    if disagreements:
+        blocks.append("Where the model and the fund disagree, the model's side of it:")
+        blocks.append(Bullets(tuple(disagreements)))
     how = [f"{row['area_name']}: {row['actual_how']}." for row in rows if row["actual_how"]]
     if how:
         blocks.append(Bullets(tuple(how)))

@@ -18,10 +18,10 @@ import numpy as np
 
 from .awards import Award, Awards, RoundSplit, RoundWindow, read_awards, round_windows
 from .errors import ConfigError
-from .inputs import Areas, areas_over
+from .inputs import Areas
 from .pipeline import DrawProgress, Progress, read_areas, run
 from .result import RunResult, days, money, percent, significant
-from .scenario import LoadedScenario
+from .scenario import LoadedScenario, Override
 
 WINDOW_MONTHS = 12
 """Months of history before each round's announcement that its demand may use, the same for every round."""
@@ -442,9 +442,48 @@ def _test_round(
             f"{areas.force_name} received £{split.received_gbp:,.2f} by the awards file, above the round's modelled force cap "
             f"of £{cap:,.0f}: the model allocates at most the cap, so the cap or the award figure is wrong (see the file's notes)."
         )
-    budgeted = replace(scenario, fund_round=window.round_id, budget_gbp=split.received_gbp, shocks={})
-    result = run(replace(loaded, scenario=budgeted), draw_progress=draw_progress, areas=areas_over(areas, window.used))
+    result = run(round_scenario(loaded, window, split.received_gbp), draw_progress=draw_progress)
     return RoundResult(window, split, fund_round.name, result, _compare(result, split), tuple(notes))
+
+
+def round_scenario(loaded: LoadedScenario, window: RoundWindow, received_gbp: float) -> LoadedScenario:
+    """The scenario one round is tested under, as an ordinary scenario a rerun of its manifest repeats: the monthly history
+    as the counts over the window's unbroken run of months (the forecast is fitted to the history up to its end only),
+    the round's rules, the money received as the budget, no what-if changes, and a name of its own."""
+    scenario = loaded.scenario
+    changes = {
+        "name": f"{scenario.name}-backtest-{window.round_id}",
+        "title": f"{scenario.title}: back-test of {scenario.rounds[window.round_id].name}",
+        "fund_round": window.round_id,
+        "budget_gbp": received_gbp,
+        "data.crime_counts": scenario.data.history,
+        "data.period_start": window.used[0],
+        "data.period_end": window.used[-1],
+        "shocks": {},
+    }
+    data = replace(scenario.data, crime_counts=scenario.data.history, period_start=window.used[0], period_end=window.used[-1])
+    tested = replace(
+        scenario,
+        name=changes["name"],
+        title=changes["title"],
+        fund_round=window.round_id,
+        budget_gbp=received_gbp,
+        data=data,
+        shocks={},
+    )
+    logged = tuple(Override(key, _current(scenario, key), new, BACKTEST_SOURCE) for key, new in changes.items())
+    return replace(loaded, scenario=tested, overrides=(*loaded.overrides, *logged))
+
+
+BACKTEST_SOURCE = "the back-test of one round"
+"""Where a round's changes to the scenario come from, as its run's manifest lists them."""
+
+
+def _current(scenario, key: str):
+    value = scenario
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _compare(result: RunResult, split: RoundSplit) -> tuple[DistrictResult, ...]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .arrays import Labelled
 from .datafiles import SourceFile, Table, UniqueValues, area_code, columns_of, one_line, plain, read_text, sha256_text, shown, whole_number
-from .errors import DataError, InternalError
+from .errors import DataError
 from .maps import AreaMap, load_area_map
 from .schema import CRIME_TYPES, DataSource
 
@@ -108,29 +108,6 @@ class Areas:
             if name.lower() == lowered:
                 return code
         return None
-
-
-def areas_over(areas: Areas, months: tuple[str, ...]) -> Areas:
-    """The same areas with their records over an unbroken run of months of the monthly history (oldest first) as the
-    data period, and the history cut at its end, so a forecast fitted to it sees only what was known then (a back-test)."""
-    if areas.history is None:
-        raise InternalError("areas_over needs a monthly history")
-    held = set(areas.history.labels("month"))
-    if not months or any(month not in held for month in months) or month_range(months[0], months[-1]) != tuple(months):
-        raise InternalError(f"areas_over needs an unbroken run of held months, got {months}")
-    end = months[-1]
-    known = tuple(month for month in areas.history.labels("month") if month <= end)
-    counts = areas.history.take("month", tuple(months)).values.sum(axis=2)
-    return replace(
-        areas,
-        counts=areas.counts.with_values(counts),
-        period_start=months[0],
-        period_end=end,
-        count_source=f"records in the monthly history, {months[0]} to {end}",
-        monthly=None,
-        history=areas.history.take("month", known),
-        history_gaps=tuple(gap for gap in areas.history_gaps if gap[1] <= end),
-    )
 
 
 def months_between(start: str, end: str) -> int:

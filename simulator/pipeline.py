@@ -33,10 +33,10 @@ Progress = Callable[[str], None]
 DrawProgress = Callable[[int], None]
 
 
-def assess_eligibility(loaded: LoadedScenario, areas: Areas | None = None) -> tuple[Demand, Eligibility]:
-    """Inputs (the scenario's, or `areas` already read), demand and the round's verdicts, without allocating."""
+def assess_eligibility(loaded: LoadedScenario) -> tuple[Demand, Eligibility]:
+    """Inputs, demand and the round's verdicts, without allocating."""
     scenario = loaded.scenario
-    demand = build_demand(areas or read_areas(loaded), scenario.harm, scenario.demand, scenario.shocks)
+    demand = build_demand(read_areas(loaded), scenario.harm, scenario.demand, scenario.shocks)
     return demand, assess(demand, scenario.fund_round, scenario.round, rate_estimator=scenario.demand.rate_estimator)
 
 
@@ -69,11 +69,8 @@ def eligibility_odds(loaded: LoadedScenario) -> tuple[Demand, Eligibility, Verdi
     return demand, eligibility, verdict_odds(scenario, demand, eligibility, scenario.demand.draws, scenario.seed)
 
 
-def run(
-    loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None, areas: Areas | None = None
-) -> RunResult:
-    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` each finished draw.
-    `areas` replaces the scenario's inputs with areas already read (a back-test's window of the history)."""
+def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None) -> RunResult:
+    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` each finished draw."""
     report = progress or (lambda stage: None)
     scenario = loaded.scenario
     timings = {}
@@ -86,7 +83,7 @@ def run(
         clock = now
 
     report("reading inputs and building demand")
-    demand, eligibility = assess_eligibility(loaded, areas)
+    demand, eligibility = assess_eligibility(loaded)
     lap("inputs_demand_eligibility")
     report("scoring baselines and allocating")
     interventions = scenario.active_interventions()

@@ -104,6 +104,25 @@ def test_the_report_says_what_it_cannot_show(kent):
     assert "data:image/png;base64" in (out / "report.html").read_text(encoding="utf-8")
 
 
+def test_a_rounds_run_folder_repeats_from_its_manifest(runner, kent, tmp_path):
+    """Each tested round is an ordinary scenario: rerunning its manifest gives the same eligibility and allocation."""
+    _, out = kent
+    folder = out / "runs" / "safer-streets-4"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    data = manifest["scenario"]["data"]
+    assert (data["crime_counts"], data["period_start"], data["period_end"]) == (
+        "embedded:kent_crime_by_type_monthly.csv",
+        "2021-07",
+        "2022-06",
+    )
+    assert (manifest["scenario"]["fund_round"], manifest["scenario"]["budget_gbp"]) == ("safer-streets-4", 1_433_091.14)
+    again = tmp_path / "again"
+    result = runner.invoke(cli, ["run", str(folder / "manifest.json"), "--out", str(again), "--no-charts", "-q"])
+    assert result.exit_code == 0, result.output
+    for name in ("eligibility.csv", "allocation.csv", "uncertainty.csv"):
+        assert (again / name).read_text(encoding="utf-8") == (folder / name).read_text(encoding="utf-8"), name
+
+
 def test_a_second_backtest_replaces_its_own_folder(runner, kent):
     """Its own folder is replaced (no charts this time), never half-written."""
     _, out = kent

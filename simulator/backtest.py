@@ -451,9 +451,12 @@ def round_scenario(loaded: LoadedScenario, window: RoundWindow, received_gbp: fl
     as the counts over the window's unbroken run of months (the forecast is fitted to the history up to its end only),
     the round's rules, the money received as the budget, no what-if changes, and a name of its own."""
     scenario = loaded.scenario
+    round_name = scenario.rounds[window.round_id].name
     changes = {
         "name": f"{scenario.name}-backtest-{window.round_id}",
-        "title": f"{scenario.title}: back-test of {scenario.rounds[window.round_id].name}",
+        "title": f"Back-test of {round_name}: {scenario.data.force_name}, £{received_gbp:,.0f} received",
+        "question": f"Which districts would the model have funded in {round_name}, with the £{received_gbp:,.0f} "
+        f"{scenario.data.force_name} received and the records of {window.used[0]} to {window.used[-1]}?",
         "fund_round": window.round_id,
         "budget_gbp": received_gbp,
         "data.crime_counts": scenario.data.history,
@@ -466,6 +469,7 @@ def round_scenario(loaded: LoadedScenario, window: RoundWindow, received_gbp: fl
         scenario,
         name=changes["name"],
         title=changes["title"],
+        question=changes["question"],
         fund_round=window.round_id,
         budget_gbp=received_gbp,
         data=data,

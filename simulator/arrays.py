@@ -54,7 +54,11 @@ class Labelled:
     def take(self, dim: str, labels: tuple[str, ...] | list[str]) -> Labelled:
         """The sub-array holding only `labels` along `dim`, in that order."""
         axis = self.dims.index(dim)
-        positions = [self.index(dim, label) for label in labels]
+        position_of = {label: position for position, label in enumerate(self.coords[axis])}
+        missing = [label for label in labels if label not in position_of]
+        if missing:
+            raise ValueError(f"{missing[0]!r} is not a label of {dim}")
+        positions = [position_of[label] for label in labels]
         coords = list(self.coords)
         coords[axis] = tuple(labels)
         return Labelled(np.take(self.values, positions, axis=axis), self.dims, tuple(coords), self.name, self.unit)

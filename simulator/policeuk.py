@@ -29,6 +29,7 @@ import numpy as np
 
 from .datafiles import plural, shown
 from .errors import DataError, InternalError
+from .inputs import month_range, month_runs
 from .schema import CRIME_TYPES
 
 HEADER = (
@@ -109,6 +110,21 @@ class ImportReport:
     examples: tuple[Problem, ...]
     lsoas: int
     empty_files: tuple[str, ...] = ()
+    months_by_force: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each force ('Reported by') and the months it has rows in, sorted."""
+
+    def missing_months(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each force lacking months of the import's span (its first to its last month over every force), with those
+        months: a force's counts then cover fewer months than the others', which a per-year rate would misread."""
+        if not self.months:
+            return ()
+        span = month_range(self.months[0], self.months[-1])
+        found = []
+        for force, held in self.months_by_force:
+            missing = tuple(month for month in span if month not in set(held))
+            if missing:
+                found.append((force, missing))
+        return tuple(found)
 
     @property
     def rows_rejected(self) -> int:
@@ -118,10 +134,18 @@ class ImportReport:
     @property
     def warnings(self) -> tuple[str, ...]:
         """What the person importing should know that is not an error, one complete line each."""
-        return tuple(
+        empty = tuple(
             f"{label} has a header but no rows: that month adds no records to the counts (download it again if it should have some)"
             for label in self.empty_files
         )
+        span = len(month_range(self.months[0], self.months[-1])) if self.months else 0
+        short = tuple(
+            f"{force} has rows in {span - len(missing)} of the {span} months {self.months[0]} to {self.months[-1]}; "
+            f"missing {month_runs(missing)}: its counts cover fewer months than the other forces' (download those months, "
+            "or set the data period to the months every force has)"
+            for force, missing in self.missing_months()
+        )
+        return empty + short
 
     def as_dict(self) -> dict:
         """The report as plain JSON-ready data."""
@@ -132,6 +156,8 @@ class ImportReport:
             "warnings": list(self.warnings),
             "months": list(self.months),
             "forces": dict(self.forces),
+            "months_by_force": {force: list(months) for force, months in self.months_by_force},
+            "missing_months_by_force": {force: list(months) for force, months in self.missing_months()},
             "rows_read": self.rows_read,
             "rows_aggregated": self.rows_aggregated,
             "rows_rejected": self.rows_rejected,
@@ -274,6 +300,7 @@ class _Tally:
         self.crime_index = {crime: i for i, crime in enumerate(CRIME_TYPES)}
         self.reduced: list[tuple[np.ndarray, np.ndarray]] = []
         self.forces: Counter = Counter()
+        self.force_months: set[tuple[str, str]] = set()
         self.rejected: Counter = Counter()
         self.unknown: Counter = Counter()
         self.examples: list[Problem] = []
@@ -455,8 +482,10 @@ class _Tally:
             self.month_index[month] = len(self.month_index)
         if len(set(forces)) == 1:
             self.forces[forces[0]] += len(forces)
+            self.force_months.update((forces[0], month) for month in distinct_months)
         else:
             self.forces.update(forces)
+            self.force_months.update(zip(forces, months))
         areas = np.fromiter(map(self.area_index.__getitem__, codes), dtype=np.int64, count=len(codes))
         crimes = np.fromiter(map(self.crime_index.__getitem__, types), dtype=np.int64, count=len(types))
         if len(distinct_months) == 1:
@@ -501,6 +530,9 @@ class _Tally:
             examples=tuple(self.examples),
             lsoas=len(codes),
             empty_files=empty,
+            months_by_force=tuple(
+                (force, tuple(sorted(month for held, month in self.force_months if held == force))) for force in sorted(self.forces)
+            ),
         )
         if report.rows_read != report.rows_aggregated + report.rows_rejected:
             raise InternalError(

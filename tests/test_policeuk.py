@@ -640,3 +640,32 @@ def test_cli_import_with_an_empty_month_succeeds_and_records_the_warning(tmp_pat
     assert saved["warnings"][0].endswith(
         "has a header but no rows: that month adds no records to the counts (download it again if it should have some)"
     )
+
+
+def test_a_force_missing_months_is_reported_with_its_months(tmp_path):
+    """Kent has Jan to Apr, Thames Valley Jan and Apr only: its two missing months are named, in the warning and the JSON."""
+    for month in ("2024-01", "2024-02", "2024-03", "2024-04"):
+        write(tmp_path / month / f"{month}-kent-street.csv", [row("k" + month, month=month)])
+    for month in ("2024-01", "2024-04"):
+        fields = row("t" + month, month=month, code="E01028521", name="Oxford 008A")
+        fields[2] = fields[3] = "Thames Valley Police"
+        write(tmp_path / month / f"{month}-thames-valley-street.csv", [fields])
+    report = import_street_files([tmp_path]).report
+    assert report.months_by_force == (
+        ("Kent Police", ("2024-01", "2024-02", "2024-03", "2024-04")),
+        ("Thames Valley Police", ("2024-01", "2024-04")),
+    )
+    assert report.missing_months() == (("Thames Valley Police", ("2024-02", "2024-03")),)
+    assert report.warnings == (
+        "Thames Valley Police has rows in 2 of the 4 months 2024-01 to 2024-04; missing 2024-02..2024-03 (2 months): its counts "
+        "cover fewer months than the other forces' (download those months, or set the data period to the months every force has)",
+    )
+    saved = report.as_dict()
+    assert saved["missing_months_by_force"] == {"Thames Valley Police": ["2024-02", "2024-03"]}
+    assert saved["months_by_force"]["Kent Police"] == ["2024-01", "2024-02", "2024-03", "2024-04"]
+
+
+def test_forces_with_every_month_get_no_warning():
+    """The one-month Kent sample: every force holds every month of the import, so nothing is missing."""
+    report = import_street_files([SAMPLE]).report
+    assert report.missing_months() == () and report.months_by_force == (("Kent Police", ("2024-01",)),)

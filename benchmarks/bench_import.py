@@ -4,9 +4,10 @@
 
 Writes monthly *-street.csv files in the real format (ROWS rows in all, 1,000,000 by default, as
 12 months of about 83,000 rows, a large force's month; more rows make more months of the same
-size; about 4,800 LSOAs, the 14 crime types in police.uk proportions, ASB rows without a crime ID,
-1 % of rows unlocated), then imports them in a fresh process and prints rows per second and the
-peak resident memory of that process. Run it with ROWS = 250000 and 3000000 as well: a streaming
+size; about 4,800 LSOAs, the 14 crime types in police.uk proportions, 64-character crime IDs and
+ASB rows without one, "On or near <place>" locations of real lengths, real outcome texts (none for
+ASB), 1 % of rows "No Location" with no LSOA), then imports them in a fresh process and prints rows
+per second and the peak resident memory of that process. Run it with ROWS = 250000 and 3000000 as well: a streaming
 import's peak follows the size of one month's file and the number of output cells, not the rows.
 Figures, not assertions.
 """
@@ -43,6 +44,31 @@ SHARES = {
     "Robbery": 0.01,
     "Possession of weapons": 0.01,
 }
+PLACES = (
+    "High Street",
+    "Supermarket",
+    "Parking Area",
+    "Petrol Station",
+    "Sports/Recreation Area",
+    "Shopping Area",
+    "Nightclub",
+    "Police Station",
+    "Further/Higher Educational Building",
+    "Pedestrian Subway",
+    "Conference/Exhibition Centre",
+    "Theatre/Concert Hall",
+)
+OUTCOMES = (
+    "Investigation complete; no suspect identified",
+    "Unable to prosecute suspect",
+    "Under investigation",
+    "Status update unavailable",
+    "Local resolution",
+    "Awaiting court outcome",
+    "Formal action is not in the public interest",
+    "Offender given a caution",
+    "Further investigation is not in the public interest",
+)
 CHILD = """
 import sys, time
 sys.path.insert(0, {repo!r})
@@ -69,12 +95,17 @@ def generate(folder: Path, rows: int, seed: int = 7) -> None:
             count = per_month + (rows - per_month * files if number == files - 1 else 0)
             for n, crime_type in enumerate(random.choices(types, weights, k=count)):
                 code, name = random.choice(lsoas)
+                location = f"On or near {PLACES[n % len(PLACES)] if n % 3 else f'{name.split()[1]} Road'}"
+                longitude, latitude = f"-0.{n % 1000:06d}", f"51.{n % 997:06d}"
                 if n % 100 == 0:
-                    code = name = ""
-                crime_id = "" if crime_type == "Anti-social behaviour" else f"{number:03d}{n:061x}"
+                    code = name = longitude = latitude = ""
+                    location = "No Location"
+                asb = crime_type == "Anti-social behaviour"
+                crime_id = "" if asb else f"{number:03d}{n:061x}"
+                outcome = "" if asb else OUTCOMES[n % len(OUTCOMES)]
                 handle.write(
-                    f"{crime_id},{stamp},Big Force Police,Big Force Police,-0.1{n % 1000:03d},51.5{n % 997:03d},"
-                    f"On or near High Street,{code},{name},{crime_type},Under investigation,\n"
+                    f"{crime_id},{stamp},Big Force Police,Big Force Police,{longitude},{latitude},"
+                    f"{location},{code},{name},{crime_type},{outcome},\n"
                 )
 
 

@@ -106,12 +106,16 @@ class Awards:
         known: dict[str, float] = {}
         how: dict[str, str] = {}
         unsplit = []
+
+        def credit(code: str, amount: float, found: str) -> None:
+            known[code] = known.get(code, 0.0) + amount
+            how[code] = found if found == REMAINDER else how.get(code, found)
+
         for award in awards:
             if award.line in inside:
                 continue
             if not award.combined:
-                known[award.districts[0]] = known.get(award.districts[0], 0.0) + award.amount_gbp
-                how.setdefault(award.districts[0], PUBLISHED)
+                credit(award.districts[0], award.amount_gbp, PUBLISHED)
                 continue
             pieces = parts[award.line]
             remainder = award.amount_gbp - sum(piece.amount_gbp for piece in pieces)
@@ -131,12 +135,10 @@ class Awards:
                 if piece.combined:
                     unsplit.append((piece.districts, piece.amount_gbp))
                     continue
-                known[piece.districts[0]] = known.get(piece.districts[0], 0.0) + piece.amount_gbp
-                how.setdefault(piece.districts[0], PUBLISHED)
+                credit(piece.districts[0], piece.amount_gbp, PUBLISHED)
             rest = tuple(code for code in award.districts if not any(code in piece.districts for piece in pieces))
             if len(rest) == 1:
-                known[rest[0]] = known.get(rest[0], 0.0) + remainder
-                how[rest[0]] = REMAINDER
+                credit(rest[0], remainder, REMAINDER)
             elif rest:
                 unsplit.append((rest, remainder))
             elif remainder > 0.005:

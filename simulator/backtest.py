@@ -222,7 +222,7 @@ class Backtest:
         for window in self.windows:
             result = tested.get(window.round_id)
             split = self.awards.split(window.round_id)
-            row = {
+            row = dict.fromkeys(ROUND_CSV_COLUMNS) | {
                 "round": window.round_id,
                 "announced": window.announced.isoformat(),
                 "window": f"{window.months[0]} to {window.months[-1]}",
@@ -232,7 +232,6 @@ class Backtest:
                 "status": "skipped" if window.skipped else "tested",
                 "reason": window.skipped,
             }
-            row |= dict.fromkeys(ROUND_CSV_COLUMNS[len(row) :])
             if result is not None:
                 correlation = result.rank_correlation
                 row |= {
@@ -359,13 +358,14 @@ def backtest(
     least_months: int = LEAST_MONTHS,
     progress: Progress | None = None,
     draw_progress: DrawProgress | None = None,
+    awards: Awards | None = None,
 ) -> Backtest:
-    """Back-test the scenario's model on each round of the awards file (`awards_location`, else `data.awards`), on the
-    scenario's areas (read here unless given). `progress` hears each round tested; `draw_progress` each finished draw,
-    and a skipped round's draws at once, so a bar of draws × rounds ends full."""
+    """Back-test the scenario's model on each round of the awards file (`awards` already read, else `awards_location`,
+    else `data.awards`), on the scenario's areas (read here unless given). `progress` hears each round tested;
+    `draw_progress` each finished draw, and a skipped round's draws at once, so a bar of draws × rounds ends full."""
     scenario = loaded.scenario
     areas = areas or read_areas(loaded)
-    awards = awards_for(loaded, areas, awards_location)
+    awards = awards or awards_for(loaded, areas, awards_location)
     windows = round_windows(awards, areas.history.labels("month"), window_months, least_months)
     notes = []
     if scenario.shocks:
@@ -464,17 +464,9 @@ def round_scenario(loaded: LoadedScenario, window: RoundWindow, received_gbp: fl
         "data.period_end": window.used[-1],
         "shocks": {},
     }
-    data = replace(scenario.data, crime_counts=scenario.data.history, period_start=window.used[0], period_end=window.used[-1])
-    tested = replace(
-        scenario,
-        name=changes["name"],
-        title=changes["title"],
-        question=changes["question"],
-        fund_round=window.round_id,
-        budget_gbp=received_gbp,
-        data=data,
-        shocks={},
-    )
+    settings = {key: value for key, value in changes.items() if "." not in key}
+    data = {key.removeprefix("data."): value for key, value in changes.items() if key.startswith("data.")}
+    tested = replace(scenario, **settings, data=replace(scenario.data, **data))
     logged = tuple(Override(key, _current(scenario, key), new, BACKTEST_SOURCE) for key, new in changes.items())
     return replace(loaded, scenario=tested, overrides=(*loaded.overrides, *logged))
 
@@ -502,6 +494,7 @@ def _compare(result: RunResult, split: RoundSplit) -> tuple[DistrictResult, ...]
     funded = allocation.funded
     odds = result.monte_carlo.verdicts
     first_return = first_pound_returns(result)
+    name_of = dict(zip(eligibility.codes, eligibility.names))
     districts = []
     for a, code in enumerate(eligibility.codes):
         outcome, margin = eligibility.deciding_margin(a)
@@ -511,7 +504,7 @@ def _compare(result: RunResult, split: RoundSplit) -> tuple[DistrictResult, ...]
             name=eligibility.names[a],
             awarded=code in split.districts,
             actual_gbp=actual,
-            actual_how=_how(split, code, dict(zip(eligibility.codes, eligibility.names))),
+            actual_how=_how(split, code, name_of),
             eligible=bool(eligibility.eligible.values[a]),
             verdict_reason=eligibility.short_reason(a),
             deciding_rule=outcome.label() if outcome is not None else "no area test",

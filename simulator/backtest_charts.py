@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 
 from .backtest import Backtest
+from .datafiles import shown_file_name
 from .figures import PALETTE, captioned_figure, pound_formatter, pounds
 
 MODEL_COLOUR = PALETTE[2]
@@ -30,7 +31,7 @@ def model_vs_actual(backtest: Backtest):
     names = [district.name for district in rounds[0].districts]
     caption = (
         f"{backtest.force_name}: each round's model run on the {backtest.window_months} months before its announcement that the history holds, "
-        f"under its rules, with the money the force received; awards from {backtest.awards.file.rsplit('/', 1)[-1]}. "
+        f"under its rules, with the money the force received; awards from {shown_file_name(backtest.awards.file)}. "
         "A grey band: the district fails the modelled area test in that round."
     )
     height = max(3.6, 0.34 * len(names) + 1.9)

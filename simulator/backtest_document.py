@@ -6,7 +6,8 @@ Built from a Backtest; no I/O. `rendering` turns it into HTML and Markdown like 
 from __future__ import annotations
 
 from .backtest import CAVEATS, Backtest, RoundResult
-from .document import Bullets, Chart, Code, Column, Document, Facts, Section, Table, shown_file_name
+from .datafiles import shown_file_name
+from .document import Bullets, Chart, Code, Column, Document, Facts, Section, Table
 from .result import percent
 
 ROUND_TABLE = (
@@ -76,7 +77,11 @@ def backtest_document(backtest: Backtest, folder: str, command: str) -> Document
             ),
         ),
     ]
-    sections += [_round_section(backtest, result) for result in backtest.rounds]
+    district_rows = backtest.district_rows()
+    sections += [
+        _round_section(backtest, result, tuple(row for row in district_rows if row["round"] == result.round_id))
+        for result in backtest.rounds
+    ]
     skipped = backtest.skipped
     if skipped:
         sections.append(Section("Rounds not tested", (Bullets(tuple(f"{w.round_id}: {w.skipped}." for w in skipped)),)))
@@ -105,7 +110,8 @@ def backtest_document(backtest: Backtest, folder: str, command: str) -> Document
     )
 
 
-def _round_section(backtest: Backtest, result: RoundResult) -> Section:
+def _round_section(backtest: Backtest, result: RoundResult, rows: tuple[dict, ...]) -> Section:
+    """One tested round: its window, rules and budget, its districts (`rows`, from backtest.csv), and why they differ."""
     window = result.window
     run = result.run
     certificate = run.allocation.certificate
@@ -120,7 +126,6 @@ def _round_section(backtest: Backtest, result: RoundResult) -> Section:
         + (f" ({certificate.method}, within {percent(certificate.gap)} of the best)" if certificate else "")
         + "."
     )
-    rows = tuple(row for row in backtest.district_rows() if row["round"] == result.round_id)
     blocks = [
         text,
         Table(

@@ -425,6 +425,7 @@ def backtest(
     """
     from .backtest import CAVEATS, awards_for
     from .backtest import backtest as run_backtest
+    from .datafiles import shown_file_name
     from .pipeline import read_areas
     from .report import check_output_folder, write_backtest
 
@@ -434,11 +435,9 @@ def backtest(
     inputs = [*map(Path, loaded.files), *([awards] if awards is not None else [])]
     check_output_folder(folder, inputs, "back-test")
     areas = read_areas(loaded)
-    rounds = len(awards_for(loaded, areas, awards_location).round_ids())
-    with _progress(rounds * loaded.scenario.demand.draws + 1, "Back-testing", quiet) as bar:
-        found = run_backtest(
-            loaded, areas, awards_location, window_months, least_months, progress=lambda stage: None, draw_progress=bar.update
-        )
+    read = awards_for(loaded, areas, awards_location)
+    with _progress(len(read.round_ids()) * loaded.scenario.demand.draws + 1, "Back-testing", quiet) as bar:
+        found = run_backtest(loaded, areas, awards=read, window_months=window_months, least_months=least_months, draw_progress=bar.update)
         bar.update(1, "writing the back-test folder")
         command = " ".join(
             ["safer-streets backtest", *([str(scenario)] if scenario else []), *(f"--set {item}" for item in sets)]
@@ -457,7 +456,7 @@ def backtest(
     hits, awarded, modelled = found.pooled()
     _echo(
         f"Back-test, {found.force_name}: {len(found.rounds)} of {len(found.windows)} rounds tested against "
-        f"{found.awards.file.replace(chr(92), '/').rsplit('/', 1)[-1]}; the model funds {hits} of the {awarded} districts the fund paid, "
+        f"{shown_file_name(found.awards.file)}; the model funds {hits} of the {awarded} districts the fund paid, "
         f"and the fund paid {hits} of the model's {modelled}"
     )
     click.echo("")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .errors import DataError
 
@@ -306,3 +306,10 @@ class UniqueValues:
                 hint=hint,
             )
         self.lines[folded] = line
+
+
+def shown_file_name(path: str) -> str:
+    """An input as a report or the terminal shows it: its file name (or `embedded:` name), never the reader's folder layout."""
+    if path.startswith(EMBEDDED) or path.startswith("("):
+        return path
+    return PurePath(path).name

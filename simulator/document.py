@@ -7,11 +7,11 @@ with each column's kind saying how its values are formatted for reading.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Literal
 
 import numpy as np
 
+from .datafiles import shown_file_name
 from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .eligibility import MANY_AREAS
 from .experiments import Comparison
@@ -774,13 +774,6 @@ def _sentence(text: str) -> str:
     """Text ending in a full stop, so sentences joined in one cell read as sentences."""
     text = text.strip()
     return text if not text or text.endswith((".", "!", "?")) else text + "."
-
-
-def shown_file_name(path: str) -> str:
-    """An input as the report shows it: its file name (or `embedded:` name), never the reader's folder layout."""
-    if path.startswith("embedded:") or path.startswith("("):
-        return path
-    return PurePath(path).name
 
 
 # ---------------------------------------------------------------- a comparison

@@ -167,16 +167,12 @@ def write_backtest(backtest: Backtest, out: str | Path, inputs: Iterable[Path], 
         write_json(staging / "summary.json", {"written_by": WRITER, **backtest.summary()})
         from .backtest_document import backtest_document
 
-        document = backtest_document(backtest, _display(target), command)
-        from .rendering import to_html, to_markdown
-
         images = {}
         if charts:
             from .backtest_charts import backtest_charts
 
             images = write_charts(backtest, backtest_charts(backtest), staging / "charts")
-        (staging / "report.html").write_text(to_html(document, images), encoding="utf-8")
-        (staging / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
+        _write_reports(backtest_document(backtest, _display(target), command), images, staging)
     return target
 
 
@@ -229,13 +225,18 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
 
 def _write_charts_and_reports(subject, chooser: str, document, folder: Path, charts: bool) -> None:
     """charts/*.png (the set `charts.<chooser>` picks for the subject), then report.html with them inline and report.md."""
-    from .rendering import to_html, to_markdown
-
     images = {}
     if charts:
         from . import charts as chart_module
 
         images = write_charts(subject, getattr(chart_module, chooser)(subject), folder / "charts")
+    _write_reports(document, images, folder)
+
+
+def _write_reports(document, images: dict[str, bytes], folder: Path) -> None:
+    """report.html with the charts inline, and report.md linking them under charts/."""
+    from .rendering import to_html, to_markdown
+
     (folder / "report.html").write_text(to_html(document, images), encoding="utf-8")
     (folder / "report.md").write_text(to_markdown(document, {name: f"charts/{name}.png" for name in images}), encoding="utf-8")
 

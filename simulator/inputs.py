@@ -54,6 +54,17 @@ MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Areas of the input tables left out of the model, with why: e.g. a force whose records are missing, whose zeros
+    would read as safety."""
+
+    group: str
+    reason: str
+    areas: int
+    population: float
+
+
+@dataclass(frozen=True)
 class Areas:
     """The areas of one force with population and records by crime type over the data period."""
 
@@ -80,11 +91,25 @@ class Areas:
     history_gaps: tuple[tuple[str, str], ...] = ()
     """(area code, month) pairs of `data.history` with no rows in a month other areas have: read as 0 records, and
     reported as a warning (an imported small-area history can have areas with no records in a month)."""
+    forces: tuple[str, ...] = ()
+    """Each area's police force where the areas span several forces (a national table); empty when every area is in
+    `force_name`."""
+    left_out: tuple[LeftOut, ...] = ()
+    """Groups of areas in the input tables that the model leaves out, each with its reason (reported, never dropped silently)."""
 
     @property
     def level_name(self) -> str:
         """What one area is, for labels: 'District' or 'LSOA'."""
         return "LSOA" if self.level == "lsoa" else "District"
+
+    def force_of(self, position: int) -> str:
+        """The police force of the area at `position`."""
+        return self.forces[position] if self.forces else self.force_name
+
+    @property
+    def force_names(self) -> tuple[str, ...]:
+        """The forces the areas belong to, sorted (one, `force_name`, unless the table spans several)."""
+        return tuple(sorted(set(self.forces))) if self.forces else (self.force_name,)
 
     def parent_name(self, position: int) -> str:
         """The name of an area's parent (its district at LSOA level), else its code."""

@@ -20,6 +20,7 @@ from .constraints import request_for
 from .demand import Demand, build_demand
 from .eligibility import Eligibility, assess
 from .errors import ConfigError
+from .execution import LOCAL, Executor
 from .explanation import budget_curve, explain
 from .forecast import ForecastCheck, check_forecast
 from .inputs import Areas, load_areas
@@ -69,8 +70,11 @@ def eligibility_odds(loaded: LoadedScenario) -> tuple[Demand, Eligibility, Verdi
     return demand, eligibility, verdict_odds(scenario, demand, eligibility, scenario.demand.draws, scenario.seed)
 
 
-def run(loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None) -> RunResult:
-    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` each finished draw."""
+def run(
+    loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None, executor: Executor = LOCAL
+) -> RunResult:
+    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` each finished draw.
+    `executor` says where the Monte Carlo's chunks of draws run (the figures are the same wherever they run)."""
     report = progress or (lambda stage: None)
     scenario = loaded.scenario
     timings = {}

@@ -11,6 +11,7 @@ ORDER = [
     "errors",
     "arrays",
     "validation",
+    "execution",
     "schema",
     "scenario",
     "datafiles",
@@ -53,6 +54,8 @@ OWNERS = {
     "cbcbox": {"formulation"},
     "matplotlib": {"figures", "uncertainty_charts", "charts", "backtest_charts"},
     "click": {"cli"},
+    "dask": {"execution"},
+    "distributed": {"execution"},
 }
 PACKAGE = REPO / "simulator"
 

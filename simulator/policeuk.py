@@ -21,7 +21,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, islice
+from itertools import chain, compress
 from operator import methodcaller
 from pathlib import Path
 
@@ -51,12 +51,10 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 EXAMPLES_KEPT = 20
 OUTPUT_COLUMNS = ("lsoa21_code", "lsoa21_name", "district", "month", "crime_type", "count")
 CHUNK_ROWS = 20_000
+BLOCK_CHARS = 4_000_000
+"""Characters read at once (about 16,000 real rows), completed to the end of the line."""
 KEY_AREA_SHIFT, KEY_MONTH_SHIFT = 24, 8
 HAS_NEWLINE = methodcaller("__contains__", "\n")
-
-
-def AFTER_NEWLINE(piece: str) -> str:  # noqa: N802 - used like the itemgetters above
-    return piece.rpartition("\n")[2]
 
 
 SPLIT_FIELDS = methodcaller("split", ",")
@@ -349,12 +347,13 @@ class _Tally:
             self._check_header(next(csv.reader([header_line]), None) if header_line.strip() else None, label)
             line = 2
             while True:
-                lines = list(islice(text, CHUNK_ROWS))
-                if not lines:
+                block = text.read(BLOCK_CHARS)
+                if not block:
                     break
-                joined = "".join(lines)
-                if '"' in joined:
-                    reader = csv.reader(chain(lines, text))
+                if not block.endswith(("\n", "\r")):
+                    block += text.readline()
+                if '"' in block:
+                    reader = csv.reader(chain(_lines_of(block), text))
                     before = line - 1  # lines of the file before the reader's first
                     chunk: list[list[str]] = []
                     starts: list[int] = []
@@ -368,12 +367,16 @@ class _Tally:
                     if chunk:
                         keys.append(self._count_rows(chunk, starts, label, ids, "\x00" in "".join(chain.from_iterable(chunk))))
                     break
-                nul = "\x00" in joined
-                counted = None if nul else self._count_columns(joined, len(lines), line, label, ids)
+                nul = "\x00" in block
+                plain_ends = block.endswith("\n") and ("\r" not in block or block.count("\r") == block.count("\r\n"))
+                rows = block.count("\n") if plain_ends else 0
+                counted = self._count_columns(block, rows, line, label, ids) if plain_ends and not nul else None
                 if counted is None:
-                    counted = self._count_rows(list(map(SPLIT_FIELDS, lines)), range(line, line + len(lines)), label, ids, nul)
+                    lines = _lines_of(block)
+                    rows = len(lines)
+                    counted = self._count_rows(list(map(SPLIT_FIELDS, lines)), range(line, line + rows), label, ids, nul)
                 keys.append(counted)
-                line += len(lines)
+                line += rows
         except csv.Error as error:
             raise DataError(
                 f"cannot be read as CSV ({error})",
@@ -399,7 +402,7 @@ class _Tally:
             )
 
     def _count_columns(self, joined: str, rows: int, first_line: int, label: str, ids: set[str]) -> np.ndarray | None:
-        """Packed keys for a chunk whose every line has 12 fields, a known crime type, a good month and no
+        """Packed keys for a block of `rows` lines, each ending in a newline, whose every line has 12 fields, a known crime type, a good month and no
         repeated crime ID; None (and nothing counted) if it has not, so the chunk goes row by row.
 
         Split on every comma, the fields of row k sit at 11·k + j, except that each row's last field
@@ -407,7 +410,7 @@ class _Tally:
         such piece proves every row has its 12 fields.
         """
         fields = joined.split(",")
-        if len(fields) != 11 * rows + 1 or joined.count("\n") != rows or not joined.endswith("\n"):
+        if len(fields) != 11 * rows + 1:
             return None
         seams = fields[11::11]
         if not all(map(HAS_NEWLINE, seams)):
@@ -415,7 +418,9 @@ class _Tally:
         months, forces, locations, codes, names, types = (fields[j::11] for j in (1, 3, 6, 7, 8, 9))
         if not set(types) <= self.crime_index.keys() or not all(map(MONTH.match, set(months))):
             return None
-        crime_ids = [fields[0], *map(AFTER_NEWLINE, seams[:-1])]
+        # Each seam holds exactly one newline (rows newlines in all, at least one per seam), so joining the seams with
+        # newlines and splitting on them alternates each row's last field and the next row's crime ID.
+        crime_ids = [fields[0], *"\n".join(seams[:-1]).split("\n")[1::2]]
         located = list(map(bool, codes)) if "" in codes else None
         found = list(filter(None, compress(crime_ids, located) if located else crime_ids))
         fresh = set(found)
@@ -424,7 +429,7 @@ class _Tally:
         ids |= fresh
         self.rows_read += rows
         if located:
-            for offset in (offset for offset, ok in enumerate(located) if not ok):
+            for offset in np.flatnonzero(~np.fromiter(located, dtype=bool, count=rows)).tolist():
                 self.reject(UNLOCATED, label, first_line + offset, locations[offset] or "no location")
             months, forces, codes, names, types = (list(compress(column, located)) for column in (months, forces, codes, names, types))
         return self._pack(codes, names, months, types, forces)
@@ -539,6 +544,11 @@ class _Tally:
                 f"import lost rows: {report.rows_read} read, {report.rows_aggregated} counted, {report.rows_rejected} rejected"
             )
         return StreetCounts(tuple(codes), tuple(self.names[code] for code in codes), tuple(months), keys, counts, report)
+
+
+def _lines_of(block: str) -> list[str]:
+    """The lines of a block as the file's own reader splits them (newline="": at \\n, \\r or \\r\\n, ends kept)."""
+    return list(io.StringIO(block, newline=""))
 
 
 def _first_undecodable(opener: Callable) -> tuple[int, int, int]:

@@ -350,7 +350,7 @@ class _Tally:
                 block = text.read(BLOCK_CHARS)
                 if not block:
                     break
-                if not block.endswith(("\n", "\r")):
+                if not block.endswith("\n"):
                     block += text.readline()
                 if '"' in block:
                     reader = csv.reader(chain(_lines_of(block), text))

@@ -126,6 +126,23 @@ def test_bom_and_windows_line_ends_read_the_same(tmp_path):
     assert table(plain) == table(windows) and plain.report.rejected == windows.report.rejected
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_blocks_cut_anywhere_give_the_same_counts_and_lines(tmp_path, monkeypatch, newline):
+    """Wherever a block of characters ends (even between a CR and its LF), the counts and each rejection's line are
+    those of reading the file whole."""
+    rows = [row(f"c{k}", crime_type="Drugs" if k % 3 else "Burglary") for k in range(12)]
+    rows[4] = row("", code="", name="", location="No Location")
+    rows[9] = row("c3")
+    path = write(tmp_path / "2024-01-kent-street.csv", rows, newline=newline)
+    whole = import_street_files([path])
+    for size in range(1, 400, 7):
+        monkeypatch.setattr(policeuk, "BLOCK_CHARS", size)
+        cut = import_street_files([path])
+        assert table(cut) == table(whole)
+        assert [(p.reason, p.line) for p in cut.report.examples] == [(p.reason, p.line) for p in whole.report.examples]
+    assert [(p.reason, p.line) for p in whole.report.examples] == [("no LSOA (unlocated)", 6), ("duplicate crime ID", 11)]
+
+
 def test_quoted_fields_are_parsed_as_csv(tmp_path):
     """A quoted location holding a comma does not shift the columns."""
     path = tmp_path / "2024-01-kent-street.csv"

@@ -1,6 +1,6 @@
 """Benchmark: importing a generated year of a large force's police.uk street files.
 
-    .venv/bin/python benchmarks/bench_import.py [ROWS]
+    .venv/bin/python benchmarks/bench_import.py [ROWS] [--forces N --lsoas N | --national]
 
 Writes monthly *-street.csv files in the real format (ROWS rows in all, 1,000,000 by default, as
 12 months of about 83,000 rows, a large force's month; more rows make more months of the same
@@ -9,11 +9,13 @@ ASB rows without one, "On or near <place>" locations of real lengths, real outco
 ASB), 1 % of rows "No Location" with no LSOA), then imports them in a fresh process and prints rows
 per second and the peak resident memory of that process. Run it with ROWS = 250000 and 3000000 as well: a streaming
 import's peak follows the size of one month's file and the number of output cells, not the rows.
-Figures, not assertions.
+`--national` generates a year of England and Wales as police.uk publishes it (40 forces × 12 files,
+4.4 million rows, 34,753 LSOAs). Figures, not assertions.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import resource
@@ -79,22 +81,29 @@ print(time.perf_counter() - started, counts.report.rows_read, counts.report.rows
 """
 
 
-def generate(folder: Path, rows: int, seed: int = 7) -> None:
+def generate(folder: Path, rows: int, seed: int = 7, forces: int = 1, lsoa_count: int = 4800) -> None:
+    """ROWS rows as 12 monthly files per force (more months when one force's files would pass 83,334 rows), each force
+    recording in its own share of the LSOAs."""
     random.seed(seed)
-    districts = [f"District {chr(65 + d)}{chr(65 + e)}" for d in range(20) for e in range(3)]
-    lsoas = [(f"E0{1000000 + i:07d}", f"{districts[i % len(districts)]} {i // len(districts):03d}{'ABCD'[i % 4]}") for i in range(4800)]
+    districts = [f"District {chr(65 + d % 26)}{chr(65 + e)}" for d in range(max(20, lsoa_count // 130)) for e in range(3)]
+    lsoas = [
+        (f"E0{1000000 + i:07d}", f"{districts[i % len(districts)]} {i // len(districts):03d}{'ABCD'[i % 4]}") for i in range(lsoa_count)
+    ]
     types, weights = list(SHARES), list(SHARES.values())
-    files = max(12, round(rows / 83_334))
-    per_month = rows // files
+    months = max(12, round(rows / forces / 83_334))
+    files = months * forces
+    per_file = rows // files
     for number in range(files):
-        month = number % 12 + 1
-        stamp = f"{2025 + number // 12}-{month:02d}"
-        (folder / stamp).mkdir()
-        with open(folder / stamp / f"{stamp}-bigforce-street.csv", "w", encoding="utf-8", newline="") as handle:
+        month_number, force = divmod(number, forces)
+        stamp = f"{2025 + month_number // 12}-{month_number % 12 + 1:02d}"
+        (folder / stamp).mkdir(exist_ok=True)
+        slug, force_name = ("bigforce", "Big Force Police") if forces == 1 else (f"force-{force:02d}", f"Force {force:02d} Police")
+        own = lsoas[force * lsoa_count // forces : (force + 1) * lsoa_count // forces]
+        with open(folder / stamp / f"{stamp}-{slug}-street.csv", "w", encoding="utf-8", newline="") as handle:
             handle.write(",".join(HEADER) + "\n")
-            count = per_month + (rows - per_month * files if number == files - 1 else 0)
+            count = per_file + (rows - per_file * files if number == files - 1 else 0)
             for n, crime_type in enumerate(random.choices(types, weights, k=count)):
-                code, name = random.choice(lsoas)
+                code, name = random.choice(own)
                 location = f"On or near {PLACES[n % len(PLACES)] if n % 3 else f'{name.split()[1]} Road'}"
                 longitude, latitude = f"-0.{n % 1000:06d}", f"51.{n % 997:06d}"
                 if n % 100 == 0:
@@ -104,17 +113,23 @@ def generate(folder: Path, rows: int, seed: int = 7) -> None:
                 crime_id = "" if asb else f"{number:03d}{n:061x}"
                 outcome = "" if asb else OUTCOMES[n % len(OUTCOMES)]
                 handle.write(
-                    f"{crime_id},{stamp},Big Force Police,Big Force Police,{longitude},{latitude},"
+                    f"{crime_id},{stamp},{force_name},{force_name},{longitude},{latitude},"
                     f"{location},{code},{name},{crime_type},{outcome},\n"
                 )
 
 
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", nargs="?", type=int, default=1_000_000, help="rows in all (default 1,000,000)")
+    parser.add_argument("--forces", type=int, default=1, help="forces, each with 12 monthly files (default 1)")
+    parser.add_argument("--lsoas", type=int, default=4800, help="LSOAs shared out between the forces (default 4,800)")
+    parser.add_argument("--national", action="store_true", help="a national year: 4,400,000 rows, 40 forces, 34,753 LSOAs")
+    options = parser.parse_args()
+    rows, forces, lsoa_count = (4_400_000, 40, 34_753) if options.national else (options.rows, options.forces, options.lsoas)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         started = time.perf_counter()
-        generate(folder, rows)
+        generate(folder, rows, forces=forces, lsoa_count=lsoa_count)
         size = sum(path.stat().st_size for path in folder.rglob("*.csv")) / 1e6
         print(
             f"generated {rows:,} rows in {len(list(folder.rglob('*.csv')))} monthly files ({size:.0f} MB) in {time.perf_counter() - started:.1f} s"

@@ -36,7 +36,7 @@ from typing import Any
 from .errors import ConfigError
 from .schema import COMMAND_LINE, Scenario, build
 
-PATH_KEYS = ("data.areas", "data.crime_counts", "data.tile_layout", "data.boundaries", "data.history", "data.awards")
+PATH_KEYS = ("data.areas", "data.crime_counts", "data.forces", "data.tile_layout", "data.boundaries", "data.history", "data.awards")
 """Keys holding file paths, resolved against the file that sets them."""
 
 NAME_LENGTH = 60

@@ -100,7 +100,9 @@ class DataSource:
         "CSV of areas: code, name, parent, population; `embedded:` names a shipped file; empty (LSOA level only) takes the areas from the counts with a nominal population",
     )
     crime_counts: str = spec(
-        "embedded:kent_crime_by_type.csv", "CSV of counts: area code, crime type, count, period; `embedded:` names a shipped file"
+        "embedded:kent_crime_by_type.csv",
+        "CSV of counts: area code, crime type, count, period, or with a `force` column one row per area, force and crime type "
+        "(area `unlocated` for records with no area); `embedded:` names a shipped file; a file named .gz is unzipped as it is read",
     )
     period_start: str = spec("2025-06", "first month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     period_end: str = spec("2026-05", "last month of the data period, YYYY-MM", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -112,6 +114,28 @@ class DataSource:
     other_areas: Literal["error", "count"] = spec(
         "error",
         "counts for areas not in the area table: `error`, or `count` them in the manifest and leave them out (police.uk files include a force's border areas)",
+    )
+    parent_from_name: bool = spec(
+        False,
+        "take each area's parent (its local authority) from its name by dropping the LSOA suffix, 'Medway 015A' → 'Medway', "
+        "for an area table without a parent column such as ONS's LSOA population tables; a parent column is then not read",
+    )
+    forces: str = spec(
+        "",
+        "CSV naming the police forces of a counts file with a `force` column (one row per area, force and crime type): force "
+        "(as in the counts), name, territorial (yes/no: a force that is not, such as British Transport Police, is never an "
+        "area's force, though its records count in the area), status (included/excluded), and for an excluded force whose "
+        "records are missing, its reason and local_authorities (separated by ';'), left out and reported; `embedded:` names a "
+        "shipped file; empty names each force by its code and takes every force as territorial",
+    )
+    coverage_floor_per_1000: float = spec(
+        5.0,
+        "with a counts file with a `force` column: a parent (local authority) whose areas hold fewer records a year per 1,000 "
+        "residents from the territorial forces in the data is left out as not covered, its zeros being missing data, not "
+        "safety (in the 2021-22 national data a covered local authority holds 20 or more, one whose force is missing at most 1.1)",
+        minimum=0.0,
+        maximum=1_000.0,
+        why_maximum="a floor of 1,000 records a year per 1,000 residents would leave out every local authority but the City of London",
     )
     tile_layout: str = spec(
         "",

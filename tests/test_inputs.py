@@ -1246,3 +1246,64 @@ def test_an_area_missing_a_month_of_its_history_is_counted_and_warned(tmp_path):
     assert any(
         "has no rows for 1 area-month that other areas have" in warning and "Medway 2025-10" in warning for warning in result.warnings()
     )
+
+
+# ---------------------------------------------------------------- bulk reading and row-by-row reading agree
+
+PLAIN_AREAS = (
+    "area_code,area_name,parent_code,parent_name,population,population_source\nA1,North,F1,Force,1000,ONS\nA2,South,F1,Force,3000,ONS\n"
+)
+PLAIN_COUNTS = (
+    "area_code,crime_type,count,period_start,period_end,source\n"
+    "A1,Burglary,10,2025-06,2026-05,police.uk\nA2,Burglary,30,2025-06,2026-05,police.uk\n"
+    "A2,Robbery,3,2024-06,2025-05,older\nZZ,Robbery,4,2025-06,2026-05,police.uk\n"
+)
+
+
+def read_both(tmp_path, areas: str, counts: str, padded_areas: str, padded_counts: str):
+    """The same tables read in bulk (plain values) and row by row (a padded value sends a file there)."""
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "padded").mkdir()
+    plain = load_areas(source(tmp_path / "plain", areas, counts, other_areas="count"))
+    return plain, load_areas(source(tmp_path / "padded", padded_areas, padded_counts, other_areas="count"))
+
+
+def test_counts_read_in_bulk_equal_counts_read_row_by_row(tmp_path):
+    """Cells, rows by kind and the source line are the same whichever way the counts file is read."""
+    plain, padded = read_both(tmp_path, PLAIN_AREAS, PLAIN_COUNTS, PLAIN_AREAS, PLAIN_COUNTS.replace("A1,Burglary,10", "A1,Burglary, 10"))
+    assert (plain.counts.values.tolist(), plain.count_source) == (padded.counts.values.tolist(), padded.count_source)
+    rows = [
+        (file.rows_read, file.rows_used, file.rows_other_period, file.rows_other_areas) for file in (plain.sources[1], padded.sources[1])
+    ]
+    assert rows == [(4, 2, 1, 1), (4, 2, 1, 1)]
+
+
+def test_areas_read_in_bulk_equal_areas_read_row_by_row(tmp_path):
+    """Codes, names, parents, population and its source are the same whichever way the area table is read."""
+    plain, padded = read_both(
+        tmp_path, PLAIN_AREAS, PLAIN_COUNTS, PLAIN_AREAS.replace("North,F1,Force,1000", 'North,F1,Force," 1,000"'), PLAIN_COUNTS
+    )
+    fields = ("codes", "names", "parents", "parent_names", "population_source")
+    assert [getattr(plain, name) for name in fields] == [getattr(padded, name) for name in fields]
+    assert plain.population.values.tolist() == padded.population.values.tolist() == [1000.0, 3000.0]
+
+
+def test_lsoa_code_and_name_columns_are_area_columns(tmp_path):
+    """An ONS LSOA table (lsoa_code, lsoa_name, population) is an area table; its counts may name lsoa_code."""
+    areas = load_areas(
+        source(tmp_path, "lsoa_code,lsoa_name,population\nE01000001,Medway 015A,1500\n", "lsoa_code,crime_type,count\nE01000001,Drugs,2\n")
+    )
+    assert (areas.codes, areas.names, areas.counts.get(area="E01000001", crime_type="Drugs")) == (("E01000001",), ("Medway 015A",), 2)
+
+
+def test_parents_can_come_from_lsoa_names(tmp_path):
+    """data.parent_from_name reads 'Medway 015A' as the local authority Medway, as parent code and name."""
+    areas = load_areas(
+        source(
+            tmp_path,
+            "lsoa_code,lsoa_name,population\nE01000001,Medway 015A,1500\n",
+            "lsoa_code,crime_type,count\nE01000001,Drugs,2\n",
+            parent_from_name=True,
+        )
+    )
+    assert (areas.parents, areas.parent_names) == (("Medway",), ("Medway",))

@@ -165,6 +165,12 @@ def test_data_paths_are_relative_to_the_file(tmp_path):
     assert loaded.scenario.data.areas == str((tmp_path / "areas.csv").resolve())
 
 
+def test_forces_table_path_is_relative_to_the_file(tmp_path):
+    """data.forces, like the other data paths, is resolved against the scenario's folder."""
+    loaded = load_scenario(extending(tmp_path, '[data]\nforces = "forces.csv"'))
+    assert loaded.scenario.data.forces == str((tmp_path / "forces.csv").resolve())
+
+
 def test_shipped_scenarios_all_load():
     """Every scenario in scenarios/ resolves without error."""
     for path in sorted((REPO / "scenarios").glob("*.toml")):

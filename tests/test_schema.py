@@ -110,6 +110,7 @@ FLOAT_KEYS = [
     ("harm", "overrides", "Burglary"),
     ("demand", "interval"),
     ("allocation", "minimum_grant_gbp"),
+    ("data", "coverage_floor_per_1000"),
     ("allocation", "match_funding_available_gbp"),
     ("allocation", "blend_weight"),
     ("allocation", "target_harm_days"),

@@ -24,7 +24,7 @@ import numpy as np
 from .arrays import Labelled
 from .constraints import WATER_FILLED, AllocationRequest, check_goal, days_words, funded_areas, rule_breaches
 from .errors import ConfigError, InfeasibleError, InternalError
-from .filling import bid_gains_at_prices, water_fill_prices
+from .filling import NestedFill, bid_gains_at_prices, water_fill_nested, water_fill_prices
 from .formulation import (
     MOST_SEGMENTS,
     QUICK_SEGMENTS,
@@ -274,6 +274,7 @@ def quick_best_amounts(request: AllocationRequest, incumbents: Sequence[np.ndarr
         np.zeros(request.bid_count),
         np.where(fundable, request.bid_caps(), 0.0),
         request.spendable_gbp,
+        request.nested_force_caps(),
     )
     spend = np.where(fundable, request.per_bid(unlimited), -1.0)
     favoured = np.zeros(request.bid_count, dtype=bool)
@@ -295,7 +296,7 @@ def check_amounts(request: AllocationRequest, amounts: np.ndarray) -> None:
 
 def exact_fill_applies(request: AllocationRequest) -> bool:
     """True when the water-filling is exact for the request once bids are fixed: harm goal, budget-and-cap families only."""
-    return request.goal == "harm" and set(request.rule_keys()) <= WATER_FILLED
+    return request.goal == "harm" and set(request.rule_keys()) <= WATER_FILLED and request.caps_nest
 
 
 def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarray | None) -> None:
@@ -317,8 +318,13 @@ def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarra
 
 
 def _water_fill(request: AllocationRequest, funded: np.ndarray) -> tuple[np.ndarray, tuple[RowPrice, ...], float]:
-    """Exact amounts over a funded set, with the price of the spend limit that binds and of each bid's cap or minimum."""
+    """Exact amounts over a funded set, with the price of the spend limit that binds, of each force's cap where the
+    force cap applies per force, and of each bid's cap or minimum."""
     lower, upper = _bid_bounds(request, funded)
+    nested = request.nested_force_caps()
+    if nested is not None:
+        filled = water_fill_nested(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp, *nested)
+        return filled.amounts, _fill_prices(request, filled.amounts, filled.level, filled.bid_prices, funded, filled), filled.level
     amounts, level, bid_prices = water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)
     return amounts, _fill_prices(request, amounts, level, bid_prices, funded), level
 
@@ -341,13 +347,22 @@ def _enumerable_sets(request: AllocationRequest) -> list[np.ndarray] | None:
     sizes = [most] if request.minimum_grant_gbp <= 0 else list(range(1, most + 1))
     if most <= 0 or sum(comb(len(fundable), size) for size in sizes) > MOST_ENUMERATED_SETS:
         return None
+    nested = request.nested_force_caps()
     sets = []
     for size in sizes:
         for chosen in combinations(fundable, size):
             funded = np.zeros(request.bid_count, dtype=bool)
             funded[list(chosen)] = True
+            if nested is not None and request.minimum_grant_gbp > 0 and not _minimums_fit(request, funded, *nested):
+                continue
             sets.append(funded)
-    return sets
+    return sets or None
+
+
+def _minimums_fit(request: AllocationRequest, funded: np.ndarray, force_of_bid: np.ndarray, caps: np.ndarray) -> bool:
+    """True when the minimum grants of a funded set fit under each force's cap."""
+    need = np.bincount(force_of_bid, weights=np.where(funded, request.minimum_grant_gbp, 0.0), minlength=len(caps))
+    return bool(np.all(need <= caps * (1 + 1e-12)))
 
 
 def _best_enumerated(request: AllocationRequest, sets: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
@@ -380,7 +395,8 @@ def _best_enumerated(request: AllocationRequest, sets: Sequence[np.ndarray]) -> 
 def _fill_amounts(request: AllocationRequest, funded: np.ndarray) -> np.ndarray:
     """`_water_fill`'s amounts alone (no prices): what a Monte Carlo draw needs."""
     lower, upper = _bid_bounds(request, funded)
-    return water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp)[0]
+    nested = request.nested_force_caps()
+    return water_fill_prices(request.curves, request.usable(), request.bids(), lower, upper, request.spendable_gbp, nested)[0]
 
 
 def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumbents: Sequence[np.ndarray]):
@@ -400,16 +416,33 @@ def _best_fill(request: AllocationRequest, funded_by_model: np.ndarray, incumben
     return _water_fill(request, best[1])
 
 
-def _fill_prices(request, amounts, level, bid_prices, funded) -> tuple[RowPrice, ...]:
-    """Prices from the water-filling's conditions: the spend limit's is the water level; a capped bid's its own level
-    above it; a bid held at the minimum grant, the water level above its own."""
+def _fill_prices(request, amounts, level, bid_prices, funded, nested: NestedFill | None = None) -> tuple[RowPrice, ...]:
+    """Prices from the water-filling's conditions: the spend limit's is the water level; a capped force's its own level
+    above it; a capped bid's its own level above its force's (the water level with one force); a bid held at the
+    minimum grant, its force's level above its own."""
     prices = []
     spend = request.spendable_gbp
     slack = request.slack_gbp + 0.01
+    binding = spend_limit(request)
+    if nested is not None:
+        # The force caps are rows per force, priced below; the total is limited by the budget or the match funding.
+        spend, binding = request.budget_gbp, "budget"
+        if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
+            allowed = request.match_funding_available_gbp / request.match_funding_rate
+            spend, binding = (allowed, "match_funding") if allowed < spend else (spend, binding)
     if amounts.sum() >= spend - slack and level > 0:
-        binding = spend_limit(request)
         per_unit = level * (1.0 / request.match_funding_rate if binding == "match_funding" else 1.0)
         prices.append(RowPrice(binding, 0, _words_of(request, binding, 0), per_unit, "£"))
+    bid_level = np.full(request.bid_count, level)
+    if nested is not None:
+        force_of_bid = request.force_of_bid()
+        bid_level = nested.group_levels[force_of_bid]
+        spent = np.bincount(force_of_bid, weights=request.per_bid(amounts), minlength=request.force_count)
+        caps = request.force_caps()
+        for index, force in enumerate(_capped_force_rows(request)):
+            gain = nested.group_levels[force] - level
+            if nested.group_capped[force] and spent[force] >= caps[force] - slack and gain > 0:
+                prices.append(RowPrice("force_cap", index, _words_of(request, "force_cap", index), float(gain), "£"))
     per_bid = request.per_bid(amounts)
     caps = request.bid_caps()
     fundable = [int(bid) for bid in np.flatnonzero(request.fundable_bids())]
@@ -417,17 +450,29 @@ def _fill_prices(request, amounts, level, bid_prices, funded) -> tuple[RowPrice,
     for index, bid in enumerate(fundable):
         if not funded[bid]:
             continue
-        if per_bid[bid] >= caps[bid] - slack and bid_prices[bid] > level:
-            gain = bid_prices[bid] - level
+        if per_bid[bid] >= caps[bid] - slack and bid_prices[bid] > bid_level[bid]:
+            gain = bid_prices[bid] - bid_level[bid]
             grant = request.grant_caps_gbp[bid] if request.grant_caps_gbp is not None else request.max_grant_gbp
             if local is not None and request.match_funding_rate > 0 and local[bid] / request.match_funding_rate < grant:
                 row = [b for b in fundable if np.isfinite(local[b])].index(bid)
                 prices.append(RowPrice("local_match", row, _words_of(request, "local_match", row), gain / request.match_funding_rate, "£"))
             else:
                 prices.append(RowPrice("grant_cap", index, _words_of(request, "grant_cap", index), float(gain), "£"))
-        elif request.minimum_grant_gbp > 0 and per_bid[bid] <= request.minimum_grant_gbp + slack and bid_prices[bid] < level:
-            prices.append(RowPrice("minimum_grant", index, _words_of(request, "minimum_grant", index), bid_prices[bid] - level, "£"))
+        elif request.minimum_grant_gbp > 0 and per_bid[bid] <= request.minimum_grant_gbp + slack and bid_prices[bid] < bid_level[bid]:
+            prices.append(
+                RowPrice("minimum_grant", index, _words_of(request, "minimum_grant", index), bid_prices[bid] - bid_level[bid], "£")
+            )
     return tuple(prices)
+
+
+def _capped_force_rows(request: AllocationRequest) -> list[int]:
+    """The force of each force-cap row, in row order (the rows are one per force with a cap and a fundable cell)."""
+    family = next((family for family in request.families() if family.key == "force_cap"), None)
+    if family is None:
+        return []
+    forces = np.asarray(request.force_of_area, dtype=int)
+    items = request.usable().shape[1]
+    return [int(forces[row.cells[0] // items]) for row in family.rows]
 
 
 def _words_of(request: AllocationRequest, key: str, index: int) -> str:
@@ -464,24 +509,62 @@ def _fill_certificate(request: AllocationRequest, amounts: np.ndarray, funded: n
     at_floor = funded & (spend <= lower + slack) & (lower > 0)
     interior = funded & (spend < caps - slack) & (spend > lower + slack)
     spending = marginal > 0
-    if total < request.spendable_gbp - slack or not spending.any():
+    nested = request.nested_force_caps()
+    forces_term = 0.0
+    if nested is not None:
+        level, bid_level, forces_term = _nested_levels(request, marginal, per_bid_top, spend, interior, total, slack, *nested)
+    elif total < request.spendable_gbp - slack or not spending.any():
         level = 0.0
     elif interior.any():
         level = float(np.median(per_bid_top[interior]))
     else:
         level = float(marginal[spending].min())
-    own = np.where(at_cap | at_floor, per_bid_top, level)
-    above = np.where(funded, np.maximum(own - level, 0.0), 0.0)
-    below = np.where(funded, np.maximum(level - own, 0.0), 0.0)
+    if nested is None:
+        bid_level = np.full(request.bid_count, level)
+    own = np.where(at_cap | at_floor, per_bid_top, bid_level)
+    above = np.where(funded, np.maximum(own - bid_level, 0.0), 0.0)
+    below = np.where(funded, np.maximum(bid_level - own, 0.0), 0.0)
     price = own[request.bids()][:, None] * np.ones_like(ceilings)
     ratio = np.divide(ceilings, price * scale, out=np.zeros_like(ceilings), where=usable & (price > 0))
     inner = np.where(ratio > 1.0, ceilings - price * scale * (1.0 + np.log(np.where(ratio > 1.0, ratio, 1.0))), 0.0)
     inner = np.where(usable & (price <= 0), ceilings, inner)
     bound = level * request.spendable_gbp + float((above * caps).sum()) - float((below * lower).sum()) + float(inner.sum())
+    bound += forces_term
     if bound < value * (1 - 1e-9) - 1e-6:
         raise InternalError(f"the dual bound {bound} is below the water-filling's value {value}: a dual bound cannot be")
     bound = max(bound, value)
     return Certificate("harm", value, bound, relative_gap(request, value, bound), "water-filling on the exact curves", 0)
+
+
+def _nested_levels(request, marginal, per_bid_top, spend, interior, total, slack, force_of_bid, caps) -> tuple[float, np.ndarray, float]:
+    """Prices read off a water-filling under force caps for its dual bound: the budget's level λ (from bids strictly
+    inside their bounds in forces below their caps), each capped force's own level λ_f ≥ λ (from its own such bids),
+    each bid's level (its force's), and the force caps' term Σ_f (λ_f − λ)·C_f of the bound."""
+    forces = len(caps)
+    force_spend = np.bincount(force_of_bid, weights=spend, minlength=forces)
+    capped = force_spend >= caps - slack
+    total_limit = request.budget_gbp
+    if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
+        total_limit = min(total_limit, request.match_funding_available_gbp / request.match_funding_rate)
+    cell_force = force_of_bid[request.bids()][:, None] * np.ones(marginal.shape, dtype=int)
+    free_bids = interior & ~capped[force_of_bid]
+    free_cells = (marginal > 0) & ~capped[cell_force]
+    if total < total_limit - slack:
+        level = 0.0
+    elif free_bids.any():
+        level = float(np.median(per_bid_top[free_bids]))
+    elif free_cells.any():
+        level = float(marginal[free_cells].min())
+    else:
+        level = 0.0
+    levels = np.full(forces, level)
+    for force in np.flatnonzero(capped):
+        inside = interior & (force_of_bid == force)
+        cells = (marginal > 0) & (cell_force == force)
+        own = float(np.median(per_bid_top[inside])) if inside.any() else float(marginal[cells].min()) if cells.any() else level
+        levels[force] = max(own, level)
+    term = float(np.sum(np.where(capped & np.isfinite(caps), (levels - level) * np.where(np.isfinite(caps), caps, 0.0), 0.0)))
+    return level, levels[force_of_bid], term
 
 
 def _finish(request, amounts, solver, started, certificate, prices, budget_price, conditional) -> Allocation:

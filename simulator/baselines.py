@@ -7,6 +7,7 @@ target take part. Every split obeys the rules the optimiser obeys, repaired wher
 would break them:
 
 - grant cap: a bid's share is capped and what the cap cuts off is passed to the others;
+- force cap, where the areas span several forces: a force's bids together are capped the same way;
 - bid limit: only the bids with the most basket harm take part;
 - minimum grant: while a funded bid's share is below the minimum grant, the bid with the
   smallest key (then the least basket harm) is dropped and its money re-shared; if the minimum
@@ -92,11 +93,36 @@ def split_with_caps(weights: np.ndarray, total: float, cap: float | np.ndarray) 
     return shares
 
 
-def split_with_minimum(weights: np.ndarray, total: float, cap: float, minimum: float, tie_break: np.ndarray | None = None) -> np.ndarray:
+def split_within_groups(
+    weights: np.ndarray, total: float, cap: float | np.ndarray, groups: np.ndarray, group_caps: np.ndarray
+) -> np.ndarray:
+    """`split_with_caps` with caps on groups of shares too (bids within forces): a group whose shares pass its cap gets
+    its cap, split among its own shares in proportion, and the excess passes to the other groups."""
+    groups = np.asarray(groups, dtype=int)
+    group_caps = np.asarray(group_caps, dtype=float)
+    closed = np.zeros(len(group_caps), dtype=bool)
+    shares = np.zeros(len(weights))
+    for _ in range(len(group_caps) + 1):
+        open_shares = ~closed[groups]
+        proposed = split_with_caps(np.where(open_shares, weights, 0.0), total - shares.sum(), cap)
+        over = ~closed & (np.bincount(groups, weights=proposed, minlength=len(group_caps)) > group_caps * (1 + 1e-12))
+        if not over.any():
+            return shares + proposed
+        for group in np.flatnonzero(over):
+            inside = groups == group
+            shares[inside] = split_with_caps(np.where(inside, weights, 0.0), float(group_caps[group]), cap)[inside]
+        closed |= over
+    return shares
+
+
+def split_with_minimum(
+    weights: np.ndarray, total: float, cap: float, minimum: float, tie_break: np.ndarray | None = None, nested: tuple | None = None
+) -> np.ndarray:
     """`split_with_caps`, then drop bids whose share is below `minimum` (smallest weight first) until none is.
 
     Ties between equal weights drop the bid with the smaller `tie_break` first (then the later
-    bid). Nothing is funded when the minimum is above the cap or the total.
+    bid). Nothing is funded when the minimum is above the cap or the total. `nested` (each bid's group, each group's
+    cap) caps groups of bids too, such as forces (`split_within_groups`).
     """
     weights = np.asarray(weights, dtype=float).copy()
     weights[np.broadcast_to(np.asarray(cap, dtype=float), (len(weights),)) < minimum] = 0.0
@@ -105,7 +131,7 @@ def split_with_minimum(weights: np.ndarray, total: float, cap: float, minimum: f
     tie_break = np.zeros(len(weights)) if tie_break is None else np.asarray(tie_break, dtype=float)
     drop_order = [bid for bid in np.lexsort((-np.arange(len(weights)), tie_break, weights)) if weights[bid] > 0]
     for bid in drop_order:
-        shares = split_with_caps(weights, total, cap)
+        shares = split_with_caps(weights, total, cap) if nested is None else split_within_groups(weights, total, cap, *nested)
         if not np.any((weights > 0) & (shares < minimum * (1 - 1e-12))):
             return shares
         weights[bid] = 0.0
@@ -149,7 +175,7 @@ def _baseline(request: AllocationRequest, name: str, weights: np.ndarray, bid_ha
     bids = request.bids()
     bid_weights = np.bincount(bids, weights=weights, minlength=request.bid_count)
     caps = request.bid_caps()
-    per_bid = split_with_minimum(bid_weights, request.spendable_gbp, caps, request.minimum_grant_gbp, bid_harm)
+    per_bid = split_with_minimum(bid_weights, request.spendable_gbp, caps, request.minimum_grant_gbp, bid_harm, request.nested_force_caps())
     if request.equity_floor > 0:
         per_bid = lift_to_floors(per_bid, bid_weights, request.equity_floors_gbp(), request.spendable_gbp, caps)
     share_in_bid = np.divide(weights, bid_weights[bids], out=np.zeros(len(weights)), where=bid_weights[bids] > 0)

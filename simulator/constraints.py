@@ -104,11 +104,13 @@ class Family:
     summary: str = ""
     """The rule's one figure in words, for a family of many rows priced once (e.g. 'the equity floor of 50 % of each
     area's fair share'); empty where the family's row words say it."""
+    nested: bool = True
+    """Its rows cap groups of whole bids nested in one another (force caps where a bid spans two forces do not)."""
 
     @property
     def water_filled(self) -> bool:
-        """The water-filling honours it once the funded bids are fixed (`WATER_FILLED`)."""
-        return self.key in WATER_FILLED
+        """The water-filling honours it once the funded bids are fixed (`WATER_FILLED`) and its groups nest."""
+        return self.key in WATER_FILLED and self.nested
 
     @property
     def greedy(self) -> bool:
@@ -142,6 +144,12 @@ class AllocationRequest:
     bid_names: tuple[str, ...] = ()
     force_cap_gbp: float = 0.0
     force_name: str = "the force"
+    force_of_area: np.ndarray | None = None
+    """Each area's police force (index into `force_names`) where the areas span several forces: the force cap then
+    applies to each force's total separately (bid caps within force caps within the budget). None: one force."""
+    force_names: tuple[str, ...] = ()
+    force_caps_gbp: np.ndarray | None = None
+    """The cap per force (£) where it differs between forces (a cap moved to price it); None: `force_cap_gbp` for each."""
     grant_caps_gbp: np.ndarray | None = None
     local_match_gbp: np.ndarray | None = None
     intervention_caps_gbp: np.ndarray | None = None
@@ -178,6 +186,65 @@ class AllocationRequest:
         """A bid's name: its area's, or its cluster's."""
         return self.area_label(bid) if self.bid_of_area is None else (self.bid_names[bid] if self.bid_names else f"bid {bid + 1}")
 
+    @property
+    def split_by_force(self) -> bool:
+        """True when the areas span several forces, so the force cap is one row per force rather than one on the total."""
+        return self.force_of_area is not None and self.force_count > 1
+
+    @property
+    def force_count(self) -> int:
+        """How many forces the areas span."""
+        if self.force_of_area is None:
+            return 1
+        return max(len(self.force_names), int(np.max(self.force_of_area, initial=-1)) + 1)
+
+    def force_label(self, force: int) -> str:
+        """A force's name, for sentences."""
+        return self.force_names[force] if self.force_names else (self.force_name if self.force_count == 1 else f"force {force + 1}")
+
+    def force_caps(self) -> np.ndarray:
+        """The cap on each force's total (£ per force; infinite where there is none)."""
+        if self.force_caps_gbp is not None:
+            return np.asarray(self.force_caps_gbp, dtype=float)
+        return np.full(self.force_count, float(self.force_cap_gbp) if self.force_cap_gbp > 0 else np.inf)
+
+    @cached_property
+    def _force_of_bid(self) -> np.ndarray:
+        bids = self.bids()
+        forces = np.zeros(len(bids), dtype=int) if self.force_of_area is None else np.asarray(self.force_of_area, dtype=int)
+        first = np.full(self.bid_count, -1)
+        first[bids[::-1]] = forces[::-1]
+        return np.where(first >= 0, first, 0)
+
+    def force_of_bid(self) -> np.ndarray:
+        """Each bid's force (the force of its first area; 0 for a bid with no area)."""
+        return self._force_of_bid
+
+    @cached_property
+    def caps_nest(self) -> bool:
+        """True when every bid lies within one force, so the caps form nested groups (bids within forces within the
+        budget) that the water-filling solves exactly; a bid across forces needs the linear program."""
+        if not self.split_by_force or self.force_cap_gbp <= 0 and self.force_caps_gbp is None:
+            return True
+        return bool(np.all(np.asarray(self.force_of_area) == self._force_of_bid[self.bids()]))
+
+    def nested_force_caps(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(each bid's force, each force's cap) for the water-filling where force caps apply per force; None where the
+        force cap is one limit on the total (folded into `spendable_gbp`) or there is none."""
+        if not self.split_by_force or self.force_cap_gbp <= 0 and self.force_caps_gbp is None:
+            return None
+        return self.force_of_bid(), self.force_caps()
+
+    @property
+    def force_caps_total_gbp(self) -> float:
+        """The most the force caps let every force together receive (£; infinite without a force cap)."""
+        if self.force_cap_gbp <= 0 and self.force_caps_gbp is None:
+            return np.inf
+        if not self.split_by_force:
+            return float(self.force_cap_gbp)
+        present = np.bincount(np.asarray(self.force_of_area, dtype=int), minlength=self.force_count) > 0
+        return float(self.force_caps()[present].sum())
+
     def per_bid(self, amounts: np.ndarray) -> np.ndarray:
         """£ per bid from £ per area × intervention."""
         return np.bincount(self.bids(), weights=np.asarray(amounts, dtype=float).sum(axis=1), minlength=self.bid_count)
@@ -197,7 +264,9 @@ class AllocationRequest:
     def spendable_gbp(self) -> float:
         """The most all bids together may receive: the budget, lowered by the force cap and the match funding available."""
         most = self.budget_gbp
-        if self.force_cap_gbp > 0:
+        if self.split_by_force:
+            most = min(most, self.force_caps_total_gbp)
+        elif self.force_cap_gbp > 0:
             most = min(most, self.force_cap_gbp)
         if self.match_funding_available_gbp is not None and self.match_funding_rate > 0:
             most = min(most, self.match_funding_available_gbp / self.match_funding_rate)
@@ -223,6 +292,9 @@ class AllocationRequest:
         """The most each area × intervention cell can receive under the money rows (£): its bid's cap, the spendable
         total and its intervention's cap, whichever is least (at least £1, so every curve has a span)."""
         caps = np.minimum(self.bid_caps()[self.bids()][:, None], self.spendable_gbp)
+        nested = self.nested_force_caps()
+        if nested is not None:
+            caps = np.minimum(caps, nested[1][np.asarray(self.force_of_area, dtype=int)][:, None])
         if self.intervention_caps_gbp is not None:
             caps = np.minimum(caps, np.asarray(self.intervention_caps_gbp, float)[None, :])
         return np.maximum(np.broadcast_to(caps, self.curves.scale.values.shape), 1.0)
@@ -235,17 +307,31 @@ class AllocationRequest:
         return most
 
     def usable(self) -> np.ndarray:
-        """Area × intervention cells that may receive money: eligible areas, harm to avert."""
-        return self.eligible[:, None] & (self.curves.ceilings() > 0)
+        """Area × intervention cells that may receive money: eligible areas, harm to avert (read-only)."""
+        return self._usable
+
+    @cached_property
+    def _usable(self) -> np.ndarray:
+        usable = np.asarray(self.eligible, dtype=bool)[:, None] & (self.curves.ceilings() > 0)
+        usable.setflags(write=False)
+        return usable
 
     def open_cells(self) -> np.ndarray:
         """Usable cells in fundable bids (area × intervention, bool): the cells a model gives a variable."""
         return self.usable() & self.fundable_bids()[self.bids()][:, None]
 
     def fundable_bids(self) -> np.ndarray:
-        """Bids with at least one usable cell whose cap leaves room for the minimum grant (bool per bid)."""
+        """Bids with at least one usable cell whose cap (and force's cap) leaves room for the minimum grant (bool per bid)."""
+        return self._fundable_bids.copy()
+
+    @cached_property
+    def _fundable_bids(self) -> np.ndarray:
         usable = np.bincount(self.bids(), weights=self.usable().any(axis=1), minlength=self.bid_count) > 0
-        return usable & (self.bid_caps() >= self.minimum_grant_gbp * (1 - 1e-12))
+        fundable = usable & (self.bid_caps() >= self.minimum_grant_gbp * (1 - 1e-12))
+        nested = self.nested_force_caps()
+        if nested is not None:
+            fundable &= nested[1][nested[0]] >= self.minimum_grant_gbp * (1 - 1e-12)
+        return fundable
 
     @property
     def slack_gbp(self) -> float:
@@ -294,7 +380,7 @@ class AllocationRequest:
         Monte Carlo asks this once per draw). A family switched on can still have no rows, e.g. when no area is eligible."""
         on = {
             "budget": True,
-            "force_cap": self.force_cap_gbp > 0,
+            "force_cap": self.force_cap_gbp > 0 or self.force_caps_gbp is not None,
             "match_funding": self.match_funding_available_gbp is not None and self.match_funding_rate > 0,
             "grant_cap": True,
             "local_match": self.local_match_gbp is not None
@@ -343,8 +429,9 @@ class AllocationRequest:
         if minimum > self.max_grant_gbp:
             return f"the minimum grant of {gbp(minimum)} is above the grant cap of {gbp(self.max_grant_gbp)}, so no bid can be funded"
         if not self.fundable_bids().any():
+            force = ", its force's cap" if self.nested_force_caps() is not None else ""
             return (
-                f"the minimum grant of {gbp(minimum)} is above what every eligible bid may receive under its cap and local match "
+                f"the minimum grant of {gbp(minimum)} is above what every eligible bid may receive under its cap{force} and local match "
                 f"funding, so no bid can be funded"
             )
         if minimum > self.spendable_gbp:
@@ -412,12 +499,23 @@ def _cells_of(request: AllocationRequest, areas: np.ndarray | None = None, inter
     return np.flatnonzero(usable.ravel())
 
 
+def _cells_by(request: AllocationRequest, group_of_area: np.ndarray, count: int) -> list[np.ndarray]:
+    """Flat indices of the usable cells of each group of areas (a bid, a force), ascending within each group: one sort
+    over the usable cells instead of a pass over every cell per group."""
+    cells = np.flatnonzero(request.usable().ravel())
+    groups = np.asarray(group_of_area, dtype=int)[cells // request.usable().shape[1]]
+    order = np.argsort(groups, kind="stable")
+    ends = np.searchsorted(groups[order], np.arange(count + 1))
+    return [cells[order[ends[group] : ends[group + 1]]] for group in range(count)]
+
+
 def _sum_row(cells: np.ndarray, rhs: float, sense: str, words: str, limit: float, **extra) -> Row:
     return Row(cells, np.ones(len(cells)), float(rhs), sense, words, limit=float(limit), **extra)
 
 
-def _bid_areas(request: AllocationRequest, bid: int) -> np.ndarray:
-    return request.bids() == bid
+def _bid_cells(request: AllocationRequest) -> list[np.ndarray]:
+    """The usable cells of each bid (`_cells_by` over bids)."""
+    return _cells_by(request, request.bids(), request.bid_count)
 
 
 def _bids_with_cells(request: AllocationRequest) -> list[int]:
@@ -439,6 +537,8 @@ def _budget(request: AllocationRequest) -> Family:
 
 
 def _force_cap(request: AllocationRequest) -> Family:
+    if request.split_by_force:
+        return _force_caps(request)
     rows = ()
     cells = _cells_of(request)
     if request.force_cap_gbp > 0 and len(cells):
@@ -452,6 +552,40 @@ def _force_cap(request: AllocationRequest) -> Family:
         rows,
         robust=True,
         vary=lambda req, index, delta: dataclasses.replace(req, force_cap_gbp=max(req.force_cap_gbp + delta, 1e-9)),
+    )
+
+
+def _capped_forces(request: AllocationRequest) -> list[int]:
+    """The forces with a finite cap and a usable cell in a fundable bid: one force-cap row each, in force order."""
+    fundable = request.fundable_bids()[request.bids()]
+    forces = np.asarray(request.force_of_area, dtype=int)
+    with_cells = np.bincount(forces, weights=request.usable().any(axis=1) & fundable, minlength=request.force_count) > 0
+    return [int(force) for force in np.flatnonzero(with_cells & np.isfinite(request.force_caps()))]
+
+
+def _force_caps(request: AllocationRequest) -> Family:
+    """The force cap where the areas span several forces: one row per force, over that force's cells."""
+    caps = request.force_caps()
+    fundable = request.fundable_bids()[request.bids()]
+    cells = _cells_by(request, np.where(fundable, request.force_of_area, request.force_count), request.force_count)
+    rows = tuple(
+        _sum_row(cells[force], caps[force], "<=", f"the {gbp(caps[force])} cap on {request.force_label(force)}'s total", caps[force])
+        for force in _capped_forces(request)
+    )
+
+    def vary(req: AllocationRequest, index: int, delta: float) -> AllocationRequest:
+        return dataclasses.replace(req, force_caps_gbp=_nudged(req.force_caps(), _capped_forces(req)[index], delta, low=1e-9))
+
+    return Family(
+        "force_cap",
+        "force cap",
+        "Σ_(a in f),i x[a,i] ≤ force cap, for each force f",
+        f"{request.round_key}.force_cap_gbp",
+        rows,
+        robust=False,
+        vary=vary,
+        one_limit=False,
+        nested=request.caps_nest,
     )
 
 
@@ -478,8 +612,9 @@ def _match_funding(request: AllocationRequest) -> Family:
 def _grant_caps(request: AllocationRequest) -> Family:
     caps = np.full(request.bid_count, float(request.max_grant_gbp)) if request.grant_caps_gbp is None else request.grant_caps_gbp
     rows = []
+    by_bid = _bid_cells(request)
     for bid in _bids_with_cells(request):
-        cells = _cells_of(request, _bid_areas(request, bid))
+        cells = by_bid[bid]
         words = f"the {gbp(caps[bid])} grant cap in {request.bid_label(bid)}"
         if request.needs_binaries:
             rows.append(
@@ -510,9 +645,10 @@ def _local_match(request: AllocationRequest) -> Family:
     limited = []
     if request.local_match_gbp is not None and rate > 0:
         local = np.asarray(request.local_match_gbp, dtype=float)
+        by_bid = _bid_cells(request)
         for bid in _bids_with_cells(request):
             if np.isfinite(local[bid]):
-                cells = _cells_of(request, _bid_areas(request, bid))
+                cells = by_bid[bid]
                 words = f"{request.bid_label(bid)}'s {gbp(local[bid])} of local match funding at {rate:.0%} (at most {gbp(local[bid] / rate)} of grant)"
                 rows.append(Row(cells, np.full(len(cells), rate), float(local[bid]), "<=", words, limit=float(local[bid]), bid=bid))
                 limited.append(bid)
@@ -536,8 +672,9 @@ def _minimum_grant(request: AllocationRequest) -> Family:
     rows = []
     minimum = request.minimum_grant_gbp
     if minimum > 0:
+        by_bid = _bid_cells(request)
         for bid in _bids_with_cells(request):
-            cells = _cells_of(request, _bid_areas(request, bid))
+            cells = by_bid[bid]
             words = f"the {gbp(minimum)} minimum grant in {request.bid_label(bid)}"
             rows.append(Row(cells, np.ones(len(cells)), 0.0, ">=", words, np.array([bid]), np.array([-minimum]), minimum, bid))
     return Family(
@@ -640,9 +777,10 @@ def _share_bounds(request: AllocationRequest, end: str) -> Family:
 def _equity_floors(request: AllocationRequest) -> Family:
     rows = []
     floors = request.equity_floors_gbp()
+    by_bid = _bid_cells(request) if floors.any() else []
     for bid in _bids_with_cells(request):
         if floors[bid] > 0:
-            cells = _cells_of(request, _bid_areas(request, bid))
+            cells = by_bid[bid]
             words = f"the {gbp(floors[bid])} equity floor in {request.bid_label(bid)}"
             rows.append(_sum_row(cells, floors[bid], ">=", words, floors[bid], bid=bid, per_unit=floors[bid] / request.equity_floor))
     basis = "its share of the eligible bids' basket harm" if request.equity_basis == "harm" else "an equal share"
@@ -702,6 +840,7 @@ def request_for(scenario: Scenario, demand: Demand, eligibility: Eligibility, cu
         area_names=areas.names,
         force_cap_gbp=fund_round.force_cap_gbp,
         force_name=areas.force_name or "the force",
+        **_forces(areas),
         basket_harm=demand.harm.take("crime_type", fund_round.crime_basket).values.sum(axis=1),
         goal=settings.objective if settings.objective in GOALS else "harm",
         blend_weight=settings.blend_weight,
@@ -730,6 +869,16 @@ def request_for(scenario: Scenario, demand: Demand, eligibility: Eligibility, cu
             hint='use allocation.objective = "point" with these rules, or switch the other rules off',
         )
     return request
+
+
+def _forces(areas) -> dict:
+    """Each area's force where the areas span several forces (so the force cap applies to each), else nothing."""
+    forces = tuple(getattr(areas, "forces", ()) or ())
+    names = tuple(sorted(set(forces)))
+    if len(names) <= 1:
+        return {}
+    index = {name: position for position, name in enumerate(names)}
+    return {"force_of_area": np.array([index[force] for force in forces]), "force_names": names}
 
 
 def bid_clusters(areas, bid_unit: str) -> dict:

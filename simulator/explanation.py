@@ -178,14 +178,14 @@ def budget_curve(request: AllocationRequest, allocation: Allocation, solver: str
 
 
 def most_spendable_gbp(request: AllocationRequest) -> float:
-    """The most any split can spend whatever the budget: the force cap and match funding, the caps of the bids the bid
-    limit allows (the largest ones), and the intervention caps. Beyond it V(B) is flat, unless equity floors (which grow
-    with the budget) are set."""
+    """The most any split can spend whatever the budget: the force cap (the sum of each force's, where the areas span
+    several) and match funding, the caps of the bids the bid limit allows (the largest ones), and the intervention caps.
+    Beyond it V(B) is flat, unless equity floors (which grow with the budget) are set."""
     caps = np.sort(np.where(request.fundable_bids(), request.bid_caps(), 0.0))[::-1]
     most = float(caps[: request.max_bids].sum() if request.max_bids else caps.sum())
     limits = [most]
-    if request.force_cap_gbp > 0:
-        limits.append(request.force_cap_gbp)
+    if np.isfinite(request.force_caps_total_gbp):
+        limits.append(request.force_caps_total_gbp)
     if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
         limits.append(request.match_funding_available_gbp / request.match_funding_rate)
     if request.intervention_caps_gbp is not None:

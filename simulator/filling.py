@@ -1,12 +1,14 @@
 """Exact fills of money on the response curves: the greedy over linear segments and the water-filling on the exact curves.
 
-Both are exact for a budget with caps on disjoint groups (a laminar family): the greedy on
-segments filled in falling slope order, the water-filling on the concave curves by their
-Karush-Kuhn-Tucker conditions. The allocator polishes its solutions with them, the baselines
+Both are exact for a budget with caps on nested groups (a laminar family: bids, and forces
+holding whole bids): the greedy on segments filled in falling slope order, the water-filling on
+the concave curves by their Karush-Kuhn-Tucker conditions, vectorised over cells. The allocator polishes its solutions with them, the baselines
 split money inside an area with them, and the robust plans bound their objective with them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,36 +23,55 @@ def greedy_fill(
     area_caps_gbp: np.ndarray,
     usable: np.ndarray | None = None,
     cap_groups: np.ndarray | None = None,
+    outer_groups: np.ndarray | None = None,
+    outer_caps_gbp: np.ndarray | None = None,
 ) -> np.ndarray:
     """Spend the budget on the steepest segments first, within each cap.
 
-    Exact for a budget plus caps on disjoint groups of areas (each area alone, or clusters such
-    as the LSOAs of one district): those limits form a laminar family, over which filling
-    segments in falling slope order is optimal (a fractional knapsack per nest). `cap_groups`
-    gives each area's group (default: its own), `area_caps_gbp` one cap per group; `usable`
-    (area × intervention, bool) excludes cells. The result is £ per area × intervention.
+    Exact for a budget plus caps on nested groups of areas (each area alone, or clusters such
+    as the LSOAs of one district, and optionally groups of those, such as forces): those limits
+    form a laminar family, over which filling segments in falling slope order is optimal (a
+    fractional knapsack per nest). `cap_groups` gives each area's group (default: its own),
+    `area_caps_gbp` one cap per group; `outer_groups` each group's outer group and
+    `outer_caps_gbp` one cap per outer group; `usable` (area × intervention, bool) excludes cells.
+    The result is £ per area × intervention.
+
+    One sort, no loop over segments: in slope order a segment takes what its group's cap leaves of
+    the running total of the group's widths, then what its outer group's cap leaves of the running
+    total of those takes, then what the budget leaves. That equals filling one segment at a time,
+    since once an outer limit stops a segment it has nothing left for any later one.
     """
     areas, interventions, count = slopes.shape
     mask = np.ones((areas, interventions), dtype=bool) if usable is None else usable
     flat_slopes = np.where(mask[:, :, None], slopes, 0.0).ravel()
-    order = np.argsort(-flat_slopes, kind="stable")
-    amounts = np.zeros((areas, interventions))
-    remaining_budget = float(budget_gbp)
-    remaining_cap = np.array(area_caps_gbp, dtype=float).copy()
+    live = np.flatnonzero(flat_slopes > 0.0)
+    order = live[np.argsort(-flat_slopes[live], kind="stable")]
     group_of = np.arange(areas) if cap_groups is None else np.asarray(cap_groups)
-    flat_widths = widths.ravel()
-    for position in order:
-        if flat_slopes[position] <= 0.0 or remaining_budget <= 0.0:
-            break
-        area, intervention = divmod(int(position) // count, interventions)
-        group = group_of[area]
-        take = min(flat_widths[position], remaining_budget, remaining_cap[group])
-        if take <= 0.0:
-            continue
-        amounts[area, intervention] += take
-        remaining_budget -= take
-        remaining_cap[group] -= take
-    return amounts
+    group = group_of[order // (count * interventions)]
+    takes = _capped_running(np.asarray(widths, dtype=float).ravel()[order], group, np.asarray(area_caps_gbp, dtype=float))
+    if outer_groups is not None and outer_caps_gbp is not None:
+        takes = _capped_running(takes, np.asarray(outer_groups)[group], np.asarray(outer_caps_gbp, dtype=float))
+    spent = np.minimum(np.cumsum(takes), max(float(budget_gbp), 0.0))
+    takes = np.diff(spent, prepend=0.0)
+    return np.bincount(order // count, weights=takes, minlength=areas * interventions).reshape(areas, interventions)
+
+
+def _capped_running(widths: np.ndarray, groups: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """What each of a sequence of widths takes when each group may take at most its cap in all, first come first served."""
+    if len(widths) == 0:
+        return widths.copy()
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    first = np.concatenate([[0], np.flatnonzero(np.diff(sorted_groups)) + 1])
+    starts = np.repeat(first, np.diff(np.concatenate([first, [len(widths)]])))
+    running = np.cumsum(widths[order])
+    before = np.concatenate([[0.0], running])[starts]
+    within = running - before
+    cap = np.maximum(caps[sorted_groups], 0.0)
+    taken = np.minimum(within, cap) - np.minimum(within - widths[order], cap)
+    takes = np.empty_like(widths)
+    takes[order] = np.maximum(taken, 0.0)
+    return takes
 
 
 def water_fill(
@@ -77,11 +98,21 @@ def water_fill(
 
 
 def water_fill_prices(
-    curves: Curves, usable: np.ndarray, bids: np.ndarray, lower_gbp: np.ndarray, upper_gbp: np.ndarray, budget_gbp: float
+    curves: Curves,
+    usable: np.ndarray,
+    bids: np.ndarray,
+    lower_gbp: np.ndarray,
+    upper_gbp: np.ndarray,
+    budget_gbp: float,
+    nested: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """`water_fill`, and each bid's own price λ_b (days per £; 0 for a bid that spends nothing): the harm its next £
     would avert. A bid at its upper bound has λ_b ≥ the budget's price, one held at its lower bound λ_b ≤ it; the
-    difference is what moving that bound by £1 is worth."""
+    difference is what moving that bound by £1 is worth. `nested` (each bid's group, each group's cap) adds caps on
+    groups of bids, such as forces (`water_fill_nested`)."""
+    if nested is not None:
+        filled = water_fill_nested(curves, usable, bids, lower_gbp, upper_gbp, budget_gbp, *nested)
+        return filled.amounts, filled.level, filled.bid_prices
     areas, interventions, cell_bid, cell_scale, _, log_slope = _live_cells(curves, usable, bids)
     bid_count = len(lower_gbp)
     ceilings = curves.ceilings()
@@ -120,6 +151,109 @@ def water_fill_prices(
     if not binds or not below_upper.any():
         return amounts, 0.0, bid_prices
     return amounts, float(np.exp(np.max(bid_log_prices[below_upper]))), bid_prices
+
+
+@dataclass(frozen=True)
+class NestedFill:
+    """The water-filling under a budget, caps on groups of bids (forces) and each bid's bounds, with every price.
+
+    `level` is the budget's price (0 where it does not bind), `group_levels` each group's own price (its level where
+    its cap binds, else the budget's), `bid_prices` each bid's own λ_b; a group cap's price is its level above the
+    budget's, a bid bound's price the bid's λ_b above (or below) its group's level."""
+
+    amounts: np.ndarray
+    level: float
+    group_levels: np.ndarray
+    bid_prices: np.ndarray
+    group_capped: np.ndarray
+    """Whether each group's cap binds (its level above the budget's)."""
+
+
+def water_fill_nested(
+    curves: Curves,
+    usable: np.ndarray,
+    bids: np.ndarray,
+    lower_gbp: np.ndarray,
+    upper_gbp: np.ndarray,
+    budget_gbp: float,
+    group_of_bid: np.ndarray,
+    group_caps_gbp: np.ndarray,
+) -> NestedFill:
+    """The water-filling with caps on nested groups: each bid within its bounds, each group of bids (`group_of_bid`)
+    within its cap, all within the budget.
+
+    The conditions nest: at the budget's price λ each group spends T_g(λ) (its bids' clamped spends); a group whose
+    T_g(λ) passes its cap spends at its own price λ_g > λ, where T_g(λ_g) equals the cap. Each group's λ_g is found
+    first (a bisection in log space over every group at once, cells vectorised), then λ by bisecting the total of the
+    groups' spends at max(λ, λ_g). Exact on the curves up to the bisection's float precision; spends never pass a cap."""
+    areas, interventions, cell_bid, cell_scale, _, log_slope = _live_cells(curves, usable, bids)
+    bid_count = len(lower_gbp)
+    group_of_bid = np.asarray(group_of_bid, dtype=int)
+    group_count = len(group_caps_gbp)
+    caps = np.asarray(group_caps_gbp, dtype=float)
+    has_cells = np.bincount(cell_bid, minlength=bid_count) > 0
+    upper = np.where(has_cells, np.asarray(upper_gbp, dtype=float), 0.0)
+    lower = np.minimum(np.asarray(lower_gbp, dtype=float), upper)
+    amounts = np.zeros(curves.ceilings().shape)
+    group_lower = np.bincount(group_of_bid, weights=lower, minlength=group_count)
+    if lower.sum() > budget_gbp * (1 + 1e-12) + 1e-9 or np.any(group_lower > caps * (1 + 1e-12) + 1e-9):
+        raise InternalError(f"minimum spends of £{lower.sum():,.2f} exceed the budget of £{budget_gbp:,.2f} or a group's cap")
+    nothing = np.zeros(group_count)
+    if upper.sum() <= 0.0:
+        return NestedFill(amounts, 0.0, nothing, np.zeros(bid_count), np.zeros(group_count, dtype=bool))
+
+    def spend(bid_log_price: np.ndarray) -> np.ndarray:
+        per_cell = cell_scale * np.maximum(log_slope - bid_log_price[cell_bid], 0.0)
+        return np.clip(np.bincount(cell_bid, weights=per_cell, minlength=bid_count), lower, upper)
+
+    inverse = _BidInverse(log_slope, cell_scale, cell_bid, bid_count)
+    top = float(np.max(log_slope))
+    bottom = float(np.min(inverse.log_prices(upper)[upper > 0]))
+    group_upper = np.bincount(group_of_bid, weights=upper, minlength=group_count)
+    binding = group_upper > caps
+    floor = np.full(group_count, -np.inf)
+    if binding.any():
+        low, high = np.full(group_count, bottom), np.full(group_count, top)
+        for _ in range(200):
+            middle = 0.5 * (low + high)
+            settled = (middle == low) | (middle == high) | ~binding
+            if settled.all():
+                break
+            over = np.bincount(group_of_bid, weights=spend(middle[group_of_bid]), minlength=group_count) > caps
+            low = np.where(over & ~settled, middle, low)
+            high = np.where(~over & ~settled, middle, high)
+        floor[binding] = high[binding]
+
+    def nested_spend(log_price: float) -> np.ndarray:
+        return spend(np.maximum(log_price, floor)[group_of_bid])
+
+    most = np.minimum(group_upper, caps)
+    if most.sum() <= budget_gbp:
+        log_level, binds = -np.inf, False
+    else:
+        low, high = bottom, top
+        for _ in range(200):
+            middle = 0.5 * (low + high)
+            if middle in (low, high):
+                break
+            if nested_spend(middle).sum() > budget_gbp:
+                low = middle
+            else:
+                high = middle
+        log_level, binds = high, True
+    targets = nested_spend(log_level)
+    bid_log_prices = inverse.log_prices(targets)
+    amounts[areas, interventions] = cell_scale * np.maximum(log_slope - bid_log_prices[cell_bid], 0.0)
+    bid_prices = np.where(targets > 0, np.exp(bid_log_prices), 0.0)
+    capped = floor > log_level
+    below_upper = (upper > 0) & (targets < upper * (1 - 1e-12))
+    uncapped = below_upper & ~capped[group_of_bid]
+    level = float(np.exp(np.max(bid_log_prices[uncapped]))) if binds and uncapped.any() else 0.0
+    highest = np.full(group_count, -np.inf)
+    np.maximum.at(highest, group_of_bid[below_upper], bid_log_prices[below_upper])
+    own = np.exp(np.where(np.isfinite(highest), highest, np.where(capped, floor, 0.0)))
+    group_levels = np.where(capped, np.maximum(own, level), level)
+    return NestedFill(amounts, level, group_levels, bid_prices, capped)
 
 
 def bid_gains_at_prices(

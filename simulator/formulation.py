@@ -85,81 +85,197 @@ QUICK_SEGMENTS = 16
 
 
 def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
-    """£ per area × intervention of the chord model's optimum, built from arrays and solved by HiGHS through scipy.
+    """£ per area × intervention of the chord model's optimum, built from arrays and solved by HiGHS directly.
 
     The same model as the PuLP path (the families' rows, segment links, the goal's rows), without certificate or
-    polish: fast enough to solve once per Monte Carlo draw. A model whose rules cannot all be met gives no money."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
+    polish: fast enough to solve once per Monte Carlo draw, and at national size. A model whose rules cannot all be
+    met gives no money."""
+    model = array_model(request, segments)
+    if model is None:
+        return np.zeros(request.curves.targeted_harm.values.shape)
+    solved = model.solve()
+    return model.amounts(None if solved is None else solved[0])
+
+
+@dataclass
+class ArrayModel:
+    """The chord (or tangent) model as arrays: columns for the positive-width segments of the open cells only (then a
+    funded flag per bid where bids are chosen, then the max-min level), rows as one sparse matrix with bounds.
+
+    Built without a loop over cells or segments: each family's rows are concatenated and expanded to their cells'
+    columns in one pass, so a national model (tens of thousands of areas) builds in a fraction of a second."""
+
+    request: AllocationRequest
+    shape: tuple[int, int]
+    cells: np.ndarray
+    column_cell: np.ndarray
+    column_width: np.ndarray
+    column_slope: np.ndarray
+    money: float
+    value: float
+    flag_bids: np.ndarray
+    level: int | None
+    cost: np.ndarray
+    upper: np.ndarray
+    integrality: np.ndarray
+    matrix: object
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    row_family: list
+    bids_funded_row: int | None = None
+
+    @property
+    def columns(self) -> int:
+        """Segment columns (the money)."""
+        return len(self.column_cell)
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray | None, float] | None:
+        """Column values, row duals (a linear program only) and the objective, by HiGHS; None where infeasible.
+
+        Where the max-min goal asks as many bids funded as the rules allow and that clashes with other rules, it asks
+        at least one, then any, as the PuLP path does."""
+        solved = solve_arrays(self.cost, self.matrix, self.row_lower, self.row_upper, self.upper, self.integrality)
+        for fewer in (1.0, 0.0):
+            if solved is not None or self.bids_funded_row is None:
+                break
+            self.row_lower[self.bids_funded_row] = fewer
+            solved = solve_arrays(self.cost, self.matrix, self.row_lower, self.row_upper, self.upper, self.integrality)
+        return solved
+
+    def amounts(self, values: np.ndarray | None) -> np.ndarray:
+        """£ per area × intervention from column values (nothing where the model had no solution); a bid whose flag
+        is off gets nothing."""
+        amounts = np.zeros(self.shape)
+        if values is None or not len(self.cells):
+            return amounts
+        money = np.clip(values[: self.columns], 0.0, None) * self.money
+        flat = np.zeros(self.shape[0] * self.shape[1])
+        np.add.at(flat, self.cells[self.column_cell], money)
+        amounts = flat.reshape(self.shape)
+        if len(self.flag_bids):
+            off = self.flag_bids[values[self.columns : self.columns + len(self.flag_bids)] < 0.5]
+            amounts[np.isin(self.request.bids(), off)] = 0.0
+        return amounts
+
+    def model_value(self, values: np.ndarray) -> float:
+        """Harm averted on the model's own segments (days)."""
+        return float(np.clip(values[: self.columns], 0.0, None) @ (self.column_slope * self.money))
+
+
+def array_model(request: AllocationRequest, segments: int, kind: str = "chords", fixed_bids: np.ndarray | None = None) -> ArrayModel | None:
+    """The chord (or with `kind` = "tangents", tangent) model of `request` as arrays (`ArrayModel`); None when no cell
+    can receive money. `fixed_bids` fixes the funded bids (no flags)."""
+    from scipy.sparse import csc_matrix
 
     usable = request.open_cells()
-    cells = np.flatnonzero(usable.ravel())
+    if fixed_bids is not None:
+        usable = usable & np.asarray(fixed_bids, dtype=bool)[request.bids()][:, None]
     shape = usable.shape
+    cells = np.flatnonzero(usable.ravel())
     if not len(cells):
-        return np.zeros(shape)
-    widths, slopes = chords(request, breakpoints(request, segments))
-    width = widths.reshape(-1, segments)[cells]
-    slope = slopes.reshape(-1, segments)[cells]
+        return None
+    width, slope = cell_segments(request, cells, segments, kind)
+    keep = width > 0
+    column_cell, column_segment = np.nonzero(keep)
+    column_width, column_slope = width[keep], slope[keep]
     money = float(min(MODEL_MONEY_GBP, np.min(request.cell_caps_gbp.ravel()[cells])))
-    value = float(slope.max()) * money or 1.0
+    value = float(column_slope.max(initial=0.0)) * money or 1.0
     position = np.full(usable.size, -1)
     position[cells] = np.arange(len(cells))
-    columns = len(cells) * segments
-    bids = [int(bid) for bid in np.flatnonzero(request.fundable_bids())] if request.needs_binaries else []
-    flag_column = {bid: columns + j for j, bid in enumerate(bids)}
-    level = columns + len(bids) if request.goal in ("maxmin", "blend") else None
-    total = columns + len(bids) + (level is not None)
-    rows, cols, data, lower, upper = [], [], [], [], []
-    bids_funded_row = None
+    starts = np.searchsorted(column_cell, np.arange(len(cells) + 1))
+    columns = len(column_cell)
+    flag_bids = np.flatnonzero(request.fundable_bids()) if request.needs_binaries and fixed_bids is None else np.zeros(0, dtype=int)
+    flag_column = np.full(request.bid_count, -1)
+    flag_column[flag_bids] = columns + np.arange(len(flag_bids))
+    level = columns + len(flag_bids) if request.goal in ("maxmin", "blend") else None
+    total = columns + len(flag_bids) + (level is not None)
+    fixed = None if fixed_bids is None else np.asarray(fixed_bids, dtype=float)
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    lower, upper, row_family = [], [], []
+    count = 0
 
-    def add(entries_cols, entries_data, low, high):
-        index = len(lower)
-        rows.extend([index] * len(entries_cols))
-        cols.extend(entries_cols)
-        data.extend(entries_data)
-        lower.append(low)
-        upper.append(high)
+    def expand(row_of_cell: np.ndarray, flat_cells: np.ndarray, coefs: np.ndarray):
+        """Entries (row, column, coefficient) for rows over cells: each cell's coefficient on each of its columns."""
+        at = position[flat_cells]
+        present = at >= 0
+        row_of_cell, at, coefs = row_of_cell[present], at[present], coefs[present]
+        lengths = starts[at + 1] - starts[at]
+        rows = np.repeat(row_of_cell, lengths)
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return rows, np.repeat(starts[at], lengths) + offsets, np.repeat(coefs, lengths)
 
-    segment = np.arange(segments)
     for family in request.families():
-        for row in family.rows:
-            at = position[row.cells]
-            keep = at >= 0
-            entry_cols = (at[keep][:, None] * segments + segment).ravel().tolist()
-            entry_data = np.repeat(row.coefs[keep] * money, segments).tolist()
+        rows = family.rows
+        if not rows:
+            continue
+        lengths = np.array([len(row.cells) for row in rows])
+        row_ids = count + np.repeat(np.arange(len(rows)), lengths)
+        flat_cells = np.concatenate([row.cells for row in rows]).astype(int)
+        coefs = np.concatenate([row.coefs for row in rows]).astype(float) * money
+        entries.append(expand(row_ids, flat_cells, coefs))
+        for index, row in enumerate(rows):
             constant = 0.0
+            flag_rows, flag_cols, flag_coefs = [], [], []
             for bid, coef in zip(row.flags, row.flag_coefs):
-                if bid in flag_column:
-                    entry_cols.append(flag_column[bid])
-                    entry_data.append(float(coef))
+                if fixed is not None:
+                    constant += float(coef) * fixed[bid]
+                elif flag_column[bid] >= 0:
+                    flag_rows.append(count + index)
+                    flag_cols.append(flag_column[bid])
+                    flag_coefs.append(float(coef))
                 else:
                     constant += float(coef)
+            if flag_rows:
+                entries.append((np.array(flag_rows), np.array(flag_cols), np.array(flag_coefs)))
             rhs = row.rhs - constant
-            add(entry_cols, entry_data, -np.inf if row.sense == "<=" else rhs, rhs if row.sense == "<=" else np.inf)
-    bid_of_cell = request.bids()[cells // shape[1]]
-    for bid in bids:
-        for cell in np.flatnonzero(bid_of_cell == bid):
-            for k in range(segments):
-                add([cell * segments + k, flag_column[bid]], [1.0, -width[cell, k] / money], -np.inf, 0.0)
-    gain = (slope * money).ravel()
+            lower.append(-np.inf if row.sense == "<=" else rhs)
+            upper.append(rhs if row.sense == "<=" else np.inf)
+            row_family.append((family.key, index))
+        count += len(rows)
+    bids_funded_row = None
+    if len(flag_bids):
+        # y[a,i,s] ≤ width × z[b(a)]: implied by the bid's cap, but a much tighter relaxation (`_add_segment_links`).
+        column_bid = request.bids()[cells[column_cell] // shape[1]]
+        linked = np.flatnonzero(flag_column[column_bid] >= 0)
+        link_rows = count + np.arange(len(linked))
+        entries.append((link_rows, linked, np.ones(len(linked))))
+        entries.append((link_rows, flag_column[column_bid[linked]], -column_width[linked] / money))
+        lower.extend([-np.inf] * len(linked))
+        upper.extend([0.0] * len(linked))
+        row_family.extend([("link", int(column)) for column in linked])
+        count += len(linked)
+    gain = column_slope * money
     if level is not None:
         harm = request.area_harm()
         most = _most_level(request)
-        area_of_cell = cells // shape[1]
-        for area in np.flatnonzero(request.served_areas()):
-            own = np.flatnonzero(area_of_cell == area)
-            entry_cols = (own[:, None] * segments + segment).ravel().tolist() + [level]
-            entry_data = gain.reshape(-1, segments)[own].ravel().tolist() + [-harm[area]]
-            bid = int(request.bids()[area])
-            if bid in flag_column:
-                add(entry_cols + [flag_column[bid]], entry_data + [-harm[area] * most], -harm[area] * most, np.inf)
-            else:
-                add(entry_cols, entry_data, 0.0, np.inf)
-        if flag_column:
-            bids_funded_row = len(lower)
-            add(list(flag_column.values()), [1.0] * len(flag_column), float(_bids_to_fund(request, len(flag_column))), np.inf)
+        column_area = cells[column_cell] // shape[1]
+        # An area with no column (its bid cannot be funded) has no row, as in the PuLP model.
+        served = np.flatnonzero(request.served_areas() & (np.bincount(column_area, minlength=shape[0]) > 0))
+        area_row = np.full(shape[0], -1)
+        area_row[served] = count + np.arange(len(served))
+        in_served = area_row[column_area] >= 0
+        entries.append((area_row[column_area[in_served]], np.flatnonzero(in_served), gain[in_served]))
+        entries.append((area_row[served], np.full(len(served), level), -harm[served]))
+        flagged = flag_column[request.bids()[served]]
+        with_flag = flagged >= 0
+        entries.append((area_row[served][with_flag], flagged[with_flag], -harm[served][with_flag] * most))
+        lower.extend(np.where(with_flag, -harm[served] * most, 0.0).tolist())
+        upper.extend([np.inf] * len(served))
+        row_family.extend([("level", int(area)) for area in served])
+        count += len(served)
+        if len(flag_bids):
+            bids_funded_row = count
+            entries.append((np.full(len(flag_bids), count), flag_column[flag_bids], np.ones(len(flag_bids))))
+            lower.append(float(_bids_to_fund(request, len(flag_bids))))
+            upper.append(np.inf)
+            row_family.append(("bids_funded", 0))
+            count += 1
     if request.goal == "least_cost":
-        add(list(range(columns)), gain.tolist(), request.target_harm_days, np.inf)
+        entries.append((np.full(columns, count), np.arange(columns), gain))
+        lower.append(request.target_harm_days)
+        upper.append(np.inf)
+        row_family.append(("target", 0))
+        count += 1
     cost = np.zeros(total)
     if request.goal == "least_cost":
         cost[:columns] = 1.0
@@ -171,31 +287,98 @@ def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
     else:
         cost[:columns] = -(1 - request.blend_weight) * gain / value
         cost[level] = -request.blend_weight * served_harm(request) / value
-    upper_bounds = np.concatenate([(width / money).ravel(), np.ones(len(bids)), [_most_level(request)] if level is not None else []])
-    integrality = np.concatenate([np.zeros(columns), np.ones(len(bids)), np.zeros(int(level is not None))])
-    matrix = coo_matrix((data, (rows, cols)), shape=(len(lower), total)).tocsr()
+    bounds = np.concatenate([column_width / money, np.ones(len(flag_bids)), [_most_level(request)] if level is not None else []])
+    integrality = np.concatenate([np.zeros(columns), np.ones(len(flag_bids)), np.zeros(int(level is not None))])
+    if entries:
+        rows = np.concatenate([entry[0] for entry in entries])
+        cols = np.concatenate([entry[1] for entry in entries])
+        data = np.concatenate([entry[2] for entry in entries])
+    else:
+        rows, cols, data = np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
+    matrix = csc_matrix((data, (rows, cols)), shape=(count, total))
+    return ArrayModel(
+        request,
+        shape,
+        cells,
+        column_cell,
+        column_width,
+        column_slope,
+        money,
+        value,
+        flag_bids,
+        level,
+        cost,
+        bounds,
+        integrality,
+        matrix,
+        np.array(lower, dtype=float),
+        np.array(upper, dtype=float),
+        row_family,
+        bids_funded_row,
+    )
 
-    def solve():
-        return milp(
-            cost,
-            constraints=LinearConstraint(matrix, np.array(lower), np.array(upper)) if len(lower) else None,
-            integrality=integrality,
-            bounds=Bounds(np.zeros(total), upper_bounds),
-        )
 
-    solved = solve()
-    for fewer in (1.0, 0.0):
-        if solved.x is not None or bids_funded_row is None:
-            break
-        lower[bids_funded_row] = fewer
-        solved = solve()
-    amounts = np.zeros(shape)
-    if solved.x is None:
-        return amounts
-    amounts.ravel()[cells] = np.clip(solved.x[:columns], 0.0, None).reshape(-1, segments).sum(axis=1) * money
-    unfunded = [bid for bid, column in flag_column.items() if solved.x[column] < 0.5]
-    amounts[np.isin(request.bids(), unfunded)] = 0.0
-    return amounts
+def solve_arrays(cost, matrix, row_lower, row_upper, upper, integrality) -> tuple[np.ndarray, np.ndarray | None, float] | None:
+    """Minimise cost · x over 0 ≤ x ≤ upper, row_lower ≤ A x ≤ row_upper (integers where `integrality`), handing HiGHS
+    the arrays directly: column values, row duals (None for a MIP) and the objective, or None where infeasible."""
+    import highspy
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("mip_rel_gap", MIP_GAP)
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.zeros(len(cost))
+    lp.col_upper_ = np.asarray(upper, dtype=float)
+    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    mip = bool(np.any(integrality))
+    if mip:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integrality]
+    highs.passModel(lp)
+    highs.run()
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = highs.getSolution()
+    values = np.array(solution.col_value)
+    duals = None if mip else np.array(solution.row_dual)
+    return values, duals, float(highs.getInfo().objective_function_value)
+
+
+def cell_segments(request: AllocationRequest, cells: np.ndarray, segments: int, kind: str = "chords") -> tuple[np.ndarray, np.ndarray]:
+    """Widths (£) and slopes (days per £) of the chords (or tangents) of the given flat cells only (cells × segments):
+    `breakpoints` and `chords` / `tangents` without computing the curves of cells that can never be funded."""
+    scale = request.curves.scale.values.ravel()[cells]
+    ceiling = request.curves.ceilings().ravel()[cells]
+    span = request.cell_caps_gbp.ravel()[cells] / scale
+    steps = np.linspace(0.0, 1.0, segments + 1)
+    reach = -np.expm1(-span / 2.0)
+    units = -2.0 * np.log1p(-np.minimum(steps[None, :] * reach[:, None], 1.0 - 1e-12))
+    units[:, -1] = span
+    units = np.minimum(units, span[:, None])
+    points = units * scale[:, None]
+    values = ceiling[:, None] * -np.expm1(-points / scale[:, None])
+    if kind == "chords":
+        widths = np.diff(points, axis=1)
+        return widths, np.divide(np.diff(values, axis=1), widths, out=np.zeros_like(widths), where=widths > 0)
+    slope_at = ceiling[:, None] / scale[:, None] * np.exp(-points / scale[:, None])
+    left, right = slope_at[:, :-1], slope_at[:, 1:]
+    meet = np.divide(
+        values[:, 1:] - values[:, :-1] + left * points[:, :-1] - right * points[:, 1:],
+        left - right,
+        out=0.5 * (points[:, :-1] + points[:, 1:]),
+        where=left - right > 1e-300,
+    )
+    meet = np.clip(meet, points[:, :-1], points[:, 1:])
+    ends = np.concatenate([np.zeros((len(cells), 1)), meet, points[:, -1:]], axis=1)
+    return np.diff(ends, axis=1), slope_at
 
 
 def breakpoints(request: AllocationRequest, segments: int) -> np.ndarray:
@@ -715,6 +898,20 @@ def plain_conflict(request: AllocationRequest) -> InfeasibleError | None:
             key="allocation.equity_floor",
             hint=hint + ", or raise the cap",
         )
+    nested = request.nested_force_caps()
+    if nested is not None:
+        force_of_bid, force_caps = nested
+        need = np.bincount(force_of_bid, weights=floors, minlength=len(force_caps))
+        over = np.flatnonzero(need > force_caps + request.slack_gbp)
+        if len(over):
+            force = int(over[0])
+            return InfeasibleError(
+                f"the rules cannot all be met: the equity floors of {request.force_label(force)}'s {request.bid_noun}s need "
+                f"{gbp(round(need[force]))}, above the {gbp(force_caps[force])} cap on {request.force_label(force)}'s total, "
+                f"short by {gbp(round(need[force] - force_caps[force]))}",
+                key="allocation.equity_floor",
+                hint=hint + f", or raise {request.round_key}.force_cap_gbp",
+            )
     if request.max_bids and len(floored) > request.max_bids:
         return InfeasibleError(
             f"the rules cannot all be met: equity floors need all {len(floored)} eligible {request.bid_noun}s funded, but the round "

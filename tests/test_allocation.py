@@ -629,3 +629,32 @@ def test_a_minimum_grant_reaching_where_the_curve_is_flat_can_still_be_funded():
     allocation = allocate(request, "highs")
     assert allocation.amounts.values[0, 0] == pytest.approx(428.0)
     assert allocation.averted_days == pytest.approx(0.5)
+
+
+def test_quick_best_amounts_keep_each_forces_cap():
+    """The Monte Carlo's quick split is the exact water-filling under each force's cap, the same as the allocation's."""
+    from simulator.allocation import quick_best_amounts
+
+    request = replace(
+        make_request([[1000.0, 400.0], [600.0, 900.0], [800.0, 200.0]], [50.0, 40.0], [0.3, 0.2], budget=300.0),
+        force_cap_gbp=100.0,
+        force_of_area=np.array([0, 1, 1]),
+        force_names=("Kent Police", "Surrey Police"),
+    )
+    amounts, exact = quick_best_amounts(request)
+    assert exact
+    np.testing.assert_allclose(amounts, allocate(request, "greedy").amounts.values, rtol=1e-12, atol=1e-12)
+    assert amounts[0].sum() == pytest.approx(100.0) and amounts[1:].sum() == pytest.approx(100.0)
+
+
+def test_bid_limit_sets_keep_each_forces_minimum_grants_under_its_cap():
+    """With a £60 minimum grant, a £100 force cap and two bids in one force, no funded set holds both of that force's bids."""
+    request = replace(
+        make_request([[1000.0], [900.0], [100.0]], [50.0], [0.3], budget=300.0, minimum_grant=60.0, max_bids=2),
+        force_cap_gbp=100.0,
+        force_of_area=np.array([0, 0, 1]),
+        force_names=("Kent Police", "Surrey Police"),
+    )
+    allocation = allocate(request, "highs")
+    check_allocation(request, allocation)
+    assert allocation.funded.tolist() == [True, False, True]

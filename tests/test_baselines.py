@@ -144,3 +144,27 @@ def test_kent_minimum_grant_baselines_fund_only_bids_of_at_least_the_minimum(ken
     for baseline in kent_minimum_grant.baselines:
         per_district = baseline.amounts.values.sum(axis=1)
         assert np.all(per_district[baseline.funded] >= 400_000 - 0.01), baseline.name
+
+
+def test_split_within_groups_passes_a_capped_groups_excess_on():
+    """Three equal shares of £90 with the first two in a group capped at £40: the group takes £20 each and the third £50."""
+    from simulator.baselines import split_within_groups
+
+    shares = split_within_groups(np.array([1.0, 1.0, 1.0]), 90.0, 100.0, np.array([0, 0, 1]), np.array([40.0, 1e9]))
+    np.testing.assert_allclose(shares, [20.0, 20.0, 50.0])
+
+
+def test_baselines_keep_each_forces_cap():
+    """With areas in two forces and a £100 force cap, every baseline keeps each force under its cap and obeys every rule."""
+    from conftest import make_request
+
+    request = replace(
+        make_request([[1000.0, 400.0], [600.0, 900.0], [800.0, 200.0]], [50.0, 40.0], [0.3, 0.2], budget=300.0),
+        force_cap_gbp=100.0,
+        force_of_area=np.array([0, 1, 1]),
+        force_names=("Kent Police", "Surrey Police"),
+    )
+    for baseline in baselines_of(request):
+        spent = baseline.amounts.values.sum(axis=1)
+        assert spent[0] <= 100.0 + 1e-9 and spent[1] + spent[2] <= 100.0 + 1e-9
+        assert baseline.same_rules

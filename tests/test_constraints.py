@@ -830,3 +830,132 @@ def test_no_rule_abiding_baseline_beats_the_optimiser(request, people):
         event(f"{baseline.name} obeys every rule")
         value = goal_value(request, baseline.amounts.values)
         assert value <= certificate.value + certificate.gap * abs(certificate.bound) + 1e-6 * max(1.0, abs(value))
+
+
+# Force caps per force, where the areas span several forces
+
+
+def two_forces(**changes):
+    """Three areas × two interventions, each its own bid: area 0 in Kent Police, areas 1 and 2 in Surrey Police; £300, a
+    £100 force cap (so each force's cap binds and the budget does not), then `changes`."""
+    request = make_request(
+        harm=[[1000.0, 400.0], [600.0, 900.0], [800.0, 200.0]],
+        scale=[[50.0, 80.0], [60.0, 40.0], [70.0, 30.0]],
+        reductions=[0.3, 0.2],
+        budget=300.0,
+    )
+    return replace(request, force_cap_gbp=100.0, force_of_area=np.array([0, 1, 1]), force_names=("Kent Police", "Surrey Police"), **changes)
+
+
+def test_force_cap_is_one_row_per_force_in_words():
+    """Areas in two forces give the force cap one row per force, over that force's cells, named by the force."""
+    family = next(family for family in two_forces().families() if family.key == "force_cap")
+    assert [row.words for row in family.rows] == ["the £100 cap on Kent Police's total", "the £100 cap on Surrey Police's total"]
+    assert [row.cells.tolist() for row in family.rows] == [[0, 1], [2, 3, 4, 5]]
+    assert not family.one_limit and not family.robust
+
+
+def test_force_caps_hold_each_force_to_its_cap(lp_solver):
+    """Each force spends exactly its £100, split over its own cells at its own water level; £100 of the budget is left."""
+    request = two_forces()
+    allocation = allocate(request, lp_solver)
+    ceilings = request.curves.ceilings()
+    kent, _, _ = split(ceilings[0], request.curves.scale.values[0], 100.0)
+    surrey, _, _ = split(ceilings[1:], request.curves.scale.values[1:], 100.0)
+    np.testing.assert_allclose(allocation.amounts.values, [kent, *surrey], rtol=1e-7, atol=1e-7)
+    assert_holds(request, allocation)
+    assert allocation.certificate.gap < 1e-9
+
+
+def test_force_cap_prices_are_each_forces_level_above_the_budgets():
+    """With a £150 budget only the Kent cap of £40 binds: its price is Kent's water level above the budget's, and moving
+    it by £0.01 changes harm averted by that price."""
+    request = two_forces(budget_gbp=150.0, force_caps_gbp=np.array([40.0, 1e9]))
+    allocation = allocate(request, "greedy")
+    kent, _, kent_level = split(request.curves.ceilings()[0], request.curves.scale.values[0], 40.0)
+    _, _, level = split(request.curves.ceilings()[1:], request.curves.scale.values[1:], 110.0)
+    prices = {(price.family, price.index): price.price for price in allocation.prices}
+    assert prices[("force_cap", 0)] == pytest.approx(kent_level - level, rel=1e-7)
+    assert prices[("budget", 0)] == pytest.approx(level, rel=1e-7)
+    family = next(family for family in request.families() if family.key == "force_cap")
+    moved = allocate(family.vary(request, 0, 0.01), "greedy")
+    assert (moved.objective_days - allocation.objective_days) / 0.01 == pytest.approx(kent_level - level, rel=1e-3)
+
+
+def test_varying_a_force_cap_moves_that_force_only():
+    """Pricing the second force's cap moves Surrey's cap and leaves Kent's."""
+    family = next(family for family in two_forces().families() if family.key == "force_cap")
+    assert family.vary(two_forces(), 1, 10.0).force_caps().tolist() == [100.0, 110.0]
+
+
+def test_one_force_named_per_area_gives_the_same_allocation_as_none():
+    """Areas all in one force keep the one force-cap row on the total and the same allocation as without forces."""
+    single = replace(two_forces(), force_of_area=np.zeros(3, dtype=int), force_names=("Kent Police",))
+    plain = replace(two_forces(), force_of_area=None, force_names=())
+    assert not single.split_by_force
+    assert len(next(family for family in single.families() if family.key == "force_cap").rows) == 1
+    assert allocate(single, "greedy").amounts.values.tolist() == allocate(plain, "greedy").amounts.values.tolist()
+
+
+def test_request_forces_come_from_each_areas_force():
+    """The request numbers the forces in sorted order from each area's force, and names none for one force."""
+    from types import SimpleNamespace
+
+    from simulator.constraints import _forces
+
+    found = _forces(SimpleNamespace(forces=("Surrey Police", "Kent Police", "Surrey Police")))
+    assert found["force_of_area"].tolist() == [1, 0, 1]
+    assert found["force_names"] == ("Kent Police", "Surrey Police")
+    assert _forces(SimpleNamespace(forces=())) == {}
+    assert _forces(SimpleNamespace(forces=("Kent Police", "Kent Police"))) == {}
+
+
+def test_floors_above_a_forces_cap_are_named_with_the_force():
+    """Full equity floors need £200-odd from Surrey's two areas but its cap is £100: the conflict names the force."""
+    with pytest.raises(InfeasibleError) as caught:
+        allocate(two_forces(equity_floor=1.0, equity_basis="equal"), "highs")
+    assert str(caught.value).startswith(
+        "allocation.equity_floor: the rules cannot all be met: the equity floors of Surrey Police's areas need £200, above the £100 "
+        "cap on Surrey Police's total, short by £100"
+    )
+
+
+def test_a_bid_across_two_forces_is_left_to_the_linear_program(lp_solver):
+    """A bid with areas in two forces breaks the nesting: the greedy refuses it and the linear program keeps every force cap."""
+    request = two_forces(bid_of_area=np.array([0, 0, 1]), bid_names=("across", "Surrey"))
+    assert not request.caps_nest
+    with pytest.raises(ConfigError):
+        allocate(request, "greedy")
+    allocation = allocate(request, lp_solver)
+    assert_holds(request, allocation)
+    spent = allocation.amounts.values.sum(axis=1)
+    assert spent[0] <= 100.0 + 1e-6 and spent[1] + spent[2] <= 100.0 + 1e-6
+
+
+@PROPERTY
+@given(st.data())
+def test_nested_water_filling_lies_between_chords_and_tangents(data):
+    """On random requests with bids in two forces, the water-filling's value is at least the chord LP's optimum and at
+    most the tangent LP's bound, and its own certificate closes."""
+    from simulator.formulation import solve_models
+
+    areas = data.draw(st.integers(2, 5))
+    harm = np.array(
+        data.draw(st.lists(st.lists(st.sampled_from([50.0, 300.0, 1000.0]), min_size=2, max_size=2), min_size=areas, max_size=areas))
+    )
+    scale = np.array(data.draw(st.lists(st.lists(st.floats(10.0, 500.0), min_size=2, max_size=2), min_size=areas, max_size=areas)))
+    forces = np.array(data.draw(st.lists(st.integers(0, 1), min_size=areas, max_size=areas)))
+    request = replace(
+        make_request(
+            harm, scale, [0.3, 0.2], budget=data.draw(st.floats(50.0, 2_000.0)), cap=data.draw(st.floats(20.0, 1_000.0)), segments=32
+        ),
+        force_cap_gbp=data.draw(st.floats(20.0, 1_000.0)),
+        force_of_area=forces,
+        force_names=("A", "B"),
+    )
+    allocation = allocate(request, "greedy")
+    _, _, _, certificate = solve_models(request, "highs", 32, None, True)
+    value = allocation.certificate.value
+    assert certificate.bound * (1 + 1e-7) >= value >= certificate.value * (1 - 1e-7)
+    assert allocation.certificate.gap < 1e-7
+    assert_holds(request, allocation)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,9 +43,17 @@ class Labelled:
         """The labels along one named axis."""
         return self.coords[self.dims.index(dim)]
 
+    @cached_property
+    def _positions(self) -> tuple[dict[str, int], ...]:
+        """Per axis, each label's position: built once, so picking values by label costs the same at 13 areas or 35,000."""
+        return tuple({label: position for position, label in enumerate(labels)} for labels in self.coords)
+
     def index(self, dim: str, label: str) -> int:
         """The position of `label` along axis `dim`."""
-        return self.labels(dim).index(label)
+        try:
+            return self._positions[self.dims.index(dim)][label]
+        except KeyError:
+            raise ValueError(f"{label!r} is not a label of {dim}") from None
 
     def get(self, **labels: str) -> float:
         """One value, picked by a label on every axis."""
@@ -54,7 +63,7 @@ class Labelled:
     def take(self, dim: str, labels: tuple[str, ...] | list[str]) -> Labelled:
         """The sub-array holding only `labels` along `dim`, in that order."""
         axis = self.dims.index(dim)
-        position_of = {label: position for position, label in enumerate(self.coords[axis])}
+        position_of = self._positions[axis]
         missing = [label for label in labels if label not in position_of]
         if missing:
             raise ValueError(f"{missing[0]!r} is not a label of {dim}")

@@ -9,13 +9,13 @@ share held by the top x % of areas: the "10 % of X cause 63 % of harm" finding a
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from .arrays import Labelled
-from .errors import ConfigError
+from .errors import ConfigError, InternalError
 from .forecast import (
     LEVEL_METHOD,
     MAX_TREND_FACTOR,
@@ -87,7 +87,7 @@ class DemandDraws:
     period_records: (
         np.ndarray
     )  # (draws, area, crime type): the data period's records as they might have been, for the rates the rules compare
-    future_records: np.ndarray  # (draws, area, crime type): records over the horizon
+    future_records: np.ndarray | None  # (draws, area, crime type): records over the horizon; None when only the period is drawn
 
 
 @dataclass(frozen=True)
@@ -215,11 +215,90 @@ def _predictive_interval(
     square_f = (f**2 * (1.0 + swing)).mean(axis=0)[None, :]
     variance = phi * mean + scale**2 * (square_f * level_square - mean_f**2 * level_mean**2)
     tail = (1.0 - coverage) / 2.0
+    low, high = count_quantiles(mean, variance, (tail, 1.0 - tail))
+    return low, high
+
+
+WINDOW_BELOW, WINDOW_ABOVE = 7.5, 4.0
+"""Standard deviations below and above the mean over which `count_quantiles` sums probabilities: below, far enough that
+what lies beyond is under 1e-12; above, far enough for the upper quantile of most counts (a quantile beyond the window
+widens it for that count)."""
+WINDOW_POINTS = 2_000_000
+"""Counts whose probabilities are summed at once, to bound memory."""
+
+
+def count_quantiles(mean: np.ndarray, variance: np.ndarray, probabilities: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """Quantiles of counts with the given mean and variance, one array per probability: the least k with P(X ≤ k) ≥ q.
+
+    X is negative binomial (size m²/(v − m), success m/v) where the variance exceeds the mean, else Poisson (a mean
+    of 0 gives 0). The probabilities are summed exactly over a window of counts around the mean: the first term from
+    log-gamma functions, each next one by the ratio of successive terms, so no statistics library is loaded for it
+    (the same quantiles as scipy.stats' `ppf`, which tests hold it to)."""
+    mean = np.maximum(np.asarray(mean, dtype=float), 0.0)
+    variance = np.broadcast_to(np.asarray(variance, dtype=float), mean.shape)
+    found = tuple(np.zeros(mean.size) for _ in probabilities)
+    flat_mean, flat_variance = mean.ravel(), variance.ravel()
+    cells = np.flatnonzero(flat_mean > 0)
+    spread = 1.0
+    while len(cells):
+        if spread > 4.0**8:
+            raise InternalError(f"count quantiles: {len(cells)} counts' upper quantile lies beyond every window tried")
+        missed = []
+        for part in _window_parts(flat_mean[cells], flat_variance[cells], spread):
+            chosen = cells[part]
+            values, beyond = _quantiles_in_window(flat_mean[chosen], flat_variance[chosen], probabilities, spread)
+            for target, value in zip(found, values):
+                target[chosen] = value
+            missed.append(chosen[beyond])
+        cells, spread = np.concatenate(missed), spread * 4.0
+    return tuple(values.reshape(mean.shape) for values in found)
+
+
+def _window(mean: np.ndarray, variance: np.ndarray, spread: float) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last count of each window (`spread` widens the part above the mean)."""
+    deviation = np.sqrt(np.maximum(variance, mean))
+    low = np.maximum(np.floor(mean - WINDOW_BELOW * deviation - 3.0), 0.0)
+    return low, np.ceil(mean + WINDOW_ABOVE * spread * deviation + 5.0 * spread)
+
+
+def _window_parts(mean: np.ndarray, variance: np.ndarray, spread: float) -> list[np.ndarray]:
+    """Positions of the counts in consecutive parts of at most about WINDOW_POINTS summed terms."""
+    low, high = _window(mean, variance, spread)
+    ends = np.cumsum(high - low + 1.0)
+    cuts = np.searchsorted(ends, np.arange(WINDOW_POINTS, ends[-1], WINDOW_POINTS), side="right") if len(ends) else []
+    return [part for part in np.split(np.arange(len(mean)), cuts) if len(part)]
+
+
+def _quantiles_in_window(mean, variance, probabilities, spread: float):
+    """`count_quantiles` for positive means over each count's window, and which counts' upper quantile lies beyond it."""
     over = variance > mean * (1.0 + 1e-9)
-    low, high = stats.poisson.ppf(tail, mean), stats.poisson.ppf(1.0 - tail, mean)
-    size, probability = mean[over] ** 2 / (variance[over] - mean[over]), mean[over] / variance[over]
-    low[over], high[over] = stats.nbinom.ppf(tail, size, probability), stats.nbinom.ppf(1.0 - tail, size, probability)
-    return np.nan_to_num(low), np.nan_to_num(high)
+    variance = np.where(over, variance, mean)
+    low, high = _window(mean, variance, spread)
+    size = np.where(over, mean**2 / np.where(over, variance - mean, 1.0), 1.0)
+    log_fail = np.log(np.where(over, (variance - mean) / variance, 1.0))
+    lgamma = np.frompyfunc(math.lgamma, 1, 1)
+    first = np.where(
+        over,
+        lgamma(low + size).astype(float) - lgamma(size).astype(float) + size * np.log(mean / variance) + low * log_fail,
+        low * np.log(mean) - mean,
+    ) - lgamma(low + 1.0).astype(float)
+    widths = (high - low + 1.0).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    cell = np.repeat(np.arange(len(mean)), widths)
+    k = np.arange(int(widths.sum()), dtype=float) - (starts - low)[cell]
+    step = np.where(over, 0.0, np.log(mean))[cell]
+    nb = over[cell]
+    step[nb] = np.log(k[nb] + size[cell[nb]]) + log_fail[cell[nb]]
+    step -= np.log(k + 1.0)
+    cumulative = _running_sums(np.exp(first[cell] + _running_sums(step, cell, starts) - step), cell, starts)
+    values = [low + np.bincount(cell, weights=cumulative < probability, minlength=len(mean)) for probability in probabilities]
+    return values, values[int(np.argmax(probabilities))] > high
+
+
+def _running_sums(values: np.ndarray, cell: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running sums restarted at each cell's window (values in cell order, `starts` each window's first position)."""
+    total = np.cumsum(values)
+    return total - np.concatenate([[0.0], total])[starts][cell]
 
 
 def _swing_variance(force_dispersion: np.ndarray, area_dispersion: np.ndarray, force_total: np.ndarray) -> np.ndarray:
@@ -232,12 +311,15 @@ def _swing_variance(force_dispersion: np.ndarray, area_dispersion: np.ndarray, f
     return np.maximum(force_dispersion - area_dispersion, 0.0) / np.maximum(force_total, 1.0)
 
 
-def draw_demand(demand: Demand, generator: np.random.Generator, draws: int, sources: frozenset[str] = DRAW_SOURCES) -> DemandDraws:
+def draw_demand(
+    demand: Demand, generator: np.random.Generator, draws: int, sources: frozenset[str] = DRAW_SOURCES, horizon: bool = True
+) -> DemandDraws:
     """Draws of each area × crime type's records over the data period and the horizon.
 
     "counts" draws each area's rate from its records over the data period (gamma posterior, Jeffreys prior, scaled by
     the dispersion) and negative binomial counts over the horizon; "forecast" draws the factor on the level (and the
-    dispersion) from the forecast's parameter error. With neither, every draw is the point forecast.
+    dispersion) from the forecast's parameter error. With neither, every draw is the point forecast. Without `horizon`
+    (all the rules need) only the data period is drawn, the same bytes as in a full draw, and `future_records` is None.
     """
     unknown = sorted(set(sources) - DRAW_SOURCES)
     if unknown:
@@ -245,11 +327,20 @@ def draw_demand(demand: Demand, generator: np.random.Generator, draws: int, sour
             "names an unknown source of uncertainty", key="sources", got=", ".join(unknown), expected=", ".join(sorted(DRAW_SOURCES))
         )
     forecast = demand.forecast or forecast_from_history(None, demand.horizon_months)
-    period, future = _draws(demand.records.values, forecast, demand.horizon_months / demand.areas.period_months, generator, draws, sources)
+    scale = demand.horizon_months / demand.areas.period_months
+    period, future = _draws(demand.records.values, forecast, scale, generator, draws, sources, horizon)
     return DemandDraws(period, future)
 
 
-def _draws(records: np.ndarray, forecast: Forecast, scale: float, generator: np.random.Generator, draws: int, sources: frozenset[str]):
+def _draws(
+    records: np.ndarray,
+    forecast: Forecast,
+    scale: float,
+    generator: np.random.Generator,
+    draws: int,
+    sources: frozenset[str],
+    horizon: bool,
+):
     """Period and horizon draws (draws, area, crime type) from the period's records, the forecast and the horizon ÷ period length.
 
     Counts vary in two ways: each area's own noise (the dispersion within the force, `Forecast.dispersion_within`),
@@ -262,12 +353,14 @@ def _draws(records: np.ndarray, forecast: Forecast, scale: float, generator: np.
         period = phi * generator.gamma(np.broadcast_to(records[None, :, :] / phi + 0.5, (draws, *records.shape)))
     else:
         period = np.broadcast_to(records, (draws, *records.shape)).astype(float)
+    if not horizon:
+        return period, None
     mean = period * scale * factors.factors[:, None, :]
     if "counts" not in sources:
         return period, mean
     swing = _swing_variance(factors.dispersion, phi[0], mean.sum(axis=1))
     shared = np.where(swing > 0, generator.gamma(1.0 / np.maximum(swing, 1e-12), np.maximum(swing, 1e-12)), 1.0)
-    mean = mean * shared[:, None, :]
+    mean *= shared[:, None, :]
     return period, negative_binomial(generator, mean, np.broadcast_to(phi, mean.shape))
 
 

@@ -2,7 +2,10 @@
 
 Each rule is `metric(area, crime types) operator threshold`. The threshold is absolute, a
 multiple of the force-wide figure, a rank among the force's areas or a top percentile of
-them. Rules combine with all/any. The Home Office prospectuses' numeric benchmarks were not
+them. Rules combine with all/any. Where the areas span several forces (a national table) each
+area is held to its own force, as its commissioner would hold it: the force-wide figure, the
+peers ranked and the rates the shrunk estimator pools are those of the area's own force (or
+district), never the whole table's. The Home Office prospectuses' numeric benchmarks were not
 published in a form we could retrieve, so the shipped thresholds are assumptions modelled on
 the rounds' stated principle ("areas with the highest concentration of specific crime types").
 """
@@ -33,6 +36,8 @@ def too_many_to_list(count: int) -> bool:
 COMPARE = {">=": op.ge, ">": op.gt, "<=": op.le, "<": op.lt}
 SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 PEER_NOUN = "district"
+OWN_FORCE = "its own force"
+"""The force a rule names where the areas span several forces: each area's own."""
 RELATIVE_KINDS = ("force_mean", "rank", "percentile")
 UNITS = {
     "rate_per_1000": "records per 1,000 residents per year",
@@ -91,8 +96,9 @@ class RuleOutcome:
         )
 
     def describe(self, force_name: str) -> str:
-        """The rule itself in words, e.g. 'ASB per 1,000: rate per 1,000 of Anti-social behaviour, ≥ 1 × the average of the
-        force (Kent)'; the one wording of a rule that reports and the terminal show."""
+        """The rule itself in words, e.g. 'ASB per 1,000: rate per 1,000 of Anti-social behaviour, ≥ 1 × the figure of Kent
+        Police as a whole'; the one wording of a rule that reports and the terminal show. Over several forces
+        `force_name` is OWN_FORCE ('≥ 1 × the figure of its own force as a whole')."""
         rule = self.rule
         peers = f"of the areas of its {PEER_NOUN}" if rule.within == "parent" else f"of the areas of {force_name}"
         symbol = SYMBOL[rule.operator]
@@ -110,7 +116,7 @@ class RuleOutcome:
         return f"{self.label()}: {UNITS[measured]} of {', '.join(rule.crime_types)}, {test}"
 
     def explain(self, position: int, force_name: str) -> str:
-        """The rule's result for one area, in words."""
+        """The rule's result for one area, in words; `force_name` is the area's own force."""
         rule = self.rule
         force_name = self.peer_names[position] if self.peer_names else force_name
         if self.no_records is not None and self.no_records[position]:
@@ -156,11 +162,22 @@ class Eligibility:
     parent_names: tuple[str, ...] = ()
     rate_estimator: str = "observed"
     """How the rules' rates per 1,000 were estimated: a key of RATE_ESTIMATORS."""
+    forces: tuple[str, ...] = ()
+    """Each area's police force where the areas span several (`inputs.Areas.forces`); empty when all are in `force_name`."""
+
+    @property
+    def force_words(self) -> str:
+        """The force the rules name: `force_name`, or OWN_FORCE where the areas span several forces."""
+        return OWN_FORCE if len(set(self.forces)) > 1 else (self.forces[0] if self.forces else self.force_name)
+
+    def force_of(self, position: int) -> str:
+        """The police force of the area at `position`."""
+        return self.forces[position] if self.forces else self.force_name
 
     def describe_rate_estimator(self) -> str:
         """The rate estimator in one sentence for the report, naming what shrunk rates are pulled toward."""
-        whole_force = pools_whole_force(self.codes, self.parents)
-        toward = f"the rate of {self.force_name or 'the force'} as a whole" if whole_force else f"the rate of its {PEER_NOUN}"
+        whole_force = pools_whole_force(self.codes, self.parents, self.forces)
+        toward = f"the rate of {self.force_words or 'the force'} as a whole" if whole_force else f"the rate of its {PEER_NOUN}"
         return RATE_ESTIMATORS[self.rate_estimator].format(toward=toward)
 
     @property
@@ -175,7 +192,7 @@ class Eligibility:
 
     def rule_descriptions(self) -> tuple[str, ...]:
         """Each enabled rule in words, as eligibility states it."""
-        return tuple(outcome.describe(self.force_name) for outcome in self.outcomes)
+        return tuple(outcome.describe(self.force_words) for outcome in self.outcomes)
 
     def by_parent(self, amounts: np.ndarray | None = None, funded: np.ndarray | None = None) -> tuple[ParentTally, ...]:
         """Per district (the areas' parent), how many areas there are and pass, and where an allocation is given how
@@ -236,7 +253,7 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound, rate_estimator:
     outcomes = tuple(_outcome(demand, rule_id, rule, test) for (rule_id, rule), test in zip(enabled_rules(fund_round).items(), tests))
     eligible = _combine(np.array([test.passed[0] for test in tests]).reshape(1, len(tests), len(areas.codes)), fund_round)[0]
     reasons = tuple(
-        _reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_name) for position in range(len(areas.codes))
+        _reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_of(position)) for position in range(len(areas.codes))
     )
     return Eligibility(
         round_id=round_id,
@@ -250,6 +267,7 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound, rate_estimator:
         parents=areas.parents,
         parent_names=tuple(areas.parent_name(a) for a in range(len(areas.codes))),
         rate_estimator=rate_estimator,
+        forces=areas.forces,
     )
 
 
@@ -311,29 +329,42 @@ def per_population_fallback(metric: str, population_known: bool) -> str:
 
 
 def peer_groups(areas, within: str) -> list[np.ndarray]:
-    """The areas a rule compares each area with: the whole force, or the area's parent (its district)."""
-    if within == "force":
-        return [np.ones(len(areas.codes), dtype=bool)]
-    parents = np.array(areas.parents)
-    return [parents == parent for parent in sorted(set(areas.parents))]
+    """The areas a rule compares each area with, as positions in area order: the area's force, or its parent (its
+    district) within its force. Groups never span two forces."""
+    forces = areas.forces or (areas.force_name,) * len(areas.codes)
+    keys = forces if within == "force" else tuple(zip(forces, areas.parents))
+    return _groups(keys)
+
+
+def _groups(keys: tuple) -> list[np.ndarray]:
+    """Positions sharing each key, in area order within a group; groups in sorted key order."""
+    known = {key: number for number, key in enumerate(sorted(set(keys)))}
+    labels = np.fromiter((known[key] for key in keys), dtype=np.int64, count=len(keys))
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(len(known) + 1))
+    return [order[bounds[g] : bounds[g + 1]] for g in range(len(known))]
 
 
 def pooling_groups(areas) -> list[np.ndarray]:
-    """The areas whose rates the shrunk estimator pools: those of one parent, or the whole force (pools_whole_force)."""
-    if pools_whole_force(areas.codes, areas.parents):
-        return [np.ones(len(areas.codes), dtype=bool)]
+    """The areas whose rates the shrunk estimator pools: those of one parent, or the whole force (pools_whole_force);
+    never areas of two forces."""
+    if pools_whole_force(areas.codes, areas.parents, areas.forces):
+        return peer_groups(areas, "force")
     return peer_groups(areas, "parent")
 
 
-def pools_whole_force(codes: tuple[str, ...], parents: tuple[str, ...]) -> bool:
-    """True when the shrunk estimator pools every area together: every area is its own parent, or all share one (Kent's
-    districts, whose parent is the force).
+def pools_whole_force(codes: tuple[str, ...], parents: tuple[str, ...], forces: tuple[str, ...] = ()) -> bool:
+    """True when the shrunk estimator pools every area of a force together: every area is its own parent, or all the
+    areas of each force (`forces`, one per area; empty for one force) share one (Kent's districts, whose parent is the force).
 
     A district that is its own parent holds no other area to learn a prior from, and shrinking it toward itself would
     change nothing; pooling toward the force keeps the estimator's meaning (pull toward the level above) at every level.
     Kent's district rates move by up to 6 % for burglary alone and 1 % for neighbourhood crime (tests/test_eligibility.py).
     """
-    return all(parent == code for parent, code in zip(parents, codes)) or len(set(parents)) == 1
+    if all(parent == code for parent, code in zip(parents, codes)):
+        return True
+    forces = forces or ("",) * len(parents)
+    return len(set(zip(forces, parents))) == len(set(forces))
 
 
 @dataclass(frozen=True)
@@ -465,10 +496,10 @@ def _measure(
         elif metric == "share_of_force":
             total = records[:, members].sum(axis=1)[:, None]
             values[:, members] = np.where(total > 0, records[:, members] / np.where(total > 0, total, 1.0) * 100.0, 0.0)
-            figure[:, members] = 100.0 / members.sum()
+            figure[:, members] = 100.0 / len(members)
         else:
             figure[:, members] = values[:, members].mean(axis=1)[:, None]
-            figure_per_record[:, members] = per_record / members.sum() if metric == "count" else np.nan
+            figure_per_record[:, members] = per_record / len(members) if metric == "count" else np.nan
     return _Measure(values, figure, value_per_record, figure_per_record)
 
 

@@ -17,6 +17,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -25,9 +26,11 @@ from .arrays import Labelled
 from .constraints import AllocationRequest, funded_areas
 from .demand import Demand, DemandDraws, draw_demand
 from .eligibility import Eligibility, eligible_in_draws
+from .errors import ConfigError
+from .execution import LOCAL, Executor, chunks
 from .formulation import QUICK_SEGMENTS
 from .interventions import CurveDraws, Curves, curve_draws
-from .robust import PlanOutcome, evaluate_plan, plan_for_draws
+from .robust import PlanOutcome, evaluate_plan, plans_for_draws
 from .schema import Scenario
 from .uncertainty import InputDraws, describe_sources, draw_inputs, one_at_a_time, uncertain_inputs
 
@@ -38,6 +41,11 @@ PLAN_LABELS = {
     "cvar": "CVaR plan (best mean of the worst draws)",
 }
 STREAMS = ("demand", "inputs")
+DRAWS_PER_CHUNK = 100
+"""Draws solved together in one task: enough to vectorise the water-filling over them, few enough that progress moves
+and that `--jobs` has chunks to share out."""
+BISECTION_STEPS = 200
+"""At most this many halvings of each draw's water level; the level stops moving in float64 well before (about 60)."""
 
 Progress = Callable[[int], None]
 
@@ -122,13 +130,13 @@ class VerdictOdds:
         """Area codes, in order."""
         return self.p_eligible.labels("area")
 
-    @property
+    @cached_property
     def flip_share(self) -> np.ndarray:
         """Per area, the share of draws whose verdict differs from the published one."""
         p = self.p_eligible.values
         return np.where(self.point_eligible, 1.0 - p, p)
 
-    @property
+    @cached_property
     def marginal(self) -> np.ndarray:
         """Per area, whether its verdict flips in more than `marginal_share` of draws: a knife-edge verdict."""
         return self.flip_share > self.marginal_share + 1e-12
@@ -232,11 +240,14 @@ def simulate(
     draws: int,
     seed: int,
     progress: Progress | None = None,
+    executor: Executor = LOCAL,
 ) -> MonteCarlo:
     """Draw every uncertain input `draws` times, re-apply the rules and re-solve the split per draw, and score the plans.
 
     `point_amounts` is the point-estimate plan; the expected and CVaR plans are solved on the same
-    draws, and `allocation.objective` says which of the three is chosen.
+    draws, and `allocation.objective` says which of the three is chosen. Every random number is drawn here, from
+    the seed; the draws' best splits are solved in chunks on `executor`, so the figures are the same however many
+    jobs run them. `progress` hears the count of draws in each finished chunk.
     """
     started = time.perf_counter()
     settings = scenario.uncertainty
@@ -246,10 +257,16 @@ def simulate(
         curves, interventions, drawn.records.future_records, drawn.inputs.harm_weights, drawn.inputs.max_reduction, drawn.inputs.cost_factor
     )
     eligible = _eligible(scenario, demand, drawn)
-    best_own, best_published, exact = _best_per_draw(request, world, eligible, point_amounts, progress)
+    best_own, best_published, exact = best_per_draw(request, world, eligible, point_amounts, progress, executor)
     plans = _plans(request, world, point_amounts, settings.tail_share, best_published if request.goal == "harm" else None)
     chosen_name = scenario.allocation.objective if scenario.allocation.objective in PLAN_LABELS else "point"
-    chosen = next(plan for plan in plans if plan.objective == chosen_name)
+    chosen = next((plan for plan in plans if plan.objective == chosen_name), None)
+    if chosen is None:
+        raise ConfigError(
+            f"cannot be {chosen_name!r}: {robust_plans_skipped(request)}",
+            key="allocation.objective",
+            hint='use allocation.objective = "point", or fewer areas (a region, or bids by force)',
+        )
     codes = curves.codes
     quantile_labels = tuple(f"{q:.0%}" for q in QUANTILES)
     top = int(np.argmax(chosen.amounts.sum(axis=1)))
@@ -284,9 +301,11 @@ def simulate(
 def verdict_odds(scenario: Scenario, demand: Demand, eligibility: Eligibility, draws: int, seed: int) -> VerdictOdds:
     """The verdicts alone under the Monte Carlo: each area's chance of passing when the records behind the rates are drawn again.
 
-    The draws are the same as a full run's with this seed, so the odds match its eligibility table.
+    The draws are the same as a full run's with this seed, so the odds match its eligibility table; only what the
+    rules read is drawn (the data period's records and the harm weights), so no solver or statistics library loads.
     """
-    return _odds(eligibility, _eligible(scenario, demand, draw_world(scenario, demand, draws, seed)), scenario.uncertainty.marginal_share)
+    drawn = draw_world(scenario, demand, draws, seed, verdicts_only=True)
+    return _odds(eligibility, _eligible(scenario, demand, drawn), scenario.uncertainty.marginal_share)
 
 
 def _eligible(scenario: Scenario, demand: Demand, drawn: DrawnWorld) -> np.ndarray:
@@ -313,37 +332,88 @@ class DrawnWorld:
     inputs: InputDraws
 
 
-def draw_world(scenario: Scenario, demand: Demand, draws: int, seed: int) -> DrawnWorld:
-    """Every source's draws from its own stream of the seed, so one source switched off leaves the rest unchanged."""
+def draw_world(scenario: Scenario, demand: Demand, draws: int, seed: int, verdicts_only: bool = False) -> DrawnWorld:
+    """Every source's draws from its own stream of the seed, so one source switched off leaves the rest unchanged.
+
+    With `verdicts_only` only what the rules read is drawn: the data period's records and the harm weights (the same
+    bytes as in a full draw); the horizon's records are None and the effects and cost scales stay at their point values."""
     streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS))))
     sources = frozenset(scenario.uncertainty.sources)
-    records = draw_demand(demand, np.random.default_rng(streams["demand"]), draws, sources & {"counts", "forecast"})
+    records = draw_demand(
+        demand, np.random.default_rng(streams["demand"]), draws, sources & {"counts", "forecast"}, horizon=not verdicts_only
+    )
     inputs = draw_inputs(
-        scenario.uncertainty, scenario.active_interventions(), demand.weights, np.random.default_rng(streams["inputs"]), draws
+        scenario.uncertainty,
+        scenario.active_interventions(),
+        demand.weights,
+        np.random.default_rng(streams["inputs"]),
+        draws,
+        harm_weights_only=verdicts_only,
     )
     return DrawnWorld(records, inputs)
 
 
-def _best_per_draw(
+def best_per_draw(
     request: AllocationRequest,
     world: CurveDraws,
     eligible: np.ndarray,
     plan: np.ndarray,
-    progress: Progress | None,
+    progress: Progress | None = None,
+    executor: Executor = LOCAL,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Each draw's best split under its own verdicts, its best harm averted under the published verdicts, and whether
     every one of those splits is the exact optimum (`allocation.quick_best_amounts`).
 
     The second is what perfect knowledge of the draw would have achieved with the verdicts the fund actually
     gives (with a heuristic split, the plans scored on the draw can beat it; `_plans` takes the best of them all).
+    Draws are solved in chunks of `DRAWS_PER_CHUNK` on `executor`; each draw's split depends on that draw alone.
     """
-    count = world.targeted_harm.shape[0]
+    count = world.count
+    pieces = chunks(count, max(executor.jobs, -(-count // DRAWS_PER_CHUNK)))
+    fresh = dataclasses.replace(request)  # without the rows it has cached, which hold functions that cannot be pickled
+    tasks = [(fresh, _draws_of(world, piece), eligible[piece.start : piece.stop], plan) for piece in pieces]
     own = np.zeros((count, *plan.shape))
     published = np.zeros(count)
-    point_eligible = np.asarray(request.eligible, dtype=bool)
     exact = True
-    for d in range(count):
-        curves = world.draw(d)
+    for index, (chunk_own, chunk_published, chunk_exact) in executor.run(_best_in_chunk, tasks):
+        piece = pieces[index]
+        own[piece.start : piece.stop] = chunk_own
+        published[piece.start : piece.stop] = chunk_published
+        exact = exact and chunk_exact
+        if progress is not None:
+            progress(len(piece))
+    return own, published, exact
+
+
+def _draws_of(world: CurveDraws, piece: range) -> CurveDraws:
+    part = slice(piece.start, piece.stop)
+    return CurveDraws(
+        world.targeted_harm[part], world.scale[part], world.max_reduction[part], world.codes, world.interventions, world.years
+    )
+
+
+def _best_in_chunk(task: tuple[AllocationRequest, CurveDraws, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """`best_per_draw` for one chunk of draws (a task an executor runs): the draws the water-filling decides exactly
+    are filled together (`fill_in_draws`), the rest one by one with `quick_best_amounts`."""
+    request, world, eligible, plan = task
+    count = world.count
+    point_eligible = np.asarray(request.eligible, dtype=bool)
+    own = np.zeros((count, *plan.shape))
+    published = np.zeros(count)
+    together = _filled_together(request, world, eligible)
+    rows = np.flatnonzero(together)
+    if len(rows):
+        own[rows] = fill_in_draws(request, world, eligible[rows], rows)
+        best = own[rows].copy()
+        differs = ~(eligible[rows] == point_eligible[None, :]).all(axis=1)
+        if differs.any():
+            best[differs] = fill_in_draws(
+                request, world, np.broadcast_to(point_eligible, (int(differs.sum()), len(point_eligible))), rows[differs]
+            )
+        published[rows] = _averted_in(world, best, rows)
+    exact = True
+    for d in np.flatnonzero(~together):
+        curves = world.draw(int(d))
         own[d], own_exact = quick_best_amounts(dataclasses.replace(request, curves=curves, eligible=eligible[d]), incumbents=[plan])
         if np.array_equal(eligible[d], point_eligible):
             best, best_exact = own[d], own_exact
@@ -351,9 +421,147 @@ def _best_per_draw(
             best, best_exact = quick_best_amounts(dataclasses.replace(request, curves=curves), incumbents=[plan])
         exact = exact and own_exact and best_exact
         published[d] = float(curves.averted(best).sum())
-        if progress is not None:
-            progress(1)
     return own, published, exact
+
+
+def _averted_in(world: CurveDraws, amounts: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Total harm averted (days) in each of `draws` by that draw's own amounts (draws × area × intervention)."""
+    ceilings = (world.max_reduction[draws] * world.years)[:, None, :] * world.targeted_harm[draws]
+    return (ceilings * -np.expm1(-amounts / world.scale[draws])).sum(axis=(1, 2))
+
+
+def _filled_together(request: AllocationRequest, world: CurveDraws, eligible: np.ndarray) -> np.ndarray:
+    """The draws (bool) whose best split, under their own verdicts and under the published ones, is the water-filling over
+    every fundable bid: the rules are the budget and caps on single bids alone (a cap per force, over several bids, is
+    left to the allocator), and the bid limit (if any) leaves room for every bid that could be funded in the draw."""
+    caps_per_force = "force_cap" in request.rule_keys() and getattr(request, "split_by_force", False)
+    if not exact_fill_applies(request) or request.minimum_grant_gbp > 0 or caps_per_force:
+        return np.zeros(world.count, dtype=bool)
+    if not request.max_bids:
+        return np.ones(world.count, dtype=bool)
+    ceilings = world.ceilings() > 0
+    bids = request.bids()
+    fits = np.ones(world.count, dtype=bool)
+    for verdicts in (eligible, np.broadcast_to(np.asarray(request.eligible, dtype=bool), eligible.shape)):
+        has_cells = (verdicts[:, :, None] & ceilings).any(axis=2)
+        per_bid = np.zeros((world.count, request.bid_count), dtype=bool)
+        np.logical_or.at(per_bid, (slice(None), bids), has_cells)
+        fits &= (per_bid & (request.bid_caps() >= 0)[None, :]).sum(axis=1) <= request.max_bids
+    return fits
+
+
+def fill_in_draws(request: AllocationRequest, world: CurveDraws, eligible: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """The exact best split (£, draws × area × intervention) of each of `draws` of `world` under its verdicts `eligible`
+    (one row per draw), every fundable bid funded: `filling.water_fill` run on every draw at once.
+
+    At a water level λ a cell with ceiling A and cost scale s spends s·max(ln(A/s) − ln λ, 0); each bid takes that
+    spend clipped to its cap, and each draw's ln λ is bisected until its bids' spends add up to the money to spend
+    (every bid takes its cap when the caps add up to less). A capped bid's own level is where its spend meets the
+    cap, found in closed form by `_bid_log_prices`. The same arithmetic as the single-draw water-filling, to the
+    last few bits."""
+    shape = (len(draws), *world.targeted_harm.shape[1:])
+    amounts = np.zeros(shape)
+    money = request.spendable_gbp
+    if money <= 0 or len(draws) == 0:
+        return amounts
+    ceilings = (world.max_reduction[draws] * world.years)[:, None, :] * world.targeted_harm[draws]
+    scale = world.scale[draws]
+    live = eligible[:, :, None] & (ceilings > 0) & (scale > 0)
+    draw_of, area, item = np.nonzero(live)
+    if len(draw_of) == 0:
+        return amounts
+    bid_count = request.bid_count
+    cell_scale = scale[draw_of, area, item]
+    log_slope = np.log(ceilings[draw_of, area, item]) - np.log(cell_scale)
+    group = draw_of * bid_count + request.bids()[area]
+    groups = len(draws) * bid_count
+    has_cells = np.bincount(group, minlength=groups) > 0
+    upper = np.where(has_cells, np.tile(request.bid_caps(), len(draws)), 0.0)
+    upper_of_draw = upper.reshape(len(draws), bid_count)
+    targets = upper.copy()
+    binds = upper_of_draw.sum(axis=1) > money
+    if binds.any():
+        capped_levels = _bid_log_prices(log_slope, cell_scale, group, groups, upper, bid_count).reshape(len(draws), bid_count)
+        low = np.where(upper_of_draw > 0, capped_levels, np.inf).min(axis=1)
+        high = np.full(len(draws), -np.inf)
+        np.maximum.at(high, draw_of, log_slope)
+
+        def spend(levels: np.ndarray) -> np.ndarray:
+            per_cell = cell_scale * np.maximum(log_slope - levels[draw_of], 0.0)
+            return np.minimum(np.bincount(group, weights=per_cell, minlength=groups), upper).reshape(len(draws), bid_count)
+
+        moving = binds.copy()
+        for _ in range(BISECTION_STEPS):
+            middle = 0.5 * (low + high)
+            moving &= (middle != low) & (middle != high)
+            if not moving.any():
+                break
+            over = spend(np.where(moving, middle, high)).sum(axis=1) > money
+            low = np.where(moving & over, middle, low)
+            high = np.where(moving & ~over, middle, high)
+        targets = np.where(np.repeat(binds, bid_count), spend(high).ravel(), upper)
+    levels = _bid_log_prices(log_slope, cell_scale, group, groups, targets, bid_count)
+    amounts[draw_of, area, item] = cell_scale * np.maximum(log_slope - levels[group], 0.0)
+    return amounts
+
+
+def _bid_log_prices(
+    log_slope: np.ndarray, scale: np.ndarray, group: np.ndarray, groups: int, targets: np.ndarray, bid_count: int
+) -> np.ndarray:
+    """Each group's (draw × bid_count + bid) ln λ at which its cells spend `targets[group]` (£): Σ s·(ln(A/s) − ln λ) over its cells steeper than λ.
+
+    With a group's cells sorted by falling l = ln(A/s), the spend at ln λ = l_k is Σ_j≤k s_j·(l_j − l_k), rising with
+    k; the target falls between two of these, which fixes k and then ln λ = (Σ_j≤k s_j·l_j − target) ÷ Σ_j≤k s_j.
+    A group with a target of 0 gets its steepest level."""
+    order = np.lexsort((-log_slope, group))
+    sorted_group, sorted_slope, sorted_scale = group[order], log_slope[order], scale[order]
+    starts = np.searchsorted(sorted_group, np.arange(groups))
+    row = sorted_group // bid_count
+    present = np.bincount(sorted_group, minlength=groups) > 0
+    top = np.zeros(groups)
+    top[present] = sorted_slope[starts[present]]
+    shifted = sorted_slope - top[sorted_group]
+    cum_scale = _running_sums(sorted_scale, sorted_group, starts, row)
+    cum_weighted = _running_sums(sorted_scale * shifted, sorted_group, starts, row)
+    active = cum_weighted - shifted * cum_scale < targets[sorted_group]
+    count = np.bincount(sorted_group, weights=active, minlength=groups).astype(int)
+    prices = top.copy()
+    spending = (targets > 0) & (count > 0)
+    last = starts[spending] + count[spending] - 1
+    prices[spending] += (cum_weighted[last] - targets[spending]) / cum_scale[last]
+    return prices
+
+
+def _running_sums(values: np.ndarray, groups: np.ndarray, starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Running sums restarted at each group (values sorted by group, `starts` its first positions), summed within each
+    draw (`rows`, ascending) as if that draw were alone, so a draw's figures never depend on the draws solved with it."""
+    first = np.searchsorted(rows, np.arange(rows[-1] + 1)) if len(rows) else np.zeros(0, dtype=int)
+    column = np.arange(len(values)) - first[rows]
+    table = np.zeros((len(first), int(column.max(initial=-1)) + 1))
+    table[rows, column] = values
+    total = np.cumsum(table, axis=1)[rows, column]
+    group_start = starts[groups]
+    return total - np.where(group_start > first[rows], total[np.maximum(group_start - 1, 0)], 0.0)
+
+
+MOST_ROBUST_PLAN_CELLS = 20_000
+"""Fundable area × intervention cells above which the expected and CVaR plans are not solved in a run: their program
+holds every cell's chords in every draw (Kent's 1,107 LSOAs have about 2,000 such cells and take seconds; the national
+round's 76,897 did not finish in twenty minutes)."""
+
+
+def robust_plans_skipped(request: AllocationRequest) -> str | None:
+    """Why a run scores only the point plan, or None when the expected and CVaR plans are solved too."""
+    refused = request.robust_plans_refused()
+    if refused:
+        return refused
+    cells = int(np.count_nonzero(request.open_cells()))
+    if cells > MOST_ROBUST_PLAN_CELLS:
+        return (
+            f"the expected and CVaR plans' program over {cells:,} fundable area × intervention cells is too large to solve "
+            f"in a run (at most {MOST_ROBUST_PLAN_CELLS:,})"
+        )
+    return None
 
 
 def _plans(
@@ -365,7 +573,7 @@ def _plans(
     them in that draw; regret is measured from that best. Where the rules or the goal are beyond the robust plans
     (`AllocationRequest.robust_plans_refused`) only the point plan is scored; where the goal is not harm averted (`best` None) no regret
     is measured."""
-    refused = request.robust_plans_refused()
+    refused = robust_plans_skipped(request)
     found = [
         (
             "point",
@@ -374,8 +582,7 @@ def _plans(
             "the allocation's optimum at the point estimates" + (f"; only this plan is scored, because {refused}" if refused else ""),
         )
     ]
-    for name in () if refused else ("expected", "cvar"):
-        plan = plan_for_draws(request, world, name, tail_share)
+    for name, plan in zip(("expected", "cvar"), () if refused else plans_for_draws(request, world, ("expected", "cvar"), tail_share)):
         objective = plan.objective_days
         bound = (
             f"{plan.gap_bound_days:,.0f} days ({plan.gap_bound_days / objective:.1%})"

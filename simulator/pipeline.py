@@ -73,8 +73,9 @@ def eligibility_odds(loaded: LoadedScenario) -> tuple[Demand, Eligibility, Verdi
 def run(
     loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None, executor: Executor = LOCAL
 ) -> RunResult:
-    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` each finished draw.
-    `executor` says where the Monte Carlo's chunks of draws run (the figures are the same wherever they run)."""
+    """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` the count of draws
+    in each finished chunk. `executor` says where the Monte Carlo's chunks of draws run (the figures are the same wherever
+    they run)."""
     report = progress or (lambda stage: None)
     scenario = loaded.scenario
     timings = {}
@@ -107,7 +108,16 @@ def run(
     check_draws_fit(scenario.demand.draws, len(demand.areas.codes))
     report(f"drawing {scenario.demand.draws:,} worlds")
     monte_carlo = simulate(
-        scenario, demand, eligibility, curves, request, allocation.amounts.values, scenario.demand.draws, scenario.seed, draw_progress
+        scenario,
+        demand,
+        eligibility,
+        curves,
+        request,
+        allocation.amounts.values,
+        scenario.demand.draws,
+        scenario.seed,
+        draw_progress,
+        executor,
     )
     if scenario.allocation.objective in ("expected", "cvar"):
         plan = monte_carlo.plan

@@ -21,12 +21,10 @@ import itertools
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 from .allocation import check_amounts
 from .arrays import Labelled
@@ -35,6 +33,10 @@ from .errors import ConfigError, InternalError
 from .filling import greedy_fill
 from .formulation import MODEL_MONEY_GBP, SolveStatus
 from .interventions import CurveDraws, worst_share_mean
+
+if TYPE_CHECKING:  # scipy is loaded when a robust plan is solved, never by importing this module
+    from scipy import sparse
+    from scipy.optimize import LinearConstraint, OptimizeResult
 
 OBJECTIVES = ("expected", "cvar")
 MIP_RELATIVE_GAP = 1e-9
@@ -67,6 +69,9 @@ FLAG_ROUNDS = 3
 """Rounds of choosing bids by weighted draws for a large CVaR MIP (see `EXACT_CVAR_COLUMNS`)."""
 CHUNK_ELEMENTS = 2_000_000
 """Draws × cells × segments computed at once when summarising every draw's chords, to bound memory."""
+REMEMBERED_ELEMENTS = 4_000_000
+"""Up to this many draws × cells × segments, the chords' parts are worked out once and kept for every plan (about
+four arrays of this many float64, 128 MB); beyond it each use works them out again a block at a time."""
 
 
 @dataclass(frozen=True)
@@ -168,12 +173,25 @@ def plan_for_draws(
 ) -> RobustPlan:
     """The plan with the most harm averted on average over the draws (`expected`) or in their worst `tail_share`
     (`cvar`), on the common chords, under the request's rules; checked against them like the point plan."""
-    started = time.perf_counter()
-    if objective not in OBJECTIVES:
-        raise ConfigError("unknown robust objective", key="allocation.objective", got=objective, expected=" or ".join(OBJECTIVES))
+    return plans_for_draws(request, draws, (objective,), tail_share)[0]
+
+
+def plans_for_draws(
+    request: AllocationRequest, draws: CurveDraws, objectives: tuple[str, ...] = OBJECTIVES, tail_share: float = 0.1
+) -> tuple[RobustPlan, ...]:
+    """`plan_for_draws` for each objective, on one set of common chords: the chords' slopes and shortfalls are worked
+    out once for all the plans."""
+    for objective in objectives:
+        if objective not in OBJECTIVES:
+            raise ConfigError("unknown robust objective", key="allocation.objective", got=objective, expected=" or ".join(OBJECTIVES))
     worst_share_mean(np.zeros(1), tail_share)
     _check_draws(request, draws)
     grid = _CommonChords.of(request, draws)
+    return tuple(_plan_on_chords(request, draws, grid, objective, tail_share) for objective in objectives)
+
+
+def _plan_on_chords(request: AllocationRequest, draws: CurveDraws, grid: _CommonChords, objective: str, tail_share: float) -> RobustPlan:
+    started = time.perf_counter()
     fitted = draws.count if objective == "expected" else grid.fitted_draws()
     if request.nothing_fundable() or grid.steepest <= 0.0:
         solved = _Solved(np.zeros(request.curves.targeted_harm.values.shape), 0.0, "")
@@ -283,6 +301,8 @@ class _CommonChords:
     ceilings: np.ndarray
     scales: np.ndarray
     shape: tuple[int, int]
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+    """Parts of blocks of draws already worked out, kept up to `REMEMBERED_ELEMENTS`."""
 
     @classmethod
     def of(cls, request: AllocationRequest, draws: CurveDraws) -> _CommonChords:
@@ -330,17 +350,34 @@ class _CommonChords:
         for begin in range(0, len(index), size):
             yield index[begin : begin + size]
 
+    def _remembered(self, what: str, index: np.ndarray, work):
+        """`work()`, kept for these draws up to `REMEMBERED_ELEMENTS`, so a second use (or plan) reuses it."""
+        if self.ceilings.shape[0] * self.columns > REMEMBERED_ELEMENTS:
+            return work()
+        key = (what, len(index), int(index[0]) if len(index) else 0)
+        if key not in self.memo:
+            self.memo[key] = work()
+        return self.memo[key]
+
     def _parts(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For those draws: each segment's curve value lost beyond its left end, A·e^(−x/s) (days), its width over
         the scale w/s, and the scale (draws × cells × segments)."""
-        scale = self.scales[index][:, :, None]
-        remaining = self.ceilings[index][:, :, None] * np.exp(-self.breakpoints[None, :, :-1] / scale)
-        return remaining, np.maximum(self.widths[None] / scale, 1e-300), scale
+
+        def work() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            scale = self.scales[index][:, :, None]
+            remaining = self.ceilings[index][:, :, None] * np.exp(-self.breakpoints[None, :, :-1] / scale)
+            return remaining, np.maximum(self.widths[None] / scale, 1e-300), scale
+
+        return self._remembered("parts", index, work)
 
     def slopes(self, index: np.ndarray) -> np.ndarray:
         """Chord slopes (days per £, draws × cells × segments) of the given draws."""
-        remaining, ratio, scale = self._parts(index)
-        return remaining * -np.expm1(-ratio) / (ratio * scale)
+
+        def work() -> np.ndarray:
+            remaining, ratio, scale = self._parts(index)
+            return remaining * -np.expm1(-ratio) / (ratio * scale)
+
+        return self._remembered("slopes", index, work)
 
     def tangents(self, index: np.ndarray) -> np.ndarray:
         """The exact curves' slopes at each segment's left end (days per £, draws × cells × segments), at least the chord's."""
@@ -359,10 +396,18 @@ class _CommonChords:
         totals = []
         for block in self.blocks(draws):
             remaining, ratio, _ = self._parts(block)
+            totals.append((remaining * self._rise_factor(block, ratio)).max(axis=2).sum(axis=1))
+        return np.concatenate(totals)
+
+    def _rise_factor(self, index: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+        """The greatest rise of the curve above a chord of width over scale `ratio`, as a share of A·e^(−x/s)."""
+
+        def work() -> np.ndarray:
             rise = -np.expm1(-ratio)
             offset = -np.log(rise / ratio)
-            totals.append((remaining * np.maximum(-np.expm1(-offset) - rise * offset / ratio, 0.0)).max(axis=2).sum(axis=1))
-        return np.concatenate(totals)
+            return np.maximum(-np.expm1(-offset) - rise * offset / ratio, 0.0)
+
+        return self._remembered("rise", index, work)
 
     def values(self, amounts: np.ndarray) -> np.ndarray:
         """Harm averted per draw (days) by `amounts` (£, area × intervention), filling each cell's segments in order."""
@@ -595,6 +640,8 @@ def _solve_model(
     with `tail` (share, N) the worst-share mean of N draws with rows for those in `slopes` (a row per draw) only;
     segment columns not `free` fixed at 0, the funded flags binary unless `integer` is off. Its x holds y, z,
     then t and u. With `funded`, the flags are fixed to it and the problem is an LP."""
+    from scipy.optimize import Bounds, milp
+
     columns = layout.segments + layout.flags + (1 + len(slopes) if tail is not None else 0)
     rows = _Rows(columns)
     _add_budget(rows, request, layout)
@@ -684,12 +731,17 @@ class _Rows:
 
     def add(self, rows: np.ndarray, columns: np.ndarray, values: np.ndarray, lower: float, upper: float) -> None:
         """Rows given as (row, column, value) triplets, numbered from 0 within the block, all with the same bounds."""
+        from scipy import sparse
+
         count = int(np.max(rows, initial=-1)) + 1
         self.blocks.append(sparse.csr_matrix((values, (rows, columns)), shape=(count, self.columns)))
         self.lower.append(np.full(count, lower))
         self.upper.append(np.full(count, upper))
 
     def constraint(self) -> LinearConstraint:
+        from scipy import sparse
+        from scipy.optimize import LinearConstraint
+
         return LinearConstraint(sparse.vstack(self.blocks, format="csr"), np.concatenate(self.lower), np.concatenate(self.upper))
 
 

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import ndtri
 
 from .errors import InternalError
 from .harm import HarmWeights, split_applies, weight_at_share
@@ -121,9 +119,17 @@ def uncertain_inputs(
 
 
 def draw_inputs(
-    settings: UncertaintySettings, interventions: dict[str, Intervention], weights: HarmWeights, generator: np.random.Generator, draws: int
+    settings: UncertaintySettings,
+    interventions: dict[str, Intervention],
+    weights: HarmWeights,
+    generator: np.random.Generator,
+    draws: int,
+    harm_weights_only: bool = False,
 ) -> InputDraws:
     """Sample effects, cost-scale multipliers and harm weights: the same generator state gives the same bytes.
+
+    With `harm_weights_only` (all the rules need) the effects and cost scales stay at their point values, their
+    uniforms drawn and set aside, so the harm weights are the bytes a full draw gives.
 
     A source switched off stays at its point value in every draw. A harm split moves only a CCHI weight that is
     the weight set's own value: a weight set by harm.overrides is the scenario's number, and the count set has
@@ -134,7 +140,16 @@ def draw_inputs(
     if draws < 1:
         raise InternalError(f"draw_inputs needs at least one draw (got {draws})")
     values = {}
-    for item, varies in _all_inputs(settings, interventions, weights):
+    if harm_weights_only:
+        for item_id, item in interventions.items():
+            values[f"effect:{item_id}"] = np.full(draws, item.max_reduction)
+            values[f"cost_scale:{item_id}"] = np.ones(draws)
+        for _ in range(2 * len(interventions)):
+            generator.random(draws)
+        inputs = _split_inputs(settings, weights)
+    else:
+        inputs = _all_inputs(settings, interventions, weights)
+    for item, varies in inputs:
         uniforms = generator.random(draws)
         values[item.key] = item.quantile(uniforms) if varies else np.full(draws, item.point)
     return _assemble(settings, interventions, weights, values, draws)
@@ -163,11 +178,15 @@ def _all_inputs(
     """Every input in draw order, with whether it varies: the fixed order keeps draws reproducible."""
     found = [(_effect_input(settings, item_id, item), settings.varies("effects")) for item_id, item in interventions.items()]
     found += [(_cost_input(settings, item_id, item), settings.varies("cost_scales")) for item_id, item in interventions.items()]
-    found += [
+    return found + _split_inputs(settings, weights)
+
+
+def _split_inputs(settings: UncertaintySettings, weights: HarmWeights) -> list[tuple[UncertainInput, bool]]:
+    """The harm splits in draw order (after every effect and cost scale), with whether each varies."""
+    return [
         (_split_input(split_id, split, weights), settings.varies("harm_weights") and split_applies(weights, split))
         for split_id, split in settings.harm_splits.items()
     ]
-    return found
 
 
 def _assemble(
@@ -226,6 +245,8 @@ def _effect_input(settings: UncertaintySettings, item_id: str, item: Interventio
 
 def _cost_input(settings: UncertaintySettings, item_id: str, item: Intervention) -> UncertainInput:
     """The cost-scale multiplier: lognormal through the configured median and percentiles, drawn per intervention."""
+    from scipy.special import ndtri  # loaded when a draw needs it: the eligibility check alone never does
+
     spread = settings.cost_scales
     z = float(ndtri(0.5 + spread.level / 2))
     below, above = np.log(spread.median / spread.low) / z, np.log(spread.high / spread.median) / z
@@ -284,6 +305,9 @@ def _two_piece_normal(mode: float, published: PublishedEffect) -> Callable[[np.n
     Below the mode the density is N(mode, σ₁), above it N(mode, σ₂), joined continuously, so P(below mode) =
     σ₁ / (σ₁ + σ₂). The ratio ρ = σ₂/σ₁ solving both tail conditions is found by root-finding; values are cut to 0-1.
     """
+    from scipy.optimize import brentq
+    from scipy.special import ndtri
+
     tail = (1 - published.level) / 2
     below, above = mode - published.low, published.high - mode
 

@@ -212,3 +212,20 @@ def test_concentration_within_each_district_of_kent_lsoas():
     assert len(within) == 13 and sum(parent.areas for parent in within) == 1107
     assert all(0.0 <= parent.gini < 1.0 and parent.top_10_share > 0.1 for parent in within)
     assert {parent.name for parent in within} >= {"Medway", "Thanet"}
+
+
+def test_count_quantiles_are_scipys_discrete_quantiles():
+    """Poisson and negative binomial quantiles summed in numpy equal scipy.stats' ppf, from tiny means to large ones."""
+    from scipy import stats
+
+    from simulator.demand import count_quantiles
+
+    generator = np.random.default_rng(4)
+    mean = np.concatenate([generator.gamma(0.5, 20.0, 400), generator.gamma(2.0, 3000.0, 40), [0.0, 1e-9, 0.3]])
+    variance = mean * np.where(generator.random(len(mean)) < 0.3, 1.0, 1.0 + generator.gamma(1.0, 3.0, len(mean)))
+    over = variance > mean * (1.0 + 1e-9)
+    low, high = count_quantiles(mean, variance, (0.05, 0.95))
+    expected_low, expected_high = stats.poisson.ppf(0.05, mean), stats.poisson.ppf(0.95, mean)
+    size, success = mean[over] ** 2 / (variance[over] - mean[over]), mean[over] / variance[over]
+    expected_low[over], expected_high[over] = stats.nbinom.ppf(0.05, size, success), stats.nbinom.ppf(0.95, size, success)
+    assert np.array_equal(low, np.nan_to_num(expected_low)) and np.array_equal(high, np.nan_to_num(expected_high))

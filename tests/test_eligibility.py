@@ -307,8 +307,9 @@ def test_the_schema_offers_exactly_the_rate_estimators_eligibility_knows():
     assert set(typing.get_args(hints["rate_estimator"])) == set(RATE_ESTIMATORS)
 
 
-def synthetic_demand(population, burglaries, parents, months: int = 12):
-    """Areas of Testshire with the given residents, burglaries over the data period and parents (no other records)."""
+def synthetic_demand(population, burglaries, parents, months: int = 12, forces: tuple[str, ...] = ()):
+    """Areas of Testshire (or of the given forces, one per area) with the given residents, burglaries over the data period
+    and parents (no other records)."""
     codes = tuple(f"E0{position:07d}" for position in range(len(population)))
     counts = np.zeros((len(codes), len(CRIME_TYPES)))
     counts[:, BURGLARY] = burglaries
@@ -326,6 +327,7 @@ def synthetic_demand(population, burglaries, parents, months: int = 12):
         sources=(),
         population_source="test",
         count_source="test",
+        forces=tuple(forces),
     )
     return build_demand(areas, HarmSettings(), DemandSettings())
 
@@ -472,3 +474,52 @@ def test_thanet_passes_round_2_by_four_records(demand):
     assert outcome.margins[thanet] * residents[thanet] / 1000 == pytest.approx(3.64, abs=0.01)
     assert outcome.margin_records[thanet] == pytest.approx(3.64 / (1 - residents[thanet] / residents.sum()), abs=0.01)
     assert outcome.margin_records[thanet] == pytest.approx(3.94, abs=0.01)
+
+
+TWO_FORCES = ("North Police", "North Police", "North Police", "South Police", "South Police")
+
+
+def two_forces():
+    """Three areas of North Police (rate 10 per 1,000 over 3,000 residents) and two of South Police (rate 30 over 2,000)."""
+    return synthetic_demand([1000, 1000, 1000, 1000, 1000], [5, 10, 15, 20, 40], ["N", "N", "N", "S", "S"], forces=TWO_FORCES)
+
+
+def test_force_mean_threshold_is_the_rate_of_the_areas_own_force():
+    """North's rate is 30 / 3,000 = 10 per 1,000 and South's 60 / 2,000 = 30: each area is held to its own force's."""
+    outcome = assess(two_forces(), "t", fund_round(BURGLARY_RATE)).outcomes[0]
+    np.testing.assert_allclose(outcome.thresholds, [10.0, 10.0, 10.0, 30.0, 30.0])
+    assert outcome.passed.tolist() == [False, True, True, False, True]
+
+
+def test_rank_within_force_ranks_each_force_apart():
+    """The top area of each force passes, although South's lower one outranks every North area."""
+    rule = Rule(metric="rate_per_1000", crime_types=("Burglary",), threshold_kind="rank", threshold=1)
+    assert assess(two_forces(), "t", fund_round(rule)).eligible.values.tolist() == [False, False, True, False, True]
+
+
+def test_share_of_force_is_a_share_of_the_areas_own_force():
+    rule = Rule(metric="share_of_force", crime_types=("Burglary",), threshold_kind="absolute", threshold=50.0)
+    np.testing.assert_allclose(assess(two_forces(), "t", fund_round(rule)).outcomes[0].values, [100 / 6, 100 / 3, 50.0, 100 / 3, 200 / 3])
+
+
+def test_shrunk_rates_never_pool_across_forces():
+    """Areas that share a parent code in two forces are pooled within each force: the same rates as each force alone."""
+    population, burglaries = [100, 2000, 2000, 60, 6000, 1500], [3, 20, 40, 6, 40, 12]
+    forces = ("North Police",) * 3 + ("South Police",) * 3
+    together = rates(synthetic_demand(population, burglaries, ["P"] * 6, forces=forces), "shrunk")
+    north = rates(synthetic_demand(population[:3], burglaries[:3], ["P"] * 3), "shrunk")
+    south = rates(synthetic_demand(population[3:], burglaries[3:], ["P"] * 3), "shrunk")
+    np.testing.assert_array_equal(together, np.concatenate([north, south]))
+
+
+def test_words_name_each_areas_own_force():
+    verdict = assess(two_forces(), "t", fund_round(BURGLARY_RATE))
+    assert verdict.reasons[1] == "eligible: r0 10.0 ≥ 10.0 (1 × North Police average): passes"
+    assert verdict.reasons[3] == "not eligible: r0 20.0 ≥ 30.0 (1 × South Police average): fails"
+    assert verdict.rule_descriptions() == (
+        "r0: records per 1,000 residents per year of Burglary, ≥ 1 × the figure of its own force as a whole",
+    )
+    assert (
+        "toward the rate of its own force as a whole"
+        in assess(two_forces(), "t", fund_round(BURGLARY_RATE), "shrunk").describe_rate_estimator()
+    )

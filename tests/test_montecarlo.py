@@ -180,3 +180,57 @@ def test_tornado_bar_at_the_point_value_gives_the_point_harm(small_run):
     bar = next(bar for bar in carlo.tornado if bar.key == item.key)
     point = small_run.allocation.averted_days
     assert min(bar.averted_low, bar.averted_high) <= point + 1e-6 <= max(bar.averted_low, bar.averted_high) + 2e-6
+
+
+def test_two_jobs_give_the_same_monte_carlo_as_one():
+    """Chunks of draws solved in two spawned processes give the figures solved in this process, to the last bit."""
+    from simulator.execution import Executor
+
+    loaded = load_scenario(BASELINE, ("demand.draws=150",))
+    alone, shared = run(loaded).monte_carlo, run(loaded, executor=Executor(jobs=2)).monte_carlo
+    for first, second in ((alone.p_funded, shared.p_funded), (alone.amount, shared.amount), (alone.averted, shared.averted)):
+        assert np.array_equal(first.values, second.values)
+    for first, second in zip(alone.plans, shared.plans):
+        assert np.array_equal(first.averted, second.averted) and np.array_equal(first.regret, second.regret)
+
+
+def test_progress_hears_each_chunk_of_draws():
+    """250 draws are solved in three nearly equal chunks (at most 100 draws each), each heard once as it finishes."""
+    heard = []
+    run(load_scenario(BASELINE, ("demand.draws=250",)), draw_progress=heard.append)
+    assert sorted(heard) == [83, 83, 84]
+
+
+def test_draws_filled_together_match_the_single_draw_water_filling(small_run):
+    """Every draw's exact best split, water-filled over all draws at once, equals the allocator's own, bit for bit."""
+    import dataclasses
+
+    from simulator.allocation import quick_best_amounts
+    from simulator.interventions import curve_draws
+    from simulator.montecarlo import draw_world, fill_in_draws
+
+    scenario, request = small_run.scenario, small_run.request
+    drawn = draw_world(scenario, small_run.demand, 30, 11)
+    inputs = drawn.inputs
+    world = curve_draws(
+        small_run.curves,
+        scenario.active_interventions(),
+        drawn.records.future_records,
+        inputs.harm_weights,
+        inputs.max_reduction,
+        inputs.cost_factor,
+    )
+    eligible = np.ones((30, len(small_run.curves.codes)), dtype=bool)
+    eligible[::3, :4] = False
+    together = fill_in_draws(request, world, eligible, np.arange(30))
+    for d in range(30):
+        alone, exact = quick_best_amounts(dataclasses.replace(request, curves=world.draw(d), eligible=eligible[d]))
+        assert exact and np.array_equal(together[d], alone)
+
+
+def test_verdict_odds_alone_match_a_full_runs(small_run):
+    """Drawing only what the rules read gives the odds a full run's draws give."""
+    from simulator.montecarlo import verdict_odds
+
+    odds = verdict_odds(small_run.scenario, small_run.demand, small_run.eligibility, 200, small_run.scenario.seed)
+    assert np.array_equal(odds.p_eligible.values, small_run.monte_carlo.verdicts.p_eligible.values)

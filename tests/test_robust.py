@@ -236,3 +236,21 @@ def test_cvar_over_each_allowed_bid_set_equals_the_mip(problem):
         robust.ENUMERATED_BID_SETS = saved
     one, other = chord_values(request, draws, enumerated.amounts.values), chord_values(request, draws, mip.amounts.values)
     assert worst_share_mean(one, share) == pytest.approx(worst_share_mean(other, share), rel=1e-5, abs=1e-6)
+
+
+def test_plans_on_shared_chords_are_the_plans_solved_alone():
+    """The expected and CVaR plans solved on one set of common chords equal each solved on its own."""
+    from simulator.robust import plans_for_draws
+
+    request = make_request(
+        harm=[[900.0, 300.0], [500.0, 800.0], [200.0, 100.0]],
+        scale=[[50.0, 80.0], [60.0, 40.0], [30.0, 30.0]],
+        reductions=[0.3, 0.2],
+        budget=150.0,
+        cap=90.0,
+    )
+    draws = noisy_draws(request, 40, 3)
+    together = plans_for_draws(request, draws, ("expected", "cvar"), 0.2)
+    for plan, objective in zip(together, ("expected", "cvar")):
+        alone = plan_for_draws(request, draws, objective, 0.2)
+        assert np.array_equal(plan.amounts.values, alone.amounts.values) and plan.gap_bound_days == alone.gap_bound_days

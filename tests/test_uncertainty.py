@@ -428,3 +428,14 @@ def test_cost_median_outside_its_range_is_refused(tmp_path):
     """A cost median not between low and high is one error at the median."""
     error = refused(tmp_path, "[uncertainty.cost_scales]\nmedian = 3.0")
     assert (error.key, error.what) == ("uncertainty.cost_scales.median", "is not between low and high")
+
+
+def test_harm_weights_alone_are_the_bytes_of_a_full_draw(kent):
+    """Drawing only the harm weights (all the rules read) keeps them as a full draw gives them; effects and cost scales
+    stay at their point values."""
+    settings, interventions, weights = kent
+    full = draws_of(settings, interventions, weights)
+    alone = draw_inputs(settings, interventions, weights, np.random.default_rng(7), 200, harm_weights_only=True)
+    assert np.array_equal(alone.harm_weights, full.harm_weights)
+    assert np.array_equal(alone.max_reduction[0], [item.max_reduction for item in interventions.values()])
+    assert np.all(alone.cost_factor == 1.0)

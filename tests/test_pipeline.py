@@ -1,0 +1,25 @@
+"""The run's stage order and what starting it costs: the eligibility check loads no solver and no scipy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import BASELINE, REPO
+
+
+def loaded_modules(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after running `code`."""
+    script = f"{code}\nimport sys\nprint(' '.join(sorted({{name.split('.')[0] for name in sys.modules}})))"
+    output = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return set(output.split())
+
+
+def test_importing_the_pipeline_loads_no_scipy():
+    assert "scipy" not in loaded_modules("import simulator.pipeline")
+
+
+def test_the_eligibility_check_with_its_odds_loads_no_scipy():
+    """Verdicts and their odds over the draws (`safer-streets eligibility`) read the records and harm weights alone."""
+    code = f"from simulator import load_scenario, eligibility_odds\neligibility_odds(load_scenario({str(BASELINE)!r}))"
+    assert "scipy" not in loaded_modules(code)

@@ -16,11 +16,13 @@ from .errors import InternalError
 from .experiments import Comparison
 from .figures import FAIL_COLOUR, NEUTRAL, PALETTE, PASS_COLOUR
 from .figures import captioned_figure as _figure
+from .figures import fixed_figure as _fixed_figure
+from .figures import place as _place
 from .figures import pound_formatter as _pound_formatter
 from .figures import pounds as _pounds
 from .figures import thousands_formatter as _thousands_formatter
 from .interventions import counted_over
-from .maps import AreaMap
+from .maps import AreaMap, force_key, force_tile, force_tiles
 from .result import RunResult
 from .uncertainty_charts import UNCERTAINTY_CHARTS
 
@@ -87,7 +89,7 @@ def allocation_by_area(result: RunResult):
     axes.set_xlabel("Allocation (£)")
     axes.set_ylabel(areas.level_name)
     axes.xaxis.set_major_formatter(_pound_formatter())
-    axes.set_title(title + (f"\n(the {len(order)} best-funded areas; {hidden} others not shown)" if hidden else ""))
+    axes.set_title(title + (f"\n(the {len(order)} best-funded areas; {hidden:,} others not shown)" if hidden else ""))
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     return figure
 
@@ -121,21 +123,21 @@ def eligibility_rules(result: RunResult):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    figure.legend(
+    axes_list[-1].legend(
         handles=[
             Patch(facecolor=PASS_COLOUR, label="passes"),
             Patch(facecolor=FAIL_COLOUR, label="fails"),
             Line2D([], [], marker="|", markersize=14, linestyle="none", color="black", label="threshold"),
         ],
-        loc="outside upper right",
-        ncols=3,
+        loc="lower right",
         fontsize=8,
-        frameon=False,
+        framealpha=0.9,
     )
-    figure.suptitle(
+    title = (
         f"{result.scenario.round.name}: area test (an area must pass {result.eligibility.combine_words}); marginal: the verdict "
         f"flips in more than {verdicts.marginal_share:.0%} of {verdicts.draws:,} draws (the chance of passing in brackets)"
     )
+    figure.suptitle("\n".join(textwrap.wrap(title, int(figure.get_figwidth() * 10))))
     return figure
 
 
@@ -143,12 +145,13 @@ def eligibility_by_parent(result: RunResult):
     """Small areas: per district, how many are eligible and funded, eligible only, or not eligible."""
     areas = result.demand.areas
     tallies = result.eligibility.by_parent(result.area_amounts(), result.funded())
-    parents = tallies
     labels = [tally.parent_name for tally in tallies]
     counts = np.array([[tally.funded, tally.eligible - tally.funded, tally.areas - tally.eligible] for tally in tallies])
     order = np.lexsort((np.array(labels), counts[:, 0] + counts[:, 1]))
-    figure, axes = _figure(result, height=0.4 * len(parents) + 2.4)
-    left = np.zeros(len(parents))
+    hidden = max(len(order) - MANY_AREAS, 0)
+    order = order[hidden:]
+    figure, axes = _figure(result, height=0.4 * len(order) + 2.4)
+    left = np.zeros(len(order))
     for column, (label, colour) in enumerate(ELIGIBILITY_CLASSES):
         axes.barh(np.array(labels)[order], counts[order, column], left=left, color=colour, label=label)
         left += counts[order, column]
@@ -162,7 +165,8 @@ def eligibility_by_parent(result: RunResult):
         "\n".join(
             textwrap.wrap(
                 f"{result.scenario.round.name}: {len(result.eligibility.eligible_codes):,} of {len(areas.codes):,} "
-                f"{areas.level_name}s pass the area test ({rules})",
+                f"{areas.level_name}s pass the area test ({rules})"
+                + (f"; the {len(order)} districts with the most eligible shown, {hidden:,} others not" if hidden else ""),
                 60,
             )
         )
@@ -636,6 +640,102 @@ def scenario_colour(position: int) -> str:
     return SCENARIO_PALETTE[position % len(SCENARIO_PALETTE)]
 
 
+# ---------------------------------------------------------------- forces
+
+
+FORCE_TILE_SIZE = 0.92
+NO_DATA_HATCH = "///"
+NO_DATA_FACE, NO_DATA_EDGE = "#f0f0f0", "#c4c4c4"
+
+
+def money_by_force(result: RunResult):
+    """A run across forces: the police forces of England and Wales as tiles coloured by the model's £ per resident (hatched
+    grey where there is no data), and beside it each force's £ from the model against the population split."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import PatchCollection
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.ticker import MaxNLocator
+
+    rows = [row for row in result.force_rows() if row["status"] == "modelled"]
+    split = next((baseline.name for baseline in result.baselines if baseline.name == "per_head"), None)
+    split = split or (result.baselines[0].name if result.baselines else None)
+    per_resident = {force_key(row["force"]): row["amount_gbp"] / row["residents"] if row["residents"] else 0.0 for row in rows}
+    tiles = force_tiles()
+    rows_of_map = max(tile.row for tile in tiles) + 1
+    columns_of_map = max(tile.column for tile in tiles) + 1
+    bar_height = 0.2 * len(rows) + 1.6
+    height = max(7.6, bar_height + 1.4)
+    map_height = height - 2.3
+    map_width = map_height * columns_of_map / rows_of_map
+    figure = _fixed_figure(result.caption, width=map_width + 8.2, height=height)
+    mapped = _place(figure, 0.15, 1.25, map_width, map_height)
+    top = max(per_resident.values(), default=0.0) or 1.0
+    norm, cmap = Normalize(0.0, top), colormaps["Blues"]
+    data_tiles, empty_tiles = [], []
+    for tile in tiles:
+        x, y = tile.column, -tile.row
+        square = Rectangle((x - FORCE_TILE_SIZE / 2, y - FORCE_TILE_SIZE / 2), FORCE_TILE_SIZE, FORCE_TILE_SIZE)
+        value = per_resident.get(tile.force)
+        if value is None:
+            empty_tiles.append(square)
+            mapped.text(x, y, f"{tile.short}\nno data", ha="center", va="center", fontsize=6.5, color="#555555")
+        else:
+            colour = cmap(norm(value))
+            data_tiles.append((square, colour))
+            mapped.text(x, y, f"{tile.short}\n£{value:.2f}", ha="center", va="center", fontsize=6.5, color=_ink(colour))
+    mapped.add_collection(
+        PatchCollection(
+            [square for square, _ in data_tiles], facecolors=[c for _, c in data_tiles], edgecolors=NO_DATA_EDGE, linewidths=0.5
+        )
+    )
+    mapped.add_collection(
+        PatchCollection(empty_tiles, facecolors=NO_DATA_FACE, edgecolors=NO_DATA_EDGE, hatch=NO_DATA_HATCH, linewidths=0.5)
+    )
+    mapped.set_xlim(-0.55, columns_of_map - 0.45)
+    mapped.set_ylim(-rows_of_map + 0.45, 0.55)
+    mapped.set_aspect("equal")
+    mapped.set_axis_off()
+    mapped.set_title("£ per resident, by police force", fontsize=10)
+    colour_bar = _place(figure, 0.4, 0.95, map_width - 0.5, 0.12)
+    figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=colour_bar, orientation="horizontal")
+    colour_bar.xaxis.set_major_locator(MaxNLocator(5))
+    colour_bar.xaxis.set_major_formatter(_pound_formatter(decimals=2))
+    colour_bar.tick_params(labelsize=7)
+    mapped.legend(
+        handles=[Patch(facecolor=NO_DATA_FACE, edgecolor=NO_DATA_EDGE, hatch=NO_DATA_HATCH, label="no data:\nnot in the model")],
+        loc="upper right",
+        fontsize=7,
+        frameon=False,
+    )
+    bars = _place(figure, map_width + 1.9, 1.25 + map_height - (bar_height - 1.0), 5.9, bar_height - 1.0)
+    positions = np.arange(len(rows))[::-1]
+    names = [row["force_name"] for row in rows]
+    bars.barh(positions + 0.2, [row["amount_gbp"] for row in rows], height=0.4, color=PALETTE[2], label="the model")
+    words = "population split (per head)" if split == "per_head" else f"{(split or 'simple').replace('_', ' ')} split"
+    if split is not None:
+        bars.barh(positions - 0.2, [row[f"{split}_gbp"] for row in rows], height=0.4, color=NEUTRAL, label=words)
+    bars.set_yticks(positions, names, fontsize=7)
+    bars.set_ylim(-0.6, len(rows) - 0.4)
+    bars.xaxis.set_major_formatter(_pound_formatter())
+    bars.tick_params(axis="x", labelsize=7)
+    bars.set_xlabel("Allocation (£)")
+    bars.set_ylabel("Police force")
+    bars.legend(loc="lower right", fontsize=7, frameon=False)
+    bars.set_title(f"The model's £ and the {words.split(' (')[0]}, by force", fontsize=10)
+    off_map = [row["force"] for row in rows if force_tile(row["force"]) is None]
+    figure.suptitle(
+        f"Money by police force: {_pounds(result.allocation.allocated_gbp)} of {_pounds(result.scenario.budget_gbp)} across "
+        f"{len(rows)} forces" + (f" (not on the map: {', '.join(off_map)})" if off_map else ""),
+        x=0.01,
+        y=0.985,
+        ha="left",
+        fontsize=11,
+    )
+    return figure
+
+
 # ---------------------------------------------------------------- registries
 
 RUN_CHARTS = {
@@ -650,6 +750,8 @@ RUN_MAPS = {
     "map_eligibility": map_eligibility,
     "map_allocation": map_allocation,
 }
+FORCE_CHARTS = {"money_by_force": money_by_force}
+"""Drawn only for a run across police forces."""
 COMPARISON_CHARTS = {
     "comparison_allocation": comparison_allocation,
     "comparison_harm_averted": comparison_harm_averted,
@@ -659,17 +761,22 @@ COMPARISON_CHARTS = {
 
 def chart_names() -> frozenset[str]:
     """Every chart a run or a comparison can draw, by name (the PNG files in charts/)."""
-    return frozenset({*RUN_CHARTS, *RUN_MAPS, *COMPARISON_CHARTS, "comparison_change_map"})
+    return frozenset({*RUN_CHARTS, *RUN_MAPS, *FORCE_CHARTS, *COMPARISON_CHARTS, "comparison_change_map"})
 
 
 def run_charts(result: RunResult) -> dict:
-    """The charts a run draws: the maps only where the areas have a tile layout or boundaries, the budget curve only where
-    the run traced one."""
+    """The charts a run draws, only those with something to show: the maps only where the areas have a tile layout or
+    boundaries, the budget curve only where the run traced one, the tornado only where an input moves harm averted, the
+    money by force only for a run across forces."""
     charts = dict(RUN_CHARTS)
     if result.budget_curve is None:
         charts.pop("budget_curve")
+    if not any(bar.swing > 0 for bar in result.monte_carlo.tornado):
+        charts.pop("uncertainty_tornado")
     if result.demand.areas.area_map.kind != "none":
         charts.update(RUN_MAPS)
+    if result.spans_forces:
+        charts.update(FORCE_CHARTS)
     return charts
 
 

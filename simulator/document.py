@@ -16,6 +16,7 @@ from .demand import FORECAST_METHOD, TOP_FRACTIONS
 from .eligibility import MANY_AREAS
 from .experiments import Comparison
 from .interventions import counted_over
+from .maps import force_name
 from .result import COUNT_CAVEAT, RunResult, Summary, percent
 
 TOP_ROWS = 30
@@ -104,9 +105,11 @@ def run_document(result: RunResult, folder: str) -> Document:
         sections=(
             _headline(result, summary),
             _data_section(result),
+            *((_left_out_section(result),) if result.demand.areas.left_out else ()),
             _harm_section(result, summary),
             _eligibility_section(result),
             _allocation_section(result, summary),
+            *((_forces_section(result),) if result.spans_forces else ()),
             _why_section(result, summary),
             _baselines_section(result),
             _uncertainty_section(result, summary),
@@ -127,16 +130,16 @@ def _headline(result: RunResult, summary: Summary) -> Section:
             ("Harm averted", f"{summary.harm_averted_days:,.0f} {unit.short_unit}"),
             (f"{summary.harm_averted_interval_coverage:.0%} interval", f"{low:,.0f} to {high:,.0f}"),
             (f"Cost per {unit.unit[:-1]} averted", _gbp2(summary.gbp_per_harm_day_averted)),
-            ("Eligible areas", f"{summary.eligible_areas} of {len(areas.codes)}"),
-            ("Areas funded", str(len(summary.funded_areas))),
+            ("Eligible areas", f"{summary.eligible_areas:,} of {len(areas.codes):,}"),
+            ("Areas funded", f"{len(summary.funded_areas):,}"),
         )
     )
     fund_round = result.scenario.round
     text = (
-        f"Under the terms of {fund_round.name} ({fund_round.period}), {summary.eligible_areas} of the "
-        f"{len(areas.codes)} areas in {areas.force_name} pass the area test, and the allocation below "
+        f"Under the terms of {fund_round.name} ({fund_round.period}), {summary.eligible_areas:,} of the "
+        f"{len(areas.codes):,} areas in {areas.force_name}{_across_forces(result)} pass the area test, and the allocation below "
         f"spends {_gbp(summary.allocated_gbp)} of a {_gbp(summary.budget_gbp)} budget across "
-        f"{len(summary.funded_areas)} of them to avert a point estimate of {summary.harm_averted_days:,.0f} {unit.unit} "
+        f"{len(summary.funded_areas):,} of them to avert a point estimate of {summary.harm_averted_days:,.0f} {unit.unit} "
         f"({counted_over(result.curves, result.demand.horizon_months)})."
     )
     blocks: list[Block] = [facts, text]
@@ -148,9 +151,163 @@ def _headline(result: RunResult, summary: Summary) -> Section:
         f"this plan over {summary.draws:,} Monte Carlo draws of {summary.harm_averted_interval_includes}, with the plan held fixed "
         "(see How sure are we?)."
     )
+    if areas.left_out:
+        groups = "; ".join(
+            f"{force_name(group.group)} ({group.areas:,} areas, {group.population:,.0f} residents)" for group in areas.left_out
+        )
+        blocks.append(
+            f"Warning: left out of the model for want of data: {groups}. Their areas get no money here, which says nothing "
+            "about their need: they are not read as safe (see Left out)."
+        )
     if summary.command_line:
         blocks.append(Bullets(tuple(f"Changed on the command line: {item}" for item in summary.command_line)))
     return Section("Summary", tuple(blocks))
+
+
+def _across_forces(result: RunResult) -> str:
+    """', across N police forces' for a run that spans forces, else nothing."""
+    return f", across {len(result.demand.areas.force_names)} police forces" if result.spans_forces else ""
+
+
+def _left_out_section(result: RunResult) -> Section:
+    """The groups of areas the model leaves out, each with its reason, areas and residents: never read as safe."""
+    groups = result.demand.areas.left_out
+    rows = tuple(
+        {"group": force_name(group.group), "reason": group.reason, "areas": group.areas, "residents": group.population} for group in groups
+    )
+    areas = sum(group.areas for group in groups)
+    residents = sum(group.population for group in groups)
+    return Section(
+        "Left out",
+        (
+            f"{_count_words(len(groups)).capitalize() if len(groups) > 1 else 'One'} group{'s' if len(groups) > 1 else ''} of areas "
+            f"({areas:,} areas, {residents:,.0f} residents) {'are' if len(groups) > 1 else 'is'} left out of the model, each for "
+            "the reason in the table. Where records are missing, a missing record would read as no crime, so these areas are "
+            "not modelled at all: they get no money in the model or in the simple splits, and that is a gap in the data, not "
+            "a finding that they are safe. Their bids would compete for the same budget if their data were added.",
+            Table(
+                "Groups of areas left out, and why (forces.csv lists them with £0)",
+                (
+                    Column("group", "Left out"),
+                    Column("reason", "Why"),
+                    Column("areas", "Areas", "days"),
+                    Column("residents", "Residents", "days"),
+                ),
+                rows,
+                "forces.csv",
+            ),
+        ),
+    )
+
+
+FORCE_OUTLIERS = 3
+"""How many forces the report names as funded most above, and most below, the population split."""
+
+
+def _forces_section(result: RunResult) -> Section:
+    """A run across forces: the model's £ by force beside the simple splits, and what stands out against a population split."""
+    rows = [{**row, "force": row["force_name"]} for row in result.force_rows() if row["status"] == "modelled"]
+    splits = [baseline.name for baseline in result.baselines]
+    unit = result.demand.weights.short_unit
+    level = result.demand.areas.level_name
+    columns = (
+        Column("force", "Force"),
+        Column("areas", f"{level}s", "days"),
+        Column("residents", "Residents", "days"),
+        Column("share_of_harm", "Share of harm", "share"),
+        Column("eligible_areas", "Eligible", "days"),
+        Column("bids_funded", "Bids funded", "days"),
+        Column("amount_gbp", "The model", "gbp"),
+        Column("share_of_money", "Share of money", "share"),
+        Column("harm_averted_days", f"Harm averted ({unit})", "days"),
+        *(Column(f"{name}_gbp", _split_title(name), "gbp") for name in splits),
+    )
+    blocks: list[Block] = [
+        f"The round's rules apply within each force, and every force's bids compete for the one budget. The table gives each "
+        f"force's £ from the model beside the simple splits of the same money ({', '.join(_split_title(name).lower() for name in splits)}), "
+        "most money first.",
+        *_force_findings(rows, "per_head" if "per_head" in splits else (splits[0] if splits else None)),
+        Chart(
+            "money_by_force",
+            "Left: the police forces of England and Wales, one square each, roughly where each lies, coloured by the model's £ "
+            "per resident (hatched grey: no data, not in the model). Right: each force's £ from the model and from the "
+            "population split.",
+        ),
+        Table("The money by police force, most first (every force in forces.csv)", columns, tuple(rows), "forces.csv"),
+    ]
+    return Section("By force", tuple(blocks))
+
+
+def _split_title(name: str) -> str:
+    """A simple split's name as a column heading: 'per_head' → 'Per head'."""
+    return name.replace("_", " ").capitalize()
+
+
+def _force_findings(rows: list[dict], split: str | None) -> list[Block]:
+    """Sentences on what stands out: the forces the model funds most above and most below the population split, with their
+    shares of harm and of residents (harm concentrated where the first is above the second), and the forces it leaves
+    unfunded and why."""
+    if split is None or not rows:
+        return []
+    key = f"{split}_gbp"
+    words = "the population split" if split == "per_head" else f"the {_split_title(split).lower()} split"
+    gaps = sorted(rows, key=lambda row: (-(row["amount_gbp"] - row[key]), row["force"]))
+    more = [row for row in gaps if row["amount_gbp"] - row[key] >= 0.5][:FORCE_OUTLIERS]
+    less = [row for row in reversed(gaps) if row[key] - row["amount_gbp"] >= 0.5][:FORCE_OUTLIERS]
+    found: list[Block] = []
+    if more:
+        found.append(
+            f"The model funds most above {words}: "
+            + "; ".join(_against_split(row, key) for row in more)
+            + ". "
+            + _concentration_words(more)
+        )
+    if less:
+        found.append(f"Most below {words}: " + "; ".join(_against_split(row, key) for row in less) + ". " + _concentration_words(less))
+    unfunded = [row for row in rows if row["amount_gbp"] < 0.5]
+    if unfunded:
+        none_eligible = [row["force"] for row in unfunded if row["eligible_areas"] == 0]
+        outranked = [row["force"] for row in unfunded if row["eligible_areas"] > 0]
+        parts = []
+        if none_eligible:
+            parts.append(
+                f"{_listed_names(none_eligible)} {'has' if len(none_eligible) == 1 else 'have'} no area that passes the round's test"
+            )
+        if outranked:
+            parts.append(
+                f"{_listed_names(outranked)} {'has' if len(outranked) == 1 else 'have'} eligible areas, but no bid the model "
+                "funds: their bids avert less harm per pound than those funded, or the round's limits leave no room"
+            )
+        found.append(f"{len(unfunded):,} of {len(rows):,} forces get nothing from the model: " + "; ".join(parts) + ".")
+    return found
+
+
+def _against_split(row: dict, key: str) -> str:
+    """'Kent £591,370 against £620,143 (1.9 % of residents, 3.2 % of harm)'."""
+    return (
+        f"{row['force']} {_gbp(row['amount_gbp'])} against {_gbp(row[key])} "
+        f"({row['share_of_residents']:.1%} of residents, {row['share_of_harm']:.1%} of harm)"
+    )
+
+
+def _concentration_words(rows: list[dict]) -> str:
+    """Whether these forces hold more or less harm than their share of residents: why a harm-led split funds them more or less."""
+    denser = [row for row in rows if row["share_of_harm"] > row["share_of_residents"]]
+    if len(denser) == len(rows):
+        return "Each holds a larger share of the harm than of the residents: harm is concentrated there, and money follows harm."
+    if not denser:
+        return "None holds a larger share of the harm than of the residents: harm is spread no thicker there than the population."
+    return (
+        "Their shares of harm against residents differ, so the gap comes from the rules and the bids as much as from where harm "
+        "concentrates (the bid limit and grant cap fund whole bids, not shares)."
+    )
+
+
+def _listed_names(names: list[str], most: int = 8) -> str:
+    """Names joined with commas, the rest counted: 'A, B and 3 more'."""
+    if len(names) <= most:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return ", ".join(names[:most]) + f" and {len(names) - most:,} more"
 
 
 def _data_section(result: RunResult) -> Section:
@@ -179,7 +336,7 @@ def _data_section(result: RunResult) -> Section:
         rows,
     )
     blocks: list[Block] = [
-        f"{areas.force_name}: {len(areas.codes)} areas. Records: {areas.description}, "
+        f"{areas.force_name}: {len(areas.codes):,} areas{_across_forces(result)}. Records: {areas.description}, "
         f"{result.period_label} ({areas.period_months} months).",
         f"These are {COUNT_CAVEAT}.",
     ]
@@ -258,22 +415,31 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
     )
 
 
+def _top_rows(rows: list[dict], first: str, noun: str, most: int = TOP_ROWS) -> tuple[dict, ...]:
+    """The first `most` rows, then a row "… and K more <noun>" in the first column when there are more (a national run's
+    tables stay readable; the CSVs hold every row)."""
+    if len(rows) <= most:
+        return tuple(rows)
+    return (*rows[:most], {first: f"… and {len(rows) - most:,} more {noun}"})
+
+
 def _within_parents_table(result: RunResult) -> Table:
-    """Small areas: how concentrated harm is among each district's own areas."""
-    rows = tuple(
+    """Small areas: how concentrated harm is among each district's own areas (the most concentrated first)."""
+    rows = [
         {"parent": item.name, "areas": item.areas, "gini": item.gini, "top_10": item.top_10_share}
         for item in sorted(result.demand.concentration_within_parents(), key=lambda item: -item.gini)
-    )
+    ]
     level = result.demand.areas.level_name
     return Table(
-        f"Concentration within each district: how unevenly harm falls among its {level}s",
+        f"Concentration within each district: how unevenly harm falls among its {level}s"
+        + (f" (the {TOP_ROWS} most concentrated of {len(rows):,} districts)" if len(rows) > TOP_ROWS else ""),
         (
             Column("parent", "District"),
             Column("areas", f"{level}s", "days"),
             Column("gini", "Gini", "decimal"),
             Column("top_10", f"Top 10 % of {level}s hold", "share"),
         ),
-        rows,
+        _top_rows(rows, "parent", "districts"),
     )
 
 
@@ -350,14 +516,18 @@ def _verdict_row(verdict, odds, a: int) -> dict:
 
 
 def _eligibility_by_parent(result: RunResult) -> Table:
-    """Small areas: per district, how many there are, how many pass, how many are funded and with how much."""
+    """Small areas: per district, how many there are, how many pass, how many are funded and with how much; with more
+    districts than fit, the best-funded (then most eligible) first."""
     areas = result.demand.areas
-    rows = tuple(
+    rows = [
         {"parent": tally.parent_name, "areas": tally.areas, "eligible": tally.eligible, "funded": tally.funded, "amount": tally.amount_gbp}
         for tally in result.eligibility.by_parent(result.area_amounts(), result.funded())
-    )
+    ]
+    many = len(rows) > TOP_ROWS
+    if many:
+        rows.sort(key=lambda row: (-row["amount"], -row["eligible"], row["parent"]))
     return Table(
-        f"{areas.level_name}s by district",
+        f"{areas.level_name}s by district" + (f" (the {TOP_ROWS} best-funded of {len(rows):,} districts)" if many else ""),
         (
             Column("parent", "District"),
             Column("areas", f"{areas.level_name}s", "days"),
@@ -365,7 +535,7 @@ def _eligibility_by_parent(result: RunResult) -> Table:
             Column("funded", "Funded", "days"),
             Column("amount", "Allocated", "gbp"),
         ),
-        rows,
+        _top_rows(rows, "parent", "districts"),
         "eligibility.csv",
     )
 
@@ -388,6 +558,8 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
         total, days_averted = float(amounts[a].sum()), float(averted[a].sum())
         row.update({"total": total, "averted": days_averted, "per_day": total / days_averted if days_averted > 0 else None})
         rows.append(row)
+    funded_rows = len(rows)
+    rows = list(_top_rows(rows, "area_name", "funded areas"))
     total_row = {"area_name": "Total"}
     total_row.update({interventions[i]: float(amounts[:, i].sum()) for i in spent})
     total_row.update(
@@ -430,7 +602,16 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
         Chart("allocation_by_district", "£ per area, by intervention (colours are the same in every chart)."),
         Chart("map_allocation", "£ per area; grey areas are not eligible."),
         Table(
-            "Allocation by area and intervention (£) and harm averted" + (" (funded areas)" if result.many_areas else ""),
+            "Allocation by area and intervention (£) and harm averted"
+            + (
+                (
+                    f" (the {TOP_ROWS} largest of {funded_rows:,} funded areas; every area in allocation.csv)"
+                    if funded_rows > TOP_ROWS
+                    else " (funded areas)"
+                )
+                if result.many_areas
+                else ""
+            ),
             columns,
             tuple(rows),
             "allocation.csv",

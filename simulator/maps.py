@@ -8,12 +8,27 @@ areas, and the map is left out with a note saying so.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import chain, repeat
 
 import numpy as np
 
-from .datafiles import SourceFile, Table, UniqueValues, area_code, columns_of, plain, plural, read_text, sha256_text, shown, whole_number
+from .datafiles import (
+    EMBEDDED,
+    SourceFile,
+    Table,
+    UniqueValues,
+    area_code,
+    columns_of,
+    plain,
+    plural,
+    read_text,
+    sha256_text,
+    shown,
+    whole_number,
+)
 from .errors import DataError
 from .schema import DataSource
 
@@ -275,3 +290,56 @@ def _ring(coordinates, file: str, key: str, code: str) -> np.ndarray:
             hint="export the boundaries again as GeoJSON, in WGS84 or British National Grid",
         )
     return ring[:, :2]
+
+
+# ---------------------------------------------------------------- police forces of England and Wales
+
+FORCE_TILES = "ew_force_tiles.csv"
+"""The shipped tile layout of the 43 territorial police forces of England and Wales (simulator/data)."""
+OFF_THE_MAP = {
+    "btp": "British Transport Police polices the railways across the other forces' areas and has no area of its own",
+    "northern-ireland": "the Police Service of Northern Ireland is outside England and Wales",
+}
+"""Forces in police.uk data that have no tile, and why."""
+_FORCE_ALIASES = {"british-transport": "btp", "of-northern-ireland": "northern-ireland", "metropolitan-of-the-metropolis": "metropolitan"}
+_FORCE_WORDS = re.compile(r"\b(police|constabulary|service|force)\b")
+
+
+@dataclass(frozen=True)
+class ForceTile:
+    """One force's square on the England and Wales tile map: its police.uk id, full and short names, row and column
+    (row 0 at the top, in the north)."""
+
+    force: str
+    name: str
+    short: str
+    row: int
+    column: int
+
+
+def force_key(force: str) -> str:
+    """A force named any common way ('Kent Police', 'Devon & Cornwall', 'avon-and-somerset') as its police.uk id."""
+    words = _FORCE_WORDS.sub(" ", force.lower().replace("&", " and "))
+    key = "-".join(re.findall(r"[a-z0-9]+", words))
+    return _FORCE_ALIASES.get(key, key)
+
+
+@cache
+def force_tiles() -> tuple[ForceTile, ...]:
+    """The tile layout of the territorial forces of England and Wales, roughly where each force lies, as published tile
+    maps place them: a map of forces without boundary files."""
+    text, file = read_text(EMBEDDED + FORCE_TILES, "force tiles")
+    table = Table(text, file)
+    return tuple(ForceTile(row["force"], row["name"], row["short"], int(row["row"]), int(row["column"])) for _, row in table)
+
+
+def force_tile(force: str) -> ForceTile | None:
+    """The tile of a force named any common way, or None (British Transport Police, a force outside England and Wales)."""
+    key = force_key(force)
+    return next((tile for tile in force_tiles() if tile.force == key), None)
+
+
+def force_name(force: str) -> str:
+    """A force's name as the tile layout spells it ('avon-and-somerset' → 'Avon and Somerset'), else as given."""
+    tile = force_tile(force)
+    return tile.name if tile is not None else force

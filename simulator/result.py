@@ -19,6 +19,7 @@ from .eligibility import Eligibility
 from .explanation import BudgetCurve, RuleEffect, most_spendable_gbp
 from .formulation import Certificate
 from .interventions import Curves
+from .maps import force_name
 from .montecarlo import MonteCarlo, VerdictOdds
 from .scenario import LoadedScenario
 from .schema import CRIME_TYPES
@@ -137,6 +138,8 @@ class Summary:
     shocks: tuple[str, ...]
     command_line: tuple[str, ...]
     seed: int
+    forces: tuple[dict, ...] = ()
+    """One row per force (`RunResult.force_rows`) where the areas span several forces; empty for one force."""
 
     def top_share(self, fraction: float) -> float:
         """Share of harm held by the top `fraction` of areas (one of TOP_FRACTIONS)."""
@@ -160,6 +163,9 @@ class Summary:
         data["shocks"] = list(self.shocks)
         data["command_line_overrides"] = list(self.command_line)
         data["seed"] = self.seed
+        forces = data.pop("forces")
+        if forces:
+            data["by_force"] = {row["force"]: {k: v for k, v in row.items() if k != "force"} for row in forces}
         return data
 
 
@@ -223,6 +229,11 @@ class RunResult:
                     f"{source.rows_other_areas:,} rows of {source.path} are for areas outside the area table "
                     "(border areas of other forces, or areas missing from the table) and are left out"
                 )
+        for group in areas.left_out:
+            found.append(
+                f"{force_name(group.group)} is left out ({group.areas:,} areas, {group.population:,.0f} residents): {group.reason}; its areas get "
+                "no money in the model or in the simple splits, which says nothing about their need: they are not read as safe"
+            )
         return found
 
     def inputs_read(self) -> tuple[tuple[str, str, str], ...]:
@@ -232,6 +243,11 @@ class RunResult:
     def funded(self) -> np.ndarray:
         """Which areas the allocation funds (allocation's one definition), in area order."""
         return self.allocation.funded
+
+    @property
+    def spans_forces(self) -> bool:
+        """True when the areas belong to more than one police force (a national run): the report then shows the money by force."""
+        return len(self.demand.areas.force_names) > 1
 
     @property
     def many_areas(self) -> bool:
@@ -482,20 +498,21 @@ class RunResult:
     def allocation_rows(self) -> list[dict]:
         """One row per area × intervention: £ and harm averted."""
         allocation = self.allocation
-        names = self.demand.areas.names
-        rows = []
-        for (code, intervention), amount in allocation.amounts.cells():
-            a = self.demand.areas.codes.index(code)
-            rows.append(
-                {
-                    "area_code": code,
-                    "area_name": names[a],
-                    "intervention": intervention,
-                    "amount_gbp": money(amount),
-                    "harm_averted_days": days(allocation.harm_averted.get(area=code, intervention=intervention)),
-                }
-            )
-        return rows
+        areas = self.demand.areas
+        amounts = allocation.amounts
+        averted = allocation.harm_averted.take("area", amounts.labels("area")).take("intervention", amounts.labels("intervention"))
+        names = dict(zip(areas.codes, areas.names))
+        return [
+            {
+                "area_code": code,
+                "area_name": names[code],
+                "intervention": intervention,
+                "amount_gbp": money(float(amounts.values[a, i])),
+                "harm_averted_days": days(float(averted.values[a, i])),
+            }
+            for a, code in enumerate(amounts.labels("area"))
+            for i, intervention in enumerate(amounts.labels("intervention"))
+        ]
 
     def method_totals(self) -> list[dict]:
         """Totals for the optimised allocation and each baseline."""
@@ -566,6 +583,75 @@ class RunResult:
             )
         return rows
 
+    def force_rows(self) -> list[dict]:
+        """One row per force (its id as the data gives it, and its name): areas, residents, harm, eligible areas, bids funded,
+        the model's £ and its share, harm averted, and each simple split's £ (`<baseline>_gbp`), most money first; then one row per group of areas left out, with its
+        reason and £0, so that a table of forces shows them (forces.csv)."""
+        areas = self.demand.areas
+        names = areas.force_names
+        position = {name: k for k, name in enumerate(names)}
+        of_area = (
+            np.array([position[force] for force in areas.forces], dtype=int) if areas.forces else np.zeros(len(areas.codes), dtype=int)
+        )
+
+        def by_force(values: np.ndarray) -> np.ndarray:
+            return np.bincount(of_area, weights=np.asarray(values, dtype=float), minlength=len(names))
+
+        amounts = by_force(self.area_amounts())
+        harm = by_force(self.demand.harm.values.sum(axis=1))
+        residents = by_force(self.demand.areas.population.values)
+        funded = self.funded()
+        bids = self.request.bids()
+        pairs = np.unique(of_area[funded] * (int(bids.max(initial=0)) + 1) + bids[funded])
+        bids_funded = np.bincount(pairs // (int(bids.max(initial=0)) + 1), minlength=len(names))
+        splits = {f"{baseline.name}_gbp": by_force(baseline.amounts.values.sum(axis=1)) for baseline in self.baselines}
+        eligible = np.bincount(of_area, weights=self.eligibility.eligible.values, minlength=len(names))
+        averted = by_force(self.area_averted())
+        counts = np.bincount(of_area, minlength=len(names))
+        total_amount, total_harm, total_residents = amounts.sum(), harm.sum(), residents.sum()
+        rows = []
+        for k in sorted(range(len(names)), key=lambda k: (-round(amounts[k], 2), names[k])):
+            rows.append(
+                {
+                    "force": names[k],
+                    "force_name": force_name(names[k]),
+                    "status": "modelled",
+                    "areas": int(counts[k]),
+                    "residents": round(float(residents[k])),
+                    "share_of_residents": round(residents[k] / total_residents, 6) if total_residents else 0.0,
+                    "expected_harm_days": days(harm[k]),
+                    "share_of_harm": round(harm[k] / total_harm, 6) if total_harm else 0.0,
+                    "eligible_areas": int(eligible[k]),
+                    "bids_funded": int(bids_funded[k]),
+                    "amount_gbp": money(amounts[k]),
+                    "share_of_money": round(amounts[k] / total_amount, 6) if total_amount else 0.0,
+                    "harm_averted_days": days(averted[k]),
+                    **{key: money(values[k]) for key, values in splits.items()},
+                    "reason": "",
+                }
+            )
+        for group in areas.left_out:
+            rows.append(
+                {
+                    "force": group.group,
+                    "force_name": force_name(group.group),
+                    "status": "left out",
+                    "areas": group.areas,
+                    "residents": round(float(group.population)),
+                    "share_of_residents": None,
+                    "expected_harm_days": None,
+                    "share_of_harm": None,
+                    "eligible_areas": 0,
+                    "bids_funded": 0,
+                    "amount_gbp": 0.0,
+                    "share_of_money": 0.0,
+                    "harm_averted_days": 0.0,
+                    **{key: 0.0 for key in splits},
+                    "reason": group.reason,
+                }
+            )
+        return rows
+
     def summary(self) -> Summary:
         """The run's headline figures (summary.json), as one typed value."""
         scenario, allocation, demand = self.scenario, self.allocation, self.demand
@@ -623,6 +709,7 @@ class RunResult:
             shocks=tuple(demand.shocks),
             command_line=tuple(item.describe() for item in self.loaded.command_line),
             seed=scenario.seed,
+            forces=tuple(self.force_rows()) if self.spans_forces else (),
         )
 
     def manifest(self) -> dict:

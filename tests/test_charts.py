@@ -239,3 +239,69 @@ def test_plans_chart_counts_its_plans_and_says_when_regret_is_not_measured(kent_
     axes = figure.axes[0]
     assert axes.get_title() == "The plan on the draws"
     assert any(text.get_text().endswith("regret not measured") for text in axes.texts)
+
+
+# ---------------------------------------------------------------- forces
+
+
+def test_money_by_force_is_drawn_only_for_a_run_across_forces(kent_result):
+    """One force: no chart by force; two forces: the tile map and bars are drawn."""
+    from test_result import two_forces
+
+    assert "money_by_force" not in charts.run_charts(kent_result)
+    assert "money_by_force" in charts.run_charts(two_forces(kent_result))
+
+
+def test_force_tiles_colour_the_modelled_forces_and_hatch_the_rest(kent_result):
+    """43 squares: Kent and Sussex coloured by £ per resident, the other 41 hatched grey as no data."""
+    from test_result import two_forces
+
+    tiles = charts.money_by_force(two_forces(kent_result)).axes[0]
+    coloured, hatched = tiles.collections
+    assert (len(coloured.get_paths()), len(hatched.get_paths()), hatched.get_hatch()) == (2, 41, charts.NO_DATA_HATCH)
+    labels = {text.get_text() for text in tiles.texts}
+    assert {"Kent\n£0.73", "Sussex\n£0.87", "Met\nno data"} <= labels
+
+
+def test_force_bars_are_the_models_and_the_population_splits_pounds(kent_result):
+    """The bars, top down, are each force's £ from the model and from the per-head split, most money first."""
+    from test_result import two_forces
+
+    result = two_forces(kent_result)
+    rows = [row for row in result.force_rows() if row["status"] == "modelled"]
+    bars = charts.money_by_force(result).axes[2]
+    widths = sorted(((patch.get_y(), patch.get_width()) for patch in bars.patches), reverse=True)
+    assert [round(width, 2) for _, width in widths] == [value for row in rows for value in (row["amount_gbp"], row["per_head_gbp"])]
+    assert [label.get_text() for label in bars.get_yticklabels()] == ["Sussex", "Kent"]
+    assert bars.get_xlabel() == "Allocation (£)" and bars.get_ylabel() == "Police force"
+
+
+# ---------------------------------------------------------------- layout
+
+
+@pytest.mark.parametrize("name", list(charts.RUN_CHARTS) + list(charts.RUN_MAPS))
+def test_every_label_fits_inside_the_figure(kent_result, name):
+    """Laid out from its labels' estimated sizes, no chart's tick labels, axis labels, titles or caption run off the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = {**charts.RUN_CHARTS, **charts.RUN_MAPS}[name](kent_result)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    inside = figure.bbox.padded(1.0)
+    texts = [*figure.texts, *([figure._suptitle] if figure._suptitle is not None else [])]
+    for box in [axes.get_tightbbox(renderer) for axes in figure.axes] + [text.get_window_extent(renderer) for text in texts]:
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, (name, box, figure.bbox)
+
+
+@pytest.mark.parametrize("name", list(charts.RUN_CHARTS))
+def test_charts_need_no_layout_engine(kent_result, name):
+    """A chart is laid out once when drawn, so saving it draws it once (no constrained-layout pass before the draw)."""
+    assert charts.RUN_CHARTS[name](kent_result).get_layout_engine() is None
+
+
+def test_no_tornado_chart_when_no_input_moves_harm_averted(kent_result):
+    """A tornado with no bar is not drawn; Kent's inputs do move harm averted, so its tornado is."""
+    assert "uncertainty_tornado" in charts.run_charts(kent_result)
+    still = dataclasses.replace(kent_result, monte_carlo=dataclasses.replace(kent_result.monte_carlo, tornado=()))
+    assert "uncertainty_tornado" not in charts.run_charts(still)

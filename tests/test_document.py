@@ -383,3 +383,95 @@ def test_rule_figures_in_a_ratio_keep_four_significant_digits(kent_result):
     blocks = section(run_document(dataclasses.replace(kent_result, rule_effects=(effect,)), "run"), "Why this allocation").blocks
     (row,) = next(block for block in blocks if isinstance(block, Table) and block.source == "rules.csv").rows
     assert (row["solver_price_per_step"], row["change_when_raised"], row["change_when_lowered"]) == (None, "0.000352", "-0.0003525")
+
+
+# ---------------------------------------------------------------- by force
+
+
+def section_titles(result) -> list[str]:
+    from simulator.document import run_document
+
+    return [section.title for section in run_document(result, "reports/run").sections]
+
+
+def test_by_force_and_left_out_sections_only_when_spanning_forces(kent_result):
+    """Kent alone has neither section; two forces with a left-out group have both, in their places."""
+    from test_result import two_forces
+
+    assert {"By force", "Left out"}.isdisjoint(section_titles(kent_result))
+    titles = section_titles(two_forces(kent_result))
+    assert titles[2] == "Left out" and titles[titles.index("The allocation") + 1] == "By force"
+
+
+def force_section(result):
+    from simulator.document import run_document
+
+    return next(section for section in run_document(result, "reports/run").sections if section.title == "By force")
+
+
+def test_force_table_is_sorted_by_the_models_money_with_each_simple_split(kent_result):
+    """One row per modelled force, most money first, and a column per simple split named after it."""
+    from test_result import two_forces
+
+    from simulator.document import Table
+
+    table = next(block for block in force_section(two_forces(kent_result)).blocks if isinstance(block, Table))
+    assert [row["force"] for row in table.rows] == ["Sussex", "Kent"]
+    assert [column.title for column in table.columns[-3:]] == ["Equal", "Per head", "Per harm"]
+    assert table.source == "forces.csv"
+
+
+def test_force_section_names_who_gets_more_and_less_than_the_population_split(kent_result):
+    """West ("Sussex") gets more than per head and east ("Kent") less, each with its shares of residents and harm."""
+    from test_result import two_forces
+
+    result = two_forces(kent_result)
+    rows = {row["force"]: row for row in result.force_rows()}
+    sentences = [block for block in force_section(result).blocks if isinstance(block, str)]
+    sussex, kent = rows["sussex"], rows["kent"]
+    assert sentences[1].startswith(
+        f"The model funds most above the population split: Sussex £{sussex['amount_gbp']:,.0f} against £{sussex['per_head_gbp']:,.0f} "
+        f"({sussex['share_of_residents']:.1%} of residents, {sussex['share_of_harm']:.1%} of harm)."
+    )
+    assert sentences[2].startswith(f"Most below the population split: Kent £{kent['amount_gbp']:,.0f} against £{kent['per_head_gbp']:,.0f}")
+
+
+def test_left_out_section_names_each_group_with_reason_areas_and_residents(kent_result):
+    """The Left out table holds the group by its force name, its reason, areas and residents."""
+    from test_result import two_forces
+
+    from simulator.document import Table, run_document
+
+    section = next(section for section in run_document(two_forces(kent_result), "r").sections if section.title == "Left out")
+    table = next(block for block in section.blocks if isinstance(block, Table))
+    assert table.rows == (
+        {
+            "group": "Metropolitan Police",
+            "reason": "no street records for any month of the period",
+            "areas": 4_994,
+            "residents": 8_900_000.0,
+        },
+    )
+    assert "not a finding that they are safe" in section.blocks[0]
+
+
+def test_summary_warns_that_left_out_areas_are_not_safe(kent_result):
+    """The report's first section warns of the left-out group, said not to be read as safe."""
+    from test_result import two_forces
+
+    from simulator.document import run_document
+
+    summary = run_document(two_forces(kent_result), "r").sections[0]
+    assert (
+        "Warning: left out of the model for want of data: Metropolitan Police (4,994 areas, 8,900,000 residents). Their areas get "
+        "no money here, which says nothing about their need: they are not read as safe (see Left out)."
+    ) in summary.blocks
+
+
+def test_long_tables_keep_the_top_rows_and_count_the_rest():
+    """31 rows shown as the first 30 and '… and 1 more districts'; 30 rows shown whole."""
+    from simulator.document import TOP_ROWS, _top_rows
+
+    rows = [{"parent": f"district {k}"} for k in range(TOP_ROWS + 1)]
+    assert _top_rows(rows, "parent", "districts") == (*rows[:TOP_ROWS], {"parent": "… and 1 more districts"})
+    assert _top_rows(rows[:TOP_ROWS], "parent", "districts") == tuple(rows[:TOP_ROWS])

@@ -1,5 +1,5 @@
 """The run's tables and headline words: the certificate's sentence, the objective, rules.csv and budget_curve.csv rows,
-and plans whose regret is not measured."""
+plans whose regret is not measured, and the money by force."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from simulator.explanation import BudgetCurve, RuleEffect
 from simulator.formulation import Certificate
+from simulator.inputs import LeftOut
 from simulator.result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS, percent
 
 
@@ -25,6 +26,20 @@ def with_objective(result, objective: str, **settings):
     allocation = dataclasses.replace(scenario.allocation, objective=objective, **settings)
     loaded = dataclasses.replace(result.loaded, scenario=dataclasses.replace(scenario, allocation=allocation))
     return dataclasses.replace(result, loaded=loaded)
+
+
+EAST_KENT = (0, 1, 3, 4, 9, 10)
+"""Ashford, Canterbury, Dover, Folkestone and Hythe, Swale, Thanet: the first force of the two-force fixture."""
+LEFT_OUT = LeftOut("metropolitan", "no street records for any month of the period", 4_994, 8_900_000.0)
+
+
+def two_forces(result):
+    """The Kent run as if its districts were two forces, east ("kent") and west ("sussex"), with the Metropolitan Police
+    left out: the money and the simple splits stay as they were solved."""
+    areas = result.demand.areas
+    forces = tuple("kent" if a in EAST_KENT else "sussex" for a in range(len(areas.codes)))
+    areas = dataclasses.replace(areas, forces=forces, left_out=(LEFT_OUT,))
+    return dataclasses.replace(result, demand=dataclasses.replace(result.demand, areas=areas))
 
 
 def without_regret(result, plans: int = 3):
@@ -271,3 +286,87 @@ def test_bound_within_a_day_of_the_value_is_said_so(kent_result):
         "Optimal to within under 0.0001 %: these amounts avert 578,311 harm days on the exact response curves, and no split "
         "under the same rules can avert even one harm day more (water-filling on the exact curves)."
     )
+
+
+# ---------------------------------------------------------------- by force
+
+
+def test_one_force_does_not_span_forces(kent_result):
+    """A run of one force's areas is not split by force."""
+    assert not kent_result.spans_forces
+
+
+def test_two_forces_span_forces(kent_result):
+    """Areas of two forces make a run that spans forces."""
+    assert two_forces(kent_result).spans_forces
+
+
+def test_force_rows_sum_the_areas_money_by_force(kent_result):
+    """Each force's £ is the sum of its districts' £, most money first, and the left-out group gets £0."""
+    amounts = kent_result.area_amounts()
+    east = sum(amounts[a] for a in EAST_KENT)
+    rows = two_forces(kent_result).force_rows()
+    assert [(row["force"], row["status"], row["amount_gbp"]) for row in rows] == [
+        ("sussex", "modelled", round(amounts.sum() - east, 2)),
+        ("kent", "modelled", round(east, 2)),
+        ("metropolitan", "left out", 0.0),
+    ]
+
+
+def test_force_rows_count_areas_eligible_areas_and_funded_bids(kent_result):
+    """East Kent: 6 districts, 4 eligible and funded; west: 7 districts, 5 eligible and funded (each district its own bid)."""
+    rows = {row["force"]: row for row in two_forces(kent_result).force_rows()}
+    assert [(rows[force]["areas"], rows[force]["eligible_areas"], rows[force]["bids_funded"]) for force in ("kent", "sussex")] == [
+        (6, 4, 4),
+        (7, 5, 5),
+    ]
+
+
+def test_force_shares_of_money_add_to_one(kent_result):
+    """The modelled forces' shares of the money add to 1 (to the rounding of each share)."""
+    rows = [row for row in two_forces(kent_result).force_rows() if row["status"] == "modelled"]
+    assert sum(row["share_of_money"] for row in rows) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_force_rows_hold_each_simple_split_by_its_name(kent_result):
+    """Each baseline's £ by force is a column named after the baseline, and adds up to the baseline's total."""
+    result = two_forces(kent_result)
+    rows = result.force_rows()
+    for baseline in result.baselines:
+        assert sum(row[f"{baseline.name}_gbp"] for row in rows) == pytest.approx(baseline.allocated_gbp, abs=0.02)
+
+
+def test_left_out_row_keeps_its_reason_and_unknown_harm(kent_result):
+    """A left-out group shows its areas, residents and reason; its harm is unknown (empty), never 0."""
+    row = two_forces(kent_result).force_rows()[-1]
+    assert (row["areas"], row["residents"], row["reason"], row["expected_harm_days"], row["per_head_gbp"]) == (
+        4_994,
+        8_900_000,
+        "no street records for any month of the period",
+        None,
+        0.0,
+    )
+
+
+def test_summary_json_has_by_force_totals_only_when_spanning_forces(kent_result):
+    """summary.json holds `by_force` for a run across forces, and no such key for one force (its goldens unchanged)."""
+    spanning = two_forces(kent_result).summary().as_dict()
+    assert list(spanning["by_force"]) == ["sussex", "kent", "metropolitan"]
+    assert "by_force" not in kent_result.summary().as_dict()
+
+
+def test_left_out_group_is_a_warning(kent_result):
+    """A left-out group is among the warnings, said not to be safe."""
+    warning = two_forces(kent_result).warnings()[-1]
+    assert warning.startswith("Metropolitan Police is left out (4,994 areas, 8,900,000 residents): no street records")
+    assert warning.endswith("they are not read as safe")
+
+
+def test_force_rows_name_each_force_as_the_tile_layout_spells_it(kent_result):
+    """Beside the data's id, each row has the force's name: 'sussex' is Sussex, 'metropolitan' the Metropolitan Police."""
+    rows = two_forces(kent_result).force_rows()
+    assert [(row["force"], row["force_name"]) for row in rows] == [
+        ("sussex", "Sussex"),
+        ("kent", "Kent"),
+        ("metropolitan", "Metropolitan Police"),
+    ]

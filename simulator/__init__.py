@@ -8,6 +8,10 @@
     simulator.write_comparison(simulator.compare([simulator.load_scenario("scenarios/kent-baseline.toml"), what_if]),
                                "reports/compare-kent-baseline-vs-kent-budget-cut")
 
+    budgets = simulator.sweep("scenarios/kent-baseline.toml", [simulator.parse_variation("budget_gbp=500000:3000000:6")],
+                              simulator.Executor(jobs=2))
+    simulator.write_sweep(budgets, "reports/sweep-kent-baseline-budget_gbp", "safer-streets sweep --vary budget_gbp=500000:3000000:6")
+
 Names are imported when first used, so a command that needs only part of the package (the
 police.uk importer, the eligibility check) does not pay for loading the solver and scipy.
 """
@@ -23,6 +27,7 @@ _LAZY = {
     "compare": "experiments",
     "assess_eligibility": "pipeline",
     "eligibility_odds": "pipeline",
+    "Executor": "execution",
     "forecast_check": "pipeline",
     "run": "pipeline",
     "import_street_files": "policeuk",
@@ -33,6 +38,10 @@ _LAZY = {
     "RunResult": "result",
     "LoadedScenario": "scenario",
     "load_scenario": "scenario",
+    "Sweep": "sweep",
+    "parse_variation": "sweep",
+    "sweep": "sweep",
+    "write_sweep": "report",
 }
 
 __all__ = [
@@ -40,12 +49,14 @@ __all__ = [
     "Comparison",
     "ConfigError",
     "DataError",
+    "Executor",
     "InfeasibleError",
     "InternalError",
     "LoadedScenario",
     "RuleError",
     "RunResult",
     "SimulatorError",
+    "Sweep",
     "assess_eligibility",
     "backtest",
     "compare",
@@ -53,11 +64,14 @@ __all__ = [
     "forecast_check",
     "import_street_files",
     "load_scenario",
+    "parse_variation",
     "run",
+    "sweep",
     "write_backtest",
     "write_comparison",
     "write_import",
     "write_run",
+    "write_sweep",
 ]
 
 

@@ -7,6 +7,7 @@ Each command parses its options, makes one call into the API and prints a short 
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -21,6 +22,8 @@ WIDTH = 100
 PRINTED_RULES = 5
 """Binding rules whose effect `run` prints; the rest are in rules.csv."""
 DEBUG = "safer_streets_debug"
+STOPPED_EXIT = 130
+"""The exit code after Ctrl-C (128 + SIGINT), as shells report an interrupted command."""
 
 
 def _usage_error(error: click.UsageError) -> click.exceptions.Exit:
@@ -56,12 +59,20 @@ class SimulatorGroup(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except KeyboardInterrupt:
+            if ctx.meta.get(DEBUG):
+                raise
+            click.echo("stopped (Ctrl-C); nothing was written", err=True)
+            ctx.exit(STOPPED_EXIT)
         except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as other command-line tools do
             sys.stdout = open(os.devnull, "w")
             ctx.exit(0)
         except Exception as error:  # a bug, not bad input
             if ctx.meta.get(DEBUG):
                 raise
+            if type(error).__name__ == "Interrupted":  # execution.Interrupted: Ctrl-C while tasks ran elsewhere
+                click.echo("stopped (Ctrl-C); nothing was written", err=True)
+                ctx.exit(STOPPED_EXIT)
             click.echo(f"internal error: {type(error).__name__}: {error} (please report; rerun with --debug)", err=True)
             ctx.exit(1)
 
@@ -99,6 +110,40 @@ def set_option(command):
     )(command)
 
 
+def executor_options(command):
+    """--jobs, --executor and --scheduler: where independent pieces of work (sweep points, Monte Carlo draws) run."""
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="The Dask scheduler's address for --executor dask, e.g. tcp://10.0.0.5:8786.",
+    )(command)
+    command = click.option(
+        "--executor",
+        "executor_kind",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="Run the work in local processes (--jobs) or on a Dask cluster's workers (--scheduler); the figures are the same.",
+    )(command)
+    return click.option(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        show_default=True,
+        help="Local processes to run the work in (1: this process). The figures do not depend on it.",
+    )(command)
+
+
+def _executor(kind: str, jobs: int, scheduler: str | None):
+    """The executor the options ask for; a scheduler without the Dask executor is refused."""
+    from .execution import Executor
+
+    if scheduler and kind != "dask":
+        raise ConfigError("is for the Dask executor", key="--scheduler", got=scheduler, hint="add --executor dask, or drop --scheduler")
+    return Executor(kind, jobs, scheduler)
+
+
 @click.group(cls=SimulatorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @debug_option
 @click.version_option(package_name="safer-streets-simulator")
@@ -131,6 +176,7 @@ def cli() -> None:
 @click.option(
     "--accept-changed-inputs", is_flag=True, help="Rerun a manifest even if an input file changed since (recorded in the new manifest)."
 )
+@executor_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder.")
 @debug_option
 def run(
@@ -142,6 +188,9 @@ def run(
     solver: str | None,
     no_charts: bool,
     accept_changed_inputs: bool,
+    jobs: int,
+    executor_kind: str,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Run a scenario and write its run folder.
@@ -150,8 +199,10 @@ def run(
     baseline (scenarios/kent-baseline.toml) is run. Writes manifest.json, demand.csv,
     eligibility.csv, allocation.csv, rules.csv, budget_curve.csv, baselines.csv, uncertainty.csv,
     plans.csv, tornado.csv, summary.json, report.html, report.md and charts/*.png. A rerun of a
-    manifest.json refuses input files whose SHA-256 has changed.
+    manifest.json refuses input files whose SHA-256 has changed. --jobs N (or --executor dask)
+    runs the Monte Carlo's draws in N processes (or on a cluster), with the same figures.
     """
+    executor = _executor(executor_kind, jobs, scheduler)
     from . import run as run_model
     from .report import check_output_folder, write_run
 
@@ -159,7 +210,7 @@ def run(
     folder = out or Path("reports") / loaded.output_name
     check_output_folder(folder, map(Path, loaded.files), "run")
     with _progress(4 + loaded.scenario.demand.draws, "Running", quiet) as bar:
-        result = run_model(loaded, progress=lambda stage: bar.update(1, stage), draw_progress=bar.update)
+        result = run_model(loaded, progress=lambda stage: bar.update(1, stage), draw_progress=bar.update, executor=executor)
         bar.update(1, "writing the run folder")
         folder = write_run(result, folder, charts=not no_charts)
     if quiet:
@@ -194,12 +245,13 @@ def eligibility(
     uncertainty.marginal_share of them is marked marginal.
     """
     from . import eligibility_odds
-    from .report import write_csv_file
-    from .result import eligibility_rows
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, None, draws), accept_changed_inputs)
     demand, verdict, odds = eligibility_odds(loaded)
     if csv_path:
+        from .report import write_csv_file
+        from .result import eligibility_rows
+
         write_csv_file(csv_path, eligibility_rows(verdict, odds))
     fund_round = loaded.scenario.round
     _echo(
@@ -290,6 +342,133 @@ def compare(
     for line in comparison.headlines():
         _echo(line, indent="    " if line.startswith("  ") else "  ")
     click.echo(f"Wrote {folder}/")
+
+
+@cli.command()
+@scenario_argument
+@click.option(
+    "--vary",
+    "variations",
+    multiple=True,
+    required=True,
+    metavar="KEY=START:STOP:STEPS|KEY=A,B,C",
+    help="A key to vary: STEPS evenly spaced values from START to STOP inclusive (whole numbers where both ends are), or "
+    "a list of values typed as in TOML. Repeat for a grid of every combination.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Sweep folder to write (default: reports/sweep-<scenario name>-<keys>). An existing folder is replaced only if "
+    "it is a sweep folder this tool wrote.",
+)
+@set_option
+@click.option(
+    "--draws",
+    type=click.IntRange(10, 100_000),
+    help="Run each point's Monte Carlo with this many draws (adds the interval of harm averted); without it a point runs "
+    "at the point estimates only.",
+)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed for the Monte Carlo draws (overrides the scenario's).")
+@click.option("--solver", type=click.Choice(["highs", "cbc", "greedy"]), help="Solver for every point (overrides allocation.solver).")
+@executor_options
+@click.option("--no-charts", is_flag=True, help="Skip the PNG chart (the reports then have tables only).")
+@click.option("--accept-changed-inputs", is_flag=True, help="Sweep a manifest's scenario even if an input file changed since its run.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder.")
+@debug_option
+def sweep(
+    scenario: Path | None,
+    variations: tuple[str, ...],
+    out: Path | None,
+    sets: tuple[str, ...],
+    draws: int | None,
+    seed: int | None,
+    solver: str | None,
+    jobs: int,
+    executor_kind: str,
+    scheduler: str | None,
+    no_charts: bool,
+    accept_changed_inputs: bool,
+    quiet: bool,
+) -> None:
+    """Run a scenario at every value of one or more keys, one row per point.
+
+    SCENARIO (default: the Kent baseline) is run with each --vary value set as --set would set
+    it; several --vary make a grid. Each point runs the inputs, the area test, the simple splits
+    and the allocation; --draws N adds each point's Monte Carlo. A point whose rules cannot all
+    hold, or whose value is refused, is a row saying why. Writes sweep.csv, allocations.csv,
+    baselines.csv, summary.json, report.html (with a slider through the points), report.md and
+    charts/sweep.png. Ctrl-C stops: the finished points are written, the rest marked stopped.
+    """
+    from .sweep import base_scenario, parse_variation, sweep_name
+
+    executor = _executor(executor_kind, jobs, scheduler)
+    varied = [parse_variation(spec) for spec in variations]
+    path = _scenario_path(scenario)
+    extra = _extra_sets(sets, seed, solver)
+    base = base_scenario(path, varied, extra, accept_changed_inputs)
+    folder = out or Path("reports") / sweep_name(base.scenario.name, varied)
+    from .report import check_output_folder, write_sweep
+    from .sweep import grid
+    from .sweep import sweep as run_sweep
+
+    check_output_folder(folder, map(Path, base.files), "sweep")
+    with _progress(len(grid(varied)), "Sweeping", quiet) as bar:
+        found = run_sweep(
+            path,
+            varied,
+            executor,
+            sets=extra,
+            draws=draws,
+            accept_changed_inputs=accept_changed_inputs,
+            progress=lambda done: bar.update(done - bar.pos),
+        )
+    command = " ".join(
+        ["safer-streets sweep", *([shlex.quote(str(scenario))] if scenario else [])]
+        + [f"--vary {shlex.quote(spec)}" for spec in variations]
+        + [f"--set {shlex.quote(item)}" for item in sets]
+        + ([f"--draws {draws}"] if draws else [])
+        + ([f"--seed {seed}"] if seed is not None else [])
+        + ([f"--solver {solver}"] if solver else [])
+    )
+    folder = write_sweep(found, folder, command, charts=not no_charts)
+    if found.stopped:
+        done = len(found.points) - found.count("stopped")
+        click.echo(f"stopped (Ctrl-C) after {done:,} of {len(found.points):,} points; wrote them to {folder}/", err=True)
+        click.get_current_context().exit(STOPPED_EXIT)
+    if quiet:
+        click.echo(str(folder))
+        return
+    _print_sweep(found, folder)
+
+
+def _print_sweep(found, folder: Path) -> None:
+    keys = found.keys
+    widths = [max(len(key), 10) for key in keys]
+    header = "  ".join(f"{key:>{width}}" for key, width in zip(keys, widths))
+    header += f"  {'Eligible':>8} {'Funded':>6} {'Allocated':>11} {'Harm averted':>12} {'£/day':>7}  Status"
+    click.echo(header)
+    click.echo("-" * min(len(header) + 10, WIDTH))
+    for row, point in zip(found.rows(), found.points):
+        values = "  ".join(f"{_fit(str(row[key]), width):>{width}}" for key, width in zip(keys, widths))
+        if point.ok:
+            per = "-" if point.gbp_per_harm_day is None else f"{point.gbp_per_harm_day:,.2f}"
+            figures = (
+                f"{point.eligible_areas:>8} {point.funded_bids:>6} {_pounds(point.allocated_gbp):>11} "
+                f"{point.harm_averted_days:>12,.0f} {per:>7}  ok"
+            )
+        else:
+            figures = f"{'':>8} {'':>6} {'':>11} {'':>12} {'':>7}  {_fit(point.status, max(WIDTH - len(values) - 52, 20))}"
+        click.echo(f"{values}{figures}")
+    failed = [point for point in found.points if not point.ok]
+    for point in failed[:PRINTED_RULES]:
+        _echo(f"  point {point.index + 1}: {point.status}", indent="    ")
+    if len(failed) > PRINTED_RULES:
+        click.echo(f"  (and {len(failed) - PRINTED_RULES:,} more points that did not run: see sweep.csv)")
+    _echo(
+        f"{found.count('ok'):,} of {len(found.points):,} points ran ({found.count('infeasible'):,} infeasible, "
+        f"{found.count('invalid'):,} invalid) in {found.seconds:,.1f} s on {found.executor}; harm averted in {found.harm_unit}",
+    )
+    click.echo(f"Wrote {folder}{'' if str(folder).endswith('/') else '/'}")
 
 
 @cli.command(name="forecast-check")

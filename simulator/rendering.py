@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 
 import numpy as np
 
 from .document import Block, Bullets, Chart, Code, Document, Facts, Kind, Table
+from .sweep_document import PointExplorer
 
 
 def format_value(value, kind: Kind) -> str:
@@ -110,7 +112,7 @@ def to_html(document: Document, images: dict[str, bytes]) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_escape(document.title)}</title>",
-        f"<style>{STYLE}</style>",
+        f"<style>{STYLE}{EXPLORER_STYLE if _has_explorer(document) else ''}</style>",
         "</head>",
         "<body>",
         f"<h1>{_escape(document.title)}</h1>",
@@ -149,6 +151,8 @@ def _html_block(block: Block, images: dict[str, bytes]) -> str:
         return f"<pre><code>{_escape(block.text)}</code></pre>"
     if isinstance(block, Chart):
         return _html_figure(block, images[block.name])
+    if isinstance(block, PointExplorer):
+        return _html_explorer(block)
     return _html_table(block)
 
 
@@ -162,6 +166,214 @@ def _html_figure(chart: Chart, image: bytes) -> str:
         f'<figure{tall}><img src="data:image/png;base64,{data}"{dimensions} alt="{_escape(chart.caption)}">'
         f"<figcaption>{_escape(chart.caption)}</figcaption></figure>"
     )
+
+
+def _has_explorer(document: Document) -> bool:
+    return any(isinstance(block, PointExplorer) for section in document.sections for block in section.blocks)
+
+
+EXPLORER_STYLE = """
+.explorer { border: 1px solid #c6dbef; border-radius: 2mm; padding: 3mm; margin: 3mm 0; break-inside: avoid; }
+.explorer-controls { display: flex; align-items: center; gap: 3mm; flex-wrap: wrap; }
+.explorer-controls input[type=range] { flex: 1 1 60mm; min-width: 40mm; }
+.explorer-controls output { flex: 1 1 100%; font-weight: 600; }
+.explorer svg { display: block; max-width: 100%; height: auto; margin: 2mm auto; }
+.explorer svg polygon { stroke: #fff; stroke-width: 2; }
+.explorer svg text { font-size: 9px; text-anchor: middle; pointer-events: none; }
+.explorer .bar-row { display: flex; align-items: center; gap: 2mm; font-size: 8.5pt; margin: 0.6mm 0; }
+.explorer .bar-name { flex: 0 0 45mm; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.explorer .bar { height: 3.2mm; background: #3182bd; }
+.explorer .bar-value { white-space: nowrap; color: #333; }
+"""
+HEX_SIZE = 70.0
+"""Pixels between neighbouring tile centres in the slider's map."""
+HEX_ROW_STEP = 0.866
+HEX_RADIUS = 0.56
+EXPLORER_SCRIPT = """
+(function () {
+  var data = JSON.parse(document.getElementById("sweep-data").textContent);
+  var slider = document.getElementById("sweep-point");
+  var label = document.getElementById("sweep-point-label");
+  var facts = document.getElementById("sweep-point-facts");
+  var body = document.querySelector("#sweep-point-table tbody");
+  var bars = document.getElementById("sweep-bars");
+  var tiles = document.querySelectorAll("#sweep-map polygon");
+  var values = document.querySelectorAll("#sweep-map text.value");
+  var most = 0, mostBid = 0;
+  data.points.forEach(function (point) {
+    point.funded.forEach(function (area) { most = Math.max(most, area[3]); });
+    point.bids.forEach(function (bid) { mostBid = Math.max(mostBid, bid[1]); });
+  });
+  function whole(value) { return Math.round(value).toLocaleString("en-GB"); }
+  function pounds(value) { return "\u00a3" + whole(value); }
+  function short(value) {
+    if (value >= 1e6) { return "\u00a3" + (value / 1e6).toFixed(2) + "m"; }
+    if (value >= 1e3) { return "\u00a3" + Math.round(value / 1e3) + "k"; }
+    return value > 0 ? "\u00a3" + Math.round(value) : "";
+  }
+  function shade(share) {
+    var low = [239, 243, 255], high = [8, 81, 156];
+    return "rgb(" + low.map(function (c, i) { return Math.round(c + (high[i] - c) * share); }).join(",") + ")";
+  }
+  function add(row, text, numeric) {
+    var cell = document.createElement("td");
+    cell.textContent = text;
+    if (numeric) { cell.className = "num"; }
+    row.appendChild(cell);
+  }
+  function fact(name, value) {
+    var box = document.createElement("div");
+    box.className = "fact";
+    var top = document.createElement("div");
+    top.className = "label";
+    top.textContent = name;
+    var figure = document.createElement("div");
+    figure.className = "value";
+    figure.textContent = value;
+    box.appendChild(top);
+    box.appendChild(figure);
+    facts.appendChild(box);
+  }
+  function show(k) {
+    var point = data.points[k];
+    label.textContent = "Point " + (k + 1) + " of " + data.points.length + ": " + point.label;
+    facts.textContent = "";
+    body.textContent = "";
+    if (point.status === "ok") {
+      fact("Allocated", pounds(point.allocated));
+      fact("Harm averted", whole(point.averted) + " " + data.unit);
+      fact("Eligible " + data.levelNoun + "s", whole(point.eligible));
+      fact("Funded bids", whole(point.bids.length));
+    } else {
+      fact("Status", point.status);
+    }
+    var rows = data.byBid ? point.bids.map(function (bid) { return [bid[0], bid[1], bid[2]]; })
+                          : point.funded.map(function (area) { return [area[1], area[3], area[4]]; });
+    rows.forEach(function (item) {
+      var row = document.createElement("tr");
+      add(row, item[0], false);
+      add(row, pounds(item[1]), true);
+      add(row, whole(item[2]), true);
+      body.appendChild(row);
+    });
+    if (!rows.length) {
+      var row = document.createElement("tr");
+      add(row, point.status === "ok" ? "nothing funded" : "no allocation at this point", false);
+      add(row, "", true);
+      add(row, "", true);
+      body.appendChild(row);
+    }
+    var amounts = {};
+    point.funded.forEach(function (area) { if (area[0] >= 0) { amounts[area[0]] = area[3]; } });
+    tiles.forEach(function (tile) {
+      var amount = amounts[tile.getAttribute("data-area")] || 0;
+      tile.setAttribute("fill", amount > 0 ? shade(most > 0 ? amount / most : 0) : "#e0e0e0");
+    });
+    values.forEach(function (text) {
+      var amount = amounts[text.getAttribute("data-area")] || 0;
+      text.textContent = short(amount);
+      text.setAttribute("fill", most > 0 && amount / most > 0.55 ? "#fff" : "#1a1a1a");
+    });
+    document.querySelectorAll("#sweep-map text.name").forEach(function (text) {
+      var amount = amounts[text.getAttribute("data-area")] || 0;
+      text.setAttribute("fill", most > 0 && amount / most > 0.55 ? "#fff" : "#1a1a1a");
+    });
+    if (bars) {
+      bars.textContent = "";
+      point.bids.slice(0, 15).forEach(function (bid) {
+        var line = document.createElement("div");
+        line.className = "bar-row";
+        var name = document.createElement("span");
+        name.className = "bar-name";
+        name.textContent = bid[0];
+        name.title = bid[0];
+        var bar = document.createElement("span");
+        bar.className = "bar";
+        bar.style.width = (mostBid > 0 ? 60 * bid[1] / mostBid : 0).toFixed(1) + "%";
+        var value = document.createElement("span");
+        value.className = "bar-value";
+        value.textContent = pounds(bid[1]);
+        line.appendChild(name);
+        line.appendChild(bar);
+        line.appendChild(value);
+        bars.appendChild(line);
+      });
+    }
+  }
+  slider.addEventListener("input", function () { show(Number(slider.value)); });
+  show(Number(slider.value));
+})();
+"""
+
+
+def _html_explorer(explorer: PointExplorer) -> str:
+    """The sweep's slider: a range input, the chosen point's facts, a tile map (or bars of the top funded bids) and a table
+    of its funded areas or bids, filled in by a small inline script from the figures embedded as JSON."""
+    data = dict(explorer.data)
+    points = data["points"]
+    data["byBid"] = any(area[1] != area[2] for point in points for area in point["funded"])
+    level = str(data["level"]) if str(data["level"]).isupper() else str(data["level"]).lower()
+    data["levelNoun"] = level
+    noun = "Bid" if data["byBid"] else level[:1].upper() + level[1:]
+    # "</" inside the JSON would end the script element early; "\/" reads back as "/"
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    picture = _hex_map(explorer.tiles, data["names"]) if explorer.tiles else '<div id="sweep-bars" aria-label="Top funded bids"></div>'
+    last = max(len(points) - 1, 0)
+    return (
+        '<div class="explorer">'
+        f'<p class="note">{_escape(explorer.caption)}</p>'
+        '<div class="explorer-controls"><label for="sweep-point">Point</label>'
+        f'<input type="range" id="sweep-point" min="0" max="{last}" step="1" value="0">'
+        '<output id="sweep-point-label" for="sweep-point"></output></div>'
+        '<div class="facts" id="sweep-point-facts"></div>'
+        f"{picture}"
+        '<div class="table-frame"><table id="sweep-point-table">'
+        f"<caption>Where the chosen point's money goes ({'bids' if data['byBid'] else _escape(level) + 's'} funded, most first)</caption>"
+        f'<thead><tr><th scope="col">{_escape(noun)}</th><th class="num" scope="col">Amount</th>'
+        f'<th class="num" scope="col">Harm averted ({_escape(data["unit"])})</th></tr></thead><tbody></tbody></table></div>'
+        "</div>"
+        f'<script type="application/json" id="sweep-data">{payload}</script>'
+        f"<script>{EXPLORER_SCRIPT}</script>"
+    )
+
+
+def _hex_map(tiles: tuple[tuple[int, int], ...], names: list[str]) -> str:
+    """An inline SVG of hexagon tiles (the layout the run's maps use), one polygon per area, coloured by the script."""
+    centres = [((column + 0.5 * (row % 2)) * HEX_SIZE, row * HEX_ROW_STEP * HEX_SIZE) for row, column in tiles]
+    radius = HEX_RADIUS * HEX_SIZE
+    left = min(x for x, _ in centres) - radius - 4
+    top = min(y for _, y in centres) - radius - 4
+    width = max(x for x, _ in centres) - left + radius + 4
+    height = max(y for _, y in centres) - top + radius + 4
+    shapes = []
+    for a, ((x, y), name) in enumerate(zip(centres, names)):
+        x, y = x - left, y - top
+        corners = " ".join(
+            f"{x + radius * np.cos(np.radians(90 + 60 * k)):.1f},{y - radius * np.sin(np.radians(90 + 60 * k)):.1f}" for k in range(6)
+        )
+        words = _two_lines(name)
+        lines = "".join(f'<tspan x="{x:.1f}" dy="{0 if n == 0 else 10}">{_escape(line)}</tspan>' for n, line in enumerate(words))
+        shapes.append(
+            f'<polygon data-area="{a}" points="{corners}" fill="#e0e0e0"><title>{_escape(name)}</title></polygon>'
+            f'<text class="name" data-area="{a}" x="{x:.1f}" y="{y - 6 - 5 * (len(words) - 1):.1f}" font-weight="600">{lines}</text>'
+            f'<text class="value" data-area="{a}" x="{x:.1f}" y="{y + 14:.1f}"></text>'
+        )
+    return (
+        f'<svg id="sweep-map" role="img" aria-label="Map of the chosen point\'s allocation" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" height="{height:.0f}">{"".join(shapes)}</svg>'
+    )
+
+
+def _two_lines(name: str, width: int = 12) -> list[str]:
+    """A name on at most two lines of about `width` characters, for a tile."""
+    words = name.split()
+    first = ""
+    while words and (not first or len(first) + 1 + len(words[0]) <= width):
+        first = f"{first} {words.pop(0)}".strip()
+    rest = " ".join(words)
+    if len(rest) > width + 2:
+        rest = rest[: width + 1] + "…"
+    return [first, rest] if rest else [first]
 
 
 def _png_size(image: bytes) -> tuple[int, int] | None:
@@ -261,6 +473,8 @@ def _md_block(block: Block, chart_paths: dict[str, str]) -> list[str]:
         return ["```", block.text, "```"]
     if isinstance(block, Chart):
         return [f"![{_md_cell(block.caption)}]({chart_paths[block.name]})", "", f"_{_md_text(block.caption)}_"]
+    if isinstance(block, PointExplorer):
+        return [_md_text("report.html steps through each point's allocation with a slider; allocations.csv holds the same figures.")]
     table = block
     lines = [f"**{_md_text(table.caption)}**" + (f" ({table.source})" if table.source else ""), ""]
     lines.append("| " + " | ".join(_md_cell(column.title) for column in table.columns) + " |")

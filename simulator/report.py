@@ -5,6 +5,7 @@
     <comparison>/comparison.csv totals.csv summary.json report.html report.md charts/*.png runs/<scenario>/
     <forecast check>/forecast_check.csv forecast_summary.csv summary.json charts/forecast_check.png
     <back-test>/rounds.csv backtest.csv summary.json report.html report.md charts/backtest.png runs/<round>/
+    <sweep>/sweep.csv allocations.csv baselines.csv summary.json report.html report.md charts/sweep.png
 
 It never deletes or overwrites what it did not write: an existing folder is replaced only when it
 is one of its own run or comparison folders (every entry one it writes, and a manifest or summary
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs non
     from .experiments import Comparison
     from .forecast import ForecastCheck
     from .result import RunResult
+    from .sweep import Sweep
 
 CHART_DPI = 150
 WRITER = "safer-streets-simulator"
@@ -44,6 +46,7 @@ RUN_FILES = (
     ("demand.csv", "per area × crime type: records, rates, forecast, harm and share of harm"),
     ("eligibility.csv", "per area: the verdict, its odds over the draws, the reason, and each rule's value, threshold and margin"),
     ("allocation.csv", "per area × intervention: £ and harm averted"),
+    ("forces.csv", "per police force, where the areas span several: its areas, harm, eligible and funded areas, £ and harm averted"),
     ("rules.csv", "per binding rule: its words, the scenario key that sets it, the solver's price, and the change a step up and down"),
     (
         "budget_curve.csv",
@@ -64,6 +67,7 @@ RUN_ENTRIES = frozenset(name for name, _ in RUN_FILES)
 FORECAST_CHECK_ENTRIES = frozenset({"forecast_check.csv", "forecast_summary.csv", "summary.json", "charts"})
 COMPARISON_ENTRIES = frozenset({"comparison.csv", "totals.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
 BACKTEST_ENTRIES = frozenset({"rounds.csv", "backtest.csv", "summary.json", "report.html", "report.md", "charts", "runs"})
+SWEEP_ENTRIES = frozenset({"sweep.csv", "allocations.csv", "baselines.csv", "summary.json", "report.html", "report.md", "charts"})
 FOLDERS_WITH_RUNS = frozenset({"comparison", "back-test"})
 LEGACY_RUN_KEYS = frozenset({"scenario", "inputs", "versions", "timings_seconds"})
 LEGACY_COMPARISON_KEYS = frozenset({"reference", "scenarios", "changes"})
@@ -87,6 +91,7 @@ FOLDER_KINDS = (
     _FolderKind("forecast check", "forecast_check.csv", FORECAST_CHECK_ENTRIES, "summary.json", frozenset()),
     _FolderKind("comparison", "comparison.csv", COMPARISON_ENTRIES, "summary.json", LEGACY_COMPARISON_KEYS),
     _FolderKind("back-test", "backtest.csv", BACKTEST_ENTRIES, "summary.json", frozenset()),
+    _FolderKind("sweep", "sweep.csv", SWEEP_ENTRIES, "summary.json", frozenset()),
 )
 """The kinds of folder the tool writes, in the order a folder is recognised."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -176,6 +181,26 @@ def write_backtest(backtest: Backtest, out: str | Path, inputs: Iterable[Path], 
     return target
 
 
+def write_sweep(sweep: Sweep, out: str | Path, command: str, charts: bool = True) -> Path:
+    """Write the sweep's folder at `out`: a row per point, the funded areas and simple splits per point, and the report
+    with its slider; a stopped sweep is written with its finished points. `command` repeats it."""
+    target = Path(out)
+    with _staged(target, tuple(Path(path) for path in sweep.inputs), "sweep") as staging:
+        from .sweep_document import ALLOCATION_COLUMNS, BASELINE_COLUMNS, sweep_document
+
+        write_table(staging / "sweep.csv", sweep.rows())
+        write_table(staging / "allocations.csv", sweep.allocation_rows(), ALLOCATION_COLUMNS)
+        write_table(staging / "baselines.csv", sweep.baseline_rows(), BASELINE_COLUMNS)
+        write_json(staging / "summary.json", {"written_by": WRITER, **sweep.summary(), "command": command})
+        images = {}
+        if charts:
+            from .sweep_charts import sweep_charts
+
+            images = write_charts(sweep, sweep_charts(sweep), staging / "charts")
+        _write_reports(sweep_document(sweep, _display(target), command), images, staging)
+    return target
+
+
 def forecast_summary_rows(check: ForecastCheck) -> list[dict]:
     """One row per crime type (and all crime types): years checked, mean absolute % error, how many fell inside."""
     return [
@@ -209,6 +234,8 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
     write_table(folder / "demand.csv", result.demand_rows())
     write_table(folder / "eligibility.csv", result.eligibility_rows())
     write_table(folder / "allocation.csv", result.allocation_rows())
+    if result.spans_forces:
+        write_table(folder / "forces.csv", result.force_rows())
     write_table(folder / "rules.csv", result.rule_rows(), RULE_COLUMNS)
     write_table(folder / "budget_curve.csv", result.budget_curve_rows(), BUDGET_CURVE_COLUMNS)
     write_table(folder / "baselines.csv", result.baseline_rows())
@@ -281,7 +308,7 @@ def _foreign_in(folder: Path, entries: list[str], allowed: frozenset, marked: st
                 continue
             from .charts import chart_names
 
-            drawn = chart_names() | {"forecast_check", "backtest"}
+            drawn = chart_names() | {"forecast_check", "backtest", "sweep"}
             found += [
                 f"{prefix}charts/{item.name}"
                 for item in sorted(path.iterdir())
@@ -301,7 +328,7 @@ def _is_marked(path: Path, legacy_keys: frozenset) -> bool:
 
 
 def folder_kind(folder: Path) -> str | None:
-    """Which kind of the tool's folders `folder` looks like ("run", "comparison", "forecast check"), or None."""
+    """Which kind of the tool's folders `folder` looks like ("run", "comparison", "forecast check", "back-test", "sweep"), or None."""
     try:
         kind = _kind_of({item.name for item in folder.iterdir()})
     except OSError:
@@ -565,10 +592,18 @@ def spreadsheet_safe(value):
 def write_table(path: Path, rows: list[dict], columns: Iterable[str] = ()) -> None:
     """A CSV with a header from the first row's keys (or `columns`, so a table with no rows still says what it would
     hold); empty cells for missing values; formula-like text neutralised."""
+    header = list(rows[0]) if rows else list(columns)
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else list(columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows([_cell(row.get(key)) for key in header] for row in rows)
+
+
+def _cell(value):
+    """One CSV cell: empty for a missing value, formula-like text neutralised, anything else as it is."""
+    if value is None:
+        return ""
+    return spreadsheet_safe(value) if type(value) is str else value
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows) -> None:

@@ -133,3 +133,52 @@ def test_short_codes_stay_on_one_line_and_long_ones_may_break():
     )
     text = to_html(document, {})
     assert '<td class="nowrap"><code>774ccf2a1724</code></td><td><code>embedded:' in text
+
+
+def _explorer(names, tiles=None, funded=()):
+    from simulator.sweep_document import PointExplorer
+
+    data = {
+        "level": "District",
+        "unit": "harm days",
+        "names": list(names),
+        "points": [
+            {"label": "budget_gbp = 1", "status": "ok", "allocated": 1.0, "averted": 2.0, "eligible": 1, "funded": list(funded), "bids": []}
+        ],
+    }
+    return Document("t", "", (Section("s", (PointExplorer("caption", data, tiles),)),))
+
+
+def test_explorer_embeds_its_data_safely():
+    """A name holding '</script>' cannot end the embedded JSON early: it is written as '<\\/script>' and reads back whole."""
+    import json
+    import re
+
+    text = to_html(_explorer(["A</script><b>x"]), {})
+    payload = re.search(r'<script type="application/json" id="sweep-data">(.*?)</script>', text, re.S).group(1)
+    assert json.loads(payload)["names"] == ["A</script><b>x"]
+
+
+def test_explorer_draws_a_hexagon_per_tile():
+    """With a tile layout the slider's map has one polygon per area, each with its name as a tooltip."""
+    text = to_html(_explorer(["Ashford", "Dover"], tiles=((0, 0), (0, 1))), {})
+    assert text.count("<polygon ") == 2
+    assert "<title>Dover</title>" in text
+    assert 'id="sweep-bars"' not in text
+
+
+def test_explorer_without_tiles_shows_bars_instead():
+    """Without a tile layout (LSOAs, say) the slider shows bars of the top funded bids and no map."""
+    text = to_html(_explorer(["E01000001"]), {})
+    assert 'id="sweep-bars"' in text and "<svg" not in text
+
+
+def test_explorer_in_markdown_points_to_the_html():
+    """Markdown cannot hold a slider: it says where the slider and the same figures are."""
+    assert "report.html steps through each point's allocation with a slider" in to_markdown(_explorer(["A"]), {})
+
+
+def test_pages_without_an_explorer_carry_no_script():
+    """A run's or a comparison's page has no script at all."""
+    document = Document("t", "", (Section("s", ("text",)),))
+    assert "<script" not in to_html(document, {})

@@ -321,3 +321,58 @@ def test_run_with_new_tables_is_still_recognised_as_the_tools(written, tmp_path)
         (folder / name).write_bytes((written / name).read_bytes())
     assert foreign_entries(folder) == []
     check_output_folder(folder, kind="run")
+
+
+def test_forces_csv_is_written_when_the_areas_span_forces(kent_result, tmp_path):
+    """A run whose areas span several forces writes forces.csv, one row per force, and lists it in the manifest."""
+    from simulator.result import RunResult
+
+    class Spanning(RunResult):
+        spans_forces = True
+
+    spanning = Spanning(**{field.name: getattr(kent_result, field.name) for field in dataclasses.fields(kent_result)})
+    folder = write_run(spanning, tmp_path / "run", charts=False)
+    with open(folder / "forces.csv", encoding="utf-8", newline="") as handle:
+        found = list(csv.DictReader(handle))
+    assert [(row["force"], row["status"], row["areas"]) for row in found] == [("Kent", "modelled", "13")]
+    assert "forces.csv" in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
+
+
+def test_single_force_run_has_no_forces_csv(written):
+    """The Kent baseline (one force) writes no forces.csv."""
+    assert not (written / "forces.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory) -> Path:
+    """A two-point Kent sweep folder the tool wrote, without charts."""
+    from simulator.report import write_sweep
+    from simulator.sweep import parse_variation, sweep
+
+    found = sweep(BASELINE, [parse_variation("budget_gbp=1000000,2000000")])
+    return write_sweep(found, tmp_path_factory.mktemp("swept") / "sweep", "safer-streets sweep", charts=False)
+
+
+def test_sweep_folder_is_the_tools_own(swept):
+    """A sweep folder the tool wrote is known as a sweep and has nothing foreign in it."""
+    from simulator.report import folder_kind
+
+    assert folder_kind(swept) == "sweep"
+    assert foreign_entries(swept) == []
+
+
+def test_sweep_folder_with_a_file_of_the_users_is_foreign(swept, tmp_path):
+    """A planner's file in a sweep folder stops it being replaced."""
+    import shutil
+
+    folder = tmp_path / "sweep"
+    shutil.copytree(swept, folder)
+    (folder / "notes.txt").write_text("mine")
+    assert foreign_entries(folder) == ["notes.txt"]
+
+
+def test_sweep_never_replaces_a_run_folder(written):
+    """A sweep refuses to replace a run folder, even one the tool wrote."""
+    with pytest.raises(ConfigError) as caught:
+        check_output_folder(written, (), "sweep")
+    assert caught.value.what == "the output folder holds a run this tool wrote, not a sweep, so it will not be replaced"

@@ -40,6 +40,11 @@ def days(value: float) -> float:
     return round(float(value), 3) + 0.0
 
 
+def _rounded(values: np.ndarray, digits: int) -> list[float]:
+    """A whole array rounded for output at once, in row-major order, as plain floats (-0.0 shown as 0.0)."""
+    return (np.round(np.asarray(values, dtype=float), digits) + 0.0).ravel().tolist()
+
+
 def significant(value: float | None, digits: int = 6) -> float | None:
     """A figure of any size (a price per £, a gap, a ratio) to `digits` significant digits for output; None stays None."""
     if value is None or not np.isfinite(value):
@@ -272,28 +277,31 @@ class RunResult:
         """One row per area × crime type: records, rates, forecast, harm and share of harm."""
         demand = self.demand
         total = demand.harm.values.sum()
-        rows = []
-        for a, code in enumerate(demand.areas.codes):
-            for c, crime_type in enumerate(CRIME_TYPES):
-                harm_days = demand.harm.values[a, c]
-                rows.append(
-                    {
-                        "area_code": code,
-                        "area_name": demand.areas.names[a],
-                        "crime_type": crime_type,
-                        "records": days(demand.records.values[a, c]),
-                        "records_per_year": days(demand.annual_records.values[a, c]),
-                        "rate_per_1000": days(demand.rate_per_1000.values[a, c]),
-                        "expected_records": days(demand.expected.values[a, c]),
-                        "expected_lower": days(demand.expected_lower.values[a, c]),
-                        "expected_upper": days(demand.expected_upper.values[a, c]),
-                        "weight_days": days(demand.weights.weights.values[c]),
-                        "harm_days": days(harm_days),
-                        "harm_per_1000": days(demand.harm_per_1000.values[a, c]),
-                        "share_of_harm": round(harm_days / total, 6) if total else 0.0,
-                    }
-                )
-        return rows
+        shape = demand.harm.values.shape
+        columns = {
+            "records": demand.records.values,
+            "records_per_year": demand.annual_records.values,
+            "rate_per_1000": demand.rate_per_1000.values,
+            "expected_records": demand.expected.values,
+            "expected_lower": demand.expected_lower.values,
+            "expected_upper": demand.expected_upper.values,
+            "weight_days": np.broadcast_to(demand.weights.weights.values, shape),
+            "harm_days": demand.harm.values,
+            "harm_per_1000": demand.harm_per_1000.values,
+        }
+        rounded = {key: _rounded(values, 3) for key, values in columns.items()}
+        rounded["share_of_harm"] = _rounded(demand.harm.values / total, 6) if total else [0.0] * demand.harm.values.size
+        names = demand.areas.names
+        return [
+            {
+                "area_code": code,
+                "area_name": names[a],
+                "crime_type": crime_type,
+                **{key: values[a * len(CRIME_TYPES) + c] for key, values in rounded.items()},
+            }
+            for a, code in enumerate(demand.areas.codes)
+            for c, crime_type in enumerate(CRIME_TYPES)
+        ]
 
     def eligibility_rows(self) -> list[dict]:
         """One row per area: verdict, its odds over the draws, reason, and each rule's value, threshold, margin and result."""

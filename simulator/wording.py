@@ -32,8 +32,9 @@ def binding_words(
     notes = [_money_line(request, amounts, funded, priced, tight, slack)]
     if conditional and prices:
         notes[0] += "; prices hold for the bids chosen"
+    limit = spend_limit(request)
     for key, (family, rows) in tight.items():
-        if key in SPEND_LIMITS:
+        if key in SPEND_LIMITS and not (key == "force_cap" and request.split_by_force and limit != "force_cap"):
             continue
         notes.append(_family_line(request, family, rows, priced))
     return (*notes, *eligibility)
@@ -59,11 +60,12 @@ SPEND_LIMITS = ("budget", "force_cap", "match_funding")
 
 
 def spend_limit(request: AllocationRequest) -> str:
-    """The family whose limit sets the most that may be spent: the least of budget, force cap and match funding (on a
-    tie, the one that is not the budget, since more budget could then not be spent)."""
+    """The family whose limit sets the most that may be spent: the least of budget, force caps (all forces' together where
+    the areas span several) and match funding (on a tie, the one that is not the budget, since more budget could then not
+    be spent)."""
     limits = [(request.budget_gbp, 1, "budget")]
-    if request.force_cap_gbp > 0:
-        limits.append((request.force_cap_gbp, 0, "force_cap"))
+    if request.force_caps_total_gbp < np.inf:
+        limits.append((request.force_caps_total_gbp, 0, "force_cap"))
     if request.match_funding_available_gbp is not None and request.match_funding_rate > 0:
         limits.append((request.match_funding_available_gbp / request.match_funding_rate, 0, "match_funding"))
     return min(limits)[2]
@@ -89,6 +91,11 @@ def _money_line(request, amounts, funded, priced, tight, slack) -> str:
                 f"; each extra £1,000 of grant it allowed would avert about {price.price * request.match_funding_rate * 1000:.2f} more harm days"
                 if price
                 else ""
+            )
+        if limit == "force_cap" and request.split_by_force:
+            return (
+                f"force caps: every force's {gbp(request.force_cap_gbp)} cap binds, {gbp(request.force_caps_total_gbp)} in all, "
+                f"below the budget of {gbp(request.budget_gbp)}"
             )
         if limit == "force_cap":
             line = f"force cap: {gbp(request.force_cap_gbp)} is the most {request.force_name} may receive, below the budget of {gbp(request.budget_gbp)}"

@@ -19,6 +19,7 @@ from simulator.baselines import evaluate_baselines
 from simulator.constraints import rule_breaches
 from simulator.errors import ConfigError, InfeasibleError
 from simulator.formulation import goal_value
+from simulator.wording import binding_words
 
 CEILINGS = np.array([[300.0, 80.0], [180.0, 180.0]])
 SCALES = np.array([[50.0, 80.0], [60.0, 40.0]])
@@ -880,6 +881,25 @@ def test_force_cap_prices_are_each_forces_level_above_the_budgets():
     family = next(family for family in request.families() if family.key == "force_cap")
     moved = allocate(family.vary(request, 0, 0.01), "greedy")
     assert (moved.objective_days - allocation.objective_days) / 0.01 == pytest.approx(kent_level - level, rel=1e-3)
+
+
+def test_words_name_each_binding_force_cap_and_the_budget_as_the_limit():
+    """With a £150 budget and only Kent's £40 cap binding, the money line is the budget's, and Kent's cap has its own line
+    (a cap per force is not a cap on the total)."""
+    request = two_forces(budget_gbp=150.0, force_caps_gbp=np.array([40.0, 1e9]))
+    allocation = allocate(request, "greedy")
+    words = binding_words(request, allocation.amounts.values, allocation.prices)
+    assert words[0].startswith("budget: all £150 allocated")
+    assert any("Kent Police" in line and "£40" in line for line in words[1:])
+
+
+def test_words_say_every_force_cap_binds_when_together_they_are_below_the_budget():
+    """£100 a force in two forces is £200 in all, below the £300 budget: the money line says so, not that one force may
+    receive at most £100."""
+    request = two_forces()
+    allocation = allocate(request, "greedy")
+    words = binding_words(request, allocation.amounts.values, allocation.prices)
+    assert words[0] == "force caps: every force's £100 cap binds, £200 in all, below the budget of £300"
 
 
 def test_varying_a_force_cap_moves_that_force_only():

@@ -8,6 +8,7 @@ split money inside an area with them, and the robust plans bound their objective
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,15 +135,7 @@ def water_fill_prices(
         targets, binds = upper, False
     else:
         low = float(np.min(inverse.log_prices(upper)[upper > 0]))
-        high = float(np.max(log_slope))
-        for _ in range(200):
-            middle = 0.5 * (low + high)
-            if middle in (low, high):
-                break
-            if spend(middle).sum() > budget_gbp:
-                low = middle
-            else:
-                high = middle
+        high = _lowest_level_within(lambda level: spend(level).sum(), low, float(np.max(log_slope)), budget_gbp)
         targets, binds = spend(high), True
     bid_log_prices = inverse.log_prices(targets)
     amounts[areas, interventions] = cell_scale * np.maximum(log_slope - bid_log_prices[cell_bid], 0.0)
@@ -231,16 +224,7 @@ def water_fill_nested(
     if most.sum() <= budget_gbp:
         log_level, binds = -np.inf, False
     else:
-        low, high = bottom, top
-        for _ in range(200):
-            middle = 0.5 * (low + high)
-            if middle in (low, high):
-                break
-            if nested_spend(middle).sum() > budget_gbp:
-                low = middle
-            else:
-                high = middle
-        log_level, binds = high, True
+        log_level, binds = _lowest_level_within(lambda level: nested_spend(level).sum(), bottom, top, budget_gbp), True
     targets = nested_spend(log_level)
     bid_log_prices = inverse.log_prices(targets)
     amounts[areas, interventions] = cell_scale * np.maximum(log_slope - bid_log_prices[cell_bid], 0.0)
@@ -333,3 +317,17 @@ def _cumsum_by_group(values: np.ndarray, groups: np.ndarray, starts: np.ndarray)
     total = np.cumsum(values)
     before = np.concatenate([[0.0], total])[starts]
     return total - before[groups]
+
+
+def _lowest_level_within(total: Callable[[float], float], low: float, high: float, budget_gbp: float) -> float:
+    """The lowest log price level in [low, high] whose spend `total(level)` is within the budget, by bisection to
+    float precision (spend falls as the level rises)."""
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        if total(middle) > budget_gbp:
+            low = middle
+        else:
+            high = middle
+    return high

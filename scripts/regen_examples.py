@@ -19,8 +19,19 @@ WHAT_IF = "kent-maidstone-violence-surge"
 def main() -> int:
     os.chdir(REPO)  # relative paths keep machine-specific folders out of the committed manifests
     sys.path.insert(0, str(REPO))
-    from simulator import backtest, compare, forecast_check, load_scenario, run, write_backtest, write_comparison, write_run
+    from simulator import (
+        backtest,
+        compare,
+        forecast_check,
+        load_scenario,
+        run,
+        write_backtest,
+        write_comparison,
+        write_run,
+        write_sweep,
+    )
     from simulator.report import write_forecast_check
+    from simulator.sweep import parse_variation, sweep  # the module, not the name `simulator.sweep` the package exports
 
     baseline = load_scenario(Path("scenarios") / "kent-baseline.toml")
     what_if = load_scenario(Path("scenarios") / f"{WHAT_IF}.toml")
@@ -32,6 +43,11 @@ def main() -> int:
     caption = f"{areas.force_name}, police.uk street-level records, monthly history · {check.draws:,} predictive draws per year"
     written.append(write_forecast_check(check, caption, EXAMPLES / "forecast-check-kent-baseline"))
     written.append(write_backtest(backtest(baseline), EXAMPLES / "backtest-kent-baseline", [], "safer-streets backtest"))
+    budgets = parse_variation("budget_gbp=500000:3000000:6")
+    caps = parse_variation("rounds.safer-streets-4.max_grant_gbp=300000,750000")
+    command = "safer-streets sweep --vary budget_gbp=500000:3000000:6 --vary 'rounds.safer-streets-4.max_grant_gbp=300000,750000'"
+    swept = sweep(Path("scenarios") / "kent-baseline.toml", [budgets, caps])
+    written.append(write_sweep(swept, EXAMPLES / "sweep-kent-baseline-budget-grant-cap", command))
     for folder in written:
         print(f"wrote {folder}")
     return 0

@@ -165,8 +165,12 @@ def _headline(result: RunResult, summary: Summary) -> Section:
 
 
 def _across_forces(result: RunResult) -> str:
-    """', across N police forces' for a run that spans forces, else nothing."""
-    return f", across {len(result.demand.areas.force_names)} police forces" if result.spans_forces else ""
+    """', across N police forces' for a run that spans forces, else nothing (also when the table's name already counts
+    them, as 'England and Wales (38 forces)' does)."""
+    count = len(result.demand.areas.force_names)
+    if not result.spans_forces or f"({count} forces)" in result.demand.areas.force_name:
+        return ""
+    return f", across {count} police forces"
 
 
 def _left_out_section(result: RunResult) -> Section:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -475,3 +476,16 @@ def test_long_tables_keep_the_top_rows_and_count_the_rest():
     rows = [{"parent": f"district {k}"} for k in range(TOP_ROWS + 1)]
     assert _top_rows(rows, "parent", "districts") == (*rows[:TOP_ROWS], {"parent": "… and 1 more districts"})
     assert _top_rows(rows[:TOP_ROWS], "parent", "districts") == tuple(rows[:TOP_ROWS])
+
+
+def test_force_count_is_said_once_when_the_table_name_already_counts_forces(kent_result):
+    """'Kent, across 2 police forces' for a table named Kent; a table named 'South East (2 forces)' is not told twice."""
+    from test_result import two_forces
+
+    from simulator.document import _across_forces
+
+    spanning = two_forces(kent_result)
+    assert _across_forces(spanning) == ", across 2 police forces"
+    areas = dataclasses.replace(spanning.demand.areas, force_name="South East (2 forces)")
+    named = dataclasses.replace(spanning, demand=dataclasses.replace(spanning.demand, areas=areas))
+    assert _across_forces(named) == "" and _across_forces(kent_result) == ""

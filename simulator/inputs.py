@@ -171,6 +171,19 @@ class Areas:
         return None
 
 
+def _first_time(lines: dict[tuple[str, ...], int], key: tuple[str, ...], noun: str, file: str, line: int) -> None:
+    """Record the line of a row's key, refusing a key seen on an earlier line (naming both lines)."""
+    if key in lines:
+        raise DataError(
+            f"{noun} appear twice, on lines {lines[key]} and {line}",
+            file=file,
+            line=line,
+            got=", ".join(key),
+            hint="sum the rows or remove the duplicate",
+        )
+    lines[key] = line
+
+
 def months_between(start: str, end: str) -> int:
     """Months from `start` to `end` inclusive, both YYYY-MM."""
     start_year, start_month = map(int, start.split("-"))
@@ -713,15 +726,7 @@ def _parse_history(
             rows_elsewhere += 1
             continue
         code, crime_type = cell
-        if (code, crime_type, month) in lines:
-            raise DataError(
-                f"area, crime type and month appear twice, on lines {lines[(code, crime_type, month)]} and {line}",
-                file=file,
-                line=line,
-                got=f"{code}, {crime_type}, {month}",
-                hint="sum the rows or remove the duplicate",
-            )
-        lines[(code, crime_type, month)] = line
+        _first_time(lines, (code, crime_type, month), "area, crime type and month", file, line)
         count = whole_number(
             row[columns["count"]],
             file,
@@ -1019,15 +1024,7 @@ def _force_cells_by_row(
             _check_other_area(source, file, line, columns["area_code"], code)
             rows_elsewhere += 1
             continue
-        if (code, force, crime_type) in lines:
-            raise DataError(
-                f"area, force and crime type appear twice, on lines {lines[(code, force, crime_type)]} and {line}",
-                file=file,
-                line=line,
-                got=f"{code}, {force}, {crime_type}",
-                hint="sum the rows or remove the duplicate",
-            )
-        lines[(code, force, crime_type)] = line
+        _first_time(lines, (code, force, crime_type), "area, force and crime type", file, line)
         count = whole_number(
             row[columns["count"]],
             file,

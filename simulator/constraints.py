@@ -202,6 +202,11 @@ class AllocationRequest:
         """A force's name, for sentences."""
         return self.force_names[force] if self.force_names else (self.force_name if self.force_count == 1 else f"force {force + 1}")
 
+    def __getstate__(self) -> dict:
+        """Pickled without what it caches: the rule families hold functions that cannot be pickled, and everything cached
+        is rebuilt from the fields on first use (a run's result is sent whole to the processes that draw its charts)."""
+        return {name: value for name, value in self.__dict__.items() if name in self.__dataclass_fields__}
+
     def force_caps(self) -> np.ndarray:
         """The cap on each force's total (£ per force; infinite where there is none)."""
         if self.force_caps_gbp is not None:

@@ -1,0 +1,121 @@
+"""Charts drawn by the forked chart server: the same bytes as drawn in this process, and a fall back to this process
+whenever the server cannot do the work."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from simulator import drawing
+from simulator.charts import run_charts
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the chart server forks, which only Linux is trusted to do")
+
+
+@dataclass(frozen=True)
+class Caption:
+    text: str
+
+
+def small_chart(subject: Caption):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().set_title(subject.text)
+    return figure
+
+
+def other_chart(subject: Caption):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    figure.suptitle(subject.text.upper())
+    return figure
+
+
+def broken_chart(subject: Caption):
+    raise ValueError(f"cannot draw {subject.text}")
+
+
+def in_process(subject, charts, folder) -> dict[str, bytes]:
+    folder.mkdir()
+    return drawing.draw_charts(subject, charts, 60, folder)
+
+
+def test_the_server_draws_the_kent_run_charts_byte_for_byte(kent_result, tmp_path):
+    charts = run_charts(kent_result)
+    expected = in_process(kent_result, charts, tmp_path / "here")
+    with drawing.chart_server(processes=2) as server:
+        assert server is not None
+        (tmp_path / "served").mkdir()
+        images = drawing.draw_charts(kent_result, charts, 60, tmp_path / "served")
+        assert server.process is not None, "the server fell back to drawing in this process"
+    assert list(images) == list(charts)
+    assert images == expected
+    assert {path.name: path.read_bytes() for path in (tmp_path / "served").iterdir()} == {
+        f"{name}.png": image for name, image in expected.items()
+    }
+
+
+def test_the_server_draws_one_subject_after_another(tmp_path):
+    charts = {"small": small_chart, "other": other_chart}
+    with drawing.chart_server(processes=2) as server:
+        for number, text in enumerate(("first", "second")):
+            folder = tmp_path / f"served-{number}"
+            folder.mkdir()
+            assert drawing.draw_charts(Caption(text), charts, 60, folder) == in_process(Caption(text), charts, tmp_path / f"here-{number}")
+        assert server.process is not None
+
+
+def test_other_files_can_be_written_while_the_charts_are_drawn(tmp_path):
+    charts = {"small": small_chart, "other": other_chart}
+    (tmp_path / "served").mkdir()
+    with drawing.chart_server(processes=2):
+        pending = drawing.start_charts(Caption("later"), charts, 60, tmp_path / "served")
+        assert pending.server is not None
+        (tmp_path / "table.csv").write_text("a,b\n")
+        images = pending.images()
+    assert images == in_process(Caption("later"), charts, tmp_path / "here")
+
+
+def test_a_chart_that_fails_in_the_server_fails_here_with_its_own_error(tmp_path):
+    (tmp_path / "served").mkdir()
+    with drawing.chart_server(processes=2) as server:
+        with pytest.raises(ValueError, match="cannot draw broken"):
+            drawing.draw_charts(Caption("broken"), {"small": small_chart, "broken": broken_chart}, 60, tmp_path / "served")
+        assert server.process is None, "a server that failed once is stopped"
+
+
+def test_a_chart_that_cannot_be_sent_is_drawn_here(tmp_path):
+    charts = {"small": small_chart, "local": lambda subject: other_chart(subject)}
+    (tmp_path / "served").mkdir()
+    with drawing.chart_server(processes=2) as server:
+        pending = drawing.start_charts(Caption("lambda"), charts, 60, tmp_path / "served")
+        assert pending.server is None
+        images = pending.images()
+        assert server.process is not None, "the server stays for the next charts"
+    assert images == in_process(Caption("lambda"), charts, tmp_path / "here")
+
+
+def test_no_server_is_started_when_charts_are_not_wanted():
+    with drawing.chart_server(wanted=False) as server:
+        assert server is None
+        assert not drawing._servers
+
+
+def test_the_server_is_gone_when_the_block_ends_however_it_ends():
+    with pytest.raises(KeyboardInterrupt), drawing.chart_server(processes=2) as server:
+        assert server is not None and server.process.is_alive()
+        raise KeyboardInterrupt
+    assert server.process is None
+    assert not multiprocessing.active_children()
+    assert not drawing._servers
+
+
+def test_one_core_draws_in_this_process():
+    with drawing.chart_server(processes=1) as server:
+        assert server is None

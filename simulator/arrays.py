@@ -33,7 +33,7 @@ class Labelled:
         for dim, labels, size in zip(self.dims, self.coords, values.shape):
             if len(labels) != size:
                 raise InternalError(f"{self.name}: axis {dim} has {size} values, {len(labels)} labels")
-            if len(set(labels)) != len(labels):
+            if not _distinct(labels):
                 raise InternalError(f"{self.name}: axis {dim} has repeated labels")
         values.flags.writeable = False
         object.__setattr__(self, "values", values)
@@ -92,3 +92,21 @@ class Labelled:
         """Every cell as (labels, value), in array order."""
         for position in np.ndindex(self.values.shape):
             yield tuple(self.coords[axis][i] for axis, i in enumerate(position)), float(self.values[position])
+
+
+_DISTINCT_LABELS: dict[int, tuple[str, ...]] = {}
+"""Label tuples already found distinct, by identity: a run's arrays share one tuple of area codes, so 23,768 codes are
+checked once rather than for each of hundreds of arrays."""
+MOST_REMEMBERED = 256
+
+
+def _distinct(labels) -> bool:
+    """Whether no label repeats (remembered for a tuple already checked, which cannot change)."""
+    if type(labels) is tuple and _DISTINCT_LABELS.get(id(labels)) is labels:
+        return True
+    distinct = len(set(labels)) == len(labels)
+    if distinct and type(labels) is tuple and len(labels) > 100:
+        if len(_DISTINCT_LABELS) >= MOST_REMEMBERED:
+            _DISTINCT_LABELS.clear()
+        _DISTINCT_LABELS[id(labels)] = labels
+    return distinct

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from simulator.arrays import Labelled
+from simulator.errors import InternalError
 
 
 def grid() -> Labelled:
@@ -35,3 +36,12 @@ def test_take_of_many_labels_in_reverse():
     codes = tuple(f"E{i:08d}" for i in range(35_672))
     big = Labelled(np.arange(35_672.0), ("area",), (codes,), "records", "records")
     assert big.take("area", codes[::-1]).values[0] == 35_671.0
+
+
+def test_repeated_labels_are_refused_in_a_long_axis_however_often_it_is_used():
+    codes = tuple(f"E0{number:07d}" for number in range(500))
+    first = Labelled(np.zeros(500), ("area",), (codes,), "x", "")
+    again = Labelled(np.ones(500), ("area",), (first.labels("area"),), "y", "")
+    assert again.labels("area") is codes
+    with pytest.raises(InternalError, match="repeated labels"):
+        Labelled(np.zeros(501), ("area",), ((*codes, codes[7]),), "z", "")

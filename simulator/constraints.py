@@ -122,6 +122,51 @@ class Family:
         """How close a row's two sides must be to call it binding: half a bid for the bid limit, else the money slack."""
         return 0.5 if self.key == "bid_limit" else slack_gbp
 
+    def slacks(self, amounts: np.ndarray, funded: np.ndarray) -> np.ndarray:
+        """Every row's `Row.slack` at once: how far each is from binding (≥ 0 when it holds)."""
+        flat = np.asarray(amounts, dtype=float).ravel()
+        flags = np.asarray(funded, dtype=float)
+        stacked = self._stacked
+        lhs = np.bincount(stacked.cell_rows, weights=flat[stacked.cells] * stacked.coefs, minlength=len(self.rows))
+        if len(stacked.flags):
+            lhs = lhs + np.bincount(stacked.flag_rows, weights=flags[stacked.flags] * stacked.flag_coefs, minlength=len(self.rows))
+        return np.where(stacked.at_most, stacked.rhs - lhs, lhs - stacked.rhs)
+
+    @property
+    def row_sizes(self) -> np.ndarray:
+        """The number of cells in each row."""
+        return self._stacked.sizes
+
+    @cached_property
+    def _stacked(self) -> _StackedRows:
+        rows = self.rows
+        return _StackedRows(
+            cells=np.concatenate([row.cells for row in rows]).astype(int) if rows else np.zeros(0, dtype=int),
+            coefs=np.concatenate([row.coefs for row in rows]).astype(float) if rows else np.zeros(0),
+            cell_rows=np.repeat(np.arange(len(rows)), [len(row.cells) for row in rows]),
+            flags=np.concatenate([row.flags for row in rows]).astype(int) if rows else np.zeros(0, dtype=int),
+            flag_coefs=np.concatenate([row.flag_coefs for row in rows]).astype(float) if rows else np.zeros(0),
+            flag_rows=np.repeat(np.arange(len(rows)), [len(row.flags) for row in rows]),
+            rhs=np.array([row.rhs for row in rows], dtype=float),
+            at_most=np.array([row.sense == "<=" for row in rows], dtype=bool),
+            sizes=np.array([len(row.cells) for row in rows], dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class _StackedRows:
+    """A family's rows as flat arrays, so every row's left-hand side is one weighted count."""
+
+    cells: np.ndarray
+    coefs: np.ndarray
+    cell_rows: np.ndarray
+    flags: np.ndarray
+    flag_coefs: np.ndarray
+    flag_rows: np.ndarray
+    rhs: np.ndarray
+    at_most: np.ndarray
+    sizes: np.ndarray
+
 
 @dataclass(frozen=True)
 class AllocationRequest:
@@ -468,9 +513,10 @@ def rule_breaches(request: AllocationRequest, amounts: np.ndarray) -> list[str]:
     funded = request.funded_bids(amounts)
     for family in request.families():
         tolerance = slack if family.unit == "£" else max(slack, 1e-9)
-        for row in family.rows:
-            if row.slack(amounts, funded) < -tolerance * max(1.0, len(row.cells) ** 0.5):
-                found.append(f"{family.title}: {row.words}")
+        if not family.rows:
+            continue
+        broken = family.slacks(amounts, funded) < -tolerance * np.maximum(1.0, np.sqrt(family.row_sizes))
+        found.extend(f"{family.title}: {family.rows[index].words}" for index in np.flatnonzero(broken))
     return found
 
 

@@ -979,3 +979,14 @@ def test_nested_water_filling_lies_between_chords_and_tangents(data):
     assert certificate.bound * (1 + 1e-7) >= value >= certificate.value * (1 - 1e-7)
     assert allocation.certificate.gap < 1e-7
     assert_holds(request, allocation)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=constrained_requests(), seed=st.integers(0, 2**16))
+def test_a_familys_slacks_at_once_equal_each_rows_slack(request, seed):
+    generator = np.random.default_rng(seed)
+    amounts = generator.uniform(0.0, 400_000.0, request.usable().shape) * request.usable()
+    funded = request.funded_bids(amounts)
+    for family in request.families():
+        expected = [row.slack(amounts, funded) for row in family.rows]
+        assert family.slacks(amounts, funded) == pytest.approx(expected, rel=1e-12, abs=1e-6)

@@ -13,6 +13,7 @@ the rounds' stated principle ("areas with the highest concentration of specific 
 from __future__ import annotations
 
 import operator as op
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,22 +118,36 @@ class RuleOutcome:
 
     def explain(self, position: int, force_name: str) -> str:
         """The rule's result for one area, in words; `force_name` is the area's own force."""
+        return self.explain_all([force_name], [position])[0]
+
+    def explain_all(self, force_names: Sequence[str], positions: Sequence[int] | None = None) -> list[str]:
+        """`explain` for many areas at once (every area, or those at `positions`, each with its own force's name)."""
         rule = self.rule
-        force_name = self.peer_names[position] if self.peer_names else force_name
-        if self.no_records is not None and self.no_records[position]:
-            return f"{self.label()}: no records of these crime types in {force_name}, so no area stands out: fails"
-        value, threshold = self.values[position], self.thresholds[position]
+        label = self.label()
+        positions = range(len(self.passed)) if positions is None else positions
         symbol = SYMBOL[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else "≥"
+        bases: dict[str, str] = {}
+        found = []
+        for position, force_name in zip(positions, force_names):
+            force_name = self.peer_names[position] if self.peer_names else force_name
+            if self.no_records is not None and self.no_records[position]:
+                found.append(f"{label}: no records of these crime types in {force_name}, so no area stands out: fails")
+                continue
+            basis = bases.get(force_name) or bases.setdefault(force_name, self._basis(force_name))
+            verdict = "passes" if self.passed[position] else "fails"
+            found.append(f"{label} {_fmt(self.values[position])} {symbol} {_fmt(self.thresholds[position])} ({basis}): {verdict}")
+        return found
+
+    def _basis(self, force_name: str) -> str:
+        """What the threshold is measured against, for one force."""
+        rule = self.rule
         if rule.threshold_kind == "force_mean":
-            basis = f"{rule.threshold:g} × {force_name} average"
-        elif rule.threshold_kind == "rank":
-            basis = f"top {rule.threshold:g} in {force_name}"
-        elif rule.threshold_kind == "percentile":
-            basis = f"top {rule.threshold:g} % in {force_name}"
-        else:
-            basis = "fixed"
-        verdict = "passes" if self.passed[position] else "fails"
-        return f"{self.label()} {_fmt(value)} {symbol} {_fmt(threshold)} ({basis}): {verdict}"
+            return f"{rule.threshold:g} × {force_name} average"
+        if rule.threshold_kind == "rank":
+            return f"top {rule.threshold:g} in {force_name}"
+        if rule.threshold_kind == "percentile":
+            return f"top {rule.threshold:g} % in {force_name}"
+        return "fixed"
 
 
 @dataclass(frozen=True)
@@ -252,9 +267,7 @@ def assess(demand: Demand, round_id: str, fund_round: FundRound, rate_estimator:
     tests = _rules_in_draws(demand, fund_round, demand.records.values[None], demand.weights.weights.values[None], rate_estimator, round_id)
     outcomes = tuple(_outcome(demand, rule_id, rule, test) for (rule_id, rule), test in zip(enabled_rules(fund_round).items(), tests))
     eligible = _combine(np.array([test.passed[0] for test in tests]).reshape(1, len(tests), len(areas.codes)), fund_round)[0]
-    reasons = tuple(
-        _reason(position, bool(eligible[position]), outcomes, fund_round, areas.force_of(position)) for position in range(len(areas.codes))
-    )
+    reasons = _reasons(eligible, outcomes, fund_round, [areas.force_of(position) for position in range(len(areas.codes))])
     return Eligibility(
         round_id=round_id,
         fund_round=fund_round,
@@ -593,16 +606,21 @@ def _outcome(demand: Demand, rule_id: str, rule: Rule, test: RuleInDraws) -> Rul
     )
 
 
-def _reason(position: int, eligible: bool, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_name: str) -> str:
+def _reasons(eligible: np.ndarray, outcomes: tuple[RuleOutcome, ...], fund_round: FundRound, force_names: list[str]) -> tuple[str, ...]:
+    """Each area's verdict with the rules behind it: under "any" an eligible area's passing rules, under "all" a failing
+    area's failing rules, else every rule."""
     if not outcomes:
-        return "eligible: the round sets no area test"
-    passing = [outcome for outcome in outcomes if outcome.passed[position]]
-    failing = [outcome for outcome in outcomes if not outcome.passed[position]]
-    if eligible:
-        shown = passing if fund_round.combine == "any" else outcomes
-        return "eligible: " + "; ".join(outcome.explain(position, force_name) for outcome in shown)
-    shown = failing if fund_round.combine == "all" else outcomes
-    return "not eligible: " + "; ".join(outcome.explain(position, force_name) for outcome in shown)
+        return ("eligible: the round sets no area test",) * len(eligible)
+    words = [outcome.explain_all(force_names) for outcome in outcomes]
+    reasons = []
+    for position, passes in enumerate(eligible.tolist()):
+        if passes:
+            shown = [w[position] for w, o in zip(words, outcomes) if fund_round.combine != "any" or o.passed[position]]
+            reasons.append("eligible: " + "; ".join(shown))
+        else:
+            shown = [w[position] for w, o in zip(words, outcomes) if fund_round.combine != "all" or not o.passed[position]]
+            reasons.append("not eligible: " + "; ".join(shown))
+    return tuple(reasons)
 
 
 def _relative(margin: float, threshold: float) -> float:

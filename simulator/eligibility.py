@@ -126,16 +126,18 @@ class RuleOutcome:
         label = self.label()
         positions = range(len(self.passed)) if positions is None else positions
         symbol = SYMBOL[rule.operator] if rule.threshold_kind in ("absolute", "force_mean") else "≥"
+        values, thresholds, passed = self.values.tolist(), self.thresholds.tolist(), self.passed.tolist()
+        no_records = self.no_records.tolist() if self.no_records is not None else [False] * len(passed)
         bases: dict[str, str] = {}
         found = []
         for position, force_name in zip(positions, force_names):
             force_name = self.peer_names[position] if self.peer_names else force_name
-            if self.no_records is not None and self.no_records[position]:
+            if no_records[position]:
                 found.append(f"{label}: no records of these crime types in {force_name}, so no area stands out: fails")
                 continue
             basis = bases.get(force_name) or bases.setdefault(force_name, self._basis(force_name))
-            verdict = "passes" if self.passed[position] else "fails"
-            found.append(f"{label} {_fmt(self.values[position])} {symbol} {_fmt(self.thresholds[position])} ({basis}): {verdict}")
+            verdict = "passes" if passed[position] else "fails"
+            found.append(f"{label} {_fmt(values[position])} {symbol} {_fmt(thresholds[position])} ({basis}): {verdict}")
         return found
 
     def _basis(self, force_name: str) -> str:

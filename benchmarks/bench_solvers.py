@@ -97,7 +97,7 @@ def scenario_request(name: str) -> AllocationRequest:
     from simulator import load_scenario
     from simulator.constraints import request_for
     from simulator.interventions import build_curves
-    from simulator.pipeline import assess_eligibility
+    from simulator.verdicts import assess_eligibility
 
     loaded = load_scenario(REPO / "scenarios" / name)
     demand, eligibility = assess_eligibility(loaded)

@@ -19,9 +19,10 @@ import numpy as np
 from .awards import Award, Awards, RoundSplit, RoundWindow, read_awards, round_windows
 from .errors import ConfigError
 from .inputs import Areas
-from .pipeline import DrawProgress, Progress, read_areas, run
+from .pipeline import DrawProgress, Progress, run
 from .result import RunResult, days, money, percent, significant
 from .scenario import LoadedScenario, Override
+from .verdicts import read_areas
 
 WINDOW_MONTHS = 12
 """Months of history before each round's announcement that its demand may use, the same for every round."""

@@ -17,28 +17,20 @@ from importlib import metadata
 from .allocation import allocate, plan_allocation
 from .baselines import evaluate_baselines
 from .constraints import request_for
-from .demand import Demand, build_demand
-from .eligibility import Eligibility, assess
 from .errors import ConfigError
 from .execution import LOCAL, Executor
 from .explanation import budget_curve, explain
 from .forecast import ForecastCheck, check_forecast
-from .inputs import Areas, load_areas
+from .inputs import Areas
 from .interventions import build_curves
-from .montecarlo import VerdictOdds, simulate, verdict_odds
+from .montecarlo import simulate
 from .result import RunResult
 from .scenario import LoadedScenario
 from .schema import CRIME_TYPES
+from .verdicts import assess_eligibility, read_areas
 
 Progress = Callable[[str], None]
 DrawProgress = Callable[[int], None]
-
-
-def assess_eligibility(loaded: LoadedScenario) -> tuple[Demand, Eligibility]:
-    """Inputs, demand and the round's verdicts, without allocating."""
-    scenario = loaded.scenario
-    demand = build_demand(read_areas(loaded), scenario.harm, scenario.demand, scenario.shocks)
-    return demand, assess(demand, scenario.fund_round, scenario.round, rate_estimator=scenario.demand.rate_estimator)
 
 
 def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, ForecastCheck]:
@@ -54,20 +46,6 @@ def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, Fo
             "or use counts with a month column",
         )
     return areas, check_forecast(areas.history, scenario.demand.interval, draws, scenario.seed)
-
-
-def read_areas(loaded: LoadedScenario) -> Areas:
-    """The scenario's areas and counts, each input file checked against a rerun's recorded hash."""
-    areas = load_areas(loaded.scenario.data)
-    loaded.check_inputs((source.role, source.path, source.sha256) for source in areas.sources)
-    return areas
-
-
-def eligibility_odds(loaded: LoadedScenario) -> tuple[Demand, Eligibility, VerdictOdds]:
-    """The round's verdicts and each area's chance of passing over the scenario's Monte Carlo draws (the same draws a run makes)."""
-    demand, eligibility = assess_eligibility(loaded)
-    scenario = loaded.scenario
-    return demand, eligibility, verdict_odds(scenario, demand, eligibility, scenario.demand.draws, scenario.seed)
 
 
 def run(

@@ -66,7 +66,7 @@ class Concentration:
 
     def top_share(self, fraction: float) -> float:
         """Share of harm held by the top `fraction` of areas (of residents, when weighted), interpolating along the Lorenz curve."""
-        return float(1.0 - np.interp(1.0 - fraction, self.area_share, self.harm_share))
+        return _top_share(self.area_share, self.harm_share, fraction)
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,15 @@ class Demand:
 
     def concentration_within_parents(self) -> tuple[ParentConcentration, ...]:
         """Concentration of harm among the areas of each parent (each area one unit), parents in order of first appearance."""
-        by_area = self.harm_by_area
+        values = self.harm_by_area.values
+        parents, first, parent_of = np.unique(np.asarray(self.areas.parents), return_index=True, return_inverse=True)
+        members = np.split(np.argsort(parent_of, kind="stable"), np.cumsum(np.bincount(parent_of, minlength=len(parents)))[:-1])
         found = []
-        for parent in dict.fromkeys(self.areas.parents):
-            members = tuple(code for code, owner in zip(self.areas.codes, self.areas.parents) if owner == parent)
-            within = concentration(by_area.take("area", members))
-            name = self.areas.parent_name(self.areas.parents.index(parent))
-            found.append(ParentConcentration(parent, name, len(members), within.gini, within.top_share(0.1)))
+        for parent in np.argsort(first):
+            within = values[members[parent]]
+            area_share, harm_share, gini = _lorenz(within, np.ones(len(within)))[1:]
+            name = self.areas.parent_name(int(first[parent]))
+            found.append(ParentConcentration(str(parents[parent]), name, len(within), gini, _top_share(area_share, harm_share, 0.1)))
         return tuple(found)
 
     def basket_records(self, crime_types: tuple[str, ...]) -> np.ndarray:
@@ -236,22 +238,41 @@ def count_quantiles(mean: np.ndarray, variance: np.ndarray, probabilities: tuple
     (the same quantiles as scipy.stats' `ppf`, which tests hold it to)."""
     mean = np.maximum(np.asarray(mean, dtype=float), 0.0)
     variance = np.broadcast_to(np.asarray(variance, dtype=float), mean.shape)
+    pairs, inverse = _distinct_pairs(mean.ravel(), variance.ravel())
+    distinct = _distinct_quantiles(pairs[0], pairs[1], probabilities)
+    return tuple(values[inverse].reshape(mean.shape) for values in distinct)
+
+
+def _distinct_pairs(mean: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (mean, variance) pairs (2 × pairs) and each count's pair: counts of one size in one crime type share
+    their moments, so a national table's hundreds of thousands of counts have a few hundred distinct ones."""
+    if len(mean) == 0:
+        return np.zeros((2, 0)), np.zeros(0, dtype=np.intp)
+    order = np.lexsort((variance, mean))
+    sorted_mean, sorted_variance = mean[order], variance[order]
+    first = np.concatenate([[True], (sorted_mean[1:] != sorted_mean[:-1]) | (sorted_variance[1:] != sorted_variance[:-1])])
+    inverse = np.empty(len(mean), dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return np.stack([sorted_mean[first], sorted_variance[first]]), inverse
+
+
+def _distinct_quantiles(mean: np.ndarray, variance: np.ndarray, probabilities: tuple[float, ...]) -> tuple[np.ndarray, ...]:
+    """`count_quantiles` of flat arrays of moments, widening the window above the mean for counts whose upper quantile lies beyond it."""
     found = tuple(np.zeros(mean.size) for _ in probabilities)
-    flat_mean, flat_variance = mean.ravel(), variance.ravel()
-    cells = np.flatnonzero(flat_mean > 0)
+    cells = np.flatnonzero(mean > 0)
     spread = 1.0
     while len(cells):
         if spread > 4.0**8:
             raise InternalError(f"count quantiles: {len(cells)} counts' upper quantile lies beyond every window tried")
         missed = []
-        for part in _window_parts(flat_mean[cells], flat_variance[cells], spread):
+        for part in _window_parts(mean[cells], variance[cells], spread):
             chosen = cells[part]
-            values, beyond = _quantiles_in_window(flat_mean[chosen], flat_variance[chosen], probabilities, spread)
+            values, beyond = _quantiles_in_window(mean[chosen], variance[chosen], probabilities, spread)
             for target, value in zip(found, values):
                 target[chosen] = value
             missed.append(chosen[beyond])
         cells, spread = np.concatenate(missed), spread * 4.0
-    return tuple(values.reshape(mean.shape) for values in found)
+    return found
 
 
 def _window(mean: np.ndarray, variance: np.ndarray, spread: float) -> tuple[np.ndarray, np.ndarray]:
@@ -399,15 +420,26 @@ def concentration(harm_by_area: Labelled, population: Labelled | None = None) ->
     """
     values = harm_by_area.values
     weights = np.ones(len(values)) if population is None else population.take("area", harm_by_area.labels("area")).values
+    order, area_share, harm_share, gini = _lorenz(values, weights)
+    codes = harm_by_area.labels("area")
+    ranked = tuple(codes[i] for i in order[::-1])
+    return Concentration(area_share, harm_share, gini, ranked)
+
+
+def _lorenz(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The areas' order by harm per unit of weight, the Lorenz curve's two axes and its Gini coefficient."""
     order = np.argsort(values / weights, kind="stable")
     ascending = values[order]
     total = ascending.sum()
     area_share = np.concatenate([[0.0], np.cumsum(weights[order]) / weights.sum()])
     harm_share = np.concatenate([[0.0], np.cumsum(ascending) / total]) if total > 0 else area_share.copy()
     gini = float(1.0 - np.sum(np.diff(area_share) * (harm_share[1:] + harm_share[:-1])))
-    codes = harm_by_area.labels("area")
-    ranked = tuple(codes[i] for i in order[::-1])
-    return Concentration(area_share, harm_share, gini, ranked)
+    return order, area_share, harm_share, gini
+
+
+def _top_share(area_share: np.ndarray, harm_share: np.ndarray, fraction: float) -> float:
+    """Share of harm held by the top `fraction` of areas (or residents), interpolating along the Lorenz curve."""
+    return float(1.0 - np.interp(1.0 - fraction, area_share, harm_share))
 
 
 def draw_harm(demand: Demand, draws: int, seed: int) -> np.ndarray:

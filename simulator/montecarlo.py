@@ -17,22 +17,22 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from .allocation import exact_fill_applies, quick_best_amounts
 from .arrays import Labelled
 from .constraints import AllocationRequest, funded_areas
-from .demand import Demand, DemandDraws, draw_demand
-from .eligibility import Eligibility, eligible_in_draws
+from .demand import Demand
+from .eligibility import Eligibility
 from .errors import ConfigError
 from .execution import LOCAL, Executor, chunks
 from .formulation import QUICK_SEGMENTS
 from .interventions import CurveDraws, Curves, curve_draws
 from .robust import PlanOutcome, evaluate_plan, plans_for_draws
 from .schema import Scenario
-from .uncertainty import InputDraws, describe_sources, draw_inputs, one_at_a_time, uncertain_inputs
+from .uncertainty import InputDraws, describe_sources, one_at_a_time, uncertain_inputs
+from .verdicts import VerdictOdds, draw_world, eligible_per_draw, odds_from
 
 QUANTILES = (0.05, 0.5, 0.95)
 PLAN_LABELS = {
@@ -40,12 +40,23 @@ PLAN_LABELS = {
     "expected": "expected plan (best mean over the draws)",
     "cvar": "CVaR plan (best mean of the worst draws)",
 }
-STREAMS = ("demand", "inputs")
 DRAWS_PER_CHUNK = 100
 """Draws solved together in one task: enough to vectorise the water-filling over them, few enough that progress moves
 and that `--jobs` has chunks to share out."""
 BISECTION_STEPS = 200
 """At most this many halvings of each draw's water level; the level stops moving in float64 well before (about 60)."""
+FEWEST_CELLS_PRUNED = 50_000
+"""Cells in a filling up to which every step of the bisection sums all of them (`_bisect_plainly`): fewer numpy calls a step."""
+PROBES = 8
+"""Secant probes per draw at most (`_bisect_levels`)."""
+PROBE_WIDTH, PROBE_SHRINK = 1e-13, 1e-4
+"""How far either side of the secant's root a probe sums the spend: at least `PROBE_WIDTH` of the level (at least 1),
+wider than the rounding of the sums, and at least `PROBE_SHRINK` of the bracket, for a root the secant misses."""
+
+MOST_CELLS_FILLED_TOGETHER = 20_000
+"""Area × intervention cells per draw above which each draw is water-filled on its own (`filling`, through
+`quick_best_amounts`): at a national round's 142,608 cells that is about twice as fast as filling the draws together,
+whose sorting and sums over every draw at once outgrow the caches."""
 
 Progress = Callable[[int], None]
 
@@ -114,38 +125,6 @@ class TornadoBar:
     def swing(self) -> float:
         """How far harm averted moves between the input's low and high (days)."""
         return abs(self.averted_high - self.averted_low)
-
-
-@dataclass(frozen=True)
-class VerdictOdds:
-    """How often each area passes the round's test when the records behind the rates are drawn again."""
-
-    draws: int
-    point_eligible: np.ndarray
-    p_eligible: Labelled
-    marginal_share: float
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        """Area codes, in order."""
-        return self.p_eligible.labels("area")
-
-    @cached_property
-    def flip_share(self) -> np.ndarray:
-        """Per area, the share of draws whose verdict differs from the published one."""
-        p = self.p_eligible.values
-        return np.where(self.point_eligible, 1.0 - p, p)
-
-    @cached_property
-    def marginal(self) -> np.ndarray:
-        """Per area, whether its verdict flips in more than `marginal_share` of draws: a knife-edge verdict."""
-        return self.flip_share > self.marginal_share + 1e-12
-
-    def describe(self, position: int) -> str:
-        """The verdict's odds in words, e.g. 'marginal: eligible in 54 % of draws'."""
-        p = float(self.p_eligible.values[position])
-        words = f"eligible in {p:.0%} of {self.draws:,} draws"
-        return f"marginal: {words}" if self.marginal[position] else words
 
 
 @dataclass(frozen=True)
@@ -256,7 +235,7 @@ def simulate(
     world = curve_draws(
         curves, interventions, drawn.records.future_records, drawn.inputs.harm_weights, drawn.inputs.max_reduction, drawn.inputs.cost_factor
     )
-    eligible = _eligible(scenario, demand, drawn)
+    eligible = eligible_per_draw(scenario, demand, drawn)
     best_own, best_published, exact = best_per_draw(request, world, eligible, point_amounts, progress, executor)
     plans = _plans(request, world, point_amounts, settings.tail_share, best_published if request.goal == "harm" else None)
     chosen_name = scenario.allocation.objective if scenario.allocation.objective in PLAN_LABELS else "point"
@@ -276,7 +255,7 @@ def simulate(
         coverage=scenario.demand.interval,
         tail_share=settings.tail_share,
         includes=describe_sources(settings, interventions, demand.weights),
-        verdicts=_odds(eligibility, eligible, settings.marginal_share),
+        verdicts=odds_from(eligibility, eligible, settings.marginal_share),
         p_funded=Labelled(funded_share(best_own), ("area",), (codes,), "P(funded by the draw's best split)", "probability"),
         amount=Labelled(
             np.quantile(best_own.sum(axis=2), QUANTILES, axis=0).T, ("area", "quantile"), (codes, quantile_labels), "best amount", "£"
@@ -296,61 +275,6 @@ def simulate(
         top_area=codes[top],
         seconds=time.perf_counter() - started,
     )
-
-
-def verdict_odds(scenario: Scenario, demand: Demand, eligibility: Eligibility, draws: int, seed: int) -> VerdictOdds:
-    """The verdicts alone under the Monte Carlo: each area's chance of passing when the records behind the rates are drawn again.
-
-    The draws are the same as a full run's with this seed, so the odds match its eligibility table; only what the
-    rules read is drawn (the data period's records and the harm weights), so no solver or statistics library loads.
-    """
-    drawn = draw_world(scenario, demand, draws, seed, verdicts_only=True)
-    return _odds(eligibility, _eligible(scenario, demand, drawn), scenario.uncertainty.marginal_share)
-
-
-def _eligible(scenario: Scenario, demand: Demand, drawn: DrawnWorld) -> np.ndarray:
-    return eligible_in_draws(
-        demand, scenario.round, drawn.records.period_records, drawn.inputs.harm_weights, rate_estimator=scenario.demand.rate_estimator
-    )
-
-
-def _odds(eligibility: Eligibility, eligible: np.ndarray, marginal_share: float) -> VerdictOdds:
-    codes = eligibility.codes
-    return VerdictOdds(
-        draws=eligible.shape[0],
-        point_eligible=np.asarray(eligibility.eligible.values, dtype=bool),
-        p_eligible=Labelled(eligible.mean(axis=0), ("area",), (codes,), "P(eligible)", "probability"),
-        marginal_share=marginal_share,
-    )
-
-
-@dataclass(frozen=True)
-class DrawnWorld:
-    """The raw draws: records over the data period and the funding period, and the other inputs."""
-
-    records: DemandDraws
-    inputs: InputDraws
-
-
-def draw_world(scenario: Scenario, demand: Demand, draws: int, seed: int, verdicts_only: bool = False) -> DrawnWorld:
-    """Every source's draws from its own stream of the seed, so one source switched off leaves the rest unchanged.
-
-    With `verdicts_only` only what the rules read is drawn: the data period's records and the harm weights (the same
-    bytes as in a full draw); the horizon's records are None and the effects and cost scales stay at their point values."""
-    streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS))))
-    sources = frozenset(scenario.uncertainty.sources)
-    records = draw_demand(
-        demand, np.random.default_rng(streams["demand"]), draws, sources & {"counts", "forecast"}, horizon=not verdicts_only
-    )
-    inputs = draw_inputs(
-        scenario.uncertainty,
-        scenario.active_interventions(),
-        demand.weights,
-        np.random.default_rng(streams["inputs"]),
-        draws,
-        harm_weights_only=verdicts_only,
-    )
-    return DrawnWorld(records, inputs)
 
 
 def best_per_draw(
@@ -394,25 +318,27 @@ def _draws_of(world: CurveDraws, piece: range) -> CurveDraws:
 
 def _best_in_chunk(task: tuple[AllocationRequest, CurveDraws, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, bool]:
     """`best_per_draw` for one chunk of draws (a task an executor runs): the draws the water-filling decides exactly
-    are filled together (`fill_in_draws`), the rest one by one with `quick_best_amounts`."""
+    are filled together (`fill_in_draws`) where each is small (`MOST_CELLS_FILLED_TOGETHER`), the rest one by one with
+    `quick_best_amounts` (the same bits for the draws the water-filling decides)."""
     request, world, eligible, plan = task
     count = world.count
     point_eligible = np.asarray(request.eligible, dtype=bool)
     own = np.zeros((count, *plan.shape))
     published = np.zeros(count)
     together = _filled_together(request, world, eligible)
-    rows = np.flatnonzero(together)
+    batched = together & (world.targeted_harm[0].size <= MOST_CELLS_FILLED_TOGETHER)
+    rows = np.flatnonzero(batched)
     if len(rows):
-        own[rows] = fill_in_draws(request, world, eligible[rows], rows)
+        cells = _Cells.of(request, world, eligible[rows] | point_eligible[None, :], rows)
+        own[rows] = _fill(request, cells, eligible[rows], np.arange(len(rows)))
         best = own[rows].copy()
         differs = ~(eligible[rows] == point_eligible[None, :]).all(axis=1)
         if differs.any():
-            best[differs] = fill_in_draws(
-                request, world, np.broadcast_to(point_eligible, (int(differs.sum()), len(point_eligible))), rows[differs]
-            )
+            point_verdicts = np.broadcast_to(point_eligible, (int(differs.sum()), len(point_eligible)))
+            best[differs] = _fill(request, cells, point_verdicts, np.flatnonzero(differs))
         published[rows] = _averted_in(world, best, rows)
     exact = True
-    for d in np.flatnonzero(~together):
+    for d in np.flatnonzero(~batched):
         curves = world.draw(int(d))
         own[d], own_exact = quick_best_amounts(dataclasses.replace(request, curves=curves, eligible=eligible[d]), incumbents=[plan])
         if np.array_equal(eligible[d], point_eligible):
@@ -420,7 +346,7 @@ def _best_in_chunk(task: tuple[AllocationRequest, CurveDraws, np.ndarray, np.nda
         else:
             best, best_exact = quick_best_amounts(dataclasses.replace(request, curves=curves), incumbents=[plan])
         exact = exact and own_exact and best_exact
-        published[d] = float(curves.averted(best).sum())
+        published[d] = _averted_in(world, best[None], np.array([d]))[0] if together[d] else float(curves.averted(best).sum())
     return own, published, exact
 
 
@@ -457,91 +383,252 @@ def fill_in_draws(request: AllocationRequest, world: CurveDraws, eligible: np.nd
     At a water level λ a cell with ceiling A and cost scale s spends s·max(ln(A/s) − ln λ, 0); each bid takes that
     spend clipped to its cap, and each draw's ln λ is bisected until its bids' spends add up to the money to spend
     (every bid takes its cap when the caps add up to less). A capped bid's own level is where its spend meets the
-    cap, found in closed form by `_bid_log_prices`. The same arithmetic as the single-draw water-filling, to the
+    cap, found in closed form (`_SortedBids.log_prices`). The same arithmetic as the single-draw water-filling, to the
     last few bits."""
-    shape = (len(draws), *world.targeted_harm.shape[1:])
-    amounts = np.zeros(shape)
+    draws = np.asarray(draws)
+    if len(draws) == 0:
+        return np.zeros((0, *world.targeted_harm.shape[1:]))
+    return _fill(request, _Cells.of(request, world, eligible, draws), eligible, np.arange(len(draws)))
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The cells of some draws that may spend (positive ceiling and cost scale, in an area eligible under any verdicts to
+    be filled), in (draw, area, intervention) order, with the order the bids' levels read them in (by draw, bid and
+    falling log slope): sorted once, shared by every filling of these draws."""
+
+    shape: tuple[int, ...]
+    draw: np.ndarray
+    area: np.ndarray
+    item: np.ndarray
+    log_slope: np.ndarray
+    """ln(A/s): the log of the cell's first pound's harm averted per pound."""
+    scale: np.ndarray
+    bid: np.ndarray
+    order: np.ndarray
+
+    @classmethod
+    def of(cls, request: AllocationRequest, world: CurveDraws, eligible: np.ndarray, draws: np.ndarray) -> _Cells:
+        """The cells of `draws` of `world` in the areas `eligible` (one row per draw) passes."""
+        ceilings = (world.max_reduction[draws] * world.years)[:, None, :] * world.targeted_harm[draws]
+        scale = world.scale[draws]
+        flat = np.flatnonzero(eligible[:, :, None] & (ceilings > 0) & (scale > 0))
+        draw, area, item = np.unravel_index(flat, scale.shape)
+        cell_scale = scale.ravel()[flat]
+        log_slope = np.log(ceilings.ravel()[flat]) - np.log(cell_scale)
+        bid = request.bids()[area]
+        order = _by_group_then_falling(draw * request.bid_count + bid, log_slope)
+        return cls(scale.shape, draw, area, item, log_slope, cell_scale, bid, order)
+
+
+def _fill(request: AllocationRequest, cells: _Cells, eligible: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """`fill_in_draws` on the draws at positions `draws` (ascending) of `cells`, under the verdicts `eligible` (one row per draw)."""
+    amounts = np.zeros((len(draws), *cells.shape[1:]))
     money = request.spendable_gbp
     if money <= 0 or len(draws) == 0:
         return amounts
-    ceilings = (world.max_reduction[draws] * world.years)[:, None, :] * world.targeted_harm[draws]
-    scale = world.scale[draws]
-    live = eligible[:, :, None] & (ceilings > 0) & (scale > 0)
-    draw_of, area, item = np.nonzero(live)
-    if len(draw_of) == 0:
+    position = np.full(cells.shape[0], -1)
+    position[draws] = np.arange(len(draws))
+    row = position[cells.draw]
+    keep = row >= 0
+    keep[keep] = eligible[row[keep], cells.area[keep]]
+    if not keep.any():
         return amounts
+    draw_of, area, item = row[keep], cells.area[keep], cells.item[keep]
+    log_slope, cell_scale = cells.log_slope[keep], cells.scale[keep]
     bid_count = request.bid_count
-    cell_scale = scale[draw_of, area, item]
-    log_slope = np.log(ceilings[draw_of, area, item]) - np.log(cell_scale)
-    group = draw_of * bid_count + request.bids()[area]
+    group = draw_of * bid_count + cells.bid[keep]
     groups = len(draws) * bid_count
-    has_cells = np.bincount(group, minlength=groups) > 0
+    kept_order = (np.cumsum(keep) - 1)[cells.order[keep[cells.order]]]
+    bids = _SortedBids.of(log_slope, cell_scale, group, groups, bid_count, kept_order)
+    has_cells = bids.present
     upper = np.where(has_cells, np.tile(request.bid_caps(), len(draws)), 0.0)
     upper_of_draw = upper.reshape(len(draws), bid_count)
-    targets = upper.copy()
+    targets = upper
     binds = upper_of_draw.sum(axis=1) > money
     if binds.any():
-        capped_levels = _bid_log_prices(log_slope, cell_scale, group, groups, upper, bid_count).reshape(len(draws), bid_count)
-        low = np.where(upper_of_draw > 0, capped_levels, np.inf).min(axis=1)
-        high = np.full(len(draws), -np.inf)
-        np.maximum.at(high, draw_of, log_slope)
-
-        def spend(levels: np.ndarray) -> np.ndarray:
-            per_cell = cell_scale * np.maximum(log_slope - levels[draw_of], 0.0)
-            return np.minimum(np.bincount(group, weights=per_cell, minlength=groups), upper).reshape(len(draws), bid_count)
-
-        moving = binds.copy()
-        for _ in range(BISECTION_STEPS):
-            middle = 0.5 * (low + high)
-            moving &= (middle != low) & (middle != high)
-            if not moving.any():
-                break
-            over = spend(np.where(moving, middle, high)).sum(axis=1) > money
-            low = np.where(moving & over, middle, low)
-            high = np.where(moving & ~over, middle, high)
-        targets = np.where(np.repeat(binds, bid_count), spend(high).ravel(), upper)
-    levels = _bid_log_prices(log_slope, cell_scale, group, groups, targets, bid_count)
+        low = np.where(upper_of_draw > 0, bids.log_prices(upper).reshape(len(draws), bid_count), np.inf).min(axis=1)
+        high = np.where(has_cells, bids.top, -np.inf).reshape(len(draws), bid_count).max(axis=1)
+        at_high = _bisect_levels(log_slope, cell_scale, draw_of, group, upper_of_draw, money, binds, low, high)
+        targets = np.where(np.repeat(binds, bid_count), at_high.ravel(), upper)
+    levels = bids.log_prices(targets)
     amounts[draw_of, area, item] = cell_scale * np.maximum(log_slope - levels[group], 0.0)
     return amounts
 
 
-def _bid_log_prices(
-    log_slope: np.ndarray, scale: np.ndarray, group: np.ndarray, groups: int, targets: np.ndarray, bid_count: int
+def _bisect_levels(
+    log_slope: np.ndarray,
+    scale: np.ndarray,
+    draw_of: np.ndarray,
+    group: np.ndarray,
+    upper: np.ndarray,
+    money: float,
+    moving: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
 ) -> np.ndarray:
-    """Each group's (draw × bid_count + bid) ln λ at which its cells spend `targets[group]` (£): Σ s·(ln(A/s) − ln λ) over its cells steeper than λ.
+    """Each bid's spend (£, draws × bid) at its draw's water level, bisected between `low` and `high` (ln λ) until the
+    spends add up to `money`, in the draws `moving` says: every step as the plain bisection takes it, for less work.
 
-    With a group's cells sorted by falling l = ln(A/s), the spend at ln λ = l_k is Σ_j≤k s_j·(l_j − l_k), rising with
-    k; the target falls between two of these, which fixes k and then ln λ = (Σ_j≤k s_j·l_j − target) ÷ Σ_j≤k s_j.
-    A group with a target of 0 gets its steepest level."""
-    order = np.lexsort((-log_slope, group))
-    sorted_group, sorted_slope, sorted_scale = group[order], log_slope[order], scale[order]
-    starts = np.searchsorted(sorted_group, np.arange(groups))
-    row = sorted_group // bid_count
-    present = np.bincount(sorted_group, minlength=groups) > 0
-    top = np.zeros(groups)
-    top[present] = sorted_slope[starts[present]]
-    shifted = sorted_slope - top[sorted_group]
-    cum_scale = _running_sums(sorted_scale, sorted_group, starts, row)
-    cum_weighted = _running_sums(sorted_scale * shifted, sorted_group, starts, row)
-    active = cum_weighted - shifted * cum_scale < targets[sorted_group]
-    count = np.bincount(sorted_group, weights=active, minlength=groups).astype(int)
-    prices = top.copy()
-    spending = (targets > 0) & (count > 0)
-    last = starts[spending] + count[spending] - 1
-    prices[spending] += (cum_weighted[last] - targets[spending]) / cum_scale[last]
-    return prices
+    A spend only grows as the level falls, in floating point as in exact arithmetic, so a level whose sum is over (or
+    not over) the money decides every step below (above) it without a sum, and each sum reads only the cells steeper
+    than the levels still open, leaving out the bids at their cap above them (the cells dropped would add zeros).
+    Secant probes either side of the crossing (`PROBE_WIDTH`, `PROBE_SHRINK`) narrow the open levels to a few rounding
+    errors, so the steps needing a sum are the first few and the last few."""
+    if len(log_slope) <= FEWEST_CELLS_PRUNED:
+        return _bisect_plainly(log_slope, scale, draw_of, group, upper, money, moving, low, high)
+    moving = moving.copy()
+    at_high = np.zeros(upper.shape)
+    fresh = np.ones(len(moving), dtype=bool)
+    capped = np.zeros(upper.shape, dtype=bool)
+    over_to, under_from = np.full(len(moving), -np.inf), high.copy()
+    spend_over, spend_under = np.full(len(moving), np.nan), np.zeros(len(moving))
+    probes = np.zeros(len(moving), dtype=int)
+    working = moving[draw_of]
+    slope, scale, draw_of, group = log_slope[working], scale[working], draw_of[working], group[working]
+
+    def spend(levels: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        part = rows[draw_of]
+        per_cell = scale[part] * np.maximum(slope[part] - levels[draw_of[part]], 0.0)
+        spent = np.minimum(np.bincount(group[part], weights=per_cell, minlength=upper.size).reshape(upper.shape), upper)
+        spent = np.where(capped, upper, spent)
+        return spent, np.where(rows[:, None], spent, 0.0).sum(axis=1)
+
+    for step in range(BISECTION_STEPS + 1):
+        middle = 0.5 * (low + high)
+        stopping = moving & ((middle == low) | (middle == high) | (step == BISECTION_STEPS))
+        if (stopping & ~fresh).any():
+            rows = stopping & ~fresh
+            at_high[rows] = spend(high, rows)[0][rows]
+        moving &= ~stopping
+        if not moving.any():
+            break
+        floor = np.maximum(low, over_to)
+        working = moving[draw_of] & (slope > floor[draw_of]) & ~capped.ravel()[group]
+        if not working.all():
+            slope, scale, draw_of, group = slope[working], scale[working], draw_of[working], group[working]
+        probe = moving & (probes < PROBES) & np.isfinite(spend_over) & (spend_over > spend_under)
+        probe &= under_from - over_to > 2.0 * PROBE_WIDTH * np.maximum(1.0, np.abs(middle))
+        if probe.any():
+            reach = np.where(probe, under_from - over_to, 0.0)
+            guess = over_to + (spend_over - money) * reach / np.where(probe, spend_over - spend_under, 1.0)
+            width = np.maximum(PROBE_WIDTH * np.maximum(1.0, np.abs(guess)), PROBE_SHRINK * reach)
+            for point in (guess - width, guess + width):
+                point = np.where(probe, np.clip(point, np.maximum(low, over_to), np.minimum(high, under_from)), low)
+                totals = spend(point, probe)[1]
+                over, under = probe & (totals > money) & (point > over_to), probe & (totals <= money) & (point < under_from)
+                over_to, spend_over = np.where(over, point, over_to), np.where(over, totals, spend_over)
+                under_from, spend_under = np.where(under, point, under_from), np.where(under, totals, spend_under)
+            probes += probe
+        need = moving & (middle > over_to) & (middle < under_from)
+        over = moving & (middle <= over_to)
+        if need.any():
+            spent, totals = spend(middle, need)
+            measured = need & (totals > money)
+            fell = need & ~measured
+            over |= measured
+            at_high[fell], capped[fell] = spent[fell], spent[fell] >= upper[fell]
+            over_to, spend_over = np.where(measured, middle, over_to), np.where(measured, totals, spend_over)
+            under_from, spend_under = np.where(fell, middle, under_from), np.where(fell, totals, spend_under)
+        fell = moving & ~over
+        fresh = np.where(fell, need, fresh)
+        low = np.where(over, middle, low)
+        high = np.where(fell, middle, high)
+    return at_high
+
+
+def _bisect_plainly(
+    log_slope: np.ndarray,
+    scale: np.ndarray,
+    draw_of: np.ndarray,
+    group: np.ndarray,
+    upper: np.ndarray,
+    money: float,
+    moving: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> np.ndarray:
+    """`_bisect_levels` summing every cell at every step: for few cells, the fewest numpy calls."""
+
+    def spend(levels: np.ndarray) -> np.ndarray:
+        per_cell = scale * np.maximum(log_slope - levels[draw_of], 0.0)
+        return np.minimum(np.bincount(group, weights=per_cell, minlength=upper.size).reshape(upper.shape), upper)
+
+    moving = moving.copy()
+    for _ in range(BISECTION_STEPS):
+        middle = 0.5 * (low + high)
+        moving &= (middle != low) & (middle != high)
+        if not moving.any():
+            break
+        over = spend(np.where(moving, middle, high)).sum(axis=1) > money
+        low = np.where(moving & over, middle, low)
+        high = np.where(moving & ~over, middle, high)
+    return spend(high)
+
+
+@dataclass(frozen=True)
+class _SortedBids:
+    """Each group's (draw × bid_count + bid) cells sorted by falling log slope l = ln(A/s), with the running sums that
+    give each group's spend at each of its cells' slopes: worked out once, then read for any targets."""
+
+    group: np.ndarray
+    starts: np.ndarray
+    present: np.ndarray
+    top: np.ndarray
+    cum_scale: np.ndarray
+    cum_weighted: np.ndarray
+    spent_at: np.ndarray
+
+    @classmethod
+    def of(cls, log_slope: np.ndarray, scale: np.ndarray, group: np.ndarray, groups: int, bid_count: int, order: np.ndarray) -> _SortedBids:
+        """The sums of the cells in `order` (by group, then falling log slope)."""
+        sorted_group, sorted_slope, sorted_scale = group[order], log_slope[order], scale[order]
+        starts = np.searchsorted(sorted_group, np.arange(groups))
+        row = sorted_group // bid_count
+        present = np.bincount(sorted_group, minlength=groups) > 0
+        top = np.zeros(groups)
+        top[present] = sorted_slope[starts[present]]
+        shifted = sorted_slope - top[sorted_group]
+        cum_scale = _running_sums(sorted_scale, sorted_group, starts, row)
+        cum_weighted = _running_sums(sorted_scale * shifted, sorted_group, starts, row)
+        return cls(sorted_group, starts, present, top, cum_scale, cum_weighted, cum_weighted - shifted * cum_scale)
+
+    def log_prices(self, targets: np.ndarray) -> np.ndarray:
+        """Each group's ln λ at which its cells spend `targets[group]` (£): Σ s·(ln(A/s) − ln λ) over its cells steeper than λ.
+
+        With a group's cells sorted by falling l, the spend at ln λ = l_k is Σ_j≤k s_j·(l_j − l_k), rising with k; the
+        target falls between two of these, which fixes k and then ln λ = (Σ_j≤k s_j·l_j − target) ÷ Σ_j≤k s_j.
+        A group with a target of 0 gets its steepest level."""
+        count = np.bincount(self.group, weights=self.spent_at < targets[self.group], minlength=len(targets)).astype(int)
+        prices = self.top.copy()
+        spending = (targets > 0) & (count > 0)
+        last = self.starts[spending] + count[spending] - 1
+        prices[spending] += (self.cum_weighted[last] - targets[spending]) / self.cum_scale[last]
+        return prices
+
+
+def _by_group_then_falling(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The order of `np.lexsort((-values, group))`: by group, then by falling value, ties in their given order. Ranking the
+    values first (one unstable sort) and then sorting the whole-number keys is several times faster than sorting pairs."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.intp)
+    ranked = np.argsort(-values)
+    ascending = -values[ranked]
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[ranked] = np.concatenate([[0], np.cumsum(ascending[1:] != ascending[:-1])])
+    return np.argsort(group.astype(np.int64) * len(values) + rank, kind="stable")
 
 
 def _running_sums(values: np.ndarray, groups: np.ndarray, starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Running sums restarted at each group (values sorted by group, `starts` its first positions), summed within each
     draw (`rows`, ascending) as if that draw were alone, so a draw's figures never depend on the draws solved with it."""
-    first = np.searchsorted(rows, np.arange(rows[-1] + 1)) if len(rows) else np.zeros(0, dtype=int)
-    column = np.arange(len(values)) - first[rows]
-    table = np.zeros((len(first), int(column.max(initial=-1)) + 1))
-    table[rows, column] = values
-    total = np.cumsum(table, axis=1)[rows, column]
+    bounds = np.searchsorted(rows, np.arange(rows[-1] + 2)) if len(rows) else np.zeros(1, dtype=int)
+    total = np.empty(len(values))
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        np.cumsum(values[start:stop], out=total[start:stop])
+    first = bounds[rows]
     group_start = starts[groups]
-    return total - np.where(group_start > first[rows], total[np.maximum(group_start - 1, 0)], 0.0)
+    return total - np.where(group_start > first, total[np.maximum(group_start - 1, 0)], 0.0)
 
 
 MOST_ROBUST_PLAN_CELLS = 20_000
@@ -619,14 +706,13 @@ def tornado(
     extreme that bounds what those sources do.
     """
     interventions = scenario.active_interventions()
+    by_weights = {}
     bars = []
     for item in uncertain_inputs(scenario.uncertainty, interventions, demand.weights):
         outcomes = []
         for value in (item.low, item.high):
             inputs = one_at_a_time(scenario.uncertainty, interventions, demand.weights, item.key, value)
-            drawn = curve_draws(
-                curves, interventions, demand.expected.values[None], inputs.harm_weights, inputs.max_reduction, inputs.cost_factor
-            ).draw(0)
+            drawn = _point_records_curves(curves, interventions, demand, inputs, by_weights)
             best = quick_best_amounts(dataclasses.replace(request, curves=drawn), incumbents=[plan])[0]
             outcomes.append((float(drawn.averted(plan).sum()), float(best[top].sum())))
         (averted_low, amount_low), (averted_high, amount_high) = outcomes
@@ -651,6 +737,20 @@ def tornado(
             )
         )
     return tuple(sorted(bars, key=lambda bar: -bar.swing))
+
+
+def _point_records_curves(curves: Curves, interventions: dict, demand: Demand, inputs: InputDraws, by_weights: dict) -> Curves:
+    """The curves of the expected records under one draw of the other inputs (`curve_draws`), the targeted harm worked out
+    once per set of harm weights (`by_weights` keeps it): the effects and cost scales leave it as it is."""
+    key = inputs.harm_weights.tobytes()
+    if key not in by_weights:
+        by_weights[key] = curve_draws(
+            curves, interventions, demand.expected.values[None], inputs.harm_weights, inputs.max_reduction, inputs.cost_factor
+        ).targeted_harm
+    factor = np.asarray(inputs.cost_factor, dtype=float)
+    scale = curves.scale.values[None] * factor[:, None, :]
+    reduction = np.asarray(inputs.max_reduction, dtype=float)
+    return CurveDraws(by_weights[key], scale, reduction, curves.codes, curves.interventions, curves.years).draw(0)
 
 
 def _curves_for_records(curves: Curves, interventions: dict, demand: Demand, records: np.ndarray) -> Curves:

@@ -229,3 +229,38 @@ def test_count_quantiles_are_scipys_discrete_quantiles():
     size, success = mean[over] ** 2 / (variance[over] - mean[over]), mean[over] / variance[over]
     expected_low[over], expected_high[over] = stats.nbinom.ppf(0.05, size, success), stats.nbinom.ppf(0.95, size, success)
     assert np.array_equal(low, np.nan_to_num(expected_low)) and np.array_equal(high, np.nan_to_num(expected_high))
+
+
+def test_concentration_within_parents_is_each_parents_own_concentration():
+    """Each parent's Gini and top-10 % share are those of `concentration` over its own areas, parents in order of first appearance."""
+    areas = load_areas(
+        DataSource(
+            level="lsoa",
+            areas="embedded:kent_lsoa21.csv",
+            crime_counts="embedded:kent_lsoa_crime_2024-01_to_2024-04.csv",
+            period_start="2024-01",
+            period_end="2024-04",
+        )
+    )
+    demand = build_demand(areas, HarmSettings(), DemandSettings(draws=100))
+    by_area = demand.harm_by_area
+    parents = list(dict.fromkeys(demand.areas.parents))
+    within = demand.concentration_within_parents()
+    assert [parent.code for parent in within] == parents
+    for parent in within:
+        members = tuple(code for code, owner in zip(demand.areas.codes, demand.areas.parents) if owner == parent.code)
+        alone = concentration(by_area.take("area", members))
+        assert (parent.areas, parent.gini, parent.top_10_share) == (len(members), alone.gini, alone.top_share(0.1))
+
+
+def test_count_quantiles_of_repeated_moments_are_each_counts_own():
+    """Counts sharing their mean and variance are worked out once: the quantiles are those of each count on its own."""
+    from simulator.demand import count_quantiles
+
+    generator = np.random.default_rng(8)
+    mean = generator.choice(np.concatenate([generator.gamma(1.0, 30.0, 25), [0.0]]), size=(300, 4))
+    variance = mean * np.array([1.0, 1.5, 3.0, 1.0])
+    together = count_quantiles(mean, variance, (0.05, 0.5, 0.95))
+    for row, column in ((0, 0), (7, 1), (150, 2), (299, 3)):
+        alone = count_quantiles(mean[row, column : column + 1], variance[row, column : column + 1], (0.05, 0.5, 0.95))
+        assert [float(values[row, column]) for values in together] == [float(values[0]) for values in alone]

@@ -9,7 +9,7 @@ from conftest import BASELINE
 from simulator import load_scenario, run
 from simulator.arrays import Labelled
 from simulator.interventions import worst_share_mean
-from simulator.montecarlo import VerdictOdds
+from simulator.verdicts import VerdictOdds
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +207,8 @@ def test_draws_filled_together_match_the_single_draw_water_filling(small_run):
 
     from simulator.allocation import quick_best_amounts
     from simulator.interventions import curve_draws
-    from simulator.montecarlo import draw_world, fill_in_draws
+    from simulator.montecarlo import fill_in_draws
+    from simulator.verdicts import draw_world
 
     scenario, request = small_run.scenario, small_run.request
     drawn = draw_world(scenario, small_run.demand, 30, 11)
@@ -230,7 +231,66 @@ def test_draws_filled_together_match_the_single_draw_water_filling(small_run):
 
 def test_verdict_odds_alone_match_a_full_runs(small_run):
     """Drawing only what the rules read gives the odds a full run's draws give."""
-    from simulator.montecarlo import verdict_odds
+    from simulator.verdicts import verdict_odds
 
     odds = verdict_odds(small_run.scenario, small_run.demand, small_run.eligibility, 200, small_run.scenario.seed)
     assert np.array_equal(odds.p_eligible.values, small_run.monte_carlo.verdicts.p_eligible.values)
+
+
+def test_draws_filled_one_by_one_match_draws_filled_together(small_run, monkeypatch):
+    """Draws with many cells are water-filled one by one, small ones together: the best splits and the best harm averted
+    under the published verdicts are the same either way, bit for bit."""
+    from simulator import montecarlo
+    from simulator.interventions import curve_draws
+    from simulator.verdicts import draw_world
+
+    scenario, request = small_run.scenario, small_run.request
+    drawn = draw_world(scenario, small_run.demand, 30, 5)
+    inputs = drawn.inputs
+    world = curve_draws(
+        small_run.curves,
+        scenario.active_interventions(),
+        drawn.records.future_records,
+        inputs.harm_weights,
+        inputs.max_reduction,
+        inputs.cost_factor,
+    )
+    eligible = np.ones((30, len(small_run.curves.codes)), dtype=bool)
+    eligible[::4, :3] = False
+    assert montecarlo._filled_together(request, world, eligible).any()
+    plan = small_run.allocation.amounts.values
+    together = montecarlo.best_per_draw(request, world, eligible, plan)
+    monkeypatch.setattr(montecarlo, "MOST_CELLS_FILLED_TOGETHER", 0)
+    alone = montecarlo.best_per_draw(request, world, eligible, plan)
+    assert np.array_equal(together[0], alone[0]) and np.array_equal(together[1], alone[1]) and together[2] == alone[2]
+
+
+@pytest.mark.parametrize("budget_share", [1.0, 0.25, 0.02])
+def test_pruned_bisection_matches_the_plain_one(small_run, monkeypatch, budget_share):
+    """The bisection that sums only the open cells and probes either side of the crossing takes every step the plain one
+    takes, so both give the same splits, bit for bit."""
+    import dataclasses
+
+    from simulator import montecarlo
+    from simulator.interventions import curve_draws
+    from simulator.verdicts import draw_world
+
+    scenario = small_run.scenario
+    request = dataclasses.replace(small_run.request, budget_gbp=small_run.request.budget_gbp * budget_share)
+    drawn = draw_world(scenario, small_run.demand, 40, 3)
+    inputs = drawn.inputs
+    world = curve_draws(
+        small_run.curves,
+        scenario.active_interventions(),
+        drawn.records.future_records,
+        inputs.harm_weights,
+        inputs.max_reduction,
+        inputs.cost_factor,
+    )
+    eligible = np.ones((40, len(small_run.curves.codes)), dtype=bool)
+    eligible[1::3, 2:6] = False
+    plain = montecarlo.fill_in_draws(request, world, eligible, np.arange(40))
+    monkeypatch.setattr(montecarlo, "FEWEST_CELLS_PRUNED", 0)
+    pruned = montecarlo.fill_in_draws(request, world, eligible, np.arange(40))
+    assert np.array_equal(plain, pruned)
+    assert np.allclose(plain.sum(axis=(1, 2)), min(request.spendable_gbp, request.bid_caps().sum()), rtol=1e-9)

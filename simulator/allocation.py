@@ -174,6 +174,30 @@ def allocate(
     return _finish(request, amounts, solver, started, certificate, prices, budget_price, conditional or fixed_bids is not None)
 
 
+def solved_value(
+    request: AllocationRequest, solver: str = "highs", incumbents: Sequence[np.ndarray] = (), fixed_bids: np.ndarray | None = None
+) -> float:
+    """`allocate(request, solver, incumbents, fixed_bids, certify=False).objective_days`, sooner where the water-filling
+    decides the amounts: they are filled and checked against every rule as there, without the prices and the binding
+    rules' words, which only a reported allocation needs (a re-solve that prices a rule, or a point of the budget curve,
+    asks for the value alone). Elsewhere `allocate` runs."""
+    check_goal(request)
+    _check_solver(request, solver, fixed_bids)
+    if request.nothing_fundable() or not exact_fill_applies(request):
+        return allocate(request, solver, incumbents, fixed_bids, certify=False).objective_days
+    fundable = request.fundable_bids()
+    if fixed_bids is not None or request.funds_every_fundable_bid:
+        funded = fundable if fixed_bids is None else np.asarray(fixed_bids, dtype=bool) & fundable
+    else:
+        sets = _enumerable_sets(request)
+        if sets is None:
+            return allocate(request, solver, incumbents, fixed_bids, certify=False).objective_days
+        funded = _best_enumerated(request, sets)[0]
+    amounts = _fill_amounts(request, funded)
+    check_amounts(request, amounts)
+    return goal_value(request, amounts)
+
+
 def _bids_by_mip(request: AllocationRequest, solver: str, incumbents: Sequence[np.ndarray], certify: bool):
     """Budget-and-caps rules with too many funded sets to search: the chord MIP chooses the bids, the water-filling sets
     the amounts, and a Lagrangian bound over every set the rules allow certifies them, without a tangent MIP.

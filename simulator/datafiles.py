@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
+from operator import methodcaller
 from pathlib import Path, PurePath
 
 from .errors import DataError
@@ -199,6 +200,7 @@ class Table:
 
     def __init__(self, text: str, file: str):
         self.file = file
+        self.text = text
         self.reader = csv.reader(io.StringIO(text, newline=""))
         header = self._next()
         while header is not None and not any(field.strip() for field in header):
@@ -218,7 +220,17 @@ class Table:
     def columns(self, names: list[str]) -> list[list[str]] | None:
         """The values of the named columns in every remaining row, read in bulk (a national table's 270,000 rows in a
         tenth of a second), or None where row-by-row reading is needed to place a problem: a blank or short row, a
-        row with more fields than the header, or a quote that is never closed. Call before iterating, on a fresh Table."""
+        row with more fields than the header, or a quote that is never closed. Call before iterating, on a fresh Table.
+
+        A text without quotes or carriage returns has a row per line and a field between each two commas, so it is split
+        by two string calls (a third of the time of the CSV reader's rows)."""
+        lines = self._plain_lines()
+        if lines is not None:
+            width = len(self.header)
+            if not lines or set(map(methodcaller("count", ","), lines)) != {width - 1} or not all(map(methodcaller("strip", ","), lines)):
+                return None
+            fields = ",".join(lines).split(",")
+            return [fields[index::width] for index in (self.header.index(name) for name in names)]
         collecting = gc.isenabled()
         gc.disable()  # the cyclic collector would rescan the growing list of rows hundreds of times: half the read time
         try:
@@ -232,6 +244,18 @@ class Table:
         finally:
             if collecting:
                 gc.enable()
+
+    def _plain_lines(self) -> list[str] | None:
+        """The lines after the header, if no field can be quoted or end a line early (no quote, carriage return or NUL in
+        the text, no line past the reader's field size limit): then the reader's rows are the lines split at commas. A
+        last empty line is the final newline's."""
+        if '"' in self.text or "\r" in self.text or "\0" in self.text:
+            return None
+        lines = self.text.split("\n")
+        del lines[: self.reader.line_num]
+        if lines and not lines[-1]:
+            lines.pop()
+        return lines if max(map(len, lines), default=0) <= csv.field_size_limit() else None
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         header, width = self.header, len(self.header)

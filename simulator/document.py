@@ -374,8 +374,9 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
     harm = demand.harm.values
     records = demand.annual_records.values
     crime_types = demand.harm.labels("crime_type")
+    order = np.argsort(-harm.sum(axis=1), kind="stable")
     rows = []
-    for a in np.argsort(-harm.sum(axis=1), kind="stable"):
+    for a in order[:TOP_ROWS] if result.many_areas else order:
         rows.append(
             {
                 "area_name": demand.areas.names[a],
@@ -388,8 +389,7 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
             }
         )
     if result.many_areas:
-        caption = f"The {TOP_ROWS} areas with the most harm, of {len(rows):,} ({unit}, next {demand.horizon_months} months; every area is in demand.csv)"
-        rows = rows[:TOP_ROWS]
+        caption = f"The {TOP_ROWS} areas with the most harm, of {len(order):,} ({unit}, next {demand.horizon_months} months; every area is in demand.csv)"
     else:
         caption = f"Harm by area, most first ({unit}, next {demand.horizon_months} months)"
     table = Table(
@@ -419,12 +419,13 @@ def _harm_section(result: RunResult, summary: Summary) -> Section:
     )
 
 
-def _top_rows(rows: list[dict], first: str, noun: str, most: int = TOP_ROWS) -> tuple[dict, ...]:
+def _top_rows(rows: list[dict], first: str, noun: str, most: int = TOP_ROWS, total: int | None = None) -> tuple[dict, ...]:
     """The first `most` rows, then a row "… and K more <noun>" in the first column when there are more (a national run's
-    tables stay readable; the CSVs hold every row)."""
-    if len(rows) <= most:
+    tables stay readable; the CSVs hold every row). `total` counts the rows where only the first ones were built."""
+    count = len(rows) if total is None else total
+    if count <= most:
         return tuple(rows)
-    return (*rows[:most], {first: f"… and {len(rows) - most:,} more {noun}"})
+    return (*rows[:most], {first: f"… and {count - most:,} more {noun}"})
 
 
 def _within_parents_table(result: RunResult) -> Table:
@@ -553,17 +554,17 @@ def _allocation_section(result: RunResult, summary: Summary) -> Section:
     funded = result.funded()
     spent = [i for i in range(len(interventions)) if np.any(amounts[funded, i] > 0)]
     unit = result.demand.weights
+    order = np.argsort(-amounts.sum(axis=1), kind="stable")
+    listed = order[np.asarray(result.eligibility.eligible.values, dtype=bool)[order] & (funded[order] | (not result.many_areas))]
     rows = []
-    for a in np.argsort(-amounts.sum(axis=1), kind="stable"):
-        if not result.eligibility.eligible.values[a] or (result.many_areas and not funded[a]):
-            continue
+    for a in listed[:TOP_ROWS] if len(listed) > TOP_ROWS else listed:
         row = {"area_name": result.demand.areas.names[a]}
         row.update({interventions[i]: float(amounts[a, i]) for i in spent})
         total, days_averted = float(amounts[a].sum()), float(averted[a].sum())
         row.update({"total": total, "averted": days_averted, "per_day": total / days_averted if days_averted > 0 else None})
         rows.append(row)
-    funded_rows = len(rows)
-    rows = list(_top_rows(rows, "area_name", "funded areas"))
+    funded_rows = len(listed)
+    rows = list(_top_rows(rows, "area_name", "funded areas", total=funded_rows))
     total_row = {"area_name": "Total"}
     total_row.update({interventions[i]: float(amounts[:, i].sum()) for i in spent})
     total_row.update(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .allocation import Allocation, allocate
+from .allocation import Allocation, solved_value
 from .constraints import AllocationRequest, Family, gbp
 from .errors import InfeasibleError
 from .wording import binding_rows, price_step
@@ -166,12 +166,12 @@ def budget_curve(request: AllocationRequest, allocation: Allocation, solver: str
             continue
         varied = _with_budget(request, float(budget))
         try:
-            solved = allocate(varied, solver, incumbents=[allocation.amounts.values], certify=False)
+            value = solved_value(varied, solver, incumbents=[allocation.amounts.values])
         except InfeasibleError as error:
             values.append(np.nan)
             statuses.append(f"infeasible: {error.what}")
             continue
-        values.append(solved.objective_days)
+        values.append(value)
         statuses.append("optimal")
     unit = allocation.certificate.unit if allocation.certificate else "harm days"
     return BudgetCurve(budgets, np.array(values), tuple(statuses), request.budget_gbp, allocation.budget_shadow_price, unit)
@@ -205,10 +205,9 @@ def _resolved(request, family: Family, index: int, delta: float, solver: str, ke
     differences hold no change of method, or None where the rules can then not all be met."""
     varied = family.vary(request, index, delta) if delta else request
     try:
-        solved = allocate(varied, solver if solver != "greedy" or not varied.needs_binaries else "highs", fixed_bids=keep, certify=False)
+        return solved_value(varied, solver if solver != "greedy" or not varied.needs_binaries else "highs", fixed_bids=keep)
     except InfeasibleError:
         return None
-    return solved.objective_days
 
 
 def _down_step(family: Family, limit: float, step: float) -> float:

@@ -658,3 +658,19 @@ def test_bid_limit_sets_keep_each_forces_minimum_grants_under_its_cap():
     allocation = allocate(request, "highs")
     check_allocation(request, allocation)
     assert allocation.funded.tolist() == [True, False, True]
+
+
+@PROPERTY
+@given(requests(bid_limit=True), st.booleans(), st.data())
+def test_the_value_alone_is_the_allocations_objective(request, keep_bids, data):
+    """`solved_value` returns the objective `allocate` reaches without a certificate, with bids free or fixed."""
+    from simulator.allocation import solved_value
+
+    fixed = np.array(data.draw(st.lists(st.booleans(), min_size=request.bid_count, max_size=request.bid_count))) if keep_bids else None
+    try:
+        expected = allocate(request, "highs", fixed_bids=fixed, certify=False).objective_days
+    except InternalError:
+        event("a rule check fails")
+        return
+    event("fixed bids" if keep_bids else "bids free")
+    assert solved_value(request, "highs", fixed_bids=fixed) == expected

@@ -470,12 +470,13 @@ def test_summary_warns_that_left_out_areas_are_not_safe(kent_result):
 
 
 def test_long_tables_keep_the_top_rows_and_count_the_rest():
-    """31 rows shown as the first 30 and '… and 1 more districts'; 30 rows shown whole."""
+    """31 rows shown as the first 30 and '… and 1 more districts'; 30 rows shown whole, or counted from a total given."""
     from simulator.document import TOP_ROWS, _top_rows
 
     rows = [{"parent": f"district {k}"} for k in range(TOP_ROWS + 1)]
     assert _top_rows(rows, "parent", "districts") == (*rows[:TOP_ROWS], {"parent": "… and 1 more districts"})
     assert _top_rows(rows[:TOP_ROWS], "parent", "districts") == tuple(rows[:TOP_ROWS])
+    assert _top_rows(rows[:TOP_ROWS], "parent", "districts", total=TOP_ROWS + 5)[-1] == {"parent": "… and 5 more districts"}
 
 
 def test_force_count_is_said_once_when_the_table_name_already_counts_forces(kent_result):

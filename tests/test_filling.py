@@ -305,3 +305,65 @@ def test_nested_water_fill_prices_a_binding_group_cap_above_the_budget():
     assert filled.group_capped.tolist() == [True, False]
     assert filled.level == pytest.approx(marginal[1], rel=1e-9)
     assert filled.group_levels[0] == pytest.approx(marginal[0], rel=1e-9)
+
+
+@st.composite
+def clustered_fills(draw):
+    """Bids of several areas each, cells repeating values (ties in ln(A/s)), some without harm, bounds and a budget."""
+    areas = draw(st.integers(2, 12))
+    items = draw(st.integers(1, 3))
+    bid_count = draw(st.integers(1, 4))
+    harm = draw(arrays(float, (areas, items), elements=st.sampled_from([0.0, 5.0, 40.0, 300.0]) | st.floats(1.0, 1_000.0)))
+    scale = draw(arrays(float, (areas, items), elements=st.sampled_from([20.0, 100.0]) | st.floats(10.0, 500.0)))
+    reductions = draw(arrays(float, items, elements=st.floats(0.05, 0.3)))
+    bids = np.array(draw(st.lists(st.integers(0, bid_count - 1), min_size=areas, max_size=areas)))
+    upper = draw(arrays(float, bid_count, elements=st.floats(0.0, 800.0)))
+    lower = upper * draw(arrays(float, bid_count, elements=st.sampled_from([0.0, 0.0, 0.3, 1.0])))
+    budget = lower.sum() + draw(st.floats(0.0, 3_000.0))
+    return make_request(harm, scale, reductions).curves, bids, lower, upper, budget
+
+
+@settings(max_examples=150)
+@given(clustered_fills())
+def test_guided_water_level_is_the_bisection_to_the_bit(problem):
+    """The water level found with a dozen sums over few cells is the plain bisection's over every cell, to the last bit."""
+    from simulator.filling import _guided_level_within, _lowest_level_within, _prepared, _Spends
+
+    curves, bids, lower, upper, budget = problem
+    cells, inverse = _prepared(curves, np.ones(curves.scale.values.shape, dtype=bool), bids, len(lower))
+    upper = np.where(np.bincount(cells.bid, minlength=len(lower)) > 0, upper, 0.0)
+    lower = np.minimum(lower, upper)
+    assume(upper.sum() > budget >= lower.sum())
+    spends = _Spends(cells.bid, cells.scale, cells.log_slope, lower, upper)
+    low, high = float(np.min(inverse.log_prices(upper)[upper > 0])), float(np.max(cells.log_slope))
+    plain = _lowest_level_within(lambda level: spends.clamped(level).sum(), low, high, budget)
+    assert _guided_level_within(spends, inverse, low, high, budget) == plain
+
+
+@settings(max_examples=60)
+@given(clustered_fills(), st.floats(0.5, 2.0))
+def test_water_fill_reuses_its_sorted_cells_without_changing_a_bit(problem, factor):
+    """A fill after another on the same cells (other bounds, another budget) equals the same fill from scratch."""
+    from simulator import filling
+
+    curves, bids, lower, upper, budget = problem
+    usable = np.ones(curves.scale.values.shape, dtype=bool)
+    filling.water_fill_prices(curves, usable, bids, lower * factor, upper * factor, budget * factor)
+    warm = filling.water_fill_prices(curves, usable, bids, lower, upper, budget)
+    filling._RECENT.clear()
+    cold = filling.water_fill_prices(curves, usable, bids, lower, upper, budget)
+    np.testing.assert_array_equal(warm[0], cold[0])
+    assert warm[1] == cold[1]
+    np.testing.assert_array_equal(warm[2], cold[2])
+
+
+@given(
+    arrays(float, st.integers(0, 60), elements=st.sampled_from([-1.5, -0.0, 0.0, 0.25, 2.0]) | st.floats(-3.0, 3.0)),
+    st.data(),
+)
+def test_cells_sort_by_bid_then_falling_slope_as_a_lexsort_does(slopes, data):
+    """The faster sort keeps ties in cell order, exactly as the stable lexsort."""
+    from simulator.filling import _by_bid_then_falling
+
+    bids = np.array(data.draw(st.lists(st.integers(0, 5), min_size=len(slopes), max_size=len(slopes))), dtype=np.int64)
+    np.testing.assert_array_equal(_by_bid_then_falling(slopes, bids), np.lexsort((-slopes, bids)))

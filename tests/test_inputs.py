@@ -8,6 +8,8 @@ import os
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import cli
 from simulator.errors import DataError
@@ -1307,3 +1309,24 @@ def test_parents_can_come_from_lsoa_names(tmp_path):
         )
     )
     assert (areas.parents, areas.parent_names) == (("Medway",), ("Medway",))
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["", " ", "E01", "a b", "12", "x\ty", "é"]), min_size=0, max_size=4).map(",".join),
+        min_size=0,
+        max_size=8,
+    ),
+    st.sampled_from(["", "\n", "\n\n"]),
+    st.sampled_from(["", "\n", ",,,\n"]),
+)
+def test_a_table_without_quotes_splits_as_the_csv_reader_reads_it(lines, end, before):
+    """Split at commas and newlines, a quote-free table gives the CSV reader's columns, and None where the reader's does."""
+    from simulator.datafiles import Table
+
+    text = before + "code,name,count\n" + "\n".join(lines) + end
+    split = Table(text, "counts.csv").columns(["count", "code"])
+    read = Table(text, "counts.csv")
+    read._plain_lines = lambda: None  # the CSV reader's rows, as for a table with quotes
+    assert split == read.columns(["count", "code"])

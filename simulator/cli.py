@@ -204,12 +204,13 @@ def run(
     """
     executor = _executor(executor_kind, jobs, scheduler)
     from . import run as run_model
+    from .drawing import chart_server
     from .report import check_output_folder, write_run
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver, draws), accept_changed_inputs)
     folder = out or Path("reports") / loaded.output_name
     check_output_folder(folder, map(Path, loaded.files), "run")
-    with _progress(4 + loaded.scenario.demand.draws, "Running", quiet) as bar:
+    with chart_server(not no_charts), _progress(4 + loaded.scenario.demand.draws, "Running", quiet) as bar:
         result = run_model(loaded, progress=lambda stage: bar.update(1, stage), draw_progress=bar.update, executor=executor)
         bar.update(1, "writing the run folder")
         folder = write_run(result, folder, charts=not no_charts)
@@ -315,13 +316,14 @@ def compare(
     report.html, report.md, charts/*.png, and each scenario's own run folder under runs/.
     """
     from . import compare as compare_scenarios
+    from .drawing import chart_server
     from .experiments import comparison_name
     from .report import check_output_folder, write_comparison
 
     loaded = [_load(path, _extra_sets(sets, None, solver), accept_changed_inputs) for path in scenarios]
     folder = out or Path("reports") / comparison_name([item.scenario.name for item in loaded])
     check_output_folder(folder, [Path(name) for item in loaded for name in item.files], "comparison")
-    with _progress(len(loaded) + 1, "Running scenarios", quiet) as bar:
+    with chart_server(not no_charts), _progress(len(loaded) + 1, "Running scenarios", quiet) as bar:
         comparison = compare_scenarios(loaded, progress=lambda name: bar.update(1, name))
         bar.update(1, "writing the comparison folder")
         folder = write_comparison(comparison, folder, charts=not no_charts)
@@ -605,8 +607,9 @@ def backtest(
     from .backtest import CAVEATS, awards_for
     from .backtest import backtest as run_backtest
     from .datafiles import shown_file_name
-    from .pipeline import read_areas
+    from .drawing import chart_server
     from .report import check_output_folder, write_backtest
+    from .verdicts import read_areas
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver, draws), accept_changed_inputs)
     folder = out or Path("reports") / f"backtest-{loaded.output_name}"
@@ -615,7 +618,7 @@ def backtest(
     check_output_folder(folder, inputs, "back-test")
     areas = read_areas(loaded)
     read = awards_for(loaded, areas, awards_location)
-    with _progress(len(read.round_ids()) * loaded.scenario.demand.draws + 1, "Back-testing", quiet) as bar:
+    with chart_server(not no_charts), _progress(len(read.round_ids()) * loaded.scenario.demand.draws + 1, "Back-testing", quiet) as bar:
         found = run_backtest(loaded, areas, awards=read, window_months=window_months, least_months=least_months, draw_progress=bar.update)
         bar.update(1, "writing the back-test folder")
         command = " ".join(

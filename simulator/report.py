@@ -17,9 +17,11 @@ an existing folder is left as it was.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .errors import ConfigError
 from .policeuk import OUTPUT_COLUMNS, StreetCounts
 
@@ -35,7 +39,7 @@ if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs non
     from .backtest import Backtest
     from .experiments import Comparison
     from .forecast import ForecastCheck
-    from .result import RunResult
+    from .result import RunResult, Table
     from .sweep import Sweep
 
 CHART_DPI = 150
@@ -96,6 +100,15 @@ FOLDER_KINDS = (
 """The kinds of folder the tool writes, in the order a folder is recognised."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Cell openings a spreadsheet may run as a formula (OWASP's CSV injection list)."""
+PAD = 0xFF
+"""The byte that fills a cell's unused width while a table's lines are assembled; UTF-8 never holds it, so it is dropped."""
+INT_POWERS = np.array([10**k for k in range(17)], dtype=np.int64)
+FLOAT_POWERS = INT_POWERS.astype(float)
+"""10**k for k up to 16, as ints and as (exact) floats."""
+LINES_AT_ONCE = 8192
+"""Lines of a table assembled and written at a time: their bytes stay in the processor's cache while they are packed."""
+QUOTED = re.compile('[",\r\n]')
+"""Characters that may make the csv module quote a cell: a cell holding none of them is written as it is."""
 
 
 def write_run(result: RunResult, out: str | Path, charts: bool = True) -> Path:
@@ -231,33 +244,40 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
     """The run's files into `folder`; `folder_name` is its name as the report's rerun command shows it."""
     from .result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS
 
-    write_table(folder / "demand.csv", result.demand_rows())
-    write_table(folder / "eligibility.csv", result.eligibility_rows())
-    write_table(folder / "allocation.csv", result.allocation_rows())
+    pending = _start_chosen_charts(result, "run_charts", folder, charts)
+    write_table(folder / "demand.csv", result.demand_table())
+    write_table(folder / "eligibility.csv", result.eligibility_table())
+    write_table(folder / "allocation.csv", result.allocation_table())
     if result.spans_forces:
         write_table(folder / "forces.csv", result.force_rows())
     write_table(folder / "rules.csv", result.rule_rows(), RULE_COLUMNS)
     write_table(folder / "budget_curve.csv", result.budget_curve_rows(), BUDGET_CURVE_COLUMNS)
-    write_table(folder / "baselines.csv", result.baseline_rows())
-    write_table(folder / "uncertainty.csv", result.uncertainty_rows())
+    write_table(folder / "baselines.csv", result.baseline_table())
+    write_table(folder / "uncertainty.csv", result.uncertainty_table())
     write_table(folder / "plans.csv", result.plan_rows())
     write_table(folder / "tornado.csv", result.tornado_rows())
     write_json(folder / "summary.json", result.summary().as_dict())
     from .document import run_document
 
-    _write_charts_and_reports(result, "run_charts", run_document(result, folder_name), folder, charts)
+    document = run_document(result, folder_name)
+    _write_reports(document, pending.images() if pending else {}, folder)
     files = {name: holds for name, holds in RUN_FILES if (folder / name).exists() or name == "manifest.json"}
     write_json(folder / "manifest.json", {"written_by": WRITER, **result.manifest(), "files": files})
 
 
 def _write_charts_and_reports(subject, chooser: str, document, folder: Path, charts: bool) -> None:
     """charts/*.png (the set `charts.<chooser>` picks for the subject), then report.html with them inline and report.md."""
-    images = {}
-    if charts:
-        from . import charts as chart_module
+    pending = _start_chosen_charts(subject, chooser, folder, charts)
+    _write_reports(document, pending.images() if pending else {}, folder)
 
-        images = write_charts(subject, getattr(chart_module, chooser)(subject), folder / "charts")
-    _write_reports(document, images, folder)
+
+def _start_chosen_charts(subject, chooser: str, folder: Path, charts: bool):
+    """The set of charts `charts.<chooser>` picks for the subject, set drawing into folder/charts (None without charts)."""
+    if not charts:
+        return None
+    from . import charts as chart_module
+
+    return start_charts(subject, getattr(chart_module, chooser)(subject), folder / "charts")
 
 
 def _write_reports(document, images: dict[str, bytes], folder: Path) -> None:
@@ -589,9 +609,15 @@ def spreadsheet_safe(value):
     return value
 
 
-def write_table(path: Path, rows: list[dict], columns: Iterable[str] = ()) -> None:
+def write_table(path: Path, rows: list[dict] | Table, columns: Iterable[str] = ()) -> None:
     """A CSV with a header from the first row's keys (or `columns`, so a table with no rows still says what it would
-    hold); empty cells for missing values; formula-like text neutralised."""
+    hold); empty cells for missing values; formula-like text neutralised. A `Table` is written column by column, with
+    the same bytes as its rows would be."""
+    if not isinstance(rows, (list, tuple)):
+        if len(rows.columns) > 1:  # a lone empty cell makes a line the csv module quotes; that one case goes row by row
+            _write_columns(path, rows)
+            return
+        rows, columns = rows.rows(), rows.names
     header = list(rows[0]) if rows else list(columns)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -604,6 +630,176 @@ def _cell(value):
     if value is None:
         return ""
     return spreadsheet_safe(value) if type(value) is str else value
+
+
+def _write_columns(path: Path, table: Table) -> None:
+    """The table's CSV built column by column: each column becomes a block of bytes, a row per line, each cell followed
+    by its comma (or the line's newline) and padded with PAD; the blocks side by side are the file once the padding is
+    dropped."""
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(table.names)
+    last = len(table.columns) - 1
+    blocks = [
+        (_number_block if _is_numeric(values) else _text_block)(values, "\n" if k == last else ",")
+        for k, (_, values) in enumerate(table.columns)
+    ]
+    with open(path, "wb") as handle:
+        handle.write(header.getvalue().encode("utf-8"))
+        for start in range(0, len(table), LINES_AT_ONCE):
+            lines = np.concatenate([block[start : start + LINES_AT_ONCE] for block in blocks], axis=1)
+            handle.write(lines.tobytes().translate(None, bytes([PAD])))
+
+
+def _is_numeric(values) -> bool:
+    """True for a column of numbers (int or float array, masked or not); anything else is written as text."""
+    return isinstance(values, np.ndarray) and values.dtype.kind in "iuf"
+
+
+def _text_block(values, end: str) -> np.ndarray:
+    """A column of cells as the csv module writes them (text neutralised, quoted where needed), each followed by `end`,
+    a row of bytes per cell; text repeated down the column is formatted once."""
+    from .result import Coded
+
+    if isinstance(values, Coded):
+        return _bytes_block(_csv_cells(values.texts), end)[values.codes]
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    distinct = dict.fromkeys(values)
+    if len(distinct) > len(values) // 2 or not all(type(value) is str or value is None for value in distinct):
+        return _bytes_block(_csv_cells(values), end)  # 1, 1.0 and True are one key, so a column of numbers goes cell by cell
+    position = {value: k for k, value in enumerate(distinct)}
+    codes = np.fromiter(map(position.__getitem__, values), dtype=np.intp, count=len(values))
+    return _bytes_block(_csv_cells(position), end)[codes]
+
+
+def _csv_cells(values: Iterable) -> list[str]:
+    """Each value's cell as the csv module writes it: empty for None, formula-like text neutralised, quoted (its quotes
+    doubled) where it holds a comma, a quote or a newline. A carriage return is left to the csv module, whose versions
+    differ on it."""
+    values = list(values)
+    if all(type(value) is str for value in values):  # the usual column of text, neutralised as `spreadsheet_safe` does
+        texts = ["'" + value if value.startswith(FORMULA_STARTS) else value for value in values]
+    else:
+        texts = [cell if type(cell) is str else repr(cell) if isinstance(cell, float) else str(cell) for cell in map(_cell, values)]
+    joined = "".join(texts)
+    if "\r" in joined:
+        return [_quoted_by_csv(text) if QUOTED.search(text) else text for text in texts]
+    if QUOTED.search(joined):
+        return ['"' + text.replace('"', '""') + '"' if QUOTED.search(text) else text for text in texts]
+    return texts
+
+
+def _quoted_by_csv(text: str) -> str:
+    """The cell as the csv module itself writes it."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow((text, ""))
+    return buffer.getvalue()[: -len(",\n")]
+
+
+def _bytes_block(texts: list[str], end: str = "") -> np.ndarray:
+    """(texts × the longest one's UTF-8 length) bytes: each text and `end` in UTF-8 from the left, padded with PAD."""
+    joined = end.join(texts) + end if texts else ""
+    if joined.isascii():
+        data = joined.encode("ascii")
+        lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts)) + len(end)
+    else:
+        encoded = [(text + end).encode("utf-8") for text in texts]
+        data = b"".join(encoded)
+        lengths = np.fromiter(map(len, encoded), dtype=np.intp, count=len(encoded))
+    block = np.full((len(texts), int(lengths.max(initial=0))), PAD, dtype=np.uint8)
+    block[np.arange(block.shape[1]) < lengths[:, None]] = np.frombuffer(data, dtype=np.uint8)
+    return block
+
+
+def _number_block(values: np.ndarray, end: str) -> np.ndarray:
+    """A column of numbers as the csv module writes them (ints plainly, floats as `repr`), each followed by `end`, a row
+    of bytes per number; masked numbers are empty cells.
+
+    A float that is the nearest double to k / 10**p, with k < 10**15, has the digits of k / 10**p as its shortest
+    round-trip form (trailing zeros dropped, one kept after the point), so it is written from k's digits, four bytes
+    at a time: sign, groups of digits before the point, point and digits after it, `end`. repr spells the rest (NaN,
+    -0.0, below 1e-4, huge, or more than 9 decimals), each distinct value once."""
+    missing = np.ma.getmaskarray(values)
+    data = np.ma.getdata(values)
+    integers = data.dtype.kind in "iu"
+    size = np.abs(data.astype(float))
+    with np.errstate(invalid="ignore"):
+        large = not integers and bool(np.any(size >= 1e6))
+        places = 9 - np.searchsorted(FLOAT_POWERS[6:15], size, side="right") if large else 0 if integers else 9
+        scale = FLOAT_POWERS[places]
+        whole = np.rint(size * scale)
+        exact = ~missing & (whole < 1e15) & (whole / scale == size)
+    if not integers:
+        exact &= (size >= 1e-4) | ((size == 0) & ~np.signbit(data))
+    number = np.where(exact, whole, 0).astype(np.int64)
+    units = number // INT_POWERS[places]
+    groups = -(-len(str(int(units.max(initial=0)))) // 4)
+    quads = _quads()
+    negative = exact & (data < 0)
+    columns = [np.where(negative, quads.minus, quads.blank)] if negative.any() else []
+    for g in range(groups):
+        digits = units // INT_POWERS[4 * (groups - 1 - g)] % 10_000 + 10_000 * (units >= INT_POWERS[4 * (groups - g)])
+        columns.append((quads.units if g == groups - 1 else quads.whole)[digits])
+    if not integers:
+        fraction = (number - units * INT_POWERS[places]) * INT_POWERS[11 - places]
+        first = fraction // INT_POWERS[8]
+        rest = fraction - first * INT_POWERS[8]
+        second = rest // INT_POWERS[4]
+        third = rest - second * INT_POWERS[4]
+        columns += [quads.point[first + 1000 * (rest != 0)], quads.fraction[second + 10_000 * (third != 0)], quads.fraction[third]]
+    columns.append(np.full(len(data), np.frombuffer(end.encode("ascii").ljust(4, bytes([PAD])), dtype=np.uint32)[0]))
+    used = np.array([np.bitwise_and.reduce(column) for column in columns], dtype=np.uint32).view(np.uint8) != PAD
+    picked = np.stack(columns, axis=1)
+    if not exact.all():
+        picked[~exact, :-1] = quads.blank
+    others = ~exact & ~missing
+    if not others.any():
+        return picked.view(np.uint8)[:, used]
+    distinct, codes = np.unique(data[others], return_inverse=True)  # +0.0 is never spelled, so no -0.0 takes its place
+    spelled = _bytes_block([repr(value) for value in distinct.tolist()])[codes]
+    block = np.full((len(data), spelled.shape[1]), PAD, dtype=np.uint8)
+    block[others] = spelled
+    used[-4:] = False
+    return np.concatenate([picked.view(np.uint8)[:, used], block, picked.view(np.uint8)[:, -4:-3]], axis=1)
+
+
+@dataclass(frozen=True)
+class _Quads:
+    """Four bytes of a number's cell read as one uint32, so that a whole column picks its digits four at a time.
+
+    Each table is indexed by a group's digits (below 10,000, or 1,000 for `point`), plus the table's first half's size
+    where the zeros at the group's edge must show because a digit beyond it is not 0; otherwise they are PAD:
+    `whole` a group before the point (leading zeros), `units` the last such group (a lone 0 kept), `fraction` a group
+    after the point (trailing zeros), `point` the point and the first three decimals (a lone 0 kept).
+    `minus` is a sign and `blank` an empty place."""
+
+    whole: np.ndarray
+    units: np.ndarray
+    fraction: np.ndarray
+    point: np.ndarray
+    minus: np.uint32
+    blank: np.uint32
+
+
+@functools.cache
+def _quads() -> _Quads:
+    """The digit tables, built once when a first number is written."""
+    pad = chr(PAD)
+
+    def table(texts: list[str]) -> np.ndarray:
+        return np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint32).copy()
+
+    fours = [f"{k:04d}" for k in range(10_000)]
+    threes = [f".{k:03d}" for k in range(1000)]
+    leading = [text.lstrip("0").rjust(4, pad) for text in fours]
+    trailing = [text.rstrip("0").ljust(4, pad) for text in fours]
+    return _Quads(
+        whole=table(leading + fours),
+        units=table([pad * 3 + "0", *leading[1:]] + fours),
+        fraction=table(trailing + fours),
+        point=table([".0" + pad * 2] + [text.rstrip("0").ljust(4, pad) for text in threes[1:]] + threes),
+        minus=table([pad * 3 + "-"])[0],
+        blank=table([pad * 4])[0],
+    )
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows) -> None:
@@ -621,14 +817,16 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_charts(subject, charts: dict[str, Callable], folder: Path) -> dict[str, bytes]:
     """Every chart as a PNG, without timestamps or software tags so files are repeatable; returns the bytes."""
+    return start_charts(subject, charts, folder).images()
+
+
+def start_charts(subject, charts: dict[str, Callable], folder: Path):
+    """The charts set drawing into `folder` (on the chart server's processes where one is running, `drawing`), so other
+    files can be written meanwhile; `.images()` waits for them and returns their bytes."""
+    from .drawing import start_charts as start_drawing
+
     folder.mkdir()
-    images = {}
-    for name, draw in charts.items():
-        buffer = io.BytesIO()
-        draw(subject).savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
-        images[name] = buffer.getvalue()
-        (folder / f"{name}.png").write_bytes(images[name])
-    return images
+    return start_drawing(subject, charts, CHART_DPI, folder)
 
 
 def _display(target: Path) -> str:

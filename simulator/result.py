@@ -7,6 +7,7 @@ are stable byte for byte; the arrays behind them keep full precision.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +41,90 @@ def days(value: float) -> float:
     return round(float(value), 3) + 0.0
 
 
-def _rounded(values: np.ndarray, digits: int) -> list[float]:
-    """A whole array rounded for output at once, in row-major order, as plain floats (-0.0 shown as 0.0)."""
-    return (np.round(np.asarray(values, dtype=float), digits) + 0.0).ravel().tolist()
+def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
+    """A whole array rounded for output at once, flattened in row-major order (-0.0 shown as 0.0)."""
+    return (np.round(np.asarray(values, dtype=float), digits) + 0.0).ravel()
+
+
+def round_each(values, digits: int) -> np.ndarray:
+    """`round(float(v), digits)` of every element at once: numpy rounds the scaled value, and the few elements within a
+    rounding error of a half (where that can differ from Python's exact decimal rounding) are rounded one by one."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values and NaN are among those redone one by one
+        scaled = values * 10.0**digits
+        clear = (np.abs(scaled) < 2.0**52) & (np.abs(scaled - np.floor(scaled) - 0.5) > 2 * np.abs(np.spacing(scaled)))
+    out = np.rint(scaled) / 10.0**digits
+    for k in np.flatnonzero(~clear):
+        out.flat[k] = round(float(values.flat[k]), digits)
+    return out
+
+
+def money_each(values) -> np.ndarray:
+    """`money` of every element at once."""
+    return round_each(values, 2) + 0.0
+
+
+def days_each(values) -> np.ndarray:
+    """`days` of every element at once."""
+    return round_each(values, 3) + 0.0
+
+
+def _flags(values) -> list[str]:
+    """Each value's truth as a CSV says it: "true" or "false"."""
+    return np.array(["false", "true"], dtype=object)[np.asarray(values, dtype=bool).astype(np.intp)].tolist()
+
+
+def _repeated(texts: Sequence[str], times: int) -> Coded:
+    """Each text `times` times over, in order: a per-area column of a table with several rows per area."""
+    return Coded(tuple(texts), np.repeat(np.arange(len(texts)), times))
+
+
+def _cycled(texts: Sequence[str], times: int) -> Coded:
+    """The texts in order, `times` times over: a column that runs through the same texts for each area."""
+    return Coded(tuple(texts), np.tile(np.arange(len(texts)), times))
+
+
+def _row_sums(values: np.ndarray) -> np.ndarray:
+    """Each row's total as `values[a].sum()` gives it (the same pairwise sums, row by row)."""
+    return np.ascontiguousarray(values, dtype=float).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A text column that repeats a few texts: each text once and each row's position among them, so that a writer
+    formats each text once however many rows hold it."""
+
+    texts: tuple[str | None, ...]
+    codes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def tolist(self) -> list[str | None]:
+        """The column's cells, one per row."""
+        return [self.texts[code] for code in self.codes.tolist()]
+
+
+@dataclass(frozen=True)
+class Table:
+    """An output table column by column, so that a writer formats whole columns at once: numbers as float or int arrays
+    (a masked number is an empty cell), text as sequences of str or None (None is an empty cell) or as `Coded` texts."""
+
+    columns: tuple[tuple[str, np.ndarray | Sequence[str | None]], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column names, in order: the CSV's header."""
+        return tuple(name for name, _ in self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns[0][1]) if self.columns else 0
+
+    def rows(self) -> list[dict]:
+        """The same table one dict per row (plain floats, ints and str; None for an empty cell)."""
+        names = self.names
+        cells = [values.tolist() if isinstance(values, (np.ndarray, Coded)) else list(values) for _, values in self.columns]
+        return [dict(zip(names, row)) for row in zip(*cells)]
 
 
 def significant(value: float | None, digits: int = 6) -> float | None:
@@ -275,6 +357,10 @@ class RunResult:
 
     def demand_rows(self) -> list[dict]:
         """One row per area × crime type: records, rates, forecast, harm and share of harm."""
+        return self.demand_table().rows()
+
+    def demand_table(self) -> Table:
+        """demand.csv: one row per area × crime type: records, rates, forecast, harm and share of harm."""
         demand = self.demand
         total = demand.harm.values.sum()
         shape = demand.harm.values.shape
@@ -290,49 +376,53 @@ class RunResult:
             "harm_per_1000": demand.harm_per_1000.values,
         }
         rounded = {key: _rounded(values, 3) for key, values in columns.items()}
-        rounded["share_of_harm"] = _rounded(demand.harm.values / total, 6) if total else [0.0] * demand.harm.values.size
-        names = demand.areas.names
-        return [
-            {
-                "area_code": code,
-                "area_name": names[a],
-                "crime_type": crime_type,
-                **{key: values[a * len(CRIME_TYPES) + c] for key, values in rounded.items()},
-            }
-            for a, code in enumerate(demand.areas.codes)
-            for c, crime_type in enumerate(CRIME_TYPES)
-        ]
+        rounded["share_of_harm"] = _rounded(demand.harm.values / total, 6) if total else np.zeros(demand.harm.values.size)
+        areas = len(demand.areas.codes)
+        return Table(
+            (
+                ("area_code", _repeated(demand.areas.codes, len(CRIME_TYPES))),
+                ("area_name", _repeated(demand.areas.names, len(CRIME_TYPES))),
+                ("crime_type", _cycled(CRIME_TYPES, areas)),
+                *rounded.items(),
+            )
+        )
 
     def eligibility_rows(self) -> list[dict]:
         """One row per area: verdict, its odds over the draws, reason, and each rule's value, threshold, margin and result."""
-        return eligibility_rows(self.eligibility, self.monte_carlo.verdicts)
+        return self.eligibility_table().rows()
+
+    def eligibility_table(self) -> Table:
+        """eligibility.csv: one row per area: verdict, its odds over the draws, reason, and each rule's value, threshold,
+        margin and result."""
+        return eligibility_table(self.eligibility, self.monte_carlo.verdicts)
 
     def uncertainty_rows(self) -> list[dict]:
         """One row per area: odds of eligibility and funding, and intervals of the best amount and the plan's harm averted."""
+        return self.uncertainty_table().rows()
+
+    def uncertainty_table(self) -> Table:
+        """uncertainty.csv: one row per area: odds of eligibility and funding, and intervals of the best amount and the
+        plan's harm averted."""
         carlo = self.monte_carlo
         verdicts = carlo.verdicts
-        names = self.demand.areas.names
-        rows = []
-        for a, code in enumerate(carlo.codes):
-            amount, averted = carlo.amount.values[a], carlo.averted.values[a]
-            rows.append(
-                {
-                    "area_code": code,
-                    "area_name": names[a],
-                    "eligible": "true" if verdicts.point_eligible[a] else "false",
-                    "p_eligible": round(float(verdicts.p_eligible.values[a]), 4),
-                    "marginal": "true" if verdicts.marginal[a] else "false",
-                    "p_funded": round(float(carlo.p_funded.values[a]), 4),
-                    "plan_amount_gbp": money(self.allocation.amounts.values[a].sum()),
-                    "best_amount_p5_gbp": money(amount[0]),
-                    "best_amount_median_gbp": money(amount[1]),
-                    "best_amount_p95_gbp": money(amount[2]),
-                    "plan_harm_averted_p5_days": days(averted[0]),
-                    "plan_harm_averted_median_days": days(averted[1]),
-                    "plan_harm_averted_p95_days": days(averted[2]),
-                }
+        amount, averted = carlo.amount.values, carlo.averted.values
+        return Table(
+            (
+                ("area_code", list(carlo.codes)),
+                ("area_name", list(self.demand.areas.names[: len(carlo.codes)])),
+                ("eligible", _flags(verdicts.point_eligible)),
+                ("p_eligible", round_each(verdicts.p_eligible.values, 4)),
+                ("marginal", _flags(verdicts.marginal)),
+                ("p_funded", round_each(carlo.p_funded.values, 4)),
+                ("plan_amount_gbp", money_each(_row_sums(self.allocation.amounts.values))),
+                ("best_amount_p5_gbp", money_each(amount[:, 0])),
+                ("best_amount_median_gbp", money_each(amount[:, 1])),
+                ("best_amount_p95_gbp", money_each(amount[:, 2])),
+                ("plan_harm_averted_p5_days", days_each(averted[:, 0])),
+                ("plan_harm_averted_median_days", days_each(averted[:, 1])),
+                ("plan_harm_averted_p95_days", days_each(averted[:, 2])),
             )
-        return rows
+        )
 
     def plan_rows(self) -> list[dict]:
         """One row per plan (point estimate, expected, CVaR) scored on the same draws."""
@@ -505,22 +595,25 @@ class RunResult:
 
     def allocation_rows(self) -> list[dict]:
         """One row per area × intervention: £ and harm averted."""
+        return self.allocation_table().rows()
+
+    def allocation_table(self) -> Table:
+        """allocation.csv: one row per area × intervention: £ and harm averted."""
         allocation = self.allocation
         areas = self.demand.areas
         amounts = allocation.amounts
-        averted = allocation.harm_averted.take("area", amounts.labels("area")).take("intervention", amounts.labels("intervention"))
+        codes, interventions = amounts.labels("area"), amounts.labels("intervention")
+        averted = allocation.harm_averted.take("area", codes).take("intervention", interventions)
         names = dict(zip(areas.codes, areas.names))
-        return [
-            {
-                "area_code": code,
-                "area_name": names[code],
-                "intervention": intervention,
-                "amount_gbp": money(float(amounts.values[a, i])),
-                "harm_averted_days": days(float(averted.values[a, i])),
-            }
-            for a, code in enumerate(amounts.labels("area"))
-            for i, intervention in enumerate(amounts.labels("intervention"))
-        ]
+        return Table(
+            (
+                ("area_code", _repeated(codes, len(interventions))),
+                ("area_name", _repeated([names[code] for code in codes], len(interventions))),
+                ("intervention", _cycled(interventions, len(codes))),
+                ("amount_gbp", money_each(amounts.values).ravel()),
+                ("harm_averted_days", days_each(averted.values).ravel()),
+            )
+        )
 
     def method_totals(self) -> list[dict]:
         """Totals for the optimised allocation and each baseline."""
@@ -564,32 +657,28 @@ class RunResult:
 
     def baseline_rows(self) -> list[dict]:
         """One row per method × area (£ and harm averted), then a total row per method."""
-        rows = []
-        chosen = self.method_totals()[0]["method"]
-        splits = [(chosen, self.allocation.amounts.values, self.allocation.harm_averted.values)]
+        return self.baseline_table().rows()
+
+    def baseline_table(self) -> Table:
+        """baselines.csv: one row per method × area (£ and harm averted), then a total row per method."""
+        totals = self.method_totals()
+        splits = [(totals[0]["method"], self.allocation.amounts.values, self.allocation.harm_averted.values)]
         splits += [(b.name, b.amounts.values, b.harm_averted.values) for b in self.baselines]
-        totals = {row["method"]: row for row in self.method_totals()}
-        for name, amounts, averted in splits:
-            for a, code in enumerate(self.demand.areas.codes):
-                rows.append(
-                    {
-                        "method": name,
-                        "area_code": code,
-                        "area_name": self.demand.areas.names[a],
-                        "amount_gbp": money(amounts[a].sum()),
-                        "harm_averted_days": days(averted[a].sum()),
-                    }
-                )
-            rows.append(
-                {
-                    "method": name,
-                    "area_code": "TOTAL",
-                    "area_name": "All areas",
-                    "amount_gbp": totals[name]["allocated_gbp"],
-                    "harm_averted_days": totals[name]["harm_averted_days"],
-                }
+        totals = {row["method"]: row for row in totals}
+        codes, names = list(self.demand.areas.codes), list(self.demand.areas.names)
+        amounts, averted = [], []
+        for name, split_amounts, split_averted in splits:
+            amounts += [money_each(_row_sums(split_amounts)), [totals[name]["allocated_gbp"]]]
+            averted += [days_each(_row_sums(split_averted)), [totals[name]["harm_averted_days"]]]
+        return Table(
+            (
+                ("method", _repeated([name for name, _, _ in splits], len(codes) + 1)),
+                ("area_code", _cycled([*codes, "TOTAL"], len(splits))),
+                ("area_name", _cycled([*names, "All areas"], len(splits))),
+                ("amount_gbp", np.concatenate(amounts)),
+                ("harm_averted_days", np.concatenate(averted)),
             )
-        return rows
+        )
 
     def force_rows(self) -> list[dict]:
         """One row per force (its id as the data gives it, and its name): areas, residents, harm, eligible areas, bids funded,
@@ -751,26 +840,31 @@ class RunResult:
 def eligibility_rows(verdict: Eligibility, odds: VerdictOdds | None = None) -> list[dict]:
     """One row per area: verdict, its odds over the Monte Carlo draws (when given), reason, and each rule's value,
     threshold, margin and result."""
-    rows = []
-    for a, code in enumerate(verdict.codes):
-        row = {
-            "area_code": code,
-            "area_name": verdict.names[a],
-            "eligible": "true" if verdict.eligible.values[a] else "false",
-            "reason": verdict.reasons[a],
-        }
-        if odds is not None:
-            row["p_eligible"] = round(float(odds.p_eligible.values[a]), 4)
-            row["marginal"] = "true" if odds.marginal[a] else "false"
-        for outcome in verdict.outcomes:
-            row[f"{outcome.rule_id}_value"] = days(outcome.values[a])
-            row[f"{outcome.rule_id}_threshold"] = days(outcome.thresholds[a])
-            row[f"{outcome.rule_id}_margin"] = days(outcome.margins[a])
-            records = np.nan if outcome.margin_records is None else outcome.margin_records[a]
-            row[f"{outcome.rule_id}_margin_records"] = days(records) if np.isfinite(records) else None
-            row[f"{outcome.rule_id}_passed"] = "true" if outcome.passed[a] else "false"
-        rows.append(row)
-    return rows
+    return eligibility_table(verdict, odds).rows()
+
+
+def eligibility_table(verdict: Eligibility, odds: VerdictOdds | None = None) -> Table:
+    """eligibility.csv: one row per area: verdict, its odds over the Monte Carlo draws (when given), reason, and each
+    rule's value, threshold, margin (a margin in records only where it is finite) and result."""
+    columns = [
+        ("area_code", list(verdict.codes)),
+        ("area_name", list(verdict.names)),
+        ("eligible", _flags(verdict.eligible.values)),
+        ("reason", list(verdict.reasons)),
+    ]
+    if odds is not None:
+        columns += [("p_eligible", round_each(odds.p_eligible.values, 4)), ("marginal", _flags(odds.marginal))]
+    for outcome in verdict.outcomes:
+        records = np.full(len(verdict.codes), np.nan) if outcome.margin_records is None else np.asarray(outcome.margin_records, dtype=float)
+        finite = np.isfinite(records)
+        columns += [
+            (f"{outcome.rule_id}_value", days_each(outcome.values)),
+            (f"{outcome.rule_id}_threshold", days_each(outcome.thresholds)),
+            (f"{outcome.rule_id}_margin", days_each(outcome.margins)),
+            (f"{outcome.rule_id}_margin_records", np.ma.masked_array(days_each(np.where(finite, records, 0.0)), mask=~finite)),
+            (f"{outcome.rule_id}_passed", _flags(outcome.passed)),
+        ]
+    return Table(tuple(columns))
 
 
 def _in_unit(value: float | None, unit: str) -> float | None:

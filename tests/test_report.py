@@ -6,13 +6,18 @@ import csv
 import dataclasses
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import BASELINE, REPO
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.errors import ConfigError
 from simulator.report import (
+    FORMULA_STARTS,
     RUN_ENTRIES,
     WRITER,
     check_output_folder,
@@ -22,6 +27,7 @@ from simulator.report import (
     write_run,
     write_table,
 )
+from simulator.result import Coded, Table
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -181,6 +187,75 @@ def test_table_neutralises_formula_names(tmp_path):
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [{"area_name": '\'=HYPERLINK("http://x")', "amount_gbp": "-1.5"}]
+
+
+FORMULAS = [start + "1+1" for start in FORMULA_STARTS]
+"""A text beginning with each opening a spreadsheet may run as a formula."""
+
+
+def test_column_table_neutralises_formula_text_in_every_text_column(tmp_path):
+    """A table written column by column neutralises formula-like text in plain and in coded text columns alike, and
+    writes negative numbers as numbers."""
+    path = tmp_path / "t.csv"
+    coded = Coded(tuple(FORMULAS), np.arange(len(FORMULAS)))
+    write_table(path, Table((("name", list(FORMULAS)), ("kind", coded), ("amount_gbp", -np.arange(len(FORMULAS)) - 1.5))))
+    lines = path.read_bytes().decode("utf-8").split("\n")[1:-1]  # a carriage return is written as it is, inside a cell
+    assert lines == [f"'{text},'{text},{-k - 1.5}" for k, text in enumerate(FORMULAS)]
+
+
+TRICKY_TEXT = st.one_of(
+    st.none(),
+    st.lists(st.sampled_from(["a", "Ynys Môn", "≥", "𝄞", ",", '"', "\n", "\r", " ", "\x00", *FORMULA_STARTS, "'"]), max_size=6).map(
+        "".join
+    ),
+)
+TRICKY_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-1e7, 1e7).map(lambda value: round(value, 3)),
+    st.sampled_from([0.0, -0.0, 1e-4, 9.99e-5, 5e-06, 1e15, 1e16, 123456789.123, 2.675, 0.1 + 0.2]),
+)
+
+
+@st.composite
+def tables(draw) -> Table:
+    """A table of text (some of it coded), floats (some masked) and ints, with every kind of awkward cell."""
+    rows = draw(st.integers(0, 8))
+    columns = []
+    for k in range(draw(st.integers(2, 5))):
+        kind = draw(st.sampled_from(["text", "coded", "float", "masked", "int"]))
+        if kind == "text":
+            values = draw(st.lists(TRICKY_TEXT, min_size=rows, max_size=rows))
+        elif kind == "coded":
+            texts = tuple(draw(st.lists(TRICKY_TEXT, min_size=1, max_size=3)))
+            values = Coded(texts, np.array(draw(st.lists(st.integers(0, len(texts) - 1), min_size=rows, max_size=rows)), dtype=np.intp))
+        elif kind == "int":
+            values = np.array(draw(st.lists(st.integers(-(2**62), 2**62), min_size=rows, max_size=rows)), dtype=np.int64)
+        else:
+            values = np.array(draw(st.lists(TRICKY_FLOATS, min_size=rows, max_size=rows)), dtype=float)
+            if kind == "masked":
+                values = np.ma.masked_array(values, mask=draw(st.lists(st.booleans(), min_size=rows, max_size=rows)))
+        columns.append((f"column_{k}", values))
+    return Table(tuple(columns))
+
+
+@given(tables())
+def test_column_table_writes_the_bytes_its_rows_would(table):
+    """Writing a table column by column gives the very bytes the csv module writes for its rows: numbers as repr,
+    quotes, commas and line breaks quoted, formula-like text neutralised, empty cells for None and masked numbers."""
+    with tempfile.TemporaryDirectory() as folder:
+        by_columns, by_rows = Path(folder) / "columns.csv", Path(folder) / "rows.csv"
+        write_table(by_columns, table)
+        write_table(by_rows, table.rows(), table.names)
+        assert by_columns.read_bytes() == by_rows.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["demand", "eligibility", "allocation", "baseline", "uncertainty"])
+def test_run_tables_write_the_bytes_their_rows_would(kent_result, tmp_path, name):
+    """Each of the run's large tables, written column by column, is byte for byte the CSV of its rows."""
+    table = getattr(kent_result, f"{name}_table")()
+    write_table(tmp_path / "columns.csv", table)
+    write_table(tmp_path / "rows.csv", getattr(kent_result, f"{name}_rows")())
+    assert (tmp_path / "columns.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
 
 
 def test_csv_file_creates_missing_folders(tmp_path):

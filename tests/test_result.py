@@ -1,5 +1,5 @@
 """The run's tables and headline words: the certificate's sentence, the objective, rules.csv and budget_curve.csv rows,
-plans whose regret is not measured, and the money by force."""
+plans whose regret is not measured, the money by force, and the tables held column by column."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.explanation import BudgetCurve, RuleEffect
 from simulator.formulation import Certificate
 from simulator.inputs import LeftOut
-from simulator.result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS, percent
+from simulator.result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS, Coded, Table, percent, round_each
 
 
 def with_certificate(result, certificate):
@@ -370,3 +372,44 @@ def test_force_rows_name_each_force_as_the_tile_layout_spells_it(kent_result):
         ("kent", "Kent"),
         ("metropolitan", "Metropolitan Police"),
     ]
+
+
+HALVES = st.tuples(st.integers(-(10**9), 10**9), st.sampled_from([2, 3, 4, 6])).map(lambda pair: (pair[0] + 0.5) / 10 ** pair[1])
+"""Values at or next to a half of the last place kept, where rounding the scaled value can differ from exact rounding."""
+
+
+@given(st.lists(st.one_of(st.floats(), HALVES), max_size=20), st.sampled_from([2, 3, 4, 6]))
+def test_round_each_rounds_as_python_does(values, digits):
+    """A whole array rounded at once holds what `round(value, digits)` gives for each value, sign of zero, NaN and
+    infinities included, so that a table's figures are those its rows always had."""
+    rounded = round_each(np.array(values, dtype=float), digits).tolist()
+    assert [repr(value) for value in rounded] == [repr(round(value, digits)) for value in values]
+
+
+def test_table_rows_hold_plain_values_and_empty_cells():
+    """A table's rows: coded text spelled out, masked numbers None, numbers as plain floats and ints."""
+    table = Table(
+        (
+            ("area", Coded(("Ashford", "Dover"), np.array([1, 0, 1]))),
+            ("amount_gbp", np.ma.masked_array([1.5, 2.0, 3.25], mask=[False, True, False])),
+            ("bids", np.array([3, 0, 1])),
+        )
+    )
+    assert table.names == ("area", "amount_gbp", "bids") and len(table) == 3
+    assert table.rows() == [
+        {"area": "Dover", "amount_gbp": 1.5, "bids": 3},
+        {"area": "Ashford", "amount_gbp": None, "bids": 0},
+        {"area": "Dover", "amount_gbp": 3.25, "bids": 1},
+    ]
+    assert [type(row["bids"]) for row in table.rows()] == [int, int, int]
+
+
+def test_table_rows_are_the_rows_of_each_table(kent_result):
+    """The rows of the run's tables are rows of plain values: one per area × crime type, area, or area × intervention."""
+    areas = len(kent_result.demand.areas.codes)
+    assert len(kent_result.demand_rows()) == areas * len(kent_result.demand.harm.values[0])
+    assert len(kent_result.eligibility_rows()) == len(kent_result.uncertainty_rows()) == areas
+    assert len(kent_result.allocation_rows()) == kent_result.allocation.amounts.values.size
+    assert len(kent_result.baseline_rows()) == (areas + 1) * (1 + len(kent_result.baselines))
+    for row in kent_result.allocation_rows():
+        assert type(row["area_code"]) is str and type(row["amount_gbp"]) is float

@@ -701,6 +701,9 @@ def _parse_history(
 
     Rows for areas not in the area table follow `data.other_areas` (counted, or an error), as the counts' rows do.
     """
+    plain = _plain_history(text, file, codes, source)
+    if plain is not None:
+        return plain
     table = Table(text, file)
     columns = columns_of(table.header, HISTORY_COLUMNS, {"source": ("source",)}, file)
     area_position = {code: a for a, code in enumerate(codes)}
@@ -765,6 +768,45 @@ def _parse_history(
     present = sorted({area for area, _, _ in cells})
     gaps = tuple((codes[area], month) for area in present for month in ordered if (area, month) not in seen)
     return history, SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere), gaps
+
+
+def _plain_history(
+    text: str, file: str, codes: tuple[str, ...], source: DataSource
+) -> tuple[Labelled, SourceFile, tuple[tuple[str, str], ...]] | None:
+    """`_parse_history` for a history whose values are all plain and whose months cover the data period, else None (for
+    the row-by-row reading to judge); the same result, read in bulk."""
+    table = Table(text, file)
+    columns = columns_of(table.header, HISTORY_COLUMNS, {"source": ("source",)}, file)
+    values = table.columns([columns[name] for name in ("area_code", "crime_type", "month", "count")])
+    if values is None:
+        return None
+    cells = dict(zip(("area_code", "crime_type", "month", "count"), values))
+    rows_read = len(cells["count"])
+    months_of = {raw: raw.strip() for raw in set(cells["month"])}
+    if not all(MONTH_PATTERN.fullmatch(month) for month in months_of.values()):
+        return None
+    found = _plain_cells(cells, {code: a for a, code in enumerate(codes)}, source)
+    if found is None:
+        return None
+    area, crime, count, rows_elsewhere, used = found
+    ordered = tuple(sorted({months_of[raw] for raw in compress(cells["month"], used)}))
+    if not ordered or any(month not in set(ordered) for month in month_range(source.period_start, source.period_end)):
+        return None
+    position_of = {raw: ordered.index(month) for raw, month in months_of.items() if month in ordered}
+    month = np.array([position_of[raw] for raw in compress(cells["month"], used)], dtype=np.int64)
+    if _repeats((area * len(CRIME_TYPES) + crime) * len(ordered) + month):
+        return None
+    history = np.zeros((len(codes), len(CRIME_TYPES), len(ordered)))
+    history[area, crime, month] = count
+    seen = np.zeros((len(codes), len(ordered)), dtype=bool)
+    seen[area, month] = True
+    present = seen.any(axis=1)
+    gaps = tuple((codes[a], ordered[m]) for a, m in np.argwhere(present[:, None] & ~seen).tolist())
+    return (
+        Labelled(history, ("area", "crime_type", "month"), (codes, CRIME_TYPES, ordered), "records", "records per month"),
+        SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere),
+        gaps,
+    )
 
 
 def month_runs(months: tuple[str, ...] | list[str]) -> str:

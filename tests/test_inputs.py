@@ -11,6 +11,7 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator import inputs
 from simulator.cli import cli
 from simulator.errors import DataError
 from simulator.inputs import load_areas, months_between
@@ -1330,3 +1331,25 @@ def test_a_table_without_quotes_splits_as_the_csv_reader_reads_it(lines, end, be
     read = Table(text, "counts.csv")
     read._plain_lines = lambda: None  # the CSV reader's rows, as for a table with quotes
     assert split == read.columns(["count", "code"])
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        HISTORY,
+        HISTORY.replace("A2,Robbery,2024-01,1\n", "A2,Robbery,2024-01,1\nA2,Drugs,2023-12,2\n"),
+        "area_code,crime_type,month,count,source\nA2,Robbery,2024-02,3,x\nA1,Burglary,2024-01,0,y\nA1,Burglary,2024-02,9,x\n",
+        'area_code,crime_type,month,count\nA1,Burglary,2024-01,4\n"A1",Robbery,2024-02,5\n',
+    ],
+    ids=["gap-and-other-area", "gaps-in-one-area", "source-column", "quoted"],
+)
+def test_history_read_in_bulk_equals_the_row_by_row_reading(tmp_path, monkeypatch, history):
+    """The bulk reading of a plain history gives the same array, months, gaps and row counts as the row-by-row one."""
+    data = history_source(tmp_path, history, other_areas="count")
+    fast = load_areas(data)
+    monkeypatch.setattr(inputs, "_plain_history", lambda *arguments: None)
+    slow = load_areas(data)
+    assert fast.history.coords == slow.history.coords
+    assert (fast.history.values == slow.history.values).all()
+    assert fast.history_gaps == slow.history_gaps
+    assert fast.sources == slow.sources

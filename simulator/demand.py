@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -99,8 +100,6 @@ class Demand:
     annual_records: Labelled
     rate_per_1000: Labelled
     expected: Labelled
-    expected_lower: Labelled
-    expected_upper: Labelled
     weights: HarmWeights
     harm: Labelled
     harm_per_1000: Labelled
@@ -110,6 +109,28 @@ class Demand:
     draws: int
     shocks: tuple[str, ...]
     forecast: Forecast | None = None
+
+    @cached_property
+    def _expected_interval(self) -> tuple[Labelled, Labelled]:
+        """The interval of `expected` (`_predictive_interval`), worked out when a report first asks for it: the rules and
+        the allocation never read it."""
+        low, high = _predictive_interval(
+            self.records.values, self.forecast, self.horizon_months / self.areas.period_months, self.interval, self.draws
+        )
+        return (
+            self.expected.with_values(np.minimum(low, self.expected.values), name="expected records, lower"),
+            self.expected.with_values(np.maximum(high, self.expected.values), name="expected records, upper"),
+        )
+
+    @property
+    def expected_lower(self) -> Labelled:
+        """The lower end of the interval of the records expected over the horizon."""
+        return self._expected_interval[0]
+
+    @property
+    def expected_upper(self) -> Labelled:
+        """The upper end of the interval of the records expected over the horizon."""
+        return self._expected_interval[1]
 
     @property
     def period_label(self) -> str:
@@ -160,11 +181,6 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
     expected = annual.with_values(
         expected_records(annual.values, settings.horizon_months, forecast.factors), name="expected records", unit="records"
     )
-    low, high = _predictive_interval(
-        records.values, forecast, settings.horizon_months / areas.period_months, settings.interval, settings.draws
-    )
-    lower = expected.with_values(np.minimum(low, expected.values), name="expected records, lower")
-    upper = expected.with_values(np.maximum(high, expected.values), name="expected records, upper")
     harm_days = harm(expected, weights)
     return Demand(
         areas=areas,
@@ -174,8 +190,6 @@ def build_demand(areas: Areas, harm_settings: HarmSettings, settings: DemandSett
             annual.values / population * 1000.0, name="records per 1,000 residents per year", unit="per 1,000 per year"
         ),
         expected=expected,
-        expected_lower=lower,
-        expected_upper=upper,
         weights=weights,
         harm=harm_days,
         harm_per_1000=harm_days.with_values(harm_days.values / population * 1000.0, name="harm per 1,000 residents", unit="days per 1,000"),

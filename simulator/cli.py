@@ -251,9 +251,9 @@ def eligibility(
     demand, verdict, odds = eligibility_odds(loaded)
     if csv_path:
         from .report import write_csv_file
-        from .result import eligibility_rows
+        from .result import eligibility_table
 
-        write_csv_file(csv_path, eligibility_rows(verdict, odds))
+        write_csv_file(csv_path, eligibility_table(verdict, odds))
     fund_round = loaded.scenario.round
     _echo(
         f"{fund_round.name} ({demand.areas.force_name}, police.uk street-level records {demand.period_label}): "

@@ -513,11 +513,15 @@ def _check_output_file(path: Path, header: Iterable[str], key: str) -> None:
             )
 
 
-def write_csv_file(path: str | Path, rows: list[dict], key: str = "--csv", identifying_columns: int = 4) -> Path:
+def write_csv_file(path: str | Path, rows: list[dict] | Table, key: str = "--csv", identifying_columns: int = 4) -> Path:
     """A CSV file written whole or not at all, replacing only a file whose header starts with the same columns
     (the first `identifying_columns`: an eligibility table of another round has other rule columns after them)."""
     target = Path(path)
-    check_output_file(target, list(rows[0])[:identifying_columns] if rows else [], key)
+    if isinstance(rows, list):
+        names = list(rows[0]) if rows else []
+    else:
+        names = list(rows.names) if len(rows) else []
+    check_output_file(target, names[:identifying_columns], key)
     _atomic(target, key, lambda temporary: write_table(temporary, rows))
     return target
 

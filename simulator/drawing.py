@@ -72,17 +72,12 @@ class PendingCharts:
         return drawn
 
 
-def drawing_processes() -> int:
-    """How many processes draw charts at once: one per core, up to `MOST_PROCESSES`."""
-    return min(os.cpu_count() or 1, MOST_PROCESSES)
-
-
 @contextmanager
 def chart_server(wanted: bool = True, processes: int | None = None) -> Iterator[ChartServer | None]:
-    """Within the block, `draw_charts` hands charts to a process forked now, which draws them on `processes` cores (none
-    if not `wanted`, on one core, or where forking is not possible); the process is stopped when the block ends, however
-    it ends."""
-    count = processes or drawing_processes()
+    """Within the block, `draw_charts` hands charts to a process forked now, which draws them on `processes` cores (by
+    default one per core, up to `MOST_PROCESSES`; none if not `wanted`, on one core, or where forking is not possible);
+    the process is stopped when the block ends, however it ends."""
+    count = processes or min(os.cpu_count() or 1, MOST_PROCESSES)
     server = ChartServer.fork(count) if wanted and count > 1 and sys.platform == "linux" else None
     if server is not None:
         _servers.append(server)
@@ -100,7 +95,6 @@ class ChartServer:
 
     process: object
     connection: object
-    processes: int
     owing: bool = False
     """Charts were sent and not yet received."""
 
@@ -119,7 +113,7 @@ class ChartServer:
             there.close()
             return None
         there.close()
-        return cls(process, here, processes)
+        return cls(process, here)
 
     def send(self, subject, charts: Mapping[str, Callable], dpi: float, folder: Path) -> bool:
         """Hand the charts to the server; False if the subject or a chart cannot be sent, or the server has stopped or

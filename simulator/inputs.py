@@ -760,14 +760,9 @@ def _parse_history(
         )
     ordered = tuple(sorted(months))
     month_position = {month: m for m, month in enumerate(ordered)}
-    values = np.zeros((len(codes), len(CRIME_TYPES), len(ordered)))
-    for (area, crime, month), count in cells.items():
-        values[area, crime, month_position[month]] = count
-    history = Labelled(values, ("area", "crime_type", "month"), (codes, CRIME_TYPES, ordered), "records", "records per month")
-    seen = {(area, month) for area, _, month in cells}
-    present = sorted({area for area, _, _ in cells})
-    gaps = tuple((codes[area], month) for area in present for month in ordered if (area, month) not in seen)
-    return history, SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere), gaps
+    keys = np.array([(area, crime, month_position[month]) for area, crime, month in cells], dtype=np.int64).reshape(-1, 3)
+    counts = np.fromiter(cells.values(), dtype=float, count=len(cells))
+    return _history_found(text, file, codes, ordered, keys.T, counts, rows_read, rows_elsewhere)
 
 
 def _plain_history(
@@ -790,20 +785,36 @@ def _plain_history(
         return None
     area, crime, count, rows_elsewhere, used = found
     ordered = tuple(sorted({months_of[raw] for raw in compress(cells["month"], used)}))
-    if not ordered or any(month not in set(ordered) for month in month_range(source.period_start, source.period_end)):
+    month_position = {month: m for m, month in enumerate(ordered)}
+    if not ordered or not set(month_range(source.period_start, source.period_end)) <= month_position.keys():
         return None
-    position_of = {raw: ordered.index(month) for raw, month in months_of.items() if month in ordered}
+    position_of = {raw: month_position[month] for raw, month in months_of.items() if month in month_position}
     month = np.array([position_of[raw] for raw in compress(cells["month"], used)], dtype=np.int64)
     if _repeats((area * len(CRIME_TYPES) + crime) * len(ordered) + month):
         return None
-    history = np.zeros((len(codes), len(CRIME_TYPES), len(ordered)))
-    history[area, crime, month] = count
-    seen = np.zeros((len(codes), len(ordered)), dtype=bool)
+    return _history_found(text, file, codes, ordered, (area, crime, month), count, rows_read, rows_elsewhere)
+
+
+def _history_found(
+    text: str,
+    file: str,
+    codes: tuple[str, ...],
+    months: tuple[str, ...],
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray],
+    counts: np.ndarray,
+    rows_read: int,
+    rows_elsewhere: int,
+) -> tuple[Labelled, SourceFile, tuple[tuple[str, str], ...]]:
+    """The history read either way: the records at each (area, crime type, month) position of `cells`, the file's row
+    counts, and the months an area with rows has none of (its gaps, by area then month)."""
+    area, crime, month = cells
+    history = np.zeros((len(codes), len(CRIME_TYPES), len(months)))
+    history[area, crime, month] = counts
+    seen = np.zeros((len(codes), len(months)), dtype=bool)
     seen[area, month] = True
-    present = seen.any(axis=1)
-    gaps = tuple((codes[a], ordered[m]) for a, m in np.argwhere(present[:, None] & ~seen).tolist())
+    gaps = tuple((codes[a], months[m]) for a, m in np.argwhere(seen.any(axis=1)[:, None] & ~seen).tolist())
     return (
-        Labelled(history, ("area", "crime_type", "month"), (codes, CRIME_TYPES, ordered), "records", "records per month"),
+        Labelled(history, ("area", "crime_type", "month"), (codes, CRIME_TYPES, months), "records", "records per month"),
         SourceFile("history", file, sha256_text(text), rows_read, rows_read - rows_elsewhere, 0, rows_elsewhere),
         gaps,
     )

@@ -821,7 +821,10 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_charts(subject, charts: dict[str, Callable], folder: Path) -> dict[str, bytes]:
     """Every chart as a PNG, without timestamps or software tags so files are repeatable; returns the bytes."""
-    return start_charts(subject, charts, folder).images()
+    from .drawing import draw_charts
+
+    folder.mkdir()
+    return draw_charts(subject, charts, CHART_DPI, folder)
 
 
 def start_charts(subject, charts: dict[str, Callable], folder: Path):

@@ -173,8 +173,8 @@ def test_tornado_bar_at_the_point_value_gives_the_point_harm(small_run):
     """Setting an input to its own point value changes nothing: the bars pivot on the point harm averted."""
     from simulator.uncertainty import uncertain_inputs
 
-    carlo = small_run.monte_carlo
     scenario = small_run.scenario
+    carlo = small_run.monte_carlo
     item = uncertain_inputs(scenario.uncertainty, scenario.active_interventions(), small_run.demand.weights)[0]
     assert item.low <= item.point <= item.high
     bar = next(bar for bar in carlo.tornado if bar.key == item.key)
@@ -206,21 +206,10 @@ def test_draws_filled_together_match_the_single_draw_water_filling(small_run):
     import dataclasses
 
     from simulator.allocation import quick_best_amounts
-    from simulator.interventions import curve_draws
     from simulator.montecarlo import fill_in_draws
-    from simulator.verdicts import draw_world
 
-    scenario, request = small_run.scenario, small_run.request
-    drawn = draw_world(scenario, small_run.demand, 30, 11)
-    inputs = drawn.inputs
-    world = curve_draws(
-        small_run.curves,
-        scenario.active_interventions(),
-        drawn.records.future_records,
-        inputs.harm_weights,
-        inputs.max_reduction,
-        inputs.cost_factor,
-    )
+    request = small_run.request
+    world = drawn_curves(small_run, 30, 11)
     eligible = np.ones((30, len(small_run.curves.codes)), dtype=bool)
     eligible[::3, :4] = False
     together = fill_in_draws(request, world, eligible, np.arange(30))
@@ -241,20 +230,9 @@ def test_draws_filled_one_by_one_match_draws_filled_together(small_run, monkeypa
     """Draws with many cells are water-filled one by one, small ones together: the best splits and the best harm averted
     under the published verdicts are the same either way, bit for bit."""
     from simulator import montecarlo
-    from simulator.interventions import curve_draws
-    from simulator.verdicts import draw_world
 
-    scenario, request = small_run.scenario, small_run.request
-    drawn = draw_world(scenario, small_run.demand, 30, 5)
-    inputs = drawn.inputs
-    world = curve_draws(
-        small_run.curves,
-        scenario.active_interventions(),
-        drawn.records.future_records,
-        inputs.harm_weights,
-        inputs.max_reduction,
-        inputs.cost_factor,
-    )
+    request = small_run.request
+    world = drawn_curves(small_run, 30, 5)
     eligible = np.ones((30, len(small_run.curves.codes)), dtype=bool)
     eligible[::4, :3] = False
     assert montecarlo._filled_together(request, world, eligible).any()
@@ -272,21 +250,9 @@ def test_pruned_bisection_matches_the_plain_one(small_run, monkeypatch, budget_s
     import dataclasses
 
     from simulator import montecarlo
-    from simulator.interventions import curve_draws
-    from simulator.verdicts import draw_world
 
-    scenario = small_run.scenario
     request = dataclasses.replace(small_run.request, budget_gbp=small_run.request.budget_gbp * budget_share)
-    drawn = draw_world(scenario, small_run.demand, 40, 3)
-    inputs = drawn.inputs
-    world = curve_draws(
-        small_run.curves,
-        scenario.active_interventions(),
-        drawn.records.future_records,
-        inputs.harm_weights,
-        inputs.max_reduction,
-        inputs.cost_factor,
-    )
+    world = drawn_curves(small_run, 40, 3)
     eligible = np.ones((40, len(small_run.curves.codes)), dtype=bool)
     eligible[1::3, 2:6] = False
     plain = montecarlo.fill_in_draws(request, world, eligible, np.arange(40))
@@ -294,3 +260,20 @@ def test_pruned_bisection_matches_the_plain_one(small_run, monkeypatch, budget_s
     pruned = montecarlo.fill_in_draws(request, world, eligible, np.arange(40))
     assert np.array_equal(plain, pruned)
     assert np.allclose(plain.sum(axis=(1, 2)), min(request.spendable_gbp, request.bid_caps().sum()), rtol=1e-9)
+
+
+def drawn_curves(run, draws: int, seed: int):
+    """The curves of `draws` Monte Carlo draws of a run's inputs from `seed`, as the Monte Carlo builds them."""
+    from simulator.interventions import curve_draws
+    from simulator.verdicts import draw_world
+
+    drawn = draw_world(run.scenario, run.demand, draws, seed)
+    inputs = drawn.inputs
+    return curve_draws(
+        run.curves,
+        run.scenario.active_interventions(),
+        drawn.records.future_records,
+        inputs.harm_weights,
+        inputs.max_reduction,
+        inputs.cost_factor,
+    )

@@ -1,4 +1,4 @@
-"""Charts for a panel slide: one function per chart, a RunResult in, a matplotlib Figure out.
+"""Charts for a panel slide: one function per chart, a run in (a RunResult, or a PointRun for `point_charts`), a matplotlib Figure out.
 
 Figures are built with the object API on the Agg canvas (never pyplot), so nothing here opens a
 window or keeps global state; `report` saves them. Each intervention keeps one colour in every
@@ -23,7 +23,7 @@ from .figures import pounds as _pounds
 from .figures import thousands_formatter as _thousands_formatter
 from .interventions import counted_over
 from .maps import AreaMap, force_key, force_tile, force_tiles
-from .result import RunResult
+from .result import PointRun, RunResult
 from .uncertainty_charts import UNCERTAINTY_CHARTS
 
 SCENARIO_PALETTE = ("#4d4d4d", "#2b8cbe", "#e6550d", "#756bb1", "#31a354", "#c51b8a")
@@ -33,12 +33,12 @@ HEX_RADIUS = 0.56
 HEX_ROW_STEP = 0.866
 
 
-def intervention_colours(result: RunResult) -> dict[str, str]:
+def intervention_colours(result: PointRun) -> dict[str, str]:
     """One fixed colour per intervention id, by its place in the scenario's catalogue."""
     return {item: PALETTE[i % len(PALETTE)] for i, item in enumerate(result.scenario.interventions)}
 
 
-def allocation_by_area(result: RunResult):
+def allocation_by_area(result: PointRun):
     """Horizontal bars of £ per area, stacked by intervention; ineligible areas marked.
 
     With more areas than fit (small areas), only the funded ones are drawn, the best-funded
@@ -141,7 +141,7 @@ def eligibility_rules(result: RunResult):
     return figure
 
 
-def eligibility_by_parent(result: RunResult):
+def eligibility_by_parent(result: PointRun):
     """Small areas: per district, how many are eligible and funded, eligible only, or not eligible."""
     areas = result.demand.areas
     tallies = result.eligibility.by_parent(result.area_amounts(), result.funded())
@@ -175,7 +175,7 @@ def eligibility_by_parent(result: RunResult):
     return figure
 
 
-def lorenz_curve(result: RunResult):
+def lorenz_curve(result: PointRun):
     """The Lorenz curve of harm across areas, with the Gini coefficient and the top-10 % share."""
     concentration = result.demand.concentration
     figure, axes = _figure(result, height=5.2, width=6.4)
@@ -203,7 +203,7 @@ def lorenz_curve(result: RunResult):
     return figure
 
 
-def budget_curve(result: RunResult):
+def budget_curve(result: PointRun):
     """V(B): the goal's value at budgets from £0 to twice the budget, the scenario's budget marked, a short tangent there
     whose slope is the budget's shadow price, and the flat stretch where the rules let no more be spent."""
     curve = result.budget_curve
@@ -280,7 +280,7 @@ def _goal_label(result: RunResult, unit: str) -> str:
     return f"Harm averted ({'CCHI ' if unit == 'harm days' else ''}{unit}; {counted})"
 
 
-def _value_at_budget(result: RunResult) -> float | None:
+def _value_at_budget(result: PointRun) -> float | None:
     """The curve's value at the scenario's budget: its own point there, else the run's certificate, else None."""
     curve = result.budget_curve
     for budget, value in zip(curve.budgets_gbp, curve.values):
@@ -293,7 +293,7 @@ def _value_at_budget(result: RunResult) -> float | None:
 # ---------------------------------------------------------------- maps
 
 
-def map_harm_rate(result: RunResult):
+def map_harm_rate(result: PointRun):
     """The area map coloured by expected harm per 1,000 residents over the funding period."""
     demand = result.demand
     values = demand.harm_per_1000.values.sum(axis=1)
@@ -330,7 +330,7 @@ def map_eligibility(result: RunResult):
     )
 
 
-def map_allocation(result: RunResult):
+def map_allocation(result: PointRun):
     """The area map coloured by £ allocated; areas that are not eligible are grey."""
     amounts = result.area_amounts()
     eligible = result.eligibility.eligible.values
@@ -648,7 +648,7 @@ NO_DATA_HATCH = "///"
 NO_DATA_FACE, NO_DATA_EDGE = "#f0f0f0", "#c4c4c4"
 
 
-def money_by_force(result: RunResult):
+def money_by_force(result: PointRun):
     """A run across forces: the police forces of England and Wales as tiles coloured by the model's £ per resident (hatched
     grey where there is no data), and beside it each force's £ from the model against the population split."""
     from matplotlib import colormaps
@@ -764,18 +764,33 @@ def chart_names() -> frozenset[str]:
     return frozenset({*RUN_CHARTS, *RUN_MAPS, *FORCE_CHARTS, *COMPARISON_CHARTS, "comparison_change_map"})
 
 
+READS_THE_DRAWS = frozenset({"eligibility_rules", "map_eligibility", *UNCERTAINTY_CHARTS})
+"""The run charts that show the Monte Carlo's figures (the verdicts' odds, the intervals): only a finished run draws them."""
+
+
 def run_charts(result: RunResult) -> dict:
     """The charts a run draws, only those with something to show: the maps only where the areas have a tile layout or
     boundaries, the budget curve only where the run traced one, the tornado only where an input moves harm averted, the
     money by force only for a run across forces."""
-    charts = dict(RUN_CHARTS)
-    if result.budget_curve is None:
-        charts.pop("budget_curve")
+    charts = _shown(result)
     if not any(bar.swing > 0 for bar in result.monte_carlo.tornado):
         charts.pop("uncertainty_tornado")
-    if result.demand.areas.area_map.kind != "none":
+    return charts
+
+
+def point_charts(point: PointRun) -> dict:
+    """The charts of `run_charts` that show the point estimates alone, so they can be drawn from the run before its Monte
+    Carlo (`pipeline.run`) while the draws run; the same figures as drawn from the finished run."""
+    return {name: draw for name, draw in _shown(point).items() if name not in READS_THE_DRAWS}
+
+
+def _shown(run: PointRun) -> dict:
+    charts = dict(RUN_CHARTS)
+    if run.budget_curve is None:
+        charts.pop("budget_curve")
+    if run.demand.areas.area_map.kind != "none":
         charts.update(RUN_MAPS)
-    if result.spans_forces:
+    if run.spans_forces:
         charts.update(FORCE_CHARTS)
     return charts
 

@@ -205,15 +205,22 @@ def run(
     executor = _executor(executor_kind, jobs, scheduler)
     from . import run as run_model
     from .drawing import chart_server
-    from .report import check_output_folder, write_run
+    from .report import check_output_folder, start_point_charts, write_run
 
     loaded = _load(_scenario_path(scenario), _extra_sets(sets, seed, solver, draws), accept_changed_inputs)
     folder = out or Path("reports") / loaded.output_name
     check_output_folder(folder, map(Path, loaded.files), "run")
+    started = []
     with chart_server(not no_charts), _progress(4 + loaded.scenario.demand.draws, "Running", quiet) as bar:
-        result = run_model(loaded, progress=lambda stage: bar.update(1, stage), draw_progress=bar.update, executor=executor)
+        result = run_model(
+            loaded,
+            progress=lambda stage: bar.update(1, stage),
+            draw_progress=bar.update,
+            executor=executor,
+            point_ready=None if no_charts else lambda point: started.append(start_point_charts(point)),
+        )
         bar.update(1, "writing the run folder")
-        folder = write_run(result, folder, charts=not no_charts)
+        folder = write_run(result, folder, charts=not no_charts, started=started[0] if started else None)
     if quiet:
         click.echo(str(folder))
         return

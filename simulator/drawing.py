@@ -10,18 +10,26 @@ never for matplotlib to load. The bytes are the same as drawn in this process: t
 on the same matplotlib, forked from the same state. Where processes cannot be forked (not
 Linux, one core), the result cannot be sent, or a chart fails, the charts are drawn in this
 process, so a failure shows its own traceback.
+
+A command that knows some charts before it has finished computing (a run's point-estimate
+charts, before its Monte Carlo) hands them over with `start_charts_alongside`: the server draws
+them one at a time on the core this process leaves free, into a scratch folder of its own, and
+takes any charts sent later together with those still waiting.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import pickle
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MOST_PROCESSES = 4
@@ -47,8 +55,20 @@ def start_charts(subject, charts: Mapping[str, Callable], dpi: float, folder: Pa
     """The charts handed to the server `chart_server` started, if any, to write as `folder`/<name>.png while this process
     writes other files; `images()` waits for them (or draws them here, where there is no server or it failed)."""
     server = _servers[-1] if _servers and len(charts) > 1 else None
-    sent = server is not None and server.send(subject, charts, dpi, folder)
-    return PendingCharts(subject, dict(charts), dpi, Path(folder), server if sent else None)
+    batch = server.send(subject, charts, dpi, folder) if server is not None else None
+    return PendingCharts(subject, dict(charts), dpi, Path(folder), server if batch is not None else None, batch)
+
+
+def start_charts_alongside(subject, charts: Mapping[str, Callable], dpi: float) -> PendingCharts | None:
+    """The charts handed to the running server to draw while this process goes on computing, one at a time on the core
+    it leaves free; None where no server runs (drawing them here now would only make this process wait). `images()`
+    gives their bytes, and the caller writes them where they belong."""
+    server = _servers[-1] if _servers and charts else None
+    if server is None:
+        return None
+    folder = server.scratch()
+    batch = server.send(subject, charts, dpi, folder, alongside=True)
+    return PendingCharts(subject, dict(charts), dpi, folder, server if batch is not None else None, batch, written_here=False)
 
 
 @dataclass
@@ -60,15 +80,19 @@ class PendingCharts:
     dpi: float
     folder: Path
     server: ChartServer | None
+    batch: int | None = None
+    written_here: bool = True
+    """Charts drawn here are written to `folder` (False for the server's scratch folder: only their bytes are wanted)."""
 
     def images(self) -> dict[str, bytes]:
         """Every chart's PNG bytes, in the order given, once its file is written."""
-        if self.server is not None and self.server.receive(self.charts):
+        if self.server is not None and self.server.receive(self.batch, self.charts):
             return {name: (self.folder / f"{name}.png").read_bytes() for name in self.charts}
         drawn = {}
         for name, draw in self.charts.items():
             drawn[name] = png_bytes(draw, self.subject, self.dpi)
-            (self.folder / f"{name}.png").write_bytes(drawn[name])
+            if self.written_here:
+                (self.folder / f"{name}.png").write_bytes(drawn[name])
         return drawn
 
 
@@ -95,8 +119,10 @@ class ChartServer:
 
     process: object
     connection: object
-    owing: bool = False
-    """Charts were sent and not yet received."""
+    batches: itertools.count = field(default_factory=itertools.count)
+    arrived: dict[int, dict[str, str | None]] = field(default_factory=dict)
+    """Per batch sent, the charts written so far and the failure of each (None when it was drawn)."""
+    scratch_folder: Path | None = None
 
     @classmethod
     def fork(cls, processes: int) -> ChartServer | None:
@@ -115,40 +141,56 @@ class ChartServer:
         there.close()
         return cls(process, here)
 
-    def send(self, subject, charts: Mapping[str, Callable], dpi: float, folder: Path) -> bool:
-        """Hand the charts to the server; False if the subject or a chart cannot be sent, or the server has stopped or
-        still owes the charts sent before (which would then be taken for these)."""
-        if self.process is None or self.owing:
-            return False
+    def scratch(self) -> Path:
+        """A folder of the server's own for charts whose bytes alone are wanted, removed when the server stops."""
+        if self.scratch_folder is None:
+            self.scratch_folder = Path(tempfile.mkdtemp(prefix="safer-streets-charts-"))
+        return self.scratch_folder
+
+    def send(self, subject, charts: Mapping[str, Callable], dpi: float, folder: Path, alongside: bool = False) -> int | None:
+        """Hand the charts to the server, to draw on every core, or with `alongside` one at a time while this process
+        computes; the batch's number, or None if the subject or a chart cannot be sent or the server has stopped."""
+        if self.process is None:
+            return None
         try:
             jobs = [(name, pickle.dumps(draw, protocol=pickle.HIGHEST_PROTOCOL)) for name, draw in charts.items()]
-            self.connection.send(("draw", pickle.dumps(subject, protocol=pickle.HIGHEST_PROTOCOL), jobs, dpi, str(folder)))
+            batch = next(self.batches)
+            sent_subject = pickle.dumps(subject, protocol=pickle.HIGHEST_PROTOCOL)
+            self.connection.send(("draw", batch, sent_subject, jobs, dpi, str(folder), alongside))
         except (pickle.PicklingError, TypeError, AttributeError):
-            return False
+            return None
         except OSError:
             self.stop()
-            return False
-        self.owing = True
-        return True
+            return None
+        self.arrived[batch] = {}
+        return batch
 
-    def receive(self, charts: Mapping[str, Callable]) -> bool:
-        """Wait until every chart last sent is written; False if the server stops or a chart fails there (the server is
-        then stopped, and the caller draws the charts)."""
-        written = set()
+    def receive(self, batch: int, charts: Mapping[str, Callable]) -> bool:
+        """Wait until every chart of the batch is written; False if the server stops or a chart of the batch fails there
+        (the server is then stopped, and the caller draws the charts)."""
+        written = self.arrived.get(batch)
+        if written is None:
+            return False
         try:
             while len(written) < len(charts):
-                name, failure = self.connection.recv()
-                if failure is not None:
-                    raise EOFError(failure)
-                written.add(name)
+                if self.process is None:
+                    return False
+                answer_batch, name, failure = self.connection.recv()
+                self.arrived.setdefault(answer_batch, {})[name] = failure
         except (EOFError, OSError):
             self.stop()
             return False
-        self.owing = False
+        del self.arrived[batch]
+        if any(failure is not None for failure in written.values()):
+            self.stop()
+            return False
         return True
 
     def stop(self) -> None:
-        """Tell the server to end, close the pipe and reap the process."""
+        """Tell the server to end, close the pipe, reap the process and remove its scratch folder."""
+        if self.scratch_folder is not None:
+            shutil.rmtree(self.scratch_folder, ignore_errors=True)
+            self.scratch_folder = None
         if self.process is None:
             return
         try:
@@ -164,26 +206,47 @@ class ChartServer:
 
 
 def _serve(connection, parents_end, processes: int) -> None:
-    """The chart server: load matplotlib and the chart modules, then for each subject it is sent, draw its charts on
-    `processes` processes, until it is told to stop or its pipe closes. It first closes the parent's end of the pipe it
-    inherited, so that the pipe closes when the parent closes it."""
+    """The chart server: load matplotlib and the chart modules, then draw the charts it is sent until it is told to stop
+    or its pipe closes. A batch sent `alongside` is drawn one chart at a time, looking for more work between charts; any
+    other batch is drawn, with whatever still waits, on `processes` processes. It first closes the parent's end of the
+    pipe it inherited, so that the pipe closes when the parent closes it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parents_end.close()
     _warm_up()
+    waiting: list[_Job] = []
     try:
         while True:
+            if waiting and not connection.poll():
+                _draw_job(connection, waiting.pop(0))
+                continue
             message = connection.recv()
             if message[0] != "draw":
                 return
-            _, sent_subject, jobs, dpi, folder = message
-            _draw_on_processes(connection, pickle.loads(sent_subject), jobs, dpi, Path(folder), processes)
+            _, batch, sent_subject, jobs, dpi, folder, alongside = message
+            subject = pickle.loads(sent_subject)
+            waiting += [_Job(batch, name, sent_draw, subject, dpi, Path(folder)) for name, sent_draw in jobs]
+            if not alongside:
+                _draw_on_processes(connection, waiting, processes)
+                waiting = []
     except (EOFError, OSError):
         return
 
 
-def _draw_on_processes(connection, subject, jobs: list[tuple[str, bytes]], dpi: float, folder: Path, processes: int) -> None:
+@dataclass(frozen=True)
+class _Job:
+    """One chart to draw: its batch, name, pickled drawing function, subject, resolution and folder."""
+
+    batch: int
+    name: str
+    sent_draw: bytes
+    subject: object
+    dpi: float
+    folder: Path
+
+
+def _draw_on_processes(connection, jobs: list[_Job], processes: int) -> None:
     """Fork the server into `processes` drawers sharing a counter of the next chart to draw; each writes every chart it
-    draws as `folder`/<name>.png and tells the parent (name, None), or (name, the failure's text)."""
+    draws as its folder/<name>.png and tells the parent (batch, name, None), or (batch, name, the failure's text)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -193,16 +256,16 @@ def _draw_on_processes(connection, subject, jobs: list[tuple[str, bytes]], dpi: 
         child = os.fork()
         if child == 0:
             try:
-                _draw_share(connection, subject, jobs, dpi, folder, next_job, taking, sending)
+                _draw_share(connection, jobs, next_job, taking, sending)
             finally:
                 os._exit(0)
         children.append(child)
-    _draw_share(connection, subject, jobs, dpi, folder, next_job, taking, sending)
+    _draw_share(connection, jobs, next_job, taking, sending)
     for child in children:
         os.waitpid(child, 0)
 
 
-def _draw_share(connection, subject, jobs, dpi, folder, next_job, taking, sending) -> None:
+def _draw_share(connection, jobs: list[_Job], next_job, taking, sending) -> None:
     """Take the next chart waiting, draw and write it, and say so, until none are left."""
     while True:
         with taking:
@@ -210,14 +273,21 @@ def _draw_share(connection, subject, jobs, dpi, folder, next_job, taking, sendin
             next_job.value += 1
         if position >= len(jobs):
             return
-        name, sent_draw = jobs[position]
-        try:
-            (folder / f"{name}.png").write_bytes(png_bytes(pickle.loads(sent_draw), subject, dpi))
-            answer = (name, None)
-        except Exception as error:  # noqa: BLE001 - the parent draws the charts again and shows the failure itself
-            answer = (name, f"{type(error).__name__}: {error}")
-        with sending:
-            connection.send(answer)
+        _draw_job(connection, jobs[position], sending)
+
+
+def _draw_job(connection, job: _Job, sending=None) -> None:
+    """Draw and write one chart and tell the parent (holding `sending`, where other processes share the pipe)."""
+    try:
+        (job.folder / f"{job.name}.png").write_bytes(png_bytes(pickle.loads(job.sent_draw), job.subject, job.dpi))
+        answer = (job.batch, job.name, None)
+    except Exception as error:  # noqa: BLE001 - the parent draws the charts again and shows the failure itself
+        answer = (job.batch, job.name, f"{type(error).__name__}: {error}")
+    if sending is None:
+        connection.send(answer)
+        return
+    with sending:
+        connection.send(answer)
 
 
 def _warm_up() -> None:

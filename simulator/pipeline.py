@@ -24,7 +24,7 @@ from .forecast import ForecastCheck, check_forecast
 from .inputs import Areas
 from .interventions import build_curves
 from .montecarlo import simulate
-from .result import RunResult
+from .result import PointRun, RunResult
 from .scenario import LoadedScenario
 from .schema import CRIME_TYPES
 from .verdicts import assess_eligibility, read_areas
@@ -49,11 +49,16 @@ def forecast_check(loaded: LoadedScenario, draws: int = 4000) -> tuple[Areas, Fo
 
 
 def run(
-    loaded: LoadedScenario, progress: Progress | None = None, draw_progress: DrawProgress | None = None, executor: Executor = LOCAL
+    loaded: LoadedScenario,
+    progress: Progress | None = None,
+    draw_progress: DrawProgress | None = None,
+    executor: Executor = LOCAL,
+    point_ready: Callable[[PointRun], None] | None = None,
 ) -> RunResult:
     """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` the count of draws
     in each finished chunk. `executor` says where the Monte Carlo's chunks of draws run (the figures are the same wherever
-    they run)."""
+    they run). `point_ready` is handed the run at its point estimates before the Monte Carlo starts, where the Monte Carlo
+    will not replace its plan (objective "point"), so that its charts can be drawn while the draws run."""
     report = progress or (lambda stage: None)
     scenario = loaded.scenario
     timings = {}
@@ -83,7 +88,11 @@ def run(
     rule_effects = explain(request, allocation, solver)
     curve = budget_curve(request, allocation, solver, scenario.allocation.budget_curve_points) if request.goal != "least_cost" else None
     lap("explanation")
+    point = PointRun(loaded, demand, eligibility, curves, request, allocation, baselines, rule_effects, curve)
+    chosen_on_draws = scenario.allocation.objective in ("expected", "cvar")
     check_draws_fit(scenario.demand.draws, len(demand.areas.codes))
+    if point_ready is not None and not chosen_on_draws:
+        point_ready(point)
     report(f"drawing {scenario.demand.draws:,} worlds")
     monte_carlo = simulate(
         scenario,
@@ -97,14 +106,13 @@ def run(
         draw_progress,
         executor,
     )
-    if scenario.allocation.objective in ("expected", "cvar"):
+    chosen = None
+    if chosen_on_draws:
         plan = monte_carlo.plan
         label = f"{allocation.solver}: {plan.label}, {monte_carlo.draws:,} draws"
-        allocation = plan_allocation(request, plan.amounts, label, plan.mean, monte_carlo.seconds)
+        chosen = plan_allocation(request, plan.amounts, label, plan.mean, monte_carlo.seconds)
     lap("monte_carlo")
-    return RunResult(
-        loaded, demand, eligibility, curves, request, allocation, baselines, monte_carlo, timings, versions(), rule_effects, curve
-    )
+    return RunResult.of(point, monte_carlo, timings, versions(), allocation=chosen)
 
 
 MOST_DRAWN_VALUES = 60_000_000

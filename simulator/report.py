@@ -37,9 +37,10 @@ from .policeuk import OUTPUT_COLUMNS, StreetCounts
 
 if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs none of them
     from .backtest import Backtest
+    from .drawing import PendingCharts
     from .experiments import Comparison
     from .forecast import ForecastCheck
-    from .result import RunResult, Table
+    from .result import PointRun, RunResult, Table
     from .sweep import Sweep
 
 CHART_DPI = 150
@@ -111,12 +112,22 @@ QUOTED = re.compile('[",\r\n]')
 """Characters that may make the csv module quote a cell: a cell holding none of them is written as it is."""
 
 
-def write_run(result: RunResult, out: str | Path, charts: bool = True) -> Path:
-    """Write the run folder at `out`, replacing a run folder there only once everything is written."""
+def write_run(result: RunResult, out: str | Path, charts: bool = True, started: PendingCharts | None = None) -> Path:
+    """Write the run folder at `out`, replacing a run folder there only once everything is written; `started` holds the
+    charts `start_point_charts` set drawing while the run computed."""
     target = Path(out)
     with _staged(target, run_inputs(result), "run") as staging:
-        _write_run_files(result, staging, _display(target), charts)
+        _write_run_files(result, staging, _display(target), charts, started)
     return target
+
+
+def start_point_charts(point: PointRun) -> PendingCharts | None:
+    """The run's charts of its point estimates (`charts.point_charts`), set drawing on the chart server's spare core while
+    the Monte Carlo runs, for `write_run` to collect; None where no chart server runs."""
+    from . import charts as chart_module
+    from .drawing import start_charts_alongside
+
+    return start_charts_alongside(point, chart_module.point_charts(point), CHART_DPI)
 
 
 def write_comparison(comparison: Comparison, out: str | Path, charts: bool = True) -> Path:
@@ -240,11 +251,12 @@ def run_inputs(result: RunResult) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: bool) -> None:
-    """The run's files into `folder`; `folder_name` is its name as the report's rerun command shows it."""
+def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: bool, started: PendingCharts | None = None) -> None:
+    """The run's files into `folder`; `folder_name` is its name as the report's rerun command shows it, and `started` the
+    charts already drawing (`start_point_charts`)."""
     from .result import BUDGET_CURVE_COLUMNS, RULE_COLUMNS
 
-    pending = _start_chosen_charts(result, "run_charts", folder, charts)
+    pending = _start_run_charts(result, folder, started) if charts else None
     write_table(folder / "demand.csv", result.demand_table())
     write_table(folder / "eligibility.csv", result.eligibility_table())
     write_table(folder / "allocation.csv", result.allocation_table())
@@ -263,6 +275,35 @@ def _write_run_files(result: RunResult, folder: Path, folder_name: str, charts: 
     _write_reports(document, pending.images() if pending else {}, folder)
     files = {name: holds for name, holds in RUN_FILES if (folder / name).exists() or name == "manifest.json"}
     write_json(folder / "manifest.json", {"written_by": WRITER, **result.manifest(), "files": files})
+
+
+def _start_run_charts(result: RunResult, folder: Path, started: PendingCharts | None) -> RunCharts:
+    """The run's charts set drawing into folder/charts, but for those `started` is already drawing."""
+    from .charts import run_charts
+
+    chosen = run_charts(result)
+    early = {} if started is None else started.charts
+    rest = start_charts(result, {name: draw for name, draw in chosen.items() if name not in early}, folder / "charts")
+    return RunCharts(tuple(chosen), folder / "charts", started, rest)
+
+
+@dataclass(frozen=True)
+class RunCharts:
+    """A run's charts being drawn: those started while it computed (written here once drawn) and the rest."""
+
+    names: tuple[str, ...]
+    folder: Path
+    started: PendingCharts | None
+    rest: PendingCharts
+
+    def images(self) -> dict[str, bytes]:
+        """Every chart's PNG bytes in the run's order, once all are written to the folder."""
+        drawn = self.rest.images()
+        if self.started is not None:
+            for name, image in self.started.images().items():
+                (self.folder / f"{name}.png").write_bytes(image)
+                drawn[name] = image
+        return {name: drawn[name] for name in self.names}
 
 
 def _write_charts_and_reports(subject, chooser: str, document, folder: Path, charts: bool) -> None:

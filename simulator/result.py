@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -257,8 +257,11 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class RunResult:
-    """A finished run: stage outputs, baselines and provenance."""
+class PointRun:
+    """A run up to its point-estimate plan: the stage outputs before the Monte Carlo, and what can be said of them.
+
+    The Monte Carlo can only add to this unless `allocation.objective` lets it choose the plan, so charts of a
+    `PointRun` can be drawn while the draws run (`pipeline.run`)."""
 
     loaded: LoadedScenario
     demand: Demand
@@ -267,9 +270,6 @@ class RunResult:
     request: AllocationRequest
     allocation: Allocation
     baselines: tuple[Baseline, ...]
-    monte_carlo: MonteCarlo
-    timings: dict
-    versions: dict
     rule_effects: tuple[RuleEffect, ...] = ()
     """Each binding rule of the point-estimate allocation, priced by re-solving a step up and down (`explanation.explain`)."""
     budget_curve: BudgetCurve | None = None
@@ -352,6 +352,97 @@ class RunResult:
     def intervention_names(self) -> tuple[str, ...]:
         """Display names of the interventions, in allocation order."""
         return tuple(self.scenario.interventions[item].name for item in self.curves.interventions)
+
+    def spending_limit_gbp(self) -> float:
+        """The most any split can spend under the rules whatever the budget (`explanation.most_spendable_gbp`): beyond it the
+        budget curve is flat."""
+        return most_spendable_gbp(self.request)
+
+    def force_rows(self) -> list[dict]:
+        """One row per force (its id as the data gives it, and its name): areas, residents, harm, eligible areas, bids funded,
+        the model's £ and its share, harm averted, and each simple split's £ (`<baseline>_gbp`), most money first; then one row per group of areas left out, with its
+        reason and £0, so that a table of forces shows them (forces.csv)."""
+        areas = self.demand.areas
+        names = areas.force_names
+        position = {name: k for k, name in enumerate(names)}
+        of_area = (
+            np.array([position[force] for force in areas.forces], dtype=int) if areas.forces else np.zeros(len(areas.codes), dtype=int)
+        )
+
+        def by_force(values: np.ndarray) -> np.ndarray:
+            return np.bincount(of_area, weights=np.asarray(values, dtype=float), minlength=len(names))
+
+        amounts = by_force(self.area_amounts())
+        harm = by_force(self.demand.harm.values.sum(axis=1))
+        residents = by_force(self.demand.areas.population.values)
+        funded = self.funded()
+        bids = self.request.bids()
+        pairs = np.unique(of_area[funded] * (int(bids.max(initial=0)) + 1) + bids[funded])
+        bids_funded = np.bincount(pairs // (int(bids.max(initial=0)) + 1), minlength=len(names))
+        splits = {f"{baseline.name}_gbp": by_force(baseline.amounts.values.sum(axis=1)) for baseline in self.baselines}
+        eligible = np.bincount(of_area, weights=self.eligibility.eligible.values, minlength=len(names))
+        averted = by_force(self.area_averted())
+        counts = np.bincount(of_area, minlength=len(names))
+        total_amount, total_harm, total_residents = amounts.sum(), harm.sum(), residents.sum()
+        rows = []
+        for k in sorted(range(len(names)), key=lambda k: (-round(amounts[k], 2), names[k])):
+            rows.append(
+                {
+                    "force": names[k],
+                    "force_name": force_name(names[k]),
+                    "status": "modelled",
+                    "areas": int(counts[k]),
+                    "residents": round(float(residents[k])),
+                    "share_of_residents": round(residents[k] / total_residents, 6) if total_residents else 0.0,
+                    "expected_harm_days": days(harm[k]),
+                    "share_of_harm": round(harm[k] / total_harm, 6) if total_harm else 0.0,
+                    "eligible_areas": int(eligible[k]),
+                    "bids_funded": int(bids_funded[k]),
+                    "amount_gbp": money(amounts[k]),
+                    "share_of_money": round(amounts[k] / total_amount, 6) if total_amount else 0.0,
+                    "harm_averted_days": days(averted[k]),
+                    **{key: money(values[k]) for key, values in splits.items()},
+                    "reason": "",
+                }
+            )
+        for group in areas.left_out:
+            rows.append(
+                {
+                    "force": group.group,
+                    "force_name": force_name(group.group),
+                    "status": "left out",
+                    "areas": group.areas,
+                    "residents": round(float(group.population)),
+                    "share_of_residents": None,
+                    "expected_harm_days": None,
+                    "share_of_harm": None,
+                    "eligible_areas": 0,
+                    "bids_funded": 0,
+                    "amount_gbp": 0.0,
+                    "share_of_money": 0.0,
+                    "harm_averted_days": 0.0,
+                    **{key: 0.0 for key in splits},
+                    "reason": group.reason,
+                }
+            )
+        return rows
+
+
+@dataclass(frozen=True)
+class RunResult(PointRun):
+    """A finished run: the point-estimate run, its Monte Carlo, and provenance."""
+
+    monte_carlo: MonteCarlo = field(kw_only=True)
+    timings: dict = field(kw_only=True)
+    versions: dict = field(kw_only=True)
+
+    @classmethod
+    def of(cls, point: PointRun, monte_carlo: MonteCarlo, timings: dict, versions: dict, allocation: Allocation | None = None) -> RunResult:
+        """The finished run of `point`, with the plan the Monte Carlo chose as its allocation where it chose one."""
+        stages = {item.name: getattr(point, item.name) for item in dataclasses.fields(PointRun)}
+        if allocation is not None:
+            stages["allocation"] = allocation
+        return cls(**stages, monte_carlo=monte_carlo, timings=timings, versions=versions)
 
     # ---------------------------------------------------------------- tables
 
@@ -530,11 +621,6 @@ class RunResult:
             )
         return rows
 
-    def spending_limit_gbp(self) -> float:
-        """The most any split can spend under the rules whatever the budget (`explanation.most_spendable_gbp`): beyond it the
-        budget curve is flat."""
-        return most_spendable_gbp(self.request)
-
     def budget_curve_rows(self) -> list[dict]:
         """budget_curve.csv: the goal's value at each budget of the curve, the slope to the next point per £1,000, the
         status of each solve, and which row is the scenario's budget (added where the curve's points miss it)."""
@@ -679,75 +765,6 @@ class RunResult:
                 ("harm_averted_days", np.concatenate(averted)),
             )
         )
-
-    def force_rows(self) -> list[dict]:
-        """One row per force (its id as the data gives it, and its name): areas, residents, harm, eligible areas, bids funded,
-        the model's £ and its share, harm averted, and each simple split's £ (`<baseline>_gbp`), most money first; then one row per group of areas left out, with its
-        reason and £0, so that a table of forces shows them (forces.csv)."""
-        areas = self.demand.areas
-        names = areas.force_names
-        position = {name: k for k, name in enumerate(names)}
-        of_area = (
-            np.array([position[force] for force in areas.forces], dtype=int) if areas.forces else np.zeros(len(areas.codes), dtype=int)
-        )
-
-        def by_force(values: np.ndarray) -> np.ndarray:
-            return np.bincount(of_area, weights=np.asarray(values, dtype=float), minlength=len(names))
-
-        amounts = by_force(self.area_amounts())
-        harm = by_force(self.demand.harm.values.sum(axis=1))
-        residents = by_force(self.demand.areas.population.values)
-        funded = self.funded()
-        bids = self.request.bids()
-        pairs = np.unique(of_area[funded] * (int(bids.max(initial=0)) + 1) + bids[funded])
-        bids_funded = np.bincount(pairs // (int(bids.max(initial=0)) + 1), minlength=len(names))
-        splits = {f"{baseline.name}_gbp": by_force(baseline.amounts.values.sum(axis=1)) for baseline in self.baselines}
-        eligible = np.bincount(of_area, weights=self.eligibility.eligible.values, minlength=len(names))
-        averted = by_force(self.area_averted())
-        counts = np.bincount(of_area, minlength=len(names))
-        total_amount, total_harm, total_residents = amounts.sum(), harm.sum(), residents.sum()
-        rows = []
-        for k in sorted(range(len(names)), key=lambda k: (-round(amounts[k], 2), names[k])):
-            rows.append(
-                {
-                    "force": names[k],
-                    "force_name": force_name(names[k]),
-                    "status": "modelled",
-                    "areas": int(counts[k]),
-                    "residents": round(float(residents[k])),
-                    "share_of_residents": round(residents[k] / total_residents, 6) if total_residents else 0.0,
-                    "expected_harm_days": days(harm[k]),
-                    "share_of_harm": round(harm[k] / total_harm, 6) if total_harm else 0.0,
-                    "eligible_areas": int(eligible[k]),
-                    "bids_funded": int(bids_funded[k]),
-                    "amount_gbp": money(amounts[k]),
-                    "share_of_money": round(amounts[k] / total_amount, 6) if total_amount else 0.0,
-                    "harm_averted_days": days(averted[k]),
-                    **{key: money(values[k]) for key, values in splits.items()},
-                    "reason": "",
-                }
-            )
-        for group in areas.left_out:
-            rows.append(
-                {
-                    "force": group.group,
-                    "force_name": force_name(group.group),
-                    "status": "left out",
-                    "areas": group.areas,
-                    "residents": round(float(group.population)),
-                    "share_of_residents": None,
-                    "expected_harm_days": None,
-                    "share_of_harm": None,
-                    "eligible_areas": 0,
-                    "bids_funded": 0,
-                    "amount_gbp": 0.0,
-                    "share_of_money": 0.0,
-                    "harm_averted_days": 0.0,
-                    **{key: 0.0 for key in splits},
-                    "reason": group.reason,
-                }
-            )
-        return rows
 
     def summary(self) -> Summary:
         """The run's headline figures (summary.json), as one typed value."""

@@ -305,3 +305,18 @@ def test_no_tornado_chart_when_no_input_moves_harm_averted(kent_result):
     assert "uncertainty_tornado" in charts.run_charts(kent_result)
     still = dataclasses.replace(kent_result, monte_carlo=dataclasses.replace(kent_result.monte_carlo, tornado=()))
     assert "uncertainty_tornado" not in charts.run_charts(still)
+
+
+def test_the_point_charts_are_the_run_charts_that_show_no_draws(kent_result):
+    point_names = set(charts.point_charts(kent_result))
+    assert point_names == set(charts.run_charts(kent_result)) - charts.READS_THE_DRAWS
+    assert {"allocation_by_district", "lorenz_curve", "map_allocation"} <= point_names
+
+
+def test_a_point_chart_drawn_before_the_monte_carlo_is_the_chart_of_the_finished_run(kent_result):
+    from simulator.drawing import png_bytes
+    from simulator.result import PointRun
+
+    point = PointRun(**{stage.name: getattr(kent_result, stage.name) for stage in dataclasses.fields(PointRun)})
+    for name, draw in charts.point_charts(point).items():
+        assert png_bytes(draw, point, 40) == png_bytes(draw, kent_result, 40), name

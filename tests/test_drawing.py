@@ -119,3 +119,47 @@ def test_the_server_is_gone_when_the_block_ends_however_it_ends():
 def test_one_core_draws_in_this_process():
     with drawing.chart_server(processes=1) as server:
         assert server is None
+
+
+def test_charts_started_alongside_are_drawn_while_this_process_computes(tmp_path):
+    charts = {"small": small_chart, "other": other_chart}
+    with drawing.chart_server(processes=2) as server:
+        pending = drawing.start_charts_alongside(Caption("early"), charts, 60)
+        assert pending is not None and pending.server is server
+        scratch = pending.folder
+        images = pending.images()
+        assert server.process is not None
+    assert images == in_process(Caption("early"), charts, tmp_path / "here")
+    assert not scratch.exists(), "the server's scratch folder goes with it"
+
+
+def test_charts_sent_later_are_drawn_with_those_started_alongside(tmp_path):
+    early, late = {"small": small_chart, "other": other_chart}, {"late_small": small_chart, "late_other": other_chart}
+    (tmp_path / "served").mkdir()
+    with drawing.chart_server(processes=2):
+        started = drawing.start_charts_alongside(Caption("point"), early, 60)
+        pending = drawing.start_charts(Caption("finished"), late, 60, tmp_path / "served")
+        assert pending.server is not None
+        late_images = pending.images()
+        early_images = started.images()
+    assert early_images == in_process(Caption("point"), early, tmp_path / "here-early")
+    assert late_images == in_process(Caption("finished"), late, tmp_path / "here-late")
+    assert sorted(path.name for path in (tmp_path / "served").iterdir()) == ["late_other.png", "late_small.png"]
+
+
+def test_a_chart_that_fails_alongside_fails_here_and_the_later_charts_are_drawn_here(tmp_path):
+    (tmp_path / "served").mkdir()
+    with drawing.chart_server(processes=2) as server:
+        started = drawing.start_charts_alongside(Caption("broken"), {"broken": broken_chart, "small": small_chart}, 60)
+        pending = drawing.start_charts(Caption("later"), {"small": small_chart, "other": other_chart}, 60, tmp_path / "served")
+        with pytest.raises(ValueError, match="cannot draw broken"):
+            started.images()
+        assert server.process is None
+        images = pending.images()
+    assert images == in_process(Caption("later"), {"small": small_chart, "other": other_chart}, tmp_path / "here")
+
+
+def test_nothing_is_started_alongside_without_a_server():
+    assert drawing.start_charts_alongside(Caption("alone"), {"small": small_chart}, 60) is None
+    with drawing.chart_server(wanted=False):
+        assert drawing.start_charts_alongside(Caption("alone"), {"small": small_chart}, 60) is None

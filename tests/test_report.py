@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import hashlib
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -451,3 +452,28 @@ def test_sweep_never_replaces_a_run_folder(written):
     with pytest.raises(ConfigError) as caught:
         check_output_folder(written, (), "sweep")
     assert caught.value.what == "the output folder holds a run this tool wrote, not a sweep, so it will not be replaced"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the chart server forks, which only Linux is trusted to do")
+def test_charts_started_before_the_monte_carlo_are_written_with_the_rest(kent_result, tmp_path):
+    from simulator.drawing import chart_server
+    from simulator.report import start_point_charts
+    from simulator.result import PointRun
+
+    plain = write_run(kent_result, tmp_path / "plain" / "run")
+    point = PointRun(**{stage.name: getattr(kent_result, stage.name) for stage in dataclasses.fields(PointRun)})
+    with chart_server(processes=2):
+        started = start_point_charts(point)
+        assert started is not None and started.server is not None
+        early = write_run(kent_result, tmp_path / "early" / "run", started=started)
+    written = sorted(path.relative_to(plain) for path in plain.rglob("*") if path.is_file() and path.name != "manifest.json")
+    assert written == sorted(path.relative_to(early) for path in early.rglob("*") if path.is_file() and path.name != "manifest.json")
+    assert "charts/allocation_by_district.png" in {path.as_posix() for path in written}
+    for name in written:
+        assert (plain / name).read_bytes() == (early / name).read_bytes(), name
+
+
+def test_without_a_chart_server_no_chart_is_started_before_the_monte_carlo(kent_result):
+    from simulator.report import start_point_charts
+
+    assert start_point_charts(kent_result) is None

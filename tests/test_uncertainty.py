@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from conftest import BASELINE
+from conftest import BASELINE, REPO
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.optimize import brentq
+from scipy.special import ndtri
 
-from simulator.errors import ConfigError
+from simulator.errors import ConfigError, InternalError
 from simulator.harm import harm_weights, weight_at_share
 from simulator.scenario import load_scenario
 from simulator.schema import (
@@ -23,7 +28,17 @@ from simulator.schema import (
     PublishedEffect,
     UncertaintySettings,
 )
-from simulator.uncertainty import SOURCE_DESCRIPTIONS, describe_sources, draw_inputs, one_at_a_time, point_inputs, uncertain_inputs
+from simulator.uncertainty import (
+    SOURCE_DESCRIPTIONS,
+    _bisect,
+    _normal_quantile,
+    _two_piece_normal,
+    describe_sources,
+    draw_inputs,
+    one_at_a_time,
+    point_inputs,
+    uncertain_inputs,
+)
 
 VSO = CRIME_TYPES.index("Violence and sexual offences")
 
@@ -172,6 +187,205 @@ def test_cost_factor_is_lognormal_with_the_stated_range(kent):
     settings, _, weights = kent
     factor = draws_of(settings, {"m": measure()}, weights, draws=100_000).cost_factor[:, 0]
     assert np.quantile(factor, [0.05, 0.5, 0.95]) == pytest.approx([0.5, 1.0, 2.0], rel=0.03)
+
+
+# ---------------------------------------------------------------- the normal quantile and the two-piece fit, without scipy
+
+
+def quantile_grid() -> np.ndarray:
+    """Probabilities over all of (0, 1): an even grid, both tails down to 1e-300 (and subnormals), and either side of 0.5."""
+    tails = np.logspace(-300, -1, 300_001)
+    return np.concatenate(
+        [
+            np.linspace(0, 1, 1_000_001)[1:-1],
+            tails,
+            1 - np.logspace(-16, -1, 150_001),
+            0.5 + np.logspace(-17, -1, 50_001),
+            0.5 - np.logspace(-17, -1, 50_001),
+            [5e-324, 1e-310, np.finfo(float).tiny, 0.075, 0.925, math.exp(-25), 1 - math.exp(-25)],
+        ]
+    )
+
+
+def test_normal_quantile_matches_ndtri_on_a_dense_grid():
+    """Within 1e-14 of scipy.special.ndtri relative to the value, and 1e-15 absolute within 0.1 of p = 0.5, over 1.55 million
+    probabilities; at least a quarter come out bit for bit (about a third do: AS241 and ndtri are different approximations
+    that each stop near the last bit)."""
+    p = quantile_grid()
+    ours, theirs = _normal_quantile(p), ndtri(p)
+    assert np.all(np.isfinite(ours))
+    relative = np.abs(ours - theirs) / np.where(theirs == 0, 1.0, np.abs(theirs))
+    centre = np.abs(p - 0.5) < 0.1
+    assert relative.max() <= 1e-14, f"largest relative difference {relative.max():.3g} at p = {p[np.argmax(relative)]!r}"
+    assert np.abs(ours - theirs)[centre].max() <= 1e-15
+    same = float(np.mean(ours == theirs))
+    print(f"normal quantile: {same:.1%} of {p.size:,} values equal ndtri's bit for bit; largest relative difference {relative.max():.3g}")
+    assert same >= 0.25
+
+
+def test_normal_quantile_is_antisymmetric_to_the_bit():
+    """Where 1 − p is exact (a dyadic grid), the quantile of 1 − p is minus the quantile of p in every bit."""
+    p = np.arange(1, 2**18) / 2**18
+    assert np.array_equal(_normal_quantile(1 - p), -_normal_quantile(p))
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (0.0, -np.inf),
+        (1.0, np.inf),
+        (-0.0, -np.inf),
+        (0.5, 0.0),
+        (np.nan, np.nan),
+        (-0.1, np.nan),
+        (1.1, np.nan),
+        (-np.inf, np.nan),
+        (np.inf, np.nan),
+        (1e300, np.nan),
+    ],
+)
+def test_normal_quantile_edges_are_ndtris(p, expected):
+    """−inf at 0, inf at 1, 0 at one half, nan for nan and outside [0, 1], as ndtri gives them (and with no warning)."""
+    found = _normal_quantile(p)
+    assert isinstance(found, np.floating)
+    assert np.array_equal(found, expected, equal_nan=True)
+    assert np.array_equal(found, ndtri(p), equal_nan=True)
+
+
+def test_normal_quantile_keeps_the_shape():
+    """An array comes back in its own shape, an empty one empty."""
+    p = np.array([[0.0, 0.025, 0.5], [0.975, 1.0, np.nan]])
+    found = _normal_quantile(p)
+    assert found.shape == (2, 3)
+    assert np.allclose(found, ndtri(p), rtol=1e-14, atol=0, equal_nan=True)
+    assert _normal_quantile(np.array([])).shape == (0,)
+
+
+def normal_cdf_tail(x: float) -> float:
+    """Φ(−|x|) from math.erfc: accurate to the last bits however far out x is."""
+    return math.erfc(abs(x) / math.sqrt(2)) / 2
+
+
+@given(p=st.floats(1e-300, 1.0, exclude_max=True), q=st.floats(1e-300, 1.0, exclude_max=True))
+def test_normal_quantile_is_monotone_and_inverts_the_cdf(p, q):
+    """Φ(quantile(p)) is p (in the smaller tail, to a few parts in 1e15 times 1 + x², what a last-bit error in x moves
+    it by), and a larger probability never has a smaller quantile, beyond the few units in the last place both this
+    and ndtri wobble by between neighbouring probabilities."""
+    x = float(_normal_quantile(p))
+    tail = min(p, 1.0 - p)
+    assert normal_cdf_tail(x) == pytest.approx(tail, rel=4e-15 * (1 + x * x), abs=0)
+    assert (x < 0) == (p < 0.5)
+    low, high = sorted((p, q))
+    below, above = (float(value) for value in _normal_quantile(np.array([low, high])))
+    assert below <= above + 8 * np.spacing(abs(above))
+
+
+def old_two_piece_normal(mode: float, published: PublishedEffect):
+    """The fit as it was with scipy (brentq on ndtri), kept here as the reference the numpy fit is held to."""
+    tail = (1 - published.level) / 2
+    below, above = mode - published.low, published.high - mode
+
+    def scales(ratio):
+        return -below / ndtri(tail * (1 + ratio) / 2), -above / ndtri(tail * (1 + ratio) / (2 * ratio))
+
+    def mismatch(ratio):
+        lower, upper = scales(ratio)
+        return upper / lower - ratio
+
+    edge = 1e-12
+    ratio = brentq(mismatch, tail / (1 - tail) * (1 + edge), (1 / tail - 1) * (1 - edge), xtol=1e-14, rtol=1e-12)
+    lower, upper = scales(ratio)
+    share_below = lower / (lower + upper)
+
+    def quantile(uniforms):
+        left = mode + lower * ndtri(np.minimum(uniforms, share_below) / (2 * share_below))
+        right = mode + upper * ndtri(0.5 + np.maximum(uniforms - share_below, 0.0) / (2 * (1 - share_below)))
+        return np.clip(np.where(uniforms < share_below, left, right), 0.0, 1.0)
+
+    return quantile
+
+
+@pytest.mark.parametrize(
+    ("mode", "low", "high", "level"),
+    [
+        (0.2, 0.08, 0.45, 0.95),
+        (0.2, 0.15, 0.25, 0.95),
+        (0.2, 0.02, 0.3, 0.9),
+        (0.21, 0.1, 0.3, 0.95),
+        (0.5, 0.49, 0.9, 0.99),
+        (0.3, 0.01, 0.31, 0.5),
+        (0.05, 0.0, 0.6, 0.8),
+    ],
+)
+def test_two_piece_fit_is_the_scipy_fit(mode, low, high, level):
+    """The bisection's fit gives the quantiles brentq's did, to 1e-12, from u = 1e-4 to 1 − 1e-4 and at the tornado's
+    percentiles. (Further out the formula itself is ill-conditioned: near u = 1 − 1e-9 its argument rounds to a
+    neighbouring double on a change of 1e-13 in the ratio, which moves the value by 1e-9 in either fit.)"""
+    published = PublishedEffect(low=low, high=high, level=level, source="test")
+    quantile, tornado_low, tornado_high = _two_piece_normal(mode, published)
+    reference = old_two_piece_normal(mode, published)
+    uniforms = np.linspace(1e-4, 1 - 1e-4, 20_001)
+    assert np.max(np.abs(quantile(uniforms) - reference(uniforms))) <= 1e-12
+    assert [tornado_low, tornado_high] == pytest.approx(reference(np.array([0.05, 0.95])), abs=1e-12)
+
+
+@given(
+    low=st.floats(0.0, 0.5),
+    under=st.floats(0.005, 0.25),
+    over=st.floats(0.005, 0.25),
+    level=st.floats(0.5, 0.99),
+)
+def test_two_piece_fit_puts_the_tails_at_the_interval(low, under, over, level):
+    """For any interval around the mode, the fitted quantiles at (1 − level)/2 and (1 + level)/2 are its ends."""
+    mode = low + under
+    published = PublishedEffect(low=low, high=mode + over, level=level, source="test")
+    quantile, _, _ = _two_piece_normal(mode, published)
+    tail = (1 - level) / 2
+    assert quantile(np.array([tail, 1 - tail])) == pytest.approx([published.low, published.high], abs=1e-10)
+
+
+def test_bisection_finds_a_root_to_its_tolerance():
+    """√2 as the root of x² − 2 in [0, 2], to the last bits; an exact zero at an end is that end."""
+    assert _bisect(lambda x: x * x - 2, 0.0, 2.0, xtol=0.0, rtol=1e-15) == pytest.approx(math.sqrt(2), rel=2e-15)
+    assert abs(_bisect(lambda x: x * x - 2, 0.0, 2.0, xtol=1e-6, rtol=0.0) - math.sqrt(2)) <= 1e-6
+    assert _bisect(lambda x: x - 1.0, 1.0, 3.0, xtol=1e-12, rtol=0.0) == 1.0
+
+
+def test_bisection_without_a_sign_change_is_refused():
+    """No sign change between the ends is an internal error, as brentq's ValueError was."""
+    with pytest.raises(InternalError, match="no sign change"):
+        _bisect(lambda x: x * x + 1, -1.0, 1.0, xtol=1e-12, rtol=1e-12)
+
+
+def loaded_modules(code: str) -> set[str]:
+    """The full names of the modules a fresh interpreter has loaded after running `code`."""
+    script = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    output = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    return set(output.split())
+
+
+def test_drawing_the_kent_inputs_loads_no_scipy_special_or_optimize():
+    """What a Monte Carlo draws here (the Kent baseline's effects, cost scales and harm weights, as verdicts.draw_world
+    draws them, with the tornado's inputs) and a published interval's fit load neither scipy.special nor scipy.optimize:
+    importing them costs 0.2-0.3 s of a cold start."""
+    code = f"""
+import dataclasses
+import numpy as np
+from simulator.harm import harm_weights
+from simulator.scenario import load_scenario
+from simulator.schema import PublishedEffect
+from simulator.uncertainty import draw_inputs, uncertain_inputs
+scenario = load_scenario({str(BASELINE)!r}).scenario
+settings, interventions, weights = scenario.uncertainty, scenario.active_interventions(), harm_weights(scenario.harm)
+draw_inputs(settings, interventions, weights, np.random.default_rng(1), 1000)
+uncertain_inputs(settings, interventions, weights)
+published = {{"street_lighting": PublishedEffect(low=0.1, high=0.3, level=0.95, source="test")}}
+draw_inputs(dataclasses.replace(settings, effects=published), interventions, weights, np.random.default_rng(1), 1000)
+"""
+    loaded = loaded_modules(code)
+    assert "simulator.uncertainty" in loaded
+    found = sorted(name for name in loaded if name.split(".")[:2] in (["scipy", "special"], ["scipy", "optimize"]))
+    assert found == []
 
 
 # ---------------------------------------------------------------- harm splits

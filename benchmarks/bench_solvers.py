@@ -168,7 +168,7 @@ def run_arrays(request: AllocationRequest):
     started = time.perf_counter()
     model = array_model(request, request.segments)
     built = time.perf_counter()
-    values = model.solve()[0]
+    values = model.solve().values
     solved = time.perf_counter()
     return built - started, solved - built, model.model_value(values), "chord model"
 
@@ -218,7 +218,6 @@ def child(method: str, path: str) -> None:
     warnings.simplefilter("ignore")
     import highspy  # noqa: F401  (imports are not the methods' time)
     import pulp  # noqa: F401
-    import scipy.sparse  # noqa: F401
 
     import simulator.allocation  # noqa: F401
 
@@ -311,7 +310,7 @@ def main() -> None:
             pickle.dump(synthetic_national(400, forces=4, bids=20), file)
         floor = measure("imports", path, options.timeout)
         print(
-            f"peak memory of a child that only loads Python, numpy, scipy, PuLP, highspy and the package: {floor['peak_mb']:.0f} MB",
+            f"peak memory of a child that only loads Python, numpy, PuLP, highspy and the package: {floor['peak_mb']:.0f} MB",
             flush=True,
         )
         for label, request, skipped in instances(options.sizes.split(",")):

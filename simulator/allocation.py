@@ -32,9 +32,9 @@ from .formulation import (
     RowPrice,
     SolveStatus,
     array_chord_split,
+    check_installed,
     goal_value,
     plain_conflict,
-    pulp_solver,
     relative_gap,
     solve_models,
 )
@@ -96,7 +96,7 @@ def available_solvers() -> tuple[str, ...]:
             found.append(name)
             continue
         try:
-            pulp_solver(name)
+            check_installed(name)
             found.append(name)
         except ConfigError:
             continue
@@ -326,7 +326,7 @@ def exact_fill_applies(request: AllocationRequest) -> bool:
 def _check_solver(request: AllocationRequest, solver: str, fixed_bids: np.ndarray | None) -> None:
     """Refuse an unknown or missing solver, and the greedy where it is not exact (naming each rule it does not handle)."""
     if solver != "greedy":
-        pulp_solver(solver)
+        check_installed(solver)
         return
     beyond = [family.title for family in request.families() if not family.greedy]
     if fixed_bids is not None:

@@ -16,6 +16,7 @@ cross-check.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import warnings
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def array_chord_split(request: AllocationRequest, segments: int) -> np.ndarray:
     if model is None:
         return np.zeros(request.curves.targeted_harm.values.shape)
     solved = model.solve()
-    return model.amounts(None if solved is None else solved[0])
+    return model.amounts(None if solved is None else solved.values)
 
 
 @dataclass
@@ -118,7 +119,7 @@ class ArrayModel:
     cost: np.ndarray
     upper: np.ndarray
     integrality: np.ndarray
-    matrix: object
+    matrix: ColumnWise
     row_lower: np.ndarray
     row_upper: np.ndarray
     row_family: list
@@ -129,18 +130,21 @@ class ArrayModel:
         """Segment columns (the money)."""
         return len(self.column_cell)
 
-    def solve(self) -> tuple[np.ndarray, np.ndarray | None, float] | None:
-        """Column values, row duals (a linear program only) and the objective, by HiGHS; None where infeasible.
+    def solve(self) -> ArraySolution | None:
+        """The optimum by HiGHS (column values, row duals for a linear program only, the objective); None where the
+        rules cannot all be met.
 
         Where the max-min goal asks as many bids funded as the rules allow and that clashes with other rules, it asks
         at least one, then any, as the PuLP path does."""
-        solved = solve_arrays(self.cost, self.matrix, self.row_lower, self.row_upper, self.upper, self.integrality)
-        for fewer in (1.0, 0.0):
-            if solved is not None or self.bids_funded_row is None:
-                break
-            self.row_lower[self.bids_funded_row] = fewer
+        for fewer in (None, 1.0, 0.0):
+            if fewer is not None:
+                if self.bids_funded_row is None:
+                    break
+                self.row_lower[self.bids_funded_row] = fewer
             solved = solve_arrays(self.cost, self.matrix, self.row_lower, self.row_upper, self.upper, self.integrality)
-        return solved
+            if solved.status == "optimal":
+                return solved
+        return None
 
     def amounts(self, values: np.ndarray | None) -> np.ndarray:
         """£ per area × intervention from column values (nothing where the model had no solution); a bid whose flag
@@ -165,8 +169,6 @@ class ArrayModel:
 def array_model(request: AllocationRequest, segments: int, kind: str = "chords", fixed_bids: np.ndarray | None = None) -> ArrayModel | None:
     """The chord (or with `kind` = "tangents", tangent) model of `request` as arrays (`ArrayModel`); None when no cell
     can receive money. `fixed_bids` fixes the funded bids (no flags)."""
-    from scipy.sparse import csc_matrix
-
     usable = request.open_cells()
     if fixed_bids is not None:
         usable = usable & np.asarray(fixed_bids, dtype=bool)[request.bids()][:, None]
@@ -295,7 +297,7 @@ def array_model(request: AllocationRequest, segments: int, kind: str = "chords",
         data = np.concatenate([entry[2] for entry in entries])
     else:
         rows, cols, data = np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
-    matrix = csc_matrix((data, (rows, cols)), shape=(count, total))
+    matrix = column_wise(rows, cols, data, (count, total))
     return ArrayModel(
         request,
         shape,
@@ -318,38 +320,113 @@ def array_model(request: AllocationRequest, segments: int, kind: str = "chords",
     )
 
 
-def solve_arrays(cost, matrix, row_lower, row_upper, upper, integrality) -> tuple[np.ndarray, np.ndarray | None, float] | None:
-    """Minimise cost · x over 0 ≤ x ≤ upper, row_lower ≤ A x ≤ row_upper (integers where `integrality`), handing HiGHS
-    the arrays directly: column values, row duals (None for a MIP) and the objective, or None where infeasible."""
+@dataclass(frozen=True)
+class ColumnWise:
+    """A sparse matrix column by column, as HiGHS takes it: column j's row numbers, ascending, are
+    `index[start[j] : start[j + 1]]` and its coefficients `value` at the same places."""
+
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    shape: tuple[int, int]
+
+
+def column_wise(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> ColumnWise:
+    """The matrix of `shape` with `values` at (`rows`, `columns`): entries ordered by column then row by one stable sort
+    of their flat position, those at the same place summed in the order given, explicit zeros kept (as scipy.sparse
+    builds it, without loading scipy)."""
+    height, width = shape
+    rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+    values = np.asarray(values, dtype=float)
+    if not len(rows) == len(columns) == len(values):
+        raise InternalError("a matrix's rows, columns and values differ in length")
+    if len(rows) and (rows.min() < 0 or rows.max() >= height or columns.min() < 0 or columns.max() >= width):
+        raise InternalError(f"a matrix entry lies outside its {height} × {width} shape")
+    position = columns * height + rows
+    order = np.argsort(position, kind="stable")
+    position, values = position[order], values[order]
+    first = np.flatnonzero(np.diff(position, prepend=-1))
+    if len(first) < len(position):
+        position, values = position[first], np.add.reduceat(values, first)
+    start = np.searchsorted(position, np.arange(width + 1) * height)
+    return ColumnWise(start.astype(np.int32), (position % max(height, 1)).astype(np.int32), values, (height, width))
+
+
+@dataclass(frozen=True)
+class ArraySolution:
+    """What HiGHS found for a model handed to it as arrays (minimised).
+
+    `status` is "optimal", "time limit" (a MIP stopped with a plan, short of its gap), or HiGHS's
+    words for why there is no plan, when `values` is None. `duals` are the row duals of a linear
+    program (None for a MIP); `bound` is the least objective HiGHS proved possible: a MIP's dual
+    bound (its objective where that is not finite), a linear program's objective."""
+
+    status: str
+    values: np.ndarray | None
+    duals: np.ndarray | None
+    objective: float
+    bound: float
+
+
+def solve_arrays(
+    cost: np.ndarray,
+    matrix: ColumnWise,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    upper: np.ndarray,
+    integrality: np.ndarray,
+    lower: np.ndarray | None = None,
+    gap: float = MIP_GAP,
+    seconds: float | None = None,
+) -> ArraySolution:
+    """Minimise cost · x over lower ≤ x ≤ upper (lower 0 unless given), row_lower ≤ A x ≤ row_upper, integer where
+    `integrality`, handing HiGHS the arrays directly; a MIP stops within relative `gap` of its bound, or after
+    `seconds` with its best plan so far."""
     import highspy
 
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("mip_rel_gap", MIP_GAP)
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(cost)
-    lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_ = np.zeros(len(cost))
-    lp.col_upper_ = np.asarray(upper, dtype=float)
-    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower, -highspy.kHighsInf)
-    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper, highspy.kHighsInf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data.astype(float)
+    highs.setOptionValue("mip_rel_gap", gap)
+    if seconds is not None:
+        highs.setOptionValue("time_limit", float(seconds))
     mip = bool(np.any(integrality))
-    if mip:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integrality]
-    highs.passModel(lp)
+    passed = highs.passModel(
+        len(cost),
+        matrix.shape[0],
+        len(matrix.value),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.asarray(cost, dtype=float),
+        np.zeros(len(cost)) if lower is None else np.asarray(lower, dtype=float),
+        np.asarray(upper, dtype=float),
+        np.asarray(row_lower, dtype=float),
+        np.asarray(row_upper, dtype=float),
+        matrix.start,
+        matrix.index,
+        matrix.value,
+        np.asarray(integrality, dtype=bool).astype(np.int32),
+    )
+    if passed == highspy.HighsStatus.kError:
+        raise InternalError("HiGHS refused the model's arrays")
     highs.run()
-    status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        return None
+    status, info = highs.getModelStatus(), highs.getInfo()
+    objective = float(info.objective_function_value)
+    if status == highspy.HighsModelStatus.kOptimal:
+        words = "optimal"
+    elif mip and status == highspy.HighsModelStatus.kTimeLimit and objective < highspy.kHighsInf:
+        words = "time limit"
+    else:
+        return ArraySolution(highs.modelStatusToString(status), None, None, objective, objective)
     solution = highs.getSolution()
-    values = np.array(solution.col_value)
-    duals = None if mip else np.array(solution.row_dual)
-    return values, duals, float(highs.getInfo().objective_function_value)
+    bound = float(info.mip_dual_bound) if mip else objective
+    return ArraySolution(
+        words,
+        np.array(solution.col_value),
+        None if mip else np.array(solution.row_dual),
+        objective,
+        bound if np.isfinite(bound) else objective,
+    )
 
 
 def cell_segments(request: AllocationRequest, cells: np.ndarray, segments: int, kind: str = "chords") -> tuple[np.ndarray, np.ndarray]:
@@ -462,18 +539,27 @@ def served_harm(request: AllocationRequest) -> float:
     return float(request.area_harm()[request.served_areas()].sum())
 
 
+def check_installed(name: str) -> None:
+    """Raise `pulp_solver`'s ConfigError when solver `name` is unknown or not installed, importing PuLP only where it
+    alone can tell: HiGHS is there when highspy can be imported, CBC when cbcbox ships its binary, else when PuLP's
+    own bundled CBC runs. A run that never builds a PuLP model then never pays for loading PuLP."""
+    if name == "highs":
+        if importlib.util.find_spec("highspy") is None:
+            raise _not_installed(name)
+    elif name == "cbc":
+        if _cbc_path() is None:
+            pulp_solver(name)
+    else:
+        raise _unknown_solver(name)
+
+
 def pulp_solver(name: str, mip: bool = True):
     import pulp
 
     if name == "highs":
         solver = pulp.HiGHS(msg=False, mip=mip, gapRel=MIP_GAP)
         if not solver.available():
-            raise ConfigError(
-                "the HiGHS solver is not installed",
-                key="allocation.solver",
-                got=name,
-                hint="pip install 'pulp[highs]<4', or use --set allocation.solver=\"cbc\"",
-            )
+            raise _not_installed(name)
         return solver
     if name == "cbc":
         path = _cbc_path()
@@ -484,13 +570,30 @@ def pulp_solver(name: str, mip: bool = True):
             bundled = pulp.PULP_CBC_CMD(msg=False, mip=mip, gapRel=MIP_GAP)
         if bundled.available():
             return bundled
-        raise ConfigError(
-            "the CBC solver is not installed",
+        raise _not_installed(name)
+    raise _unknown_solver(name)
+
+
+def _not_installed(name: str) -> ConfigError:
+    """The error for a known solver missing from this machine, with how to install it or which to use instead."""
+    if name == "highs":
+        return ConfigError(
+            "the HiGHS solver is not installed",
             key="allocation.solver",
             got=name,
-            hint='pip install cbcbox, or use --set allocation.solver="highs"',
+            hint="pip install 'pulp[highs]<4', or use --set allocation.solver=\"cbc\"",
         )
-    raise ConfigError(
+    return ConfigError(
+        "the CBC solver is not installed",
+        key="allocation.solver",
+        got=name,
+        hint='pip install cbcbox, or use --set allocation.solver="highs"',
+    )
+
+
+def _unknown_solver(name: str) -> ConfigError:
+    """The error for a solver name the allocator does not know."""
+    return ConfigError(
         "unknown solver", key="allocation.solver", got=name, expected="highs or cbc (or greedy, which needs no linear program)"
     )
 

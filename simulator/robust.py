@@ -12,7 +12,7 @@ Rockafellar and Uryasev's form, t − Σ_d u_d / (share·N) with u_d ≥ t − V
 `interventions.worst_share_mean` of the V_d; its rows are dense, so it is fitted on the first
 draws only when all of them would exceed `MOST_ROBUST_NONZEROS`. The rules are the point
 allocator's (budget, grant cap per bid, eligibility, bid limit and minimum grant with a binary
-per bid), solved with HiGHS through scipy on sparse matrices.
+per bid), handed to HiGHS as arrays (`formulation.solve_arrays`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -31,12 +31,8 @@ from .arrays import Labelled
 from .constraints import AllocationRequest
 from .errors import ConfigError, InternalError
 from .filling import greedy_fill
-from .formulation import MODEL_MONEY_GBP, SolveStatus
+from .formulation import MODEL_MONEY_GBP, ArraySolution, ColumnWise, SolveStatus, column_wise, solve_arrays
 from .interventions import CurveDraws, worst_share_mean
-
-if TYPE_CHECKING:  # scipy is loaded when a robust plan is solved, never by importing this module
-    from scipy import sparse
-    from scipy.optimize import LinearConstraint, OptimizeResult
 
 OBJECTIVES = ("expected", "cvar")
 MIP_RELATIVE_GAP = 1e-9
@@ -472,36 +468,36 @@ def _solve(request: AllocationRequest, grid: _CommonChords, objective: str, tail
     per_unit = layout.money_gbp / days
     if objective == "expected":
         result = _solve_model(request, grid, layout, mean_slopes * per_unit, _steepest_columns(request, grid, layout, mean_slopes))
-        return _Solved(_amounts(request, grid, layout, result.x), days * _best(result), _stopped(result))
+        return _Solved(_amounts(request, grid, layout, result.values), days * _best(result), _stopped(result))
     slopes = np.concatenate([grid.slopes(block).reshape(len(block), -1) for block in grid.blocks(fitted)]) * per_unit
     free = _steepest_columns(request, grid, layout, slopes)
     rows = np.where(free & (slopes >= 1e-12 * slopes.max()), slopes, 0.0)
-    start = _solve_model(request, grid, layout, mean_slopes * per_unit, free, integer=False).x
+    start = _solve_model(request, grid, layout, mean_slopes * per_unit, free, integer=False).values
     sets = _few_bid_sets(request, layout)
     if sets:
         solved = [
             _worst_share_rows(request, grid, layout, rows, free, tail_share, rows @ start[: layout.segments], funded) for funded in sets
         ]
-        values = [worst_share_mean(slopes @ result.x[: layout.segments], tail_share) for result in solved]
+        values = [worst_share_mean(slopes @ result.values[: layout.segments], tail_share) for result in solved]
         best = solved[int(np.argmax(values))]
-        return _Solved(_amounts(request, grid, layout, best.x), days * max(_best(result) for result in solved), "")
+        return _Solved(_amounts(request, grid, layout, best.values), days * max(_best(result) for result in solved), "")
     if not layout.flags or int(free.sum()) <= EXACT_CVAR_COLUMNS:
         result = _worst_share_rows(request, grid, layout, rows, free, tail_share, rows @ start[: layout.segments])
-        bound = _weighted_bound(request, grid, layout, slopes, _tail_weights(slopes @ result.x[: layout.segments], tail_share))
-        return _Solved(_amounts(request, grid, layout, result.x), days * min(_best(result), _best(bound)), _stopped(result))
+        bound = _weighted_bound(request, grid, layout, slopes, _tail_weights(slopes @ result.values[: layout.segments], tail_share))
+        return _Solved(_amounts(request, grid, layout, result.values), days * min(_best(result), _best(bound)), _stopped(result))
     bound = _weighted_bound(request, grid, layout, slopes, _tail_weights(slopes @ start[: layout.segments], tail_share))
     best, best_value, tried = None, -np.inf, []
     for _ in range(FLAG_ROUNDS):
-        funded = bound.x[layout.segments : layout.tail] > 0.5
+        funded = bound.values[layout.segments : layout.tail] > 0.5
         if any(np.array_equal(funded, seen) for seen in tried):
             break
         tried.append(funded)
         result = _worst_share_rows(request, grid, layout, rows, free, tail_share, rows @ start[: layout.segments], funded)
-        value = worst_share_mean(slopes @ result.x[: layout.segments], tail_share)
+        value = worst_share_mean(slopes @ result.values[: layout.segments], tail_share)
         if value > best_value:
             best, best_value = result, value
-        bound = _weighted_bound(request, grid, layout, slopes, _tail_weights(slopes @ result.x[: layout.segments], tail_share))
-    return _Solved(_amounts(request, grid, layout, best.x), days * _best(bound), "bids chosen by weighted draws")
+        bound = _weighted_bound(request, grid, layout, slopes, _tail_weights(slopes @ result.values[: layout.segments], tail_share))
+    return _Solved(_amounts(request, grid, layout, best.values), days * _best(bound), "bids chosen by weighted draws")
 
 
 def _few_bid_sets(request: AllocationRequest, layout: _Layout) -> list[np.ndarray]:
@@ -534,7 +530,7 @@ def _worst_share_rows(
     tail_share: float,
     start_values: np.ndarray,
     funded: np.ndarray | None = None,
-) -> OptimizeResult:
+) -> ArraySolution:
     """The worst-share plan with its dense rows u[d] ≥ t − V_d(y) added a few at a time (bids fixed to `funded`
     when given, an LP).
 
@@ -547,8 +543,8 @@ def _worst_share_rows(
     kept = np.sort(np.argsort(start_values, kind="stable")[: min(fitted, int(np.ceil(2 * tail_share * fitted)) + 8)])
     while True:
         result = _solve_model(request, grid, layout, rows[kept], free, (tail_share, fitted), funded=funded)
-        threshold = result.x[layout.tail]
-        values = rows @ result.x[: layout.segments]
+        threshold = result.values[layout.tail]
+        values = rows @ result.values[: layout.segments]
         left_out = np.setdiff1d(np.arange(fitted), kept)
         violated = left_out[values[left_out] < threshold - 1e-9 * max(1.0, abs(threshold))]
         if len(violated) == 0:
@@ -558,7 +554,7 @@ def _worst_share_rows(
 
 def _weighted_bound(
     request: AllocationRequest, grid: _CommonChords, layout: _Layout, slopes: np.ndarray, weights: np.ndarray
-) -> OptimizeResult:
+) -> ArraySolution:
     """The best Σ_d q_d·V_d under the rules for weights q (at most 1/(share·N) each, adding up to 1): its dual bound
     is at least the best worst-share mean, and its funded bids a candidate set."""
     combined = weights @ slopes
@@ -615,15 +611,14 @@ def _harm_unit(request: AllocationRequest, grid: _CommonChords, layout: _Layout,
     return value if value > 0 else grid.steepest * layout.money_gbp
 
 
-def _best(result: OptimizeResult) -> float:
+def _best(result: ArraySolution) -> float:
     """The best objective HiGHS proved possible (maximised, in model units): its dual bound, or the optimum of an LP."""
-    bound = getattr(result, "mip_dual_bound", None)
-    return -float(result.fun if bound is None or not np.isfinite(bound) else bound)
+    return -result.bound
 
 
-def _stopped(result: OptimizeResult) -> str:
+def _stopped(result: ArraySolution) -> str:
     """Why HiGHS stopped short of `MIP_RELATIVE_GAP`: "time limit", or "" when it did not."""
-    return "time limit" if result.status == 1 else ""
+    return "time limit" if result.status == "time limit" else ""
 
 
 def _solve_model(
@@ -635,13 +630,11 @@ def _solve_model(
     tail: tuple[float, int] | None = None,
     integer: bool = True,
     funded: np.ndarray | None = None,
-) -> OptimizeResult:
+) -> ArraySolution:
     """Solve once, one block per constraint family: the value at `slopes` (one per column) as the objective, or
     with `tail` (share, N) the worst-share mean of N draws with rows for those in `slopes` (a row per draw) only;
-    segment columns not `free` fixed at 0, the funded flags binary unless `integer` is off. Its x holds y, z,
+    segment columns not `free` fixed at 0, the funded flags binary unless `integer` is off. Its values hold y, z,
     then t and u. With `funded`, the flags are fixed to it and the problem is an LP."""
-    from scipy.optimize import Bounds, milp
-
     columns = layout.segments + layout.flags + (1 + len(slopes) if tail is not None else 0)
     rows = _Rows(columns)
     _add_budget(rows, request, layout)
@@ -664,12 +657,12 @@ def _solve_model(
         cost[layout.tail + 1 :] = 1.0 / (share * draw_count)
         lower[layout.tail] = -np.inf
         _add_worst_share(rows, slopes, layout)
-    integrality = np.zeros(columns)
-    integrality[layout.segments : layout.tail] = 1 if integer else 0
-    options = {"mip_rel_gap": MIP_RELATIVE_GAP, "time_limit": MIP_SECONDS} if layout.flags and integer else {}
-    result = milp(cost, constraints=rows.constraint(), integrality=integrality, bounds=Bounds(lower, upper), options=options)
-    if result.x is None or result.status not in (0, 1):
-        raise InternalError(f"the robust allocation problem should always be feasible but HiGHS says: {result.message}")
+    integrality = np.zeros(columns, dtype=bool)
+    integrality[layout.segments : layout.tail] = integer
+    seconds = MIP_SECONDS if integrality.any() else None
+    result = solve_arrays(cost, rows.matrix(), rows.lower(), rows.upper(), upper, integrality, lower, MIP_RELATIVE_GAP, seconds)
+    if result.values is None:
+        raise InternalError(f"the robust allocation problem should always be feasible but HiGHS says: {result.status}")
     return result
 
 
@@ -721,28 +714,36 @@ class _Layout:
 
 
 class _Rows:
-    """Constraint rows gathered as sparse blocks with their lower and upper bounds."""
+    """Constraint rows gathered a block at a time as (row, column, value) triplets, with each block's bounds.
+
+    No two triplets share a place: a block's rows are numbered on from the blocks before it, and
+    each `_add_` function names a column at most once in a row, so the matrix sums nothing."""
 
     def __init__(self, columns: int):
         self.columns = columns
-        self.blocks: list[sparse.csr_matrix] = []
-        self.lower: list[np.ndarray] = []
-        self.upper: list[np.ndarray] = []
+        self.count = 0
+        self.triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.bounds: list[tuple[int, float, float]] = []
 
     def add(self, rows: np.ndarray, columns: np.ndarray, values: np.ndarray, lower: float, upper: float) -> None:
         """Rows given as (row, column, value) triplets, numbered from 0 within the block, all with the same bounds."""
-        from scipy import sparse
-
         count = int(np.max(rows, initial=-1)) + 1
-        self.blocks.append(sparse.csr_matrix((values, (rows, columns)), shape=(count, self.columns)))
-        self.lower.append(np.full(count, lower))
-        self.upper.append(np.full(count, upper))
+        self.triplets.append((np.asarray(rows) + self.count, np.asarray(columns), np.asarray(values, dtype=float)))
+        self.bounds.append((count, lower, upper))
+        self.count += count
 
-    def constraint(self) -> LinearConstraint:
-        from scipy import sparse
-        from scipy.optimize import LinearConstraint
+    def matrix(self) -> ColumnWise:
+        """Every block's rows as one column-wise matrix."""
+        rows, columns, values = (np.concatenate(part) for part in zip(*self.triplets))
+        return column_wise(rows, columns, values, (self.count, self.columns))
 
-        return LinearConstraint(sparse.vstack(self.blocks, format="csr"), np.concatenate(self.lower), np.concatenate(self.upper))
+    def lower(self) -> np.ndarray:
+        """Each row's lower bound."""
+        return np.concatenate([np.full(count, lower) for count, lower, _ in self.bounds])
+
+    def upper(self) -> np.ndarray:
+        """Each row's upper bound."""
+        return np.concatenate([np.full(count, upper) for count, _, upper in self.bounds])
 
 
 def _add_budget(rows: _Rows, request: AllocationRequest, layout: _Layout) -> None:

@@ -674,3 +674,62 @@ def test_the_value_alone_is_the_allocations_objective(request, keep_bids, data):
         return
     event("fixed bids" if keep_bids else "bids free")
     assert solved_value(request, "highs", fixed_bids=fixed) == expected
+
+
+def test_checking_the_solvers_loads_no_pulp():
+    """Whether HiGHS and CBC are installed is told without PuLP (highspy importable, cbcbox's CBC binary; PuLP is asked
+    about its bundled CBC only without cbcbox), so a run that builds no PuLP model never pays to import it; the answer
+    is the one PuLP gives."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    from simulator.formulation import _cbc_path, pulp_solver
+
+    code = "from simulator.allocation import available_solvers\nimport sys\nprint(' '.join(available_solvers()), 'pulp' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert output[-1] == str(_cbc_path() is None)
+    by_pulp = []
+    for name in ("highs", "cbc"):
+        try:
+            pulp_solver(name)
+            by_pulp.append(name)
+        except ConfigError:
+            continue
+    assert output[:-1] == [*by_pulp, "greedy"]
+
+
+def missing(monkeypatch, name: str) -> None:
+    """Make solver `name` look uninstalled both to the check without PuLP and to PuLP itself."""
+    import importlib.util
+
+    import pulp
+
+    import simulator.formulation as formulation
+
+    if name == "highs":
+        find_spec = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec", lambda module, *args: None if module == "highspy" else find_spec(module, *args))
+        monkeypatch.setattr(pulp.HiGHS, "available", lambda self: False)
+    else:
+        monkeypatch.setattr(formulation, "_cbc_path", lambda: None)
+        monkeypatch.setattr(pulp.PULP_CBC_CMD, "available", lambda self: False)
+
+
+@pytest.mark.parametrize("name", ["highs", "cbc", "gurobi"])
+def test_a_missing_or_unknown_solver_is_refused_as_pulp_refuses_it(monkeypatch, three_areas, name):
+    """A missing or unknown solver gives the same ConfigError (message, key, got, expected, hint) with or without
+    PuLP, so the check that skips PuLP changes no message."""
+    from simulator.formulation import check_installed, pulp_solver
+
+    if name != "gurobi":
+        missing(monkeypatch, name)
+    errors = []
+    for check in (check_installed, pulp_solver, lambda solver: allocate(three_areas, solver)):
+        with pytest.raises(ConfigError) as caught:
+            check(name)
+        errors.append(caught.value)
+    assert len({str(error) for error in errors}) == 1
+    assert len({(error.key, error.got, error.expected, error.hint) for error in errors}) == 1
+    assert errors[0].key == "allocation.solver" and errors[0].got == name

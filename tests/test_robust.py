@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from conftest import make_request
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import requests
 
@@ -16,7 +16,7 @@ from simulator.arrays import Labelled
 from simulator.constraints import AllocationRequest
 from simulator.errors import ConfigError
 from simulator.interventions import CurveDraws, Curves, worst_share_mean
-from simulator.robust import MOST_ROBUST_NONZEROS, chord_values, evaluate_plan, plan_for_draws
+from simulator.robust import MOST_ROBUST_NONZEROS, chord_values, evaluate_plan, plan_for_draws, plans_for_draws
 
 
 def noisy_draws(request: AllocationRequest, count: int, seed: int) -> CurveDraws:
@@ -240,8 +240,6 @@ def test_cvar_over_each_allowed_bid_set_equals_the_mip(problem):
 
 def test_plans_on_shared_chords_are_the_plans_solved_alone():
     """The expected and CVaR plans solved on one set of common chords equal each solved on its own."""
-    from simulator.robust import plans_for_draws
-
     request = make_request(
         harm=[[900.0, 300.0], [500.0, 800.0], [200.0, 100.0]],
         scale=[[50.0, 80.0], [60.0, 40.0], [30.0, 30.0]],
@@ -254,3 +252,110 @@ def test_plans_on_shared_chords_are_the_plans_solved_alone():
     for plan, objective in zip(together, ("expected", "cvar")):
         alone = plan_for_draws(request, draws, objective, 0.2)
         assert np.array_equal(plan.amounts.values, alone.amounts.values) and plan.gap_bound_days == alone.gap_bound_days
+
+
+class ScipyRows:
+    """The reference for `robust._Rows`: each block a scipy.sparse CSR matrix, stacked, as the plans were built
+    before they were handed to HiGHS as arrays."""
+
+    def __init__(self, columns: int):
+        self.columns = columns
+        self.blocks, self.lows, self.highs = [], [], []
+
+    def add(self, rows, columns, values, lower, upper):
+        from scipy import sparse
+
+        count = int(np.max(rows, initial=-1)) + 1
+        self.blocks.append(sparse.csr_matrix((values, (rows, columns)), shape=(count, self.columns)))
+        self.lows.append(np.full(count, lower))
+        self.highs.append(np.full(count, upper))
+
+    def matrix(self):
+        from scipy import sparse
+
+        return sparse.vstack(self.blocks, format="csr")
+
+    def lower(self):
+        return np.concatenate(self.lows)
+
+    def upper(self):
+        return np.concatenate(self.highs)
+
+
+def scipy_milp(cost, matrix, row_lower, row_upper, upper, integrality, lower, gap, seconds):
+    """The reference for `formulation.solve_arrays` in the robust plans: scipy.optimize.milp on the same problem, with
+    the options the plans used to pass it, its result read as the plans used to read it."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from simulator.formulation import ArraySolution
+
+    options = {"mip_rel_gap": gap, "time_limit": seconds} if seconds is not None else {}
+    result = milp(
+        cost,
+        constraints=LinearConstraint(matrix, row_lower, row_upper),
+        integrality=np.asarray(integrality, dtype=int),
+        bounds=Bounds(lower, upper),
+        options=options,
+    )
+    status = {0: "optimal", 1: "time limit"}.get(result.status, result.message)
+    bound = getattr(result, "mip_dual_bound", None)
+    bound = result.fun if bound is None or not np.isfinite(bound) else bound
+    return ArraySolution(status, result.x, None, result.fun, bound)
+
+
+def plans_through_scipy(monkeypatch, request, draws, share):
+    """Both robust plans with their rows built by scipy.sparse and solved by scipy.optimize.milp."""
+    import simulator.robust as robust
+
+    with monkeypatch.context() as patched:
+        patched.setattr(robust, "_Rows", ScipyRows)
+        patched.setattr(robust, "solve_arrays", scipy_milp)
+        return robust.plans_for_draws(request, draws, ("expected", "cvar"), share)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(problems())
+def test_plans_through_highspy_agree_with_scipys_milp(monkeypatch, problem):
+    """Handed to HiGHS as arrays, the expected and CVaR plans reach the objective scipy.optimize.milp reaches on the same
+    problem (1e-6 relative), and prove the same best chord objective: the matrix, bounds, integrality and options
+    are the ones scipy passed on, and the result is read the same way (a plan may differ where optima tie)."""
+    request, draws, share = problem
+    ours = plans_for_draws(request, draws, ("expected", "cvar"), share)
+    reference = plans_through_scipy(monkeypatch, request, draws, share)
+    for plan, expected in zip(ours, reference):
+        assert plan.status == expected.status == "optimal"
+        assert plan.chord_objective_days == pytest.approx(expected.chord_objective_days, rel=1e-6, abs=1e-9)
+        assert plan.gap_bound_days == pytest.approx(expected.gap_bound_days, rel=1e-6, abs=1e-6 * max(1.0, plan.chord_objective_days))
+
+
+@pytest.mark.parametrize(("bid_limit", "draw_count"), [(0, 1000), (3, 40)])
+def test_kent_sized_plans_through_highspy_agree_with_scipys_milp(monkeypatch, bid_limit, draw_count):
+    """On Kent-sized problems (13 districts × 6 interventions × 48 segments): linear programs over 1,000 draws, and
+    with a bid limit a MIP with flags over 40, both plans reach scipy.optimize.milp's objectives to 1e-6 relative."""
+    rng = np.random.default_rng(11)
+    harm = rng.gamma(1.2, 3000.0, size=(13, 6))
+    scale = rng.uniform(20_000.0, 200_000.0, size=(13, 6))
+    reductions = list(rng.uniform(0.1, 0.4, size=6))
+    request = make_request(harm, scale, reductions, budget=1_500_000.0, cap=550_000.0, max_bids=bid_limit, segments=48)
+    draws = noisy_draws(request, draw_count, 5)
+    ours = plans_for_draws(request, draws, ("expected", "cvar"), 0.1)
+    reference = plans_through_scipy(monkeypatch, request, draws, 0.1)
+    for plan, expected in zip(ours, reference):
+        assert plan.status == expected.status == "optimal"
+        assert plan.chord_objective_days == pytest.approx(expected.chord_objective_days, rel=1e-6)
+        assert plan.gap_bound_days == pytest.approx(expected.gap_bound_days, rel=1e-6, abs=1e-6 * plan.chord_objective_days)
+
+
+def test_a_run_loads_neither_scipys_optimizer_nor_its_sparse_matrices_nor_pulp():
+    """The Kent baseline's run (robust plans included) hands HiGHS arrays and checks its solver without PuLP, so a cold
+    start pays for none of scipy.optimize (about 0.3 s), scipy.sparse or PuLP."""
+    import subprocess
+    import sys
+
+    from conftest import BASELINE, REPO
+
+    code = f"from simulator import load_scenario, run\nrun(load_scenario({str(BASELINE)!r}))\nimport sys\nprint(' '.join(sys.modules))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split())
+    assert "simulator.robust" in loaded
+    for package in ("scipy.optimize", "scipy.sparse", "pulp"):
+        assert not {name for name in loaded if name == package or name.startswith(package + ".")}, package

@@ -355,14 +355,16 @@ class _CommonChords:
             self.memo[key] = work()
         return self.memo[key]
 
-    def _parts(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _parts(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For those draws: each segment's curve value lost beyond its left end, A·e^(−x/s) (days), its width over
-        the scale w/s, and the scale (draws × cells × segments)."""
+        the scale r = w/s, the scale, and the share of that value the segment gains, 1 − e^(−r) (draws × cells ×
+        segments; the last is the slowest to compute, so the chords and their shortfalls share it)."""
 
-        def work() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def work() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             scale = self.scales[index][:, :, None]
             remaining = self.ceilings[index][:, :, None] * np.exp(-self.breakpoints[None, :, :-1] / scale)
-            return remaining, np.maximum(self.widths[None] / scale, 1e-300), scale
+            ratio = np.maximum(self.widths[None] / scale, 1e-300)
+            return remaining, ratio, scale, -np.expm1(-ratio)
 
         return self._remembered("parts", index, work)
 
@@ -370,15 +372,15 @@ class _CommonChords:
         """Chord slopes (days per £, draws × cells × segments) of the given draws."""
 
         def work() -> np.ndarray:
-            remaining, ratio, scale = self._parts(index)
-            return remaining * -np.expm1(-ratio) / (ratio * scale)
+            remaining, ratio, scale, gained = self._parts(index)
+            return remaining * gained / (ratio * scale)
 
         return self._remembered("slopes", index, work)
 
     def tangents(self, index: np.ndarray) -> np.ndarray:
         """The exact curves' slopes at each segment's left end (days per £, draws × cells × segments), at least the chord's."""
-        remaining, ratio, scale = self._parts(index)
-        return np.maximum(remaining / scale, remaining * -np.expm1(-ratio) / (ratio * scale))
+        remaining, ratio, scale, gained = self._parts(index)
+        return np.maximum(remaining / scale, remaining * gained / (ratio * scale))
 
     def mean(self, slopes: str, draws: int) -> np.ndarray:
         """The mean over the first `draws` of `slopes` ("slopes" or "tangents"), cells × segments."""
@@ -391,15 +393,15 @@ class _CommonChords:
         from the segment's start, where it lies A·e^(−x/s)·((1 − e^(−δ/s)) − (1 − e^(−r))·δ/(s·r)) above it."""
         totals = []
         for block in self.blocks(draws):
-            remaining, ratio, _ = self._parts(block)
-            totals.append((remaining * self._rise_factor(block, ratio)).max(axis=2).sum(axis=1))
+            remaining, ratio, _, gained = self._parts(block)
+            totals.append((remaining * self._rise_factor(block, ratio, gained)).max(axis=2).sum(axis=1))
         return np.concatenate(totals)
 
-    def _rise_factor(self, index: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-        """The greatest rise of the curve above a chord of width over scale `ratio`, as a share of A·e^(−x/s)."""
+    def _rise_factor(self, index: np.ndarray, ratio: np.ndarray, rise: np.ndarray) -> np.ndarray:
+        """The greatest rise of the curve above a chord of width over scale `ratio` (gaining the share `rise` = 1 − e^(−r)
+        of A·e^(−x/s)), as a share of A·e^(−x/s)."""
 
         def work() -> np.ndarray:
-            rise = -np.expm1(-ratio)
             offset = -np.log(rise / ratio)
             return np.maximum(-np.expm1(-offset) - rise * offset / ratio, 0.0)
 

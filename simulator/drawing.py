@@ -19,6 +19,7 @@ takes any charts sent later together with those still waiting.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import os
@@ -111,6 +112,7 @@ def chart_server(wanted: bool = True, processes: int | None = None) -> Iterator[
         if server is not None:
             _servers.remove(server)
             server.stop()
+            gc.unfreeze()
 
 
 @dataclass
@@ -126,9 +128,14 @@ class ChartServer:
 
     @classmethod
     def fork(cls, processes: int) -> ChartServer | None:
-        """The server, forked now, to draw on `processes` cores; None if the system refuses to fork."""
+        """The server, forked now, to draw on `processes` cores; None if the system refuses to fork.
+
+        The objects made so far (the loaded modules, mostly) are first frozen out of the cyclic garbage collector, so
+        that neither process's collections write to, and so copy, the memory the two share after the fork; they are
+        thawed when `chart_server` ends."""
         import multiprocessing
 
+        gc.freeze()
         context = multiprocessing.get_context("fork")
         here, there = context.Pipe()
         process = context.Process(target=_serve, args=(there, here, processes), daemon=True, name="safer-streets-charts")

@@ -163,3 +163,11 @@ def test_nothing_is_started_alongside_without_a_server():
     assert drawing.start_charts_alongside(Caption("alone"), {"small": small_chart}, 60) is None
     with drawing.chart_server(wanted=False):
         assert drawing.start_charts_alongside(Caption("alone"), {"small": small_chart}, 60) is None
+
+
+def test_objects_frozen_for_the_fork_are_thawed_when_the_server_ends():
+    import gc
+
+    with drawing.chart_server(processes=2) as server:
+        assert server is not None and gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

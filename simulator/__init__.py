@@ -13,7 +13,7 @@
     simulator.write_sweep(budgets, "reports/sweep-kent-baseline-budget_gbp", "safer-streets sweep --vary budget_gbp=500000:3000000:6")
 
 Names are imported when first used, so a command that needs only part of the package (the
-police.uk importer, the eligibility check) does not pay for loading the solver and scipy.
+police.uk importer, the eligibility check) does not pay for loading the solvers.
 """
 
 from importlib import import_module

@@ -136,7 +136,7 @@ def check_draws_fit(draws: int, areas: int) -> None:
 def versions() -> dict:
     """Versions of Python and of the libraries that shape the numbers."""
     found = {"python": platform.python_version()}
-    for package in ("safer-streets-simulator", "numpy", "scipy", "pulp", "highspy", "cbcbox", "matplotlib", "click"):
+    for package in ("safer-streets-simulator", "numpy", "pulp", "highspy", "cbcbox", "matplotlib", "click"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -35,7 +35,7 @@ import numpy as np
 from .errors import ConfigError
 from .policeuk import OUTPUT_COLUMNS, StreetCounts
 
-if TYPE_CHECKING:  # the model's modules load scipy; writing an import needs none of them
+if TYPE_CHECKING:  # writing an import needs none of the model's modules
     from .backtest import Backtest
     from .drawing import PendingCharts
     from .experiments import Comparison

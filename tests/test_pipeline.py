@@ -44,3 +44,9 @@ def test_no_run_is_handed_over_before_the_monte_carlo_when_the_draws_choose_the_
     result = run(load_scenario(BASELINE, ("demand.draws=20", 'allocation.objective="expected"')), point_ready=handed.append)
     assert handed == []
     assert result.allocation.solver.endswith("20 draws"), "the expected plan replaced the point-estimate one"
+
+
+def test_a_whole_run_loads_no_scipy():
+    """scipy is only the tests' reference: the draws' quantiles, the solvers' arrays and the robust plans need none of it."""
+    code = f"from simulator import load_scenario, run\nrun(load_scenario({str(BASELINE)!r}, ('demand.draws=20',)))"
+    assert "scipy" not in loaded_modules(code)

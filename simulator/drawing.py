@@ -26,12 +26,16 @@ import os
 import pickle
 import shutil
 import signal
+import struct
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 MOST_PROCESSES = 4
 """A run draws about ten charts: more processes than this would each draw one or two."""
@@ -40,10 +44,42 @@ _servers: list[ChartServer] = []
 
 
 def png_bytes(draw: Callable, subject, dpi: float) -> bytes:
-    """One chart as PNG bytes, with no timestamp or software tag, so the same chart gives the same bytes."""
-    buffer = io.BytesIO()
-    draw(subject).savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+    """One chart as PNG bytes, with no timestamp or software tag, so the same chart gives the same bytes: rendered as
+    matplotlib renders a PNG, then written by `encode_png`."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(draw(subject))
+    canvas.figure.savefig(io.BytesIO(), format="rgba", dpi=dpi)
+    return encode_png(np.asarray(canvas.renderer.buffer_rgba()), dpi)
+
+
+def encode_png(rgba: np.ndarray, dpi: float) -> bytes:
+    """An RGBA image (rows × columns × 4 bytes) as a PNG file with its resolution (a pHYs chunk) and nothing else.
+
+    Every row is stored unfiltered (PNG filter type 0) and deflated at `figures.PNG_COMPRESSION`. Chart pixels come
+    in long runs of one colour, which deflate finds unaided: this writes the charts in under half the time of the
+    per-row adaptive filtering image libraries use, and a few per cent smaller."""
+    from .figures import PNG_COMPRESSION
+
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + width * 4), dtype=np.uint8)
+    rows[:, 0] = 0
+    rows[:, 1:] = rgba.reshape(height, width * 4)
+    per_metre = int(dpi / 0.0254 + 0.5)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """A PNG chunk: length, type, data and the CRC-32 of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def draw_charts(subject, charts: Mapping[str, Callable], dpi: float, folder: Path) -> dict[str, bytes]:

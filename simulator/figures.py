@@ -150,7 +150,8 @@ def arrange(figure) -> None:
 
 
 PNG_COMPRESSION = 3
-"""zlib level for the charts' PNGs: level 3 writes them in about 60 % of the time of the default 6, 5 % larger."""
+"""zlib level for the charts' PNGs (`drawing.encode_png`, and a chart figure's own `savefig`): level 3 writes them in
+about 60 % of the time of the default 6, 5 % larger."""
 
 
 @cache

@@ -171,3 +171,42 @@ def test_objects_frozen_for_the_fork_are_thawed_when_the_server_ends():
     with drawing.chart_server(processes=2) as server:
         assert server is not None and gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_a_png_is_matplotlibs_own_picture_pixel_for_pixel(kent_result):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    for name, draw in run_charts(kent_result).items():
+        reference = io.BytesIO()
+        draw(kent_result).savefig(reference, format="png", dpi=60)
+        ours, theirs = Image.open(io.BytesIO(drawing.png_bytes(draw, kent_result, 60))), Image.open(reference)
+        assert (ours.mode, ours.size) == (theirs.mode, theirs.size), name
+        assert np.array_equal(np.asarray(ours), np.asarray(theirs)), name
+        assert round(ours.info["dpi"][0]) == 60
+
+
+def test_the_png_writer_writes_valid_chunks_with_their_checksums():
+    import struct
+    import zlib
+
+    import numpy as np
+
+    pixels = np.arange(3 * 2 * 4, dtype=np.uint8).reshape(3, 2, 4)
+    png = drawing.encode_png(pixels, 150)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks = 8, {}
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind, data = png[position + 4 : position + 8], png[position + 8 : position + 8 + length]
+        assert struct.unpack(">I", png[position + 8 + length : position + 12 + length])[0] == zlib.crc32(kind + data)
+        chunks[kind] = data
+        position += 12 + length
+    assert list(chunks) == [b"IHDR", b"pHYs", b"IDAT", b"IEND"]
+    assert struct.unpack(">IIBBBBB", chunks[b"IHDR"]) == (2, 3, 8, 6, 0, 0, 0)
+    assert struct.unpack(">IIB", chunks[b"pHYs"]) == (5906, 5906, 1)
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8).reshape(3, 1 + 2 * 4)
+    assert (rows[:, 0] == 0).all()
+    assert np.array_equal(rows[:, 1:].reshape(3, 2, 4), pixels)

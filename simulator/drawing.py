@@ -339,6 +339,9 @@ def _warm_up() -> None:
 
     from . import charts, uncertainty_charts  # noqa: F401
 
-    figure = Figure(figsize=(1, 1))
-    figure.add_subplot().set_title("£0 1,000")
-    figure.savefig(io.BytesIO(), format="png", dpi=30, metadata={"Software": None})
+    def tiny(title: str):
+        figure = Figure(figsize=(1, 1))
+        figure.add_subplot().set_title(title)
+        return figure
+
+    png_bytes(tiny, "£0 1,000", 30)

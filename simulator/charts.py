@@ -785,6 +785,7 @@ def point_charts(point: PointRun) -> dict:
 
 
 def _shown(run: PointRun) -> dict:
+    """The run charts with something to show for this run, whether or not they read the draws."""
     charts = dict(RUN_CHARTS)
     if run.budget_curve is None:
         charts.pop("budget_curve")

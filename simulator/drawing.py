@@ -101,9 +101,12 @@ def start_charts_alongside(subject, charts: Mapping[str, Callable], dpi: float) 
     it leaves free; None where no server runs (drawing them here now would only make this process wait). `images()`
     gives their bytes, and the caller writes them where they belong."""
     server = _servers[-1] if _servers and charts else None
-    if server is None:
+    if server is None or server.process is None:
         return None
-    folder = server.scratch()
+    try:
+        folder = server.scratch()
+    except OSError:
+        return None
     batch = server.send(subject, charts, dpi, folder, alongside=True)
     return PendingCharts(subject, dict(charts), dpi, folder, server if batch is not None else None, batch, written_here=False)
 
@@ -122,9 +125,13 @@ class PendingCharts:
     """Charts drawn here are written to `folder` (False for the server's scratch folder: only their bytes are wanted)."""
 
     def images(self) -> dict[str, bytes]:
-        """Every chart's PNG bytes, in the order given, once its file is written."""
+        """Every chart's PNG bytes, in the order given, once drawn (and written to `folder`, unless `written_here` is
+        off and they are drawn here)."""
         if self.server is not None and self.server.receive(self.batch, self.charts):
-            return {name: (self.folder / f"{name}.png").read_bytes() for name in self.charts}
+            try:
+                return {name: (self.folder / f"{name}.png").read_bytes() for name in self.charts}
+            except FileNotFoundError:  # the server's scratch folder went with it: draw them here
+                pass
         drawn = {}
         for name, draw in self.charts.items():
             drawn[name] = png_bytes(draw, self.subject, self.dpi)
@@ -139,7 +146,12 @@ def chart_server(wanted: bool = True, processes: int | None = None) -> Iterator[
     default one per core, up to `MOST_PROCESSES`; none if not `wanted`, on one core, or where forking is not possible);
     the process is stopped when the block ends, however it ends."""
     count = processes or min(os.cpu_count() or 1, MOST_PROCESSES)
-    server = ChartServer.fork(count) if wanted and count > 1 and sys.platform == "linux" else None
+    forking = wanted and count > 1 and sys.platform == "linux"
+    if forking:
+        # the objects made so far (the loaded modules, mostly) leave the cyclic garbage collector until the block ends,
+        # so that neither process's collections write to, and so copy, the memory the two share after the fork
+        gc.freeze()
+    server = ChartServer.fork(count) if forking else None
     if server is not None:
         _servers.append(server)
     try:
@@ -148,6 +160,8 @@ def chart_server(wanted: bool = True, processes: int | None = None) -> Iterator[
         if server is not None:
             _servers.remove(server)
             server.stop()
+            server.remove_scratch()
+        if forking:
             gc.unfreeze()
 
 
@@ -161,17 +175,13 @@ class ChartServer:
     arrived: dict[int, dict[str, str | None]] = field(default_factory=dict)
     """Per batch sent, the charts written so far and the failure of each (None when it was drawn)."""
     scratch_folder: Path | None = None
+    """Where charts sent `alongside` are written (`scratch`), removed when `chart_server` ends."""
 
     @classmethod
     def fork(cls, processes: int) -> ChartServer | None:
-        """The server, forked now, to draw on `processes` cores; None if the system refuses to fork.
-
-        The objects made so far (the loaded modules, mostly) are first frozen out of the cyclic garbage collector, so
-        that neither process's collections write to, and so copy, the memory the two share after the fork; they are
-        thawed when `chart_server` ends."""
+        """The server, forked now, to draw on `processes` cores; None if the system refuses to fork."""
         import multiprocessing
 
-        gc.freeze()
         context = multiprocessing.get_context("fork")
         here, there = context.Pipe()
         process = context.Process(target=_serve, args=(there, here, processes), daemon=True, name="safer-streets-charts")
@@ -229,11 +239,15 @@ class ChartServer:
             return False
         return True
 
-    def stop(self) -> None:
-        """Tell the server to end, close the pipe, reap the process and remove its scratch folder."""
+    def remove_scratch(self) -> None:
+        """Remove the scratch folder, once the server has stopped: charts it wrote there before stopping stay readable
+        until then."""
         if self.scratch_folder is not None:
             shutil.rmtree(self.scratch_folder, ignore_errors=True)
             self.scratch_folder = None
+
+    def stop(self) -> None:
+        """Tell the server to end, close the pipe and reap the process."""
         if self.process is None:
             return
         try:

@@ -25,6 +25,7 @@ from .inputs import Areas
 from .interventions import build_curves
 from .montecarlo import simulate
 from .result import PointRun, RunResult
+from .robust import OBJECTIVES as ROBUST_OBJECTIVES
 from .scenario import LoadedScenario
 from .schema import CRIME_TYPES
 from .verdicts import assess_eligibility, read_areas
@@ -58,7 +59,8 @@ def run(
     """Run the whole model for one resolved scenario; `progress` hears each stage's name, `draw_progress` the count of draws
     in each finished chunk. `executor` says where the Monte Carlo's chunks of draws run (the figures are the same wherever
     they run). `point_ready` is handed the run at its point estimates before the Monte Carlo starts, where the Monte Carlo
-    will not replace its plan (objective "point"), so that its charts can be drawn while the draws run."""
+    will not choose the plan (any objective but the robust ones, `robust.OBJECTIVES`), so that its charts can be drawn
+    while the draws run."""
     report = progress or (lambda stage: None)
     scenario = loaded.scenario
     timings = {}
@@ -89,7 +91,7 @@ def run(
     curve = budget_curve(request, allocation, solver, scenario.allocation.budget_curve_points) if request.goal != "least_cost" else None
     lap("explanation")
     point = PointRun(loaded, demand, eligibility, curves, request, allocation, baselines, rule_effects, curve)
-    chosen_on_draws = scenario.allocation.objective in ("expected", "cvar")
+    chosen_on_draws = scenario.allocation.objective in ROBUST_OBJECTIVES
     check_draws_fit(scenario.demand.draws, len(demand.areas.codes))
     if point_ready is not None and not chosen_on_draws:
         point_ready(point)

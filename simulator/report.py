@@ -282,6 +282,8 @@ def _start_run_charts(result: RunResult, folder: Path, started: PendingCharts | 
     from .charts import run_charts
 
     chosen = run_charts(result)
+    if started is not None and started.subject.allocation is not result.allocation:
+        started = None  # drawn from another run, or before the Monte Carlo chose another plan: drawn again here
     early = {} if started is None else started.charts
     rest = start_charts(result, {name: draw for name, draw in chosen.items() if name not in early}, folder / "charts")
     return RunCharts(tuple(chosen), folder / "charts", started, rest)
@@ -301,8 +303,9 @@ class RunCharts:
         drawn = self.rest.images()
         if self.started is not None:
             for name, image in self.started.images().items():
-                (self.folder / f"{name}.png").write_bytes(image)
-                drawn[name] = image
+                if name in self.names:
+                    (self.folder / f"{name}.png").write_bytes(image)
+                    drawn[name] = image
         return {name: drawn[name] for name in self.names}
 
 

@@ -260,8 +260,8 @@ class Summary:
 class PointRun:
     """A run up to its point-estimate plan: the stage outputs before the Monte Carlo, and what can be said of them.
 
-    The Monte Carlo can only add to this unless `allocation.objective` lets it choose the plan, so charts of a
-    `PointRun` can be drawn while the draws run (`pipeline.run`)."""
+    The Monte Carlo only adds to this, unless `allocation.objective` is a robust one and it chooses the plan; otherwise
+    charts of a `PointRun` can be drawn while the draws run (`pipeline.run`)."""
 
     loaded: LoadedScenario
     demand: Demand

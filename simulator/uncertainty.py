@@ -264,7 +264,7 @@ def _cost_input(settings: UncertaintySettings, item_id: str, item: Intervention)
 def _lognormal(spread: CostScaleSettings) -> tuple[Callable[[np.ndarray], np.ndarray], float, float, str]:
     """The multiplier's inverse CDF, its values at TORNADO_PERCENTILES and its kind, the same for every intervention.
 
-    Cached, as `_two_piece_normal` is: a tornado chart rebuilds every input for each end of each of its bars.
+    Cached, as `_two_piece_normal` is: the Monte Carlo's tornado rebuilds every input for each end of each of its bars.
     """
     z = float(_normal_quantile(0.5 + spread.level / 2))
     below, above = np.log(spread.median / spread.low) / z, np.log(spread.high / spread.median) / z
@@ -315,7 +315,7 @@ def _two_piece_normal(mode: float, published: PublishedEffect) -> tuple[Callable
 
     Below the mode the density is N(mode, σ₁), above it N(mode, σ₂), joined continuously, so P(below mode) =
     σ₁ / (σ₁ + σ₂). The ratio ρ = σ₂/σ₁ solving both tail conditions is found by bisection; values are cut to 0-1.
-    Cached: the fit takes a few milliseconds, and a tornado chart rebuilds every input for each end of each bar.
+    Cached: the fit takes a few milliseconds, and the Monte Carlo's tornado rebuilds every input for each end of each bar.
     """
     tail = (1 - published.level) / 2
     below, above = mode - published.low, published.high - mode

@@ -4,6 +4,7 @@ whenever the server cannot do the work."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from dataclasses import dataclass
 
@@ -39,6 +40,16 @@ def other_chart(subject: Caption):
 
 def broken_chart(subject: Caption):
     raise ValueError(f"cannot draw {subject.text}")
+
+
+TEST_PROCESS = os.getpid()
+
+
+def chart_broken_elsewhere(subject: Caption):
+    """A chart that fails in any process but this one: in the chart server, not in the fall back."""
+    if os.getpid() != TEST_PROCESS:
+        raise ValueError(f"cannot draw {subject.text} there")
+    return small_chart(subject)
 
 
 def in_process(subject, charts, folder) -> dict[str, bytes]:
@@ -136,12 +147,13 @@ def test_charts_started_alongside_are_drawn_while_this_process_computes(tmp_path
 def test_charts_sent_later_are_drawn_with_those_started_alongside(tmp_path):
     early, late = {"small": small_chart, "other": other_chart}, {"late_small": small_chart, "late_other": other_chart}
     (tmp_path / "served").mkdir()
-    with drawing.chart_server(processes=2):
+    with drawing.chart_server(processes=2) as server:
         started = drawing.start_charts_alongside(Caption("point"), early, 60)
         pending = drawing.start_charts(Caption("finished"), late, 60, tmp_path / "served")
         assert pending.server is not None
         late_images = pending.images()
         early_images = started.images()
+        assert server.process is not None, "the server fell back to drawing in this process"
     assert early_images == in_process(Caption("point"), early, tmp_path / "here-early")
     assert late_images == in_process(Caption("finished"), late, tmp_path / "here-late")
     assert sorted(path.name for path in (tmp_path / "served").iterdir()) == ["late_other.png", "late_small.png"]
@@ -210,3 +222,25 @@ def test_the_png_writer_writes_valid_chunks_with_their_checksums():
     rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8).reshape(3, 1 + 2 * 4)
     assert (rows[:, 0] == 0).all()
     assert np.array_equal(rows[:, 1:].reshape(3, 2, 4), pixels)
+
+
+def test_charts_started_alongside_survive_a_later_batch_failing_in_the_server(tmp_path):
+    early, late = {"small": small_chart, "other": other_chart}, {"small": small_chart, "broken": chart_broken_elsewhere}
+    (tmp_path / "served").mkdir()
+    with drawing.chart_server(processes=2) as server:
+        started = drawing.start_charts_alongside(Caption("point"), early, 60)
+        pending = drawing.start_charts(Caption("finished"), late, 60, tmp_path / "served")
+        late_images = pending.images()
+        assert server.process is None, "the failure stopped the server"
+        early_images = started.images()
+    assert late_images == in_process(Caption("finished"), late, tmp_path / "here-late")
+    assert early_images == in_process(Caption("point"), early, tmp_path / "here-early")
+
+
+def test_the_garbage_collector_is_thawed_even_when_the_fork_is_refused(monkeypatch):
+    import gc
+
+    monkeypatch.setattr(drawing.ChartServer, "fork", classmethod(lambda cls, processes: None))
+    with drawing.chart_server(processes=2) as server:
+        assert server is None
+    assert gc.get_freeze_count() == 0

@@ -313,10 +313,17 @@ def test_the_point_charts_are_the_run_charts_that_show_no_draws(kent_result):
     assert {"allocation_by_district", "lorenz_curve", "map_allocation"} <= point_names
 
 
-def test_a_point_chart_drawn_before_the_monte_carlo_is_the_chart_of_the_finished_run(kent_result):
+@pytest.mark.parametrize("across_forces", [False, True], ids=["kent", "two forces"])
+def test_a_point_chart_drawn_before_the_monte_carlo_is_the_chart_of_the_finished_run(kent_result, across_forces):
+    """Every chart `point_charts` picks draws from the run before its Monte Carlo (none reads the draws), the same bytes."""
+    from test_result import two_forces
+
     from simulator.drawing import png_bytes
     from simulator.result import PointRun
 
-    point = PointRun(**{stage.name: getattr(kent_result, stage.name) for stage in dataclasses.fields(PointRun)})
-    for name, draw in charts.point_charts(point).items():
-        assert png_bytes(draw, point, 40) == png_bytes(draw, kent_result, 40), name
+    result = two_forces(kent_result) if across_forces else kent_result
+    point = PointRun(**{stage.name: getattr(result, stage.name) for stage in dataclasses.fields(PointRun)})
+    chosen = charts.point_charts(point)
+    assert ("money_by_force" in chosen) == across_forces
+    for name, draw in chosen.items():
+        assert png_bytes(draw, point, 40) == png_bytes(draw, result, 40), name

@@ -45,12 +45,16 @@ _servers: list[ChartServer] = []
 
 def png_bytes(draw: Callable, subject, dpi: float) -> bytes:
     """One chart as PNG bytes, with no timestamp or software tag, so the same chart gives the same bytes: rendered as
-    matplotlib renders a PNG, then written by `encode_png`."""
+    matplotlib renders a PNG, with `figures.RENDERING`, then written by `encode_png`."""
+    from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    canvas = FigureCanvasAgg(draw(subject))
-    canvas.figure.savefig(io.BytesIO(), format="rgba", dpi=dpi)
-    return encode_png(np.asarray(canvas.renderer.buffer_rgba()), dpi)
+    from .figures import RENDERING
+
+    with rc_context(RENDERING):
+        canvas = FigureCanvasAgg(draw(subject))
+        canvas.figure.savefig(io.BytesIO(), format="rgba", dpi=dpi)
+        return encode_png(np.asarray(canvas.renderer.buffer_rgba()), dpi)
 
 
 def encode_png(rgba: np.ndarray, dpi: float) -> bytes:

@@ -149,6 +149,10 @@ def arrange(figure) -> None:
     )
 
 
+RENDERING = {"text.hinting": "no_hinting"}
+"""matplotlib settings every chart is drawn with (`drawing.png_bytes`): text without FreeType's hinting, which at the
+charts' 150 dpi looks the same and takes about 13 % less of the drawing time."""
+
 PNG_COMPRESSION = 3
 """zlib level for the charts' PNGs (`drawing.encode_png`, and a chart figure's own `savefig`): level 3 writes them in
 about 60 % of the time of the default 6, 5 % larger."""

@@ -186,14 +186,19 @@ def test_objects_frozen_for_the_fork_are_thawed_when_the_server_ends():
 
 
 def test_a_png_is_matplotlibs_own_picture_pixel_for_pixel(kent_result):
+    """The same pixels as matplotlib's own PNG of the chart drawn with the same settings."""
     import io
 
     import numpy as np
+    from matplotlib import rc_context
     from PIL import Image
+
+    from simulator.figures import RENDERING
 
     for name, draw in run_charts(kent_result).items():
         reference = io.BytesIO()
-        draw(kent_result).savefig(reference, format="png", dpi=60)
+        with rc_context(RENDERING):
+            draw(kent_result).savefig(reference, format="png", dpi=60)
         ours, theirs = Image.open(io.BytesIO(drawing.png_bytes(draw, kent_result, 60))), Image.open(reference)
         assert (ours.mode, ours.size) == (theirs.mode, theirs.size), name
         assert np.array_equal(np.asarray(ours), np.asarray(theirs)), name
@@ -244,3 +249,18 @@ def test_the_garbage_collector_is_thawed_even_when_the_fork_is_refused(monkeypat
     with drawing.chart_server(processes=2) as server:
         assert server is None
     assert gc.get_freeze_count() == 0
+
+
+def test_charts_are_drawn_without_text_hinting_and_leave_the_settings_as_they_were():
+    import matplotlib
+
+    seen = []
+
+    def noting_chart(subject: Caption):
+        seen.append(matplotlib.rcParams["text.hinting"])
+        return small_chart(subject)
+
+    before = matplotlib.rcParams["text.hinting"]
+    drawing.png_bytes(noting_chart, Caption("hinting"), 60)
+    assert seen == ["no_hinting"]
+    assert matplotlib.rcParams["text.hinting"] == before

@@ -153,15 +153,10 @@ RENDERING = {"text.hinting": "no_hinting"}
 """matplotlib settings every chart is drawn with (`drawing.png_bytes`): text without FreeType's hinting, which at the
 charts' 150 dpi looks the same and takes about 13 % less of the drawing time."""
 
-PNG_COMPRESSION = 3
-"""zlib level for the charts' PNGs (`drawing.encode_png`, and a chart figure's own `savefig`): level 3 writes them in
-about 60 % of the time of the default 6, 5 % larger."""
-
 
 @cache
 def _arranged_figure():
-    """The Figure class of every chart: it lays itself out once, just before it is first drawn (unless placed by hand),
-    and saves PNGs at `PNG_COMPRESSION` unless told otherwise."""
+    """The Figure class of every chart: it lays itself out once, just before it is first drawn (unless placed by hand)."""
     from matplotlib.figure import Figure
 
     class ArrangedFigure(Figure):
@@ -180,8 +175,6 @@ def _arranged_figure():
             if self.legends and not self.arranged:  # a figure legend outside the axes is placed by the constrained layout
                 self.set_layout_engine("constrained", h_pad=0.25)
                 self.arranged = True
-            if str(kwargs.get("format", fname)).lower().endswith("png"):
-                kwargs.setdefault("pil_kwargs", {"compress_level": PNG_COMPRESSION})
             return super().savefig(fname, **kwargs)
 
     return ArrangedFigure

@@ -286,15 +286,14 @@ def _start_run_charts(result: RunResult, folder: Path, started: PendingCharts | 
         started = None  # drawn from another run, or before the Monte Carlo chose another plan: drawn again here
     early = {} if started is None else started.charts
     rest = start_charts(result, {name: draw for name, draw in chosen.items() if name not in early}, folder / "charts")
-    return RunCharts(tuple(chosen), folder / "charts", started, rest)
+    return RunCharts(tuple(chosen), started, rest)
 
 
 @dataclass(frozen=True)
 class RunCharts:
-    """A run's charts being drawn: those started while it computed (written here once drawn) and the rest."""
+    """A run's charts being drawn: those started while it computed (written with the rest once drawn) and the rest."""
 
     names: tuple[str, ...]
-    folder: Path
     started: PendingCharts | None
     rest: PendingCharts
 
@@ -304,7 +303,7 @@ class RunCharts:
         if self.started is not None:
             for name, image in self.started.images().items():
                 if name in self.names:
-                    (self.folder / f"{name}.png").write_bytes(image)
+                    (self.rest.folder / f"{name}.png").write_bytes(image)
                     drawn[name] = image
         return {name: drawn[name] for name in self.names}
 
